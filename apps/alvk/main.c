@@ -1,0 +1,52 @@
+/* alvk: the command-line program. Dispatches to one subcommand per file. */
+#include "cli.h"
+
+#include <alvk/alvk.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: alvk <command> [options]\n"
+    "\n"
+    "Active learning on MNIST with a ResNet18, on any Vulkan device.\n"
+    "\n"
+    "commands:\n"
+    "  devices [--json]   list the Vulkan devices, their limits, and the default\n"
+    "\n"
+    "options:\n"
+    "  -h, --help         show this help\n"
+    "  --version          print the alvk version\n"
+    "\n"
+    "environment:\n"
+    "  ALVK_DEVICE=N|name         device by index or name substring\n"
+    "  ALVK_LOG=error|warn|info|debug   log to stderr\n"
+    "  ALVK_VALIDATION=1          Khronos validation layer; any message is an error\n"
+    "  ALVK_PIPELINE_CACHE=0      do not use the pipeline cache in ~/.cache/alvk\n";
+
+int cli_usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("alvk: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\n", stderr);
+    va_end(ap);
+    fputs(usage, stderr);
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return cli_usage_error("no command given");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("alvk %s\n", alvk_version());
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "devices") == 0) return cmd_devices(argc - 1, argv + 1);
+    if (cmd[0] == '-') return cli_usage_error("unknown option '%s'", cmd);
+    return cli_usage_error("unknown command '%s'", cmd);
+}

@@ -1,0 +1,44 @@
+/* Command buffers: record once, submit many times, wait on a fence, and time
+ * every dispatch on the GPU with timestamp queries. */
+#ifndef ALVK_COMMAND_H
+#define ALVK_COMMAND_H
+
+#include "alvk/alvk.h"
+#include "memory.h"
+#include "pipeline.h"
+
+typedef struct alvk_cmd alvk_cmd;
+
+/* max_timed: how many dispatches of one recording get GPU timestamps (0: no
+ * timing). Timing needs a queue with timestamp support; without it the
+ * dispatches still run and alvk_cmd_dispatch_ms reports -1. */
+alvk_status alvk_cmd_create(alvk_context *ctx, uint32_t max_timed, alvk_cmd **out);
+void alvk_cmd_destroy(alvk_cmd *cmd);
+
+/* Starts a new recording (the previous one is discarded). */
+alvk_status alvk_cmd_begin(alvk_cmd *cmd);
+/* Records one dispatch of pipe with its bindings and push constants, followed
+ * by a compute-to-compute memory barrier, so each dispatch sees the writes of
+ * the one before it. */
+void alvk_cmd_dispatch(alvk_cmd *cmd, const alvk_pipeline *pipe, const alvk_bindset *set,
+                       const void *push, uint32_t push_size, uint32_t gx, uint32_t gy,
+                       uint32_t gz);
+/* Records a buffer copy followed by a barrier. */
+void alvk_cmd_copy(alvk_cmd *cmd, const alvk_buffer *src, VkDeviceSize src_offset,
+                   const alvk_buffer *dst, VkDeviceSize dst_offset, VkDeviceSize size);
+alvk_status alvk_cmd_end(alvk_cmd *cmd);
+
+/* Submits the recording and waits for it (the recording stays and can be
+ * submitted again). A validation message during the run, a lost device or a
+ * timeout fails with the matching status. */
+alvk_status alvk_cmd_run(alvk_cmd *cmd);
+
+/* After alvk_cmd_run: number of timed dispatches and the GPU milliseconds of
+ * dispatch i, or -1 when it was not timed. */
+uint32_t alvk_cmd_timed_count(const alvk_cmd *cmd);
+double alvk_cmd_dispatch_ms(const alvk_cmd *cmd, uint32_t i);
+
+/* The raw command buffer, for tests that must record what the API forbids. */
+VkCommandBuffer alvk_cmd_handle(const alvk_cmd *cmd);
+
+#endif

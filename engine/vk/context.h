@@ -1,0 +1,58 @@
+/* The context: one instance, one device, and everything created on it. This
+ * is the engine's internal view; programs see only the opaque handle. */
+#ifndef ALVK_CONTEXT_H
+#define ALVK_CONTEXT_H
+
+#include "alvk/alvk.h"
+#include "error.h"
+#include "memory.h"
+#include "vk_fns.h"
+
+typedef struct alvk_cmd alvk_cmd;
+typedef struct alvk_pipelines alvk_pipelines;
+
+struct alvk_context {
+    alvk_vk vk;
+    alvk_logger log;
+
+    VkInstance instance;
+    uint32_t api_version; /* what the instance and device were created for */
+    VkDebugUtilsMessengerEXT messenger;
+    int validation;
+    /* Validation messages seen so far; an operation fails when the count
+     * grows while it runs. */
+    uint32_t validation_count;
+    uint32_t validation_checked;
+    char validation_msg[1024];
+
+    int device_count;
+    VkPhysicalDevice *physical;
+    alvk_device_info *infos;
+    int device_index;
+
+    VkPhysicalDevice gpu;
+    VkPhysicalDeviceLimits limits;
+    VkPhysicalDeviceMemoryProperties memprops;
+    VkDevice device;
+    VkQueue queue;
+    uint32_t queue_family;
+    uint32_t timestamp_bits;
+    VkCommandPool command_pool;
+
+    alvk_memory memory;
+    alvk_cmd *transfer; /* staging copies */
+    alvk_pipelines *pipelines;
+    int force_staging;
+    int pipeline_cache;
+    char cache_dir[1024];
+};
+
+/* Fails with ALVK_ERROR_VALIDATION (and the layer's message) when the
+ * validation layer reported anything since the last check. */
+alvk_status alvk_check_validation(alvk_context *ctx);
+
+/* Device enumeration and choice (device.c). */
+alvk_status alvk_devices_enumerate(alvk_context *ctx);
+alvk_status alvk_devices_choose(alvk_context *ctx, const char *request);
+
+#endif

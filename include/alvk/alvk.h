@@ -1,0 +1,193 @@
+/* alvk: a portable GPU compute engine on Vulkan compute.
+ *
+ * This is the only header a program embedding alvk includes. Every function
+ * returns an alvk_status (ALVK_OK is 0); on failure alvk_last_error() gives a
+ * readable message for the calling thread. The library never prints unless
+ * logging is asked for, and never exits or aborts.
+ *
+ * Minimal example: open the default device, print its name, clean up.
+ *
+ *     #include <alvk/alvk.h>
+ *     #include <stdio.h>
+ *
+ *     int main(void) {
+ *         alvk_context *ctx;
+ *         if (alvk_context_create(&(alvk_context_desc){0}, &ctx) != ALVK_OK) {
+ *             fprintf(stderr, "alvk: %s\n", alvk_last_error());
+ *             return 1;
+ *         }
+ *         alvk_device_info info;
+ *         alvk_context_device_info(ctx, alvk_context_device_index(ctx), &info);
+ *         printf("running on %s (%s)\n", info.name, info.driver_info);
+ *         alvk_context_destroy(ctx);
+ *         return 0;
+ *     }
+ *
+ * Environment variables (a desc field, when set, wins over them):
+ *   ALVK_DEVICE=N|name     device by index or case-insensitive name substring
+ *   ALVK_LOG=error|warn|info|debug   log to stderr at this level and above
+ *   ALVK_VALIDATION=1      Khronos validation layer with synchronisation
+ *                          validation; any warning or error fails the call
+ *   ALVK_PIPELINE_CACHE=0  do not read or write the on-disk pipeline cache
+ *   XDG_CACHE_HOME         the pipeline cache lives in $XDG_CACHE_HOME/alvk
+ *                          (else ~/.cache/alvk)
+ */
+#ifndef ALVK_ALVK_H
+#define ALVK_ALVK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(ALVK_SHARED)
+#  ifdef ALVK_BUILDING
+#    define ALVK_API __declspec(dllexport)
+#  else
+#    define ALVK_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define ALVK_API __attribute__((visibility("default")))
+#else
+#  define ALVK_API
+#endif
+
+#define ALVK_VERSION_MAJOR 0
+#define ALVK_VERSION_MINOR 1
+#define ALVK_VERSION_PATCH 0
+
+/* "MAJOR.MINOR.PATCH" of the library actually linked. */
+ALVK_API const char *alvk_version(void);
+
+/* ---- status codes ------------------------------------------------------ */
+
+/* One list of codes and their short messages; the enum and alvk_status_str()
+ * are both generated from it. */
+#define ALVK_STATUS_LIST(X)                                                    \
+    X(ALVK_OK, "ok")                                                           \
+    X(ALVK_ERROR_INVALID_ARGUMENT, "invalid argument")                         \
+    X(ALVK_ERROR_NO_VULKAN, "no Vulkan loader on this system")                 \
+    X(ALVK_ERROR_NO_DEVICE, "no usable Vulkan device")                         \
+    X(ALVK_ERROR_DEVICE_NOT_FOUND, "no device matches the request")            \
+    X(ALVK_ERROR_OUT_OF_DEVICE_MEMORY, "out of device memory")                 \
+    X(ALVK_ERROR_OUT_OF_HOST_MEMORY, "out of host memory")                     \
+    X(ALVK_ERROR_DEVICE_LOST, "device lost")                                   \
+    X(ALVK_ERROR_VALIDATION, "the validation layer reported a problem")        \
+    X(ALVK_ERROR_UNSUPPORTED, "not supported by this device or build")         \
+    X(ALVK_ERROR_VULKAN, "a Vulkan call failed")                               \
+    X(ALVK_ERROR_IO, "file input/output failed")                               \
+    X(ALVK_ERROR_FORMAT, "malformed input")
+
+typedef enum alvk_status {
+#define ALVK_STATUS_ENUM(code, msg) code,
+    ALVK_STATUS_LIST(ALVK_STATUS_ENUM)
+#undef ALVK_STATUS_ENUM
+    ALVK_STATUS_COUNT
+} alvk_status;
+
+/* The short fixed message of a status code ("out of device memory"). */
+ALVK_API const char *alvk_status_str(alvk_status status);
+
+/* The detailed message of the last failure on the calling thread, e.g.
+ * "asked for 3.00 GiB of device memory, 2.00 GiB left in heap 0". The string
+ * stays valid until the next alvk call on this thread. */
+ALVK_API const char *alvk_last_error(void);
+
+/* ---- logging ----------------------------------------------------------- */
+
+typedef enum alvk_log_level {
+    ALVK_LOG_DEFAULT = 0, /* in a desc: take ALVK_LOG, else log nothing */
+    ALVK_LOG_DEBUG,
+    ALVK_LOG_INFO,
+    ALVK_LOG_WARN,
+    ALVK_LOG_ERROR,
+    ALVK_LOG_OFF
+} alvk_log_level;
+
+/* Receives each log line (no trailing newline) at or above the level asked. */
+typedef void (*alvk_log_fn)(void *user, alvk_log_level level, const char *message);
+
+/* ---- context and devices ----------------------------------------------- */
+
+/* A context owns one Vulkan instance, one device and everything created on
+ * it. Contexts are independent: a program may hold several. */
+typedef struct alvk_context alvk_context;
+
+/* Options for alvk_context_create; every zero field means "the default". */
+typedef struct alvk_context_desc {
+    const char *device;     /* index ("1") or name substring ("llvmpipe");
+                               NULL: ALVK_DEVICE, else discrete > integrated >
+                               virtual > CPU */
+    int validation;         /* 0: ALVK_VALIDATION; 1: on; -1: off */
+    alvk_log_level log_level; /* 0: ALVK_LOG */
+    alvk_log_fn log_fn;     /* NULL: lines go to stderr */
+    void *log_user;
+    int pipeline_cache;     /* 0: ALVK_PIPELINE_CACHE (default on); 1: on; -1: off */
+    const char *cache_dir;  /* NULL: $XDG_CACHE_HOME/alvk or ~/.cache/alvk */
+    int force_staging;      /* 1: move data through staging buffers even when
+                               device memory is host-visible (tests the path
+                               that discrete GPUs take) */
+} alvk_context_desc;
+
+typedef enum alvk_device_type {
+    ALVK_DEVICE_OTHER = 0,
+    ALVK_DEVICE_INTEGRATED,
+    ALVK_DEVICE_DISCRETE,
+    ALVK_DEVICE_VIRTUAL,
+    ALVK_DEVICE_CPU
+} alvk_device_type;
+
+#define ALVK_MAX_HEAPS 16
+
+/* What alvk knows about one physical device: identity and the limits that
+ * kernels honour. */
+typedef struct alvk_device_info {
+    char name[256];
+    char driver_name[256];
+    char driver_info[256];
+    alvk_device_type type;
+    uint32_t vendor_id, device_id, driver_version;
+    uint32_t api_version;                 /* VK_MAKE_API_VERSION packing */
+    uint64_t max_storage_buffer_range;
+    uint32_t max_compute_shared_memory;
+    uint32_t max_workgroup_invocations;
+    uint32_t max_workgroup_size[3];
+    uint32_t max_workgroup_count[3];
+    uint32_t subgroup_size;
+    uint32_t max_push_constants;
+    float timestamp_period_ns;            /* 0: no compute timestamps */
+    uint64_t max_memory_allocation;
+    int shader_float16;
+    int push_descriptors;
+    int host_visible_device_memory;       /* device-local memory can be mapped */
+    uint32_t heap_count;
+    uint64_t heap_size[ALVK_MAX_HEAPS];
+    int heap_device_local[ALVK_MAX_HEAPS];
+} alvk_device_info;
+
+/* Opens the instance and the device the desc asks for. On failure *out is
+ * NULL; a device request that matches nothing fails with
+ * ALVK_ERROR_DEVICE_NOT_FOUND and a message listing the devices. Destroy
+ * with alvk_context_destroy. */
+ALVK_API alvk_status alvk_context_create(const alvk_context_desc *desc, alvk_context **out);
+
+/* Waits for the device to go idle, saves the pipeline cache and frees
+ * everything the context owns. NULL is a no-op. */
+ALVK_API void alvk_context_destroy(alvk_context *ctx);
+
+/* Number of Vulkan devices on the system, the one the context uses, and the
+ * description of any of them. */
+ALVK_API int alvk_context_device_count(const alvk_context *ctx);
+ALVK_API int alvk_context_device_index(const alvk_context *ctx);
+ALVK_API alvk_status alvk_context_device_info(const alvk_context *ctx, int index,
+                                              alvk_device_info *out);
+
+/* "discrete", "integrated", "virtual", "cpu" or "other". */
+ALVK_API const char *alvk_device_type_str(alvk_device_type type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,28 @@
+/* Helpers every test uses: open a context with validation as the
+ * environment asks, and fail the test on any validation message. */
+#ifndef ALVK_TEST_HARNESS_H
+#define ALVK_TEST_HARNESS_H
+
+#include <alvk/alvk.h>
+#include <criterion/criterion.h>
+
+#include "vk/command.h"
+#include "vk/context.h"
+#include "vk/memory.h"
+#include "vk/pipeline.h"
+
+/* Opens a context from desc (NULL: defaults) or fails the test with
+ * alvk_last_error(). */
+alvk_context *test_open(const alvk_context_desc *desc);
+/* Asserts that the validation layer said nothing, then destroys ctx. */
+void test_close(alvk_context *ctx);
+
+/* Asserts status == ALVK_OK, printing the call and the error message. */
+#define TEST_OK(call)                                                          \
+    do {                                                                       \
+        alvk_status test_status_ = (call);                                     \
+        cr_assert(test_status_ == ALVK_OK, "%s -> %s: %s", #call,              \
+                  alvk_status_str(test_status_), alvk_last_error());           \
+    } while (0)
+
+#endif
