@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The alvk program's command line: help, version, devices, and the exit
+# statuses of failures (1) and usage errors (2). Usage: cli.sh path/to/alvk
+set -u
+alvk=$1
+fails=0
+check() { # check NAME WANT_STATUS PATTERN -- command...
+  local name=$1 want=$2 pattern=$3; shift 4
+  local out status
+  out=$("$@" 2>&1); status=$?
+  if [ "$status" != "$want" ]; then
+    echo "FAIL $name: exit $status, want $want"; echo "$out" | head -20; fails=$((fails + 1))
+  elif ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: output lacks /$pattern/"; echo "$out" | head -20; fails=$((fails + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+check help 0 'devices' -- "$alvk" --help
+check version 0 '^alvk [0-9]+\.[0-9]+\.[0-9]+$' -- "$alvk" --version
+check devices 0 'maxStorageBufferRange' -- "$alvk" devices
+check devices-default-marked 0 '^\* [0-9]+: ' -- "$alvk" devices
+check devices-json 0 '"default": true' -- "$alvk" devices --json
+check bad-device 1 'the devices are:' -- env ALVK_DEVICE=nosuchgpu "$alvk" devices
+check bad-index 1 'out of range' -- env ALVK_DEVICE=99 "$alvk" devices
+check no-command 2 'usage: alvk' -- "$alvk"
+check unknown-command 2 "unknown command 'frobnicate'" -- "$alvk" frobnicate
+check unknown-flag 2 "unknown option '--frob'" -- "$alvk" --frob
+check unknown-devices-flag 2 "unknown option '--frob'" -- "$alvk" devices --frob
+if command -v python3 >/dev/null; then
+  check devices-json-parses 0 'ok' -- sh -c "\"$alvk\" devices --json | python3 -c 'import json,sys; json.load(sys.stdin); print(\"ok\")'"
+fi
+[ "$fails" = 0 ] || { echo "$fails check(s) failed"; exit 1; }
