@@ -16,7 +16,48 @@ struct alvk_cmd {
     uint32_t timed;        /* dispatches timed in the current recording */
     uint64_t *ticks;
     int have_ticks;        /* ticks hold the last run's results */
+    /* What the current recording owns. */
+    alvk_bindset **sets;
+    uint32_t nsets, cap_sets;
+    alvk_buffer *scratch;
+    uint32_t nscratch, cap_scratch;
 };
+
+static void release_owned(alvk_cmd *cmd) {
+    for (uint32_t i = 0; i < cmd->nsets; i++) alvk_bindset_destroy(cmd->ctx, cmd->sets[i]);
+    for (uint32_t i = 0; i < cmd->nscratch; i++) alvk_buffer_free(cmd->ctx, &cmd->scratch[i]);
+    cmd->nsets = cmd->nscratch = 0;
+}
+
+/* Makes room for one more element in a growable array. */
+static int grow(void **items, uint32_t *cap, uint32_t count, size_t size) {
+    if (count < *cap) return 1;
+    uint32_t n = *cap ? 2 * *cap : 16;
+    void *p = realloc(*items, n * size);
+    if (!p) return 0;
+    *items = p;
+    *cap = n;
+    return 1;
+}
+
+alvk_status alvk_cmd_bindset(alvk_cmd *cmd, const alvk_pipeline *pipe,
+                             const alvk_binding *bindings, uint32_t n, alvk_bindset **out) {
+    if (!grow((void **)&cmd->sets, &cmd->cap_sets, cmd->nsets, sizeof *cmd->sets))
+        return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "growing a recording's binding sets");
+    alvk_status s = alvk_bindset_create(cmd->ctx, pipe, bindings, n, out);
+    if (s == ALVK_OK) cmd->sets[cmd->nsets++] = *out;
+    return s;
+}
+
+alvk_status alvk_cmd_scratch(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out) {
+    if (!grow((void **)&cmd->scratch, &cmd->cap_scratch, cmd->nscratch, sizeof *cmd->scratch))
+        return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "growing a recording's scratch list");
+    alvk_status s = alvk_buffer_alloc(cmd->ctx, size, out);
+    if (s == ALVK_OK) cmd->scratch[cmd->nscratch++] = *out;
+    return s;
+}
+
+alvk_context *alvk_cmd_context(const alvk_cmd *cmd) { return cmd->ctx; }
 
 alvk_status alvk_cmd_create(alvk_context *ctx, uint32_t max_timed, alvk_cmd **out) {
     *out = NULL;
@@ -58,6 +99,9 @@ void alvk_cmd_destroy(alvk_cmd *cmd) {
     if (!cmd) return;
     alvk_context *ctx = cmd->ctx;
     alvk_vk *vk = &ctx->vk;
+    release_owned(cmd);
+    free(cmd->sets);
+    free(cmd->scratch);
     if (cmd->queries) vk->vkDestroyQueryPool(ctx->device, cmd->queries, NULL);
     if (cmd->fence) vk->vkDestroyFence(ctx->device, cmd->fence, NULL);
     if (cmd->cb) vk->vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &cmd->cb);
@@ -88,6 +132,7 @@ alvk_status alvk_cmd_begin(alvk_cmd *cmd) {
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkBeginCommandBuffer");
     cmd->timed = 0;
     cmd->have_ticks = 0;
+    release_owned(cmd);
     if (cmd->queries)
         cmd->ctx->vk.vkCmdResetQueryPool(cmd->cb, cmd->queries, 0, 2 * cmd->max_timed);
     /* A barrier's first scope reaches back over earlier submissions on the

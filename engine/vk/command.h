@@ -15,8 +15,16 @@ typedef struct alvk_cmd alvk_cmd;
 alvk_status alvk_cmd_create(alvk_context *ctx, uint32_t max_timed, alvk_cmd **out);
 void alvk_cmd_destroy(alvk_cmd *cmd);
 
-/* Starts a new recording (the previous one is discarded). */
+/* Starts a new recording (the previous one is discarded, with the binding
+ * sets and scratch buffers it owned). */
 alvk_status alvk_cmd_begin(alvk_cmd *cmd);
+
+/* A binding set or a scratch buffer owned by the current recording: ops use
+ * these while recording and never free them themselves. */
+alvk_status alvk_cmd_bindset(alvk_cmd *cmd, const alvk_pipeline *pipe,
+                             const alvk_binding *bindings, uint32_t n, alvk_bindset **out);
+alvk_status alvk_cmd_scratch(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out);
+alvk_context *alvk_cmd_context(const alvk_cmd *cmd);
 /* Records one dispatch of pipe with its bindings and push constants, followed
  * by a compute-to-compute memory barrier, so each dispatch sees the writes of
  * the one before it. */

@@ -43,6 +43,7 @@ struct alvk_context {
     alvk_cmd *transfer; /* staging copies */
     alvk_pipelines *pipelines;
     int force_staging;
+    int read_path; /* how kernels read inputs (engine/ops/read_path.c); -1 until measured */
     int pipeline_cache;
     char cache_dir[1024];
 };

@@ -304,6 +304,12 @@ static alvk_status check_binding(const alvk_context *ctx, const alvk_binding *b,
     *range = b->size ? b->size : b->buffer.size - b->offset;
     if (b->offset + *range > b->buffer.size)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "binding %u: range runs past the buffer", i);
+    /* Shaders read whole vec4s (alvk_read.glsl): round the range up to 16
+     * bytes when the allocation's padding holds them. */
+    VkDeviceSize padded = (b->buffer.size + ctx->memory.alignment - 1) / ctx->memory.alignment *
+                          ctx->memory.alignment;
+    VkDeviceSize range16 = (*range + 15) / 16 * 16;
+    if (b->offset + range16 <= padded) *range = range16;
     if ((b->buffer.offset + b->offset) % ctx->memory.alignment)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "binding %u: offset %llu is not aligned to "
                           "%llu bytes", i, (unsigned long long)b->offset,

@@ -11,9 +11,13 @@
 #include <sys/stat.h>
 #if defined(_WIN32)
 #include <direct.h>
+#include <process.h>
 #define mkdir_one(p) _mkdir(p)
+#define process_id() _getpid()
 #else
+#include <unistd.h>
 #define mkdir_one(p) mkdir(p, 0755)
+#define process_id() getpid()
 #endif
 
 #define CACHE_MAGIC "ALVKPCH"
@@ -105,7 +109,9 @@ static int make_dirs(const char *dir) {
 int alvk_disk_cache_save(alvk_context *ctx, const void *data, size_t size) {
     char path[1200], tmp[1300];
     alvk_disk_cache_path(ctx, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    /* One temporary name per process: concurrent writers never collide, and
+     * the rename makes whichever finishes last the cache. */
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)process_id());
     if (make_dirs(ctx->cache_dir) != 0) {
         alvk_log(&ctx->log, ALVK_LOG_WARN, "cannot create %s: %s; pipeline cache not saved",
                  ctx->cache_dir, strerror(errno));

@@ -1,0 +1,57 @@
+/* What every op does to record a dispatch: pick the shader variant for the
+ * device's read path, get the pipeline, bind, dispatch. */
+#include "ops.h"
+#include "vk/context.h"
+
+#include <string.h>
+
+alvk_binding alvk_in4(const alvk_buffer *b) {
+    return (alvk_binding){.buffer = *b, .format = VK_FORMAT_R32G32B32A32_SFLOAT};
+}
+alvk_binding alvk_in1(const alvk_buffer *b) {
+    return (alvk_binding){.buffer = *b, .format = VK_FORMAT_R32_SFLOAT};
+}
+alvk_binding alvk_out(const alvk_buffer *b) { return (alvk_binding){.buffer = *b}; }
+
+/* The texel twin of a shader is compiled right after it, named NAME_texel. */
+static alvk_shader_id variant(alvk_context *ctx, alvk_shader_id id) {
+    if (id + 1 >= ALVK_SHADER_COUNT || alvk_ops_read_path(ctx) != ALVK_READ_TEXEL) return id;
+    alvk_spirv base = alvk_shader_spirv(id), twin = alvk_shader_spirv(id + 1);
+    size_t n = strlen(base.name);
+    if (strncmp(twin.name, base.name, n) == 0 && strcmp(twin.name + n, "_texel") == 0)
+        return id + 1;
+    return id;
+}
+
+alvk_status alvk_op_dispatch(alvk_cmd *cmd, alvk_kernel kernel, const alvk_binding *bindings,
+                             uint32_t nbind, const void *push, uint32_t push_size,
+                             const uint32_t groups[3]) {
+    alvk_context *ctx = alvk_cmd_context(cmd);
+    kernel.shader = variant(ctx, kernel.shader);
+    for (int i = 0; i < 3; i++)
+        if (groups[i] > ctx->limits.maxComputeWorkGroupCount[i])
+            return alvk_error(ALVK_ERROR_UNSUPPORTED, "%s: %u workgroups in dimension %d exceed "
+                              "the device's %u", alvk_shader_spirv(kernel.shader).name, groups[i],
+                              i, ctx->limits.maxComputeWorkGroupCount[i]);
+    alvk_pipeline *pipe;
+    alvk_bindset *set;
+    alvk_status s = alvk_pipeline_get(ctx, &kernel, &pipe);
+    if (s == ALVK_OK) s = alvk_cmd_bindset(cmd, pipe, bindings, nbind, &set);
+    if (s != ALVK_OK) return s;
+    if (groups[0] && groups[1] && groups[2])
+        alvk_cmd_dispatch(cmd, pipe, set, push, push_size, groups[0], groups[1], groups[2]);
+    return ALVK_OK;
+}
+
+alvk_status alvk_op_dispatch_1d(alvk_cmd *cmd, alvk_kernel kernel, const alvk_binding *bindings,
+                                uint32_t nbind, const void *push, uint32_t push_size,
+                                uint64_t items) {
+    alvk_context *ctx = alvk_cmd_context(cmd);
+    uint64_t local = kernel.local[0] ? kernel.local[0] : 1;
+    uint64_t groups = (items + local - 1) / local;
+    uint64_t max_x = ctx->limits.maxComputeWorkGroupCount[0];
+    uint32_t grid[3] = {(uint32_t)(groups < max_x ? groups : max_x),
+                        (uint32_t)((groups + max_x - 1) / max_x), 1};
+    if (groups == 0) grid[0] = grid[1] = 0;
+    return alvk_op_dispatch(cmd, kernel, bindings, nbind, push, push_size, grid);
+}

@@ -1,0 +1,57 @@
+/* Elementwise ops: unary activations and their derivatives, and binary ops
+ * with broadcasting. Four floats per invocation (memory-bound kernels). */
+#include "ops.h"
+
+#define LOCAL 64
+
+static alvk_status check_n(const char *op, uint32_t n, const alvk_buffer *const *bufs, int nbufs) {
+    for (int i = 0; i < nbufs; i++)
+        if (bufs[i] && bufs[i]->size < 4ull * n)
+            return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                              "%s: operand %d holds %llu bytes, %u floats need %llu", op, i,
+                              (unsigned long long)bufs[i]->size, n, 4ull * n);
+    return ALVK_OK;
+}
+
+alvk_status alvk_op_unary(alvk_cmd *cmd, alvk_unary_op op, float alpha, const alvk_buffer *x,
+                          const alvk_buffer *y, uint32_t n) {
+    const alvk_buffer *bufs[] = {x, y};
+    alvk_status s = check_n("unary", n, bufs, 2);
+    if (s != ALVK_OK) return s;
+    alvk_kernel k = {.shader = ALVK_SHADER_unary, .local = {LOCAL}, .nspec = 1, .spec = {op}};
+    alvk_binding b[2] = {alvk_in4(x), alvk_out(y)};
+    struct { uint32_t n; float alpha; } push = {n, alpha};
+    return alvk_op_dispatch_1d(cmd, k, b, 2, &push, sizeof push, (n + 3ull) / 4);
+}
+
+alvk_status alvk_op_unary_backward(alvk_cmd *cmd, alvk_unary_op op, float alpha,
+                                   const alvk_buffer *saved, const alvk_buffer *dy,
+                                   const alvk_buffer *dx, uint32_t n) {
+    if (!saved) saved = dy;
+    const alvk_buffer *bufs[] = {saved, dy, dx};
+    alvk_status s = check_n("unary backward", n, bufs, 3);
+    if (s != ALVK_OK) return s;
+    alvk_kernel k = {.shader = ALVK_SHADER_unary_backward, .local = {LOCAL}, .nspec = 1, .spec = {op}};
+    alvk_binding b[3] = {alvk_in4(saved), alvk_in4(dy), alvk_out(dx)};
+    struct { uint32_t n; float alpha; } push = {n, alpha};
+    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, (n + 3ull) / 4);
+}
+
+alvk_status alvk_op_binary(alvk_cmd *cmd, alvk_binary_op op, float alpha, const alvk_buffer *a,
+                           const alvk_buffer *b, const alvk_buffer *c, uint32_t n, uint32_t nb,
+                           uint32_t inner) {
+    if (op == ALVK_BINARY_EXPAND) a = b; /* bound but not read */
+    if (!a || nb == 0 || inner == 0)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "binary: no operand, or nb/inner zero");
+    const alvk_buffer *bufs[] = {a, c};
+    alvk_status s = check_n("binary", op == ALVK_BINARY_EXPAND ? 0 : n, bufs, 1);
+    if (s == ALVK_OK) s = check_n("binary", n, bufs + 1, 1);
+    if (s == ALVK_OK && b->size < 4ull * nb)
+        s = alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "binary: b holds %llu bytes, nb = %u",
+                       (unsigned long long)b->size, nb);
+    if (s != ALVK_OK) return s;
+    alvk_kernel k = {.shader = ALVK_SHADER_binary, .local = {LOCAL}, .nspec = 1, .spec = {op}};
+    alvk_binding bind[3] = {alvk_in4(a), alvk_in1(b), alvk_out(c)};
+    struct { uint32_t n, nb, inner; float alpha; } push = {n, nb, inner, alpha};
+    return alvk_op_dispatch_1d(cmd, k, bind, 3, &push, sizeof push, (n + 3ull) / 4);
+}

@@ -1,0 +1,83 @@
+/* The kernels alvk runs, one function per op, each recording its dispatches
+ * into a command recorder. Tensors are f32 (buffer, offset, size) ranges;
+ * shapes are passed explicitly. Every op here has a plain-C reference in
+ * tests/ref/ and a row in the op tests. */
+#ifndef ALVK_OPS_H
+#define ALVK_OPS_H
+
+#include "vk/command.h"
+#include "vk/memory.h"
+#include "vk/error.h"
+#include "vk/pipeline.h"
+
+/* ---- read path ------------------------------------------------------------
+ * Large inputs are read through storage buffers or uniform texel buffers,
+ * whichever measures faster on the device (lavapipe on Mesa 22 reads texel
+ * buffers ~15x faster, Mesa 25 the reverse). ALVK_READ_PATH=ssbo|texel
+ * overrides the measurement. */
+typedef enum alvk_read_path { ALVK_READ_SSBO, ALVK_READ_TEXEL } alvk_read_path;
+alvk_read_path alvk_ops_read_path(alvk_context *ctx);
+
+/* ---- elementwise -------------------------------------------------------- */
+#define ALVK_UNARY_OPS(X) X(RELU, relu) X(SIGMOID, sigmoid) X(SCALE, scale) X(SQUARE, square) X(SQRT, sqrt)
+typedef enum alvk_unary_op {
+#define ALVK_UNARY_ENUM(id, name) ALVK_UNARY_##id,
+    ALVK_UNARY_OPS(ALVK_UNARY_ENUM)
+#undef ALVK_UNARY_ENUM
+} alvk_unary_op;
+
+#define ALVK_BINARY_OPS(X) X(ADD, add) X(SUB, sub) X(MUL, mul) X(DIV, div) X(EXPAND, expand)
+typedef enum alvk_binary_op {
+#define ALVK_BINARY_ENUM(id, name) ALVK_BINARY_##id,
+    ALVK_BINARY_OPS(ALVK_BINARY_ENUM)
+#undef ALVK_BINARY_ENUM
+} alvk_binary_op;
+
+/* y = f(x) over n floats; alpha is SCALE's factor. */
+alvk_status alvk_op_unary(alvk_cmd *cmd, alvk_unary_op op, float alpha, const alvk_buffer *x,
+                          const alvk_buffer *y, uint32_t n);
+/* dx = dy * f'(.): `saved` is x for RELU and SQUARE, y for SIGMOID and SQRT,
+ * and unused (may be dy) for SCALE. */
+alvk_status alvk_op_unary_backward(alvk_cmd *cmd, alvk_unary_op op, float alpha,
+                                   const alvk_buffer *saved, const alvk_buffer *dy,
+                                   const alvk_buffer *dx, uint32_t n);
+/* c[i] = alpha * (a[i] op b[(i / inner) % nb]) over n floats. nb = n,
+ * inner = 1: elementwise; inner = 1, nb = columns: one value per column of a
+ * row-major matrix; inner = H*W, nb = C: one value per NCHW channel.
+ * EXPAND ignores a (pass NULL): c = alpha * b broadcast, the backward of a
+ * sum. */
+alvk_status alvk_op_binary(alvk_cmd *cmd, alvk_binary_op op, float alpha, const alvk_buffer *a,
+                           const alvk_buffer *b, const alvk_buffer *c, uint32_t n, uint32_t nb,
+                           uint32_t inner);
+
+/* ---- reductions ----------------------------------------------------------
+ * x viewed as [outer, mid, inner]; y[j] = post(scale * sum_{o,k} pre(x)),
+ * pre = square when `square`, post = sqrt when `sqrt`. Covers the whole-
+ * tensor sum (outer = 1, mid = 1), sums per row, per column (bias
+ * gradients), per channel, means (scale = 1/count) and row L2 norms. The
+ * order of additions is fixed by the shape alone. */
+typedef struct alvk_reduce {
+    uint32_t outer, mid, inner;
+    float scale;
+    int square, sqrt;
+} alvk_reduce;
+alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffer *x,
+                           const alvk_buffer *y);
+
+/* ---- helpers for op files ---------------------------------------------- */
+/* Bindings for an input read as vec4 / as scalars, and for an output. */
+alvk_binding alvk_in4(const alvk_buffer *b);
+alvk_binding alvk_in1(const alvk_buffer *b);
+alvk_binding alvk_out(const alvk_buffer *b);
+/* Records one dispatch of `kernel` (its _texel twin when the read path says
+ * so) over a grid of groups[0..2] workgroups. */
+alvk_status alvk_op_dispatch(alvk_cmd *cmd, alvk_kernel kernel, const alvk_binding *bindings,
+                             uint32_t nbind, const void *push, uint32_t push_size,
+                             const uint32_t groups[3]);
+/* The same over `items` invocations along x, folding the grid into 2-D when
+ * it exceeds the device's per-dimension workgroup count. */
+alvk_status alvk_op_dispatch_1d(alvk_cmd *cmd, alvk_kernel kernel, const alvk_binding *bindings,
+                                uint32_t nbind, const void *push, uint32_t push_size,
+                                uint64_t items);
+
+#endif

@@ -1,0 +1,45 @@
+/* Deterministic sums over [outer, mid, inner] views: one pass when each
+ * output's values fit one workgroup's share, else partial sums per fixed
+ * chunk and a second pass over them. Chunking depends on the shape only, so
+ * the order of additions, and the result, never changes between runs. */
+#include "ops.h"
+
+#define LOCAL 64
+#define MAX_PARTS 1024u
+#define MIN_CHUNK 2048u
+
+alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffer *x,
+                           const alvk_buffer *y) {
+    uint64_t count = (uint64_t)r->outer * r->inner;
+    if (!r->mid || !count || count * r->mid > UINT32_MAX)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "reduce: bad shape %ux%ux%u", r->outer,
+                          r->mid, r->inner);
+    if (x->size < 4 * count * r->mid || y->size < 4ull * r->mid)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "reduce: buffers too small for %ux%ux%u",
+                          r->outer, r->mid, r->inner);
+    uint64_t chunk = (count + MAX_PARTS - 1) / MAX_PARTS;
+    if (chunk < MIN_CHUNK) chunk = MIN_CHUNK;
+    uint32_t parts = (uint32_t)((count + chunk - 1) / chunk);
+    struct { uint32_t outer, mid, inner, chunk, parts; float scale; } push = {
+        r->outer, r->mid, r->inner, (uint32_t)chunk, parts, r->scale};
+    alvk_kernel k = {.shader = ALVK_SHADER_reduce, .local = {LOCAL}, .nspec = 2,
+                     .spec = {r->square != 0, r->sqrt != 0}};
+    if (parts == 1) {
+        alvk_binding b[2] = {alvk_in1(x), alvk_out(y)};
+        return alvk_op_dispatch(cmd, k, b, 2, &push, sizeof push, (uint32_t[3]){1, r->mid, 1});
+    }
+    alvk_buffer partial;
+    alvk_status s = alvk_cmd_scratch(cmd, 4ull * parts * r->mid, &partial);
+    if (s != ALVK_OK) return s;
+    alvk_binding b1[2] = {alvk_in1(x), alvk_out(&partial)};
+    s = alvk_op_dispatch(cmd, k, b1, 2, &push, sizeof push, (uint32_t[3]){parts, r->mid, 1});
+    if (s != ALVK_OK) return s;
+    /* Second pass: [1, mid, parts] -> [mid], squares already taken. */
+    push.outer = 1;
+    push.inner = parts;
+    push.chunk = parts;
+    push.parts = 1;
+    k.spec[0] = 0;
+    alvk_binding b2[2] = {alvk_in1(&partial), alvk_out(y)};
+    return alvk_op_dispatch(cmd, k, b2, 2, &push, sizeof push, (uint32_t[3]){1, r->mid, 1});
+}

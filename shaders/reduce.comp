@@ -1,0 +1,44 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Deterministic sums. x is viewed as [outer, mid, inner]; workgroup (p, j)
+// sums part p (elements [p*chunk, (p+1)*chunk) of the outer*inner values
+// that belong to j) in a fixed order: each lane a strided run, then a tree
+// in shared memory. With one part the result is finished here
+// (y[j] = post(scale * sum)); with several, a second pass over the partials
+// finishes it. No atomics, so a run repeats bit for bit.
+// alvk-variant: texel
+#include "alvk.glsl"
+#include "alvk_read.glsl"
+
+layout(constant_id = 3) const uint SQUARE = 0;  // sum x^2 instead of x
+layout(constant_id = 4) const uint SQRT = 0;    // y = sqrt(scale * sum)
+layout(push_constant) uniform Push { uint outer, mid, inner, chunk, parts; float scale; } pc;
+ALVK_IN1(0, x);
+layout(std430, binding = 1) writeonly buffer Y { float y[]; };
+
+shared float partial[gl_WorkGroupSize.x];
+
+void main() {
+    uint lane = gl_LocalInvocationID.x, p = gl_WorkGroupID.x, j = gl_WorkGroupID.y;
+    uint count = pc.outer * pc.inner;
+    uint begin = p * pc.chunk, end = min(count, begin + pc.chunk);
+    float s = 0.0;
+    for (uint e = begin + lane; e < end; e += gl_WorkGroupSize.x) {
+        uint o = e / pc.inner, k = e - o * pc.inner;
+        float v = LOAD1(x, (o * pc.mid + j) * pc.inner + k);
+        s += SQUARE != 0u ? v * v : v;
+    }
+    partial[lane] = s;
+    barrier();
+    for (uint w = gl_WorkGroupSize.x / 2u; w > 0u; w >>= 1u) {
+        if (lane < w) partial[lane] += partial[lane + w];
+        barrier();
+    }
+    if (lane != 0u) return;
+    if (pc.parts > 1u) {
+        y[j * pc.parts + p] = partial[0];
+    } else {
+        float r = pc.scale * partial[0];
+        y[j] = SQRT != 0u ? sqrt(r) : r;
+    }
+}

@@ -1,0 +1,95 @@
+/* References for the elementwise ops and reductions. */
+#include "ref.h"
+
+#include <math.h>
+
+static double unary(int op, double alpha, double v) {
+    switch (op) {
+    case 0: return v > 0 ? v : 0;
+    case 1: return 1 / (1 + exp(-v));
+    case 2: return alpha * v;
+    case 3: return v * v;
+    default: return sqrt(v);
+    }
+}
+
+static double unary_derivative(int op, double alpha, double v) {
+    switch (op) {
+    case 0: return v > 0 ? 1 : 0;
+    case 1: { double s = 1 / (1 + exp(-v)); return s * (1 - s); }
+    case 2: return alpha;
+    case 3: return 2 * v;
+    default: return 0.5 / sqrt(v);
+    }
+}
+
+void ref_unary(int op, double alpha, const double *x, double *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = unary(op, alpha, x[i]);
+}
+
+void ref_unary_backward(int op, double alpha, const double *x, const double *dy, double *dx,
+                        size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * unary_derivative(op, alpha, x[i]);
+}
+
+void ref_binary(int op, double alpha, const double *a, const double *b, double *c, size_t n,
+                size_t nb, size_t inner) {
+    for (size_t i = 0; i < n; i++) {
+        double bv = b[(i / inner) % nb], r;
+        switch (op) {
+        case 0: r = a[i] + bv; break;
+        case 1: r = a[i] - bv; break;
+        case 2: r = a[i] * bv; break;
+        case 3: r = a[i] / bv; break;
+        default: r = bv; break;
+        }
+        c[i] = alpha * r;
+    }
+}
+
+void ref_binary_backward(int op, double alpha, const double *a, const double *b,
+                         const double *dc, double *da, double *db, size_t n, size_t nb,
+                         size_t inner) {
+    for (size_t j = 0; j < nb; j++) db[j] = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (i / inner) % nb;
+        double g = alpha * dc[i], bv = b[j];
+        double ga = op == 2 ? g * bv : op == 3 ? g / bv : g;
+        double gb = op == 1 ? -g : op == 2 ? g * a[i] : op == 3 ? -g * a[i] / (bv * bv) : g;
+        if (da) da[i] = op == 4 ? 0 : ga;
+        db[j] += gb;
+    }
+}
+
+void ref_reduce(size_t outer, size_t mid, size_t inner, double scale, int square, int sqrt_post,
+                const double *x, double *y) {
+    for (size_t j = 0; j < mid; j++) {
+        double s = 0;
+        for (size_t o = 0; o < outer; o++)
+            for (size_t k = 0; k < inner; k++) {
+                double v = x[(o * mid + j) * inner + k];
+                s += square ? v * v : v;
+            }
+        y[j] = sqrt_post ? sqrt(scale * s) : scale * s;
+    }
+}
+
+void ref_reduce_backward(size_t outer, size_t mid, size_t inner, double scale, int square,
+                         int sqrt_post, const double *x, const double *dy, double *dx) {
+    /* Recompute each output's sum, then spread its gradient. */
+    for (size_t j = 0; j < mid; j++) {
+        double s = 0;
+        for (size_t o = 0; o < outer; o++)
+            for (size_t k = 0; k < inner; k++) {
+                double v = x[(o * mid + j) * inner + k];
+                s += square ? v * v : v;
+            }
+        double g = dy[j] * scale;
+        if (sqrt_post) g *= 0.5 / sqrt(scale * s);
+        for (size_t o = 0; o < outer; o++)
+            for (size_t k = 0; k < inner; k++) {
+                size_t i = (o * mid + j) * inner + k;
+                dx[i] = square ? g * 2 * x[i] : g;
+            }
+    }
+}

@@ -1,0 +1,31 @@
+/* Plain-C references for every kernel, in double precision: what the GPU
+ * results are checked against, and whose backward passes are themselves
+ * checked against finite differences. Written for clarity, not speed. */
+#ifndef ALVK_REF_H
+#define ALVK_REF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ALVK_UNARY_OPS order: relu, sigmoid, scale, square, sqrt. */
+void ref_unary(int op, double alpha, const double *x, double *y, size_t n);
+/* dx = dy * f'(x) */
+void ref_unary_backward(int op, double alpha, const double *x, const double *dy, double *dx,
+                        size_t n);
+
+/* ALVK_BINARY_OPS order: add, sub, mul, div, expand.
+ * c[i] = alpha * (a[i] op b[(i / inner) % nb]) */
+void ref_binary(int op, double alpha, const double *a, const double *b, double *c, size_t n,
+                size_t nb, size_t inner);
+/* da (NULL for expand) and db (sums over the broadcast) from dc. */
+void ref_binary_backward(int op, double alpha, const double *a, const double *b,
+                         const double *dc, double *da, double *db, size_t n, size_t nb,
+                         size_t inner);
+
+/* y[j] = post(scale * sum_{o,k} pre(x[(o*mid + j)*inner + k])) */
+void ref_reduce(size_t outer, size_t mid, size_t inner, double scale, int square, int sqrt_post,
+                const double *x, double *y);
+void ref_reduce_backward(size_t outer, size_t mid, size_t inner, double scale, int square,
+                         int sqrt_post, const double *x, const double *dy, double *dx);
+
+#endif
