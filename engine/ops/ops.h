@@ -64,6 +64,20 @@ typedef struct alvk_reduce {
 alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffer *x,
                            const alvk_buffer *y);
 
+/* ---- GEMM ----------------------------------------------------------------
+ * C[M,N] = alpha * op(A) op(B) + beta * C + bias[n] (bias may be NULL).
+ * op(A) is M x K (A stored K x M when trans_a), op(B) is K x N (stored N x K
+ * when trans_b); leading dimensions 0 mean "packed". Linear layers are
+ * y = x W^T + b (trans_b), dx = dy W, dW = dy^T x (trans_a). */
+typedef struct alvk_gemm {
+    uint32_t M, N, K;
+    int trans_a, trans_b;
+    uint32_t lda, ldb, ldc;
+    float alpha, beta;
+} alvk_gemm;
+alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a,
+                         const alvk_buffer *b, const alvk_buffer *c, const alvk_buffer *bias);
+
 /* ---- helpers for op files ---------------------------------------------- */
 /* Bindings for an input read as vec4 / as scalars, and for an output. */
 alvk_binding alvk_in4(const alvk_buffer *b);

@@ -1,0 +1,64 @@
+/* The GEMM core shared by linear (and, later, convolution): C = alpha *
+ * op(A) op(B) + beta * C (+ bias per column). The kernel (shaders/gemm.comp)
+ * wants both operands K-major and padded to multiples of 8, so it can run
+ * without edge checks; operands in any other layout are packed into scratch
+ * first, a memory-bound pass that costs a few percent of the GEMM. */
+#include "ops.h"
+#include "vk/context.h"
+
+#define TILE 8   /* the kernel's register tile: 8x8 floats of C per invocation */
+#define LOCAL_X 8
+#define LOCAL_Y 4
+
+static uint32_t round8(uint32_t x) { return (x + 7u) & ~7u; }
+
+/* An operand as the kernel wants it: K-major ([K][rows], row stride a
+ * multiple of 8, K a multiple of 8). `kmajor` says how src is laid out. */
+static alvk_status packed(alvk_cmd *cmd, const alvk_buffer *src, int kmajor, uint32_t rows,
+                          uint32_t K, uint32_t lds, alvk_buffer *out, uint32_t *ld) {
+    if (kmajor && lds % 8 == 0 && K % 8 == 0) { /* already usable as is */
+        *out = *src;
+        *ld = lds;
+        return ALVK_OK;
+    }
+    uint32_t ldd = round8(rows), Kp = round8(K);
+    alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, out);
+    if (s != ALVK_OK) return s;
+    *ld = ldd;
+    alvk_kernel k = {.shader = ALVK_SHADER_pack, .local = {16, 4}, .nspec = 1, .spec = {kmajor != 0}};
+    alvk_binding b[2] = {alvk_in1(src), alvk_out(out)};
+    struct { uint32_t rows, K, lds, ldd, Kp; } push = {rows, K, lds, ldd, Kp};
+    return alvk_op_dispatch(cmd, k, b, 2, &push, sizeof push,
+                            (uint32_t[3]){(ldd + 15) / 16, (Kp + 3) / 4, 1});
+}
+
+alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a,
+                         const alvk_buffer *b, const alvk_buffer *c, const alvk_buffer *bias) {
+    if (!g->M || !g->N || !g->K)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "gemm: empty shape %ux%ux%u", g->M, g->N, g->K);
+    uint32_t lda = g->lda ? g->lda : (g->trans_a ? g->M : g->K);
+    uint32_t ldb = g->ldb ? g->ldb : (g->trans_b ? g->K : g->N);
+    uint32_t ldc = g->ldc ? g->ldc : g->N;
+    uint64_t need_a = 4ull * (g->trans_a ? (uint64_t)(g->K - 1) * lda + g->M : (uint64_t)(g->M - 1) * lda + g->K);
+    uint64_t need_b = 4ull * (g->trans_b ? (uint64_t)(g->N - 1) * ldb + g->K : (uint64_t)(g->K - 1) * ldb + g->N);
+    uint64_t need_c = 4ull * ((uint64_t)(g->M - 1) * ldc + g->N);
+    if (a->size < need_a || b->size < need_b || c->size < need_c || (bias && bias->size < 4ull * g->N))
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                          "gemm %ux%ux%u (trans %d%d): an operand is smaller than its shape",
+                          g->M, g->N, g->K, g->trans_a, g->trans_b);
+    /* A is M x K: K-major when stored transposed. B is K x N: K-major as is. */
+    alvk_buffer at, bk;
+    uint32_t lda_p, ldb_p;
+    alvk_status s = packed(cmd, a, g->trans_a, g->M, g->K, lda, &at, &lda_p);
+    if (s == ALVK_OK) s = packed(cmd, b, !g->trans_b, g->N, g->K, ldb, &bk, &ldb_p);
+    if (s != ALVK_OK) return s;
+
+    alvk_kernel k = {.shader = ALVK_SHADER_gemm, .local = {LOCAL_X, LOCAL_Y}, .nspec = 2,
+                     .spec = {bias != NULL, g->beta != 0.0f}};
+    alvk_binding bind[4] = {alvk_in4(&at), alvk_in4(&bk), alvk_out(c), alvk_in1(bias ? bias : c)};
+    struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; } push = {
+        g->M, g->N, round8(g->K), lda_p, ldb_p, ldc, g->alpha, g->beta};
+    uint32_t tiles_n = (g->N + TILE - 1) / TILE, tiles_m = (g->M + TILE - 1) / TILE;
+    uint32_t groups[3] = {(tiles_n + LOCAL_X - 1) / LOCAL_X, (tiles_m + LOCAL_Y - 1) / LOCAL_Y, 1};
+    return alvk_op_dispatch(cmd, k, bind, 4, &push, sizeof push, groups);
+}
