@@ -77,6 +77,21 @@ typedef struct alvk_gemm {
 } alvk_gemm;
 alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a,
                          const alvk_buffer *b, const alvk_buffer *c, const alvk_buffer *bias);
+/* The gradients of a packed GEMM (beta = 0): da and db, each in its
+ * operand's stored layout, from dc; either may be NULL to skip it. */
+alvk_status alvk_op_gemm_backward(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a,
+                                  const alvk_buffer *b, const alvk_buffer *dc,
+                                  const alvk_buffer *da, const alvk_buffer *db);
+
+/* ---- linear: y[M,out] = x[M,in] W[out,in]^T + b[out] ----------------------- */
+alvk_status alvk_op_linear(alvk_cmd *cmd, uint32_t M, uint32_t in, uint32_t out,
+                           const alvk_buffer *x, const alvk_buffer *w, const alvk_buffer *b,
+                           const alvk_buffer *y);
+/* dx = dy W, dW = dy^T x, db = column sums of dy; any output may be NULL. */
+alvk_status alvk_op_linear_backward(alvk_cmd *cmd, uint32_t M, uint32_t in, uint32_t out,
+                                    const alvk_buffer *x, const alvk_buffer *w,
+                                    const alvk_buffer *dy, const alvk_buffer *dx,
+                                    const alvk_buffer *dw, const alvk_buffer *db);
 
 /* ---- helpers for op files ---------------------------------------------- */
 /* Bindings for an input read as vec4 / as scalars, and for an output. */
