@@ -109,4 +109,7 @@ alvk_status alvk_op_dispatch_1d(alvk_cmd *cmd, alvk_kernel kernel, const alvk_bi
                                 uint32_t nbind, const void *push, uint32_t push_size,
                                 uint64_t items);
 
+/* Losses, scores, the optimiser and batch gathering. */
+#include "ops_train.h"
+
 #endif
