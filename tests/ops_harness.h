@@ -17,7 +17,7 @@
 typedef struct op_case op_case;
 
 /* Records the op on the GPU: in[] and out[] are device buffers of the row's
- * lengths (integer inputs hold uint32 values). */
+ * lengths (integer inputs hold uint32 values, byte inputs one byte each). */
 typedef alvk_status (*op_gpu_fn)(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                                  const alvk_buffer *out);
 /* The reference on doubles. */
@@ -29,6 +29,8 @@ struct op_case {
     size_t in_len[OP_MAX_IN], out_len[OP_MAX_OUT];
     double lo[OP_MAX_IN], hi[OP_MAX_IN]; /* uniform input ranges */
     int integer[OP_MAX_IN];        /* input holds integers in [lo, hi) as uint32 */
+    int bytes[OP_MAX_IN];          /* ... as uint8 instead (an integer input of bytes) */
+    int out_integer[OP_MAX_OUT];   /* output holds uint32 values */
     op_gpu_fn gpu;
     op_ref_fn ref;
     double tol;                    /* |gpu - ref| <= tol * (1 + |ref|) */
@@ -39,7 +41,7 @@ struct op_case {
     uint32_t fwd_nin;
     int grad_of[OP_MAX_OUT];
     /* Op parameters, free for each family to use. */
-    uint32_t u[8];
+    uint32_t u[12];
     double f[4];
 };
 

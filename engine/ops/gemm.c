@@ -53,12 +53,20 @@ alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a
     if (s == ALVK_OK) s = packed(cmd, b, !g->trans_b, g->N, g->K, ldb, &bk, &ldb_p);
     if (s != ALVK_OK) return s;
 
-    alvk_kernel k = {.shader = ALVK_SHADER_gemm, .local = {LOCAL_X, LOCAL_Y}, .nspec = 2,
-                     .spec = {bias != NULL, g->beta != 0.0f}};
-    alvk_binding bind[4] = {alvk_in4(&at), alvk_in4(&bk), alvk_out(c), alvk_in1(bias ? bias : c)};
-    struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; } push = {
-        g->M, g->N, round8(g->K), lda_p, ldb_p, ldc, g->alpha, g->beta};
-    uint32_t tiles_n = (g->N + TILE - 1) / TILE, tiles_m = (g->M + TILE - 1) / TILE;
+    alvk_gemm_packed p = {.M = g->M, .N = g->N, .K = g->K, .lda = lda_p, .ldb = ldb_p,
+                          .ldc = ldc, .alpha = g->alpha, .beta = g->beta};
+    return alvk_op_gemm_packed(cmd, &p, &at, &bk, c, bias);
+}
+
+alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,
+                                const alvk_buffer *bk, const alvk_buffer *c,
+                                const alvk_buffer *bias) {
+    alvk_kernel k = {.shader = ALVK_SHADER_gemm, .local = {LOCAL_X, LOCAL_Y}, .nspec = 3,
+                     .spec = {bias != NULL, p->beta != 0.0f, p->nchw_pixels != 0}};
+    alvk_binding bind[4] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c)};
+    struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; uint32_t P; } push = {
+        p->M, p->N, round8(p->K), p->lda, p->ldb, p->ldc, p->alpha, p->beta, p->nchw_pixels};
+    uint32_t tiles_n = (p->N + TILE - 1) / TILE, tiles_m = (p->M + TILE - 1) / TILE;
     uint32_t groups[3] = {(tiles_n + LOCAL_X - 1) / LOCAL_X, (tiles_m + LOCAL_Y - 1) / LOCAL_Y, 1};
     return alvk_op_dispatch(cmd, k, bind, 4, &push, sizeof push, groups);
 }
@@ -69,7 +77,7 @@ alvk_status alvk_op_gemm_backward(alvk_cmd *cmd, const alvk_gemm *g, const alvk_
                                   const alvk_buffer *b, const alvk_buffer *dc,
                                   const alvk_buffer *da, const alvk_buffer *db) {
     if (g->lda || g->ldb || g->ldc)
-        return alvk_error(ALVK_ERROR_UNSUPPORTED, "gemm backward: packed operands only");
+        return alvk_error(ALVK_ERROR_UNSUPPORTED, "gemm backward: contiguous operands only");
     alvk_status s = ALVK_OK;
     if (da && !g->trans_a) /* da[M][K] = dC[M][N] op(B)^T */
         s = alvk_op_gemm(cmd, &(alvk_gemm){g->M, g->K, g->N, 0, !g->trans_b, .alpha = g->alpha},

@@ -77,11 +77,41 @@ typedef struct alvk_gemm {
 } alvk_gemm;
 alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a,
                          const alvk_buffer *b, const alvk_buffer *c, const alvk_buffer *bias);
-/* The gradients of a packed GEMM (beta = 0): da and db, each in its
+/* The GEMM kernel itself, on operands already K-major and padded: at[k][m]
+ * (row stride lda) and bk[k][n] (row stride ldb), both multiples of 8, rows
+ * up to round8(K) present (zeros past K). With nchw_pixels = P, C is written
+ * NCHW: row m is pixel m % P of image m / P, column n is the channel. */
+typedef struct alvk_gemm_packed {
+    uint32_t M, N, K, lda, ldb, ldc;
+    float alpha, beta;
+    uint32_t nchw_pixels;
+} alvk_gemm_packed;
+alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,
+                                const alvk_buffer *bk, const alvk_buffer *c,
+                                const alvk_buffer *bias);
+/* The gradients of a GEMM on contiguous operands (beta = 0): da and db, each in its
  * operand's stored layout, from dc; either may be NULL to skip it. */
 alvk_status alvk_op_gemm_backward(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a,
                                   const alvk_buffer *b, const alvk_buffer *dc,
                                   const alvk_buffer *da, const alvk_buffer *db);
+
+/* ---- conv2d (NCHW, weights [Cout][Cin][KH][KW], dilation 1, groups 1) ----
+ * As GEMMs on the shared core: forward M = N*OH*OW pixels, N = Cout,
+ * K = Cin*KH*KW; backward-data M = N*H*W, N = Cin, K = Cout*KH*KW;
+ * backward-weight M = Cout, N = Cin*KH*KW, K = N*OH*OW. */
+typedef struct alvk_conv {
+    uint32_t N, Cin, H, W, Cout, KH, KW, stride, pad;
+} alvk_conv;
+/* Output size along one dimension: (in + 2 pad - k) / stride + 1. */
+uint32_t alvk_conv_out(uint32_t in, uint32_t k, uint32_t stride, uint32_t pad);
+alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *x,
+                           const alvk_buffer *w, const alvk_buffer *b, const alvk_buffer *y);
+alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *dy,
+                                         const alvk_buffer *w, const alvk_buffer *dx);
+/* dw, and db (per-channel sums of dy) unless NULL. */
+alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c,
+                                           const alvk_buffer *x, const alvk_buffer *dy,
+                                           const alvk_buffer *dw, const alvk_buffer *db);
 
 /* ---- linear: y[M,out] = x[M,in] W[out,in]^T + b[out] ----------------------- */
 alvk_status alvk_op_linear(alvk_cmd *cmd, uint32_t M, uint32_t in, uint32_t out,

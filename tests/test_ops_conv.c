@@ -1,0 +1,115 @@
+/* Op table: conv2d forward, backward-data and backward-weight on every
+ * distinct layer shape of ResNet18 on 28x28 inputs, and odd shapes. */
+#include "ops_harness.h"
+#include "ref/conv.h"
+
+#include <criterion/parameterized.h>
+#include <math.h>
+#include <stdio.h>
+
+/* u: N, Cin, H, W, Cout, K (square), stride, pad; the bias is u[8] != 0. */
+static alvk_conv conv_of(const op_case *c) {
+    return (alvk_conv){c->u[0], c->u[1], c->u[2], c->u[3], c->u[4], c->u[5], c->u[5], c->u[6], c->u[7]};
+}
+static ref_conv ref_of(const op_case *c) {
+    return (ref_conv){c->u[0], c->u[1], c->u[2], c->u[3], c->u[4], c->u[5], c->u[5], c->u[6], c->u[7]};
+}
+
+/* Inputs x, w, b; output y. */
+static alvk_status gpu_conv(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                            const alvk_buffer *out) {
+    alvk_conv cv = conv_of(c);
+    return alvk_op_conv2d(cmd, &cv, &in[0], &in[1], c->u[8] ? &in[2] : NULL, &out[0]);
+}
+static void ref_conv_fwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_conv r = ref_of(c);
+    ref_conv2d(&r, in[0], in[1], c->u[8] ? in[2] : NULL, out[0]);
+}
+/* Inputs x, w, b, dy; outputs dx, dw, db. */
+static alvk_status gpu_conv_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                                const alvk_buffer *out) {
+    alvk_conv cv = conv_of(c);
+    alvk_status s = alvk_op_conv2d_backward_data(cmd, &cv, &in[3], &in[1], &out[0]);
+    return s == ALVK_OK ? alvk_op_conv2d_backward_weight(cmd, &cv, &in[0], &in[3], &out[1], &out[2]) : s;
+}
+static void ref_conv_bwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_conv r = ref_of(c);
+    ref_conv2d_backward(&r, in[0], in[1], in[3], out[0], out[1], out[2]);
+}
+
+static op_case conv_case(uint32_t N, uint32_t Cin, uint32_t H, uint32_t W, uint32_t Cout,
+                         uint32_t K, uint32_t stride, uint32_t pad, int bias, int backward) {
+    size_t OH = ref_conv_out(H, K, stride, pad), OW = ref_conv_out(W, K, stride, pad);
+    size_t nx = (size_t)N * Cin * H * W, nw = (size_t)Cout * Cin * K * K, ny = N * Cout * OH * OW;
+    double taps = (double)Cin * K * K;
+    op_case c = {.nin = 3, .nout = 1, .in_len = {nx, nw, Cout}, .out_len = {ny},
+                 .lo = {-1, -1, -1}, .hi = {1, 1, 1}, .gpu = gpu_conv, .ref = ref_conv_fwd,
+                 .tol = 1e-6 * sqrt(taps) + 1e-6, .u = {N, Cin, H, W, Cout, K, stride, pad, bias}};
+    if (backward) {
+        c.nin = 4, c.nout = 3;
+        c.in_len[3] = ny, c.lo[3] = -1, c.hi[3] = 1;
+        c.out_len[0] = nx, c.out_len[1] = nw, c.out_len[2] = Cout;
+        c.gpu = gpu_conv_bwd, c.ref = ref_conv_bwd, c.fwd = ref_conv_fwd, c.fwd_nin = 3;
+        c.u[8] = 1;
+        c.grad_of[0] = 0, c.grad_of[1] = 1, c.grad_of[2] = 2;
+        c.tol = 1e-6 * sqrt((double)N * OH * OW + (double)Cout * K * K) + 2e-6;
+    }
+    snprintf(c.name, sizeof c.name, "conv2d%s N=%u Cin=%u %ux%u Cout=%u kernel=%u stride=%u "
+             "pad=%u bias=%d", backward ? "_backward" : "", N, Cin, H, W, Cout, K, stride, pad,
+             c.u[8] != 0);
+    return c;
+}
+
+#define MAX_CASES 64
+static op_case table[MAX_CASES];
+
+static size_t build_table(void) {
+    /* Cin, H, Cout, K, stride, pad, bias: ResNet18 on 28x28 (deeplay: block
+     * and shortcut convs have a bias, the stem does not). */
+    static const uint32_t resnet[][7] = {
+        {1, 28, 64, 7, 2, 3, 0},    /* stem: 28 -> 14 (then max pool -> 7) */
+        {64, 7, 64, 3, 1, 1, 1},    /* layer1 */
+        {64, 7, 128, 3, 2, 1, 1},   /* layer2.0.conv1: 7 -> 4 */
+        {64, 7, 128, 1, 2, 0, 1},   /* layer2.0 shortcut */
+        {128, 4, 128, 3, 1, 1, 1},  /* layer2 */
+        {128, 4, 256, 3, 2, 1, 1},  /* layer3.0.conv1: 4 -> 2 */
+        {128, 4, 256, 1, 2, 0, 1},  /* layer3.0 shortcut */
+        {256, 2, 256, 3, 1, 1, 1},  /* layer3 */
+        {256, 2, 512, 3, 2, 1, 1},  /* layer4.0.conv1: 2 -> 1 */
+        {256, 2, 512, 1, 2, 0, 1},  /* layer4.0 shortcut */
+        {512, 1, 512, 3, 1, 1, 1},  /* layer4 */
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof resnet / sizeof resnet[0]; i++) {
+        const uint32_t *r = resnet[i];
+        table[n++] = conv_case(1, r[0], r[1], r[1], r[2], r[3], r[4], r[5], (int)r[6], 0);
+        table[n++] = conv_case(3, r[0], r[1], r[1], r[2], r[3], r[4], r[5], (int)r[6], 0);
+        if (r[0] * r[2] <= 128 * 128) /* the FD check of the largest layers is too slow */
+            table[n++] = conv_case(1, r[0], r[1], r[1], r[2], r[3], r[4], r[5], 1, 1);
+    }
+    /* Odd shapes: channels off every tile, non-square, stride 2 without pad. */
+    table[n++] = conv_case(3, 3, 5, 6, 5, 3, 1, 1, 1, 0);
+    table[n++] = conv_case(3, 3, 5, 6, 5, 3, 1, 1, 1, 1);
+    table[n++] = conv_case(2, 5, 9, 7, 3, 2, 2, 0, 1, 0);
+    table[n++] = conv_case(2, 5, 9, 7, 3, 2, 2, 0, 1, 1);
+    table[n++] = conv_case(2, 1, 28, 28, 64, 7, 2, 3, 0, 1); /* the stem, batch 2 */
+    table[n++] = conv_case(130, 2, 3, 3, 3, 3, 1, 1, 1, 0); /* batch 130 */
+    table[n++] = conv_case(2, 3, 1, 1, 4, 3, 1, 1, 1, 1);   /* 1x1 spatial, 3x3 kernel */
+    table[n++] = conv_case(2, 3, 2, 2, 4, 3, 1, 1, 1, 1);   /* 2x2 spatial */
+    cr_assert(n <= MAX_CASES);
+    return n;
+}
+
+/* Rows go to Criterion's worker processes as numbers (see test_ops_elementwise.c). */
+static size_t rows[MAX_CASES];
+
+ParameterizedTestParameters(ops_conv, table) {
+    size_t n = build_table();
+    for (size_t i = 0; i < n; i++) rows[i] = i;
+    return cr_make_param_array(size_t, rows, n);
+}
+
+ParameterizedTest(size_t *row, ops_conv, table) {
+    build_table();
+    op_case_run(&table[*row]);
+}
