@@ -113,6 +113,47 @@ alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c,
                                            const alvk_buffer *x, const alvk_buffer *dy,
                                            const alvk_buffer *dw, const alvk_buffer *db);
 
+/* ---- pooling ------------------------------------------------------------
+ * Max pooling with PyTorch semantics (padding never wins, first maximum
+ * wins ties); argmax (uint32, index in the input plane) is what the
+ * backward needs. Global average pooling: [N, C, HW] -> [N, C]. */
+typedef struct alvk_maxpool {
+    uint32_t N, C, H, W, K, stride, pad;
+} alvk_maxpool;
+alvk_status alvk_op_maxpool2d(alvk_cmd *cmd, const alvk_maxpool *p, const alvk_buffer *x,
+                              const alvk_buffer *y, const alvk_buffer *argmax);
+alvk_status alvk_op_maxpool2d_backward(alvk_cmd *cmd, const alvk_maxpool *p,
+                                       const alvk_buffer *argmax, const alvk_buffer *dy,
+                                       const alvk_buffer *dx);
+alvk_status alvk_op_avgpool_global(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,
+                                   const alvk_buffer *x, const alvk_buffer *y);
+alvk_status alvk_op_avgpool_global_backward(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,
+                                            const alvk_buffer *dy, const alvk_buffer *dx);
+
+/* ---- batchnorm2d (PyTorch semantics; eps 1e-5, momentum 0.1 by default) ---
+ * Training: batch mean and biased variance normalise; the running mean and
+ * the unbiased running variance are updated in place; mean and invstd
+ * (1/sqrt(var + eps)) are saved for the backward. Evaluation: the running
+ * statistics normalise and nothing is updated. */
+typedef struct alvk_batchnorm {
+    uint32_t N, C, HW;
+    float eps, momentum;
+} alvk_batchnorm;
+typedef struct alvk_bn_params {
+    alvk_buffer gamma, beta, running_mean, running_var;
+} alvk_bn_params;
+alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
+                                    const alvk_bn_params *p, const alvk_buffer *y,
+                                    const alvk_buffer *mean, const alvk_buffer *invstd);
+alvk_status alvk_op_batchnorm_eval(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
+                                   const alvk_bn_params *p, const alvk_buffer *y);
+/* Training-mode gradients: dx, dgamma, dbeta. */
+alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
+                                       const alvk_buffer *x, const alvk_buffer *dy,
+                                       const alvk_buffer *gamma, const alvk_buffer *mean,
+                                       const alvk_buffer *invstd, const alvk_buffer *dx,
+                                       const alvk_buffer *dgamma, const alvk_buffer *dbeta);
+
 /* ---- linear: y[M,out] = x[M,in] W[out,in]^T + b[out] ----------------------- */
 alvk_status alvk_op_linear(alvk_cmd *cmd, uint32_t M, uint32_t in, uint32_t out,
                            const alvk_buffer *x, const alvk_buffer *w, const alvk_buffer *b,

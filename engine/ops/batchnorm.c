@@ -1,0 +1,82 @@
+/* Batch normalisation over NCHW, training and evaluation, with PyTorch's
+ * semantics. Statistics and gradient sums run one workgroup per channel in
+ * a fixed order (bit-for-bit repeatable); the elementwise parts are
+ * separate vec4 kernels. */
+#include "ops.h"
+
+#define STATS_LOCAL 64
+#define APPLY_LOCAL 64
+
+static alvk_status check_bn(const alvk_batchnorm *b, const alvk_buffer *const *big, int nbig,
+                            const alvk_buffer *const *small, int nsmall, const char *what) {
+    uint64_t n = (uint64_t)b->N * b->C * b->HW;
+    if (!n || n > UINT32_MAX)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: impossible shape N=%u C=%u HW=%u",
+                          what, b->N, b->C, b->HW);
+    for (int i = 0; i < nbig; i++)
+        if (big[i]->size < 4 * n)
+            return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: a tensor operand is smaller "
+                              "than N*C*HW = %llu floats", what, (unsigned long long)n);
+    for (int i = 0; i < nsmall; i++)
+        if (small[i]->size < 4ull * b->C)
+            return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: a per-channel operand is "
+                              "smaller than C = %u floats", what, b->C);
+    return ALVK_OK;
+}
+
+static alvk_status apply(alvk_cmd *cmd, const alvk_batchnorm *b, int eval, const alvk_buffer *x,
+                         const alvk_buffer *mean, const alvk_buffer *scale,
+                         const alvk_bn_params *p, const alvk_buffer *y) {
+    uint32_t n = b->N * b->C * b->HW;
+    struct { uint32_t n, C, HW; float eps; } push = {n, b->C, b->HW, b->eps};
+    alvk_kernel k = {.shader = ALVK_SHADER_bn_apply, .local = {APPLY_LOCAL}, .nspec = 1, .spec = {eval != 0}};
+    alvk_binding bind[6] = {alvk_in4(x), alvk_in1(mean), alvk_in1(scale),
+                            alvk_in1(&p->gamma), alvk_in1(&p->beta), alvk_out(y)};
+    return alvk_op_dispatch_1d(cmd, k, bind, 6, &push, sizeof push, (n + 3ull) / 4);
+}
+
+alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
+                                    const alvk_bn_params *p, const alvk_buffer *y,
+                                    const alvk_buffer *mean, const alvk_buffer *invstd) {
+    const alvk_buffer *big[] = {x, y};
+    const alvk_buffer *small[] = {&p->gamma, &p->beta, &p->running_mean, &p->running_var, mean, invstd};
+    alvk_status s = check_bn(b, big, 2, small, 6, "batchnorm (training)");
+    if (s != ALVK_OK) return s;
+    struct { uint32_t N, C, HW; float eps, momentum; } push = {b->N, b->C, b->HW, b->eps, b->momentum};
+    alvk_kernel k = {.shader = ALVK_SHADER_bn_stats, .local = {STATS_LOCAL}};
+    alvk_binding bind[5] = {alvk_in1(x), alvk_out(mean), alvk_out(invstd),
+                            alvk_out(&p->running_mean), alvk_out(&p->running_var)};
+    s = alvk_op_dispatch(cmd, k, bind, 5, &push, sizeof push, (uint32_t[3]){b->C, 1, 1});
+    return s == ALVK_OK ? apply(cmd, b, 0, x, mean, invstd, p, y) : s;
+}
+
+alvk_status alvk_op_batchnorm_eval(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
+                                   const alvk_bn_params *p, const alvk_buffer *y) {
+    const alvk_buffer *big[] = {x, y};
+    const alvk_buffer *small[] = {&p->gamma, &p->beta, &p->running_mean, &p->running_var};
+    alvk_status s = check_bn(b, big, 2, small, 4, "batchnorm (evaluation)");
+    return s == ALVK_OK ? apply(cmd, b, 1, x, &p->running_mean, &p->running_var, p, y) : s;
+}
+
+alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
+                                       const alvk_buffer *x, const alvk_buffer *dy,
+                                       const alvk_buffer *gamma, const alvk_buffer *mean,
+                                       const alvk_buffer *invstd, const alvk_buffer *dx,
+                                       const alvk_buffer *dgamma, const alvk_buffer *dbeta) {
+    const alvk_buffer *big[] = {x, dy, dx};
+    const alvk_buffer *small[] = {gamma, mean, invstd, dgamma, dbeta};
+    alvk_status s = check_bn(b, big, 3, small, 5, "batchnorm backward");
+    if (s != ALVK_OK) return s;
+    struct { uint32_t N, C, HW; } spush = {b->N, b->C, b->HW};
+    alvk_kernel ks = {.shader = ALVK_SHADER_bn_backward_stats, .local = {STATS_LOCAL}};
+    alvk_binding sb[6] = {alvk_in1(x), alvk_in1(dy), alvk_in1(mean), alvk_in1(invstd),
+                          alvk_out(dgamma), alvk_out(dbeta)};
+    s = alvk_op_dispatch(cmd, ks, sb, 6, &spush, sizeof spush, (uint32_t[3]){b->C, 1, 1});
+    if (s != ALVK_OK) return s;
+    uint32_t n = b->N * b->C * b->HW;
+    struct { uint32_t n, C, HW, count; } apush = {n, b->C, b->HW, b->N * b->HW};
+    alvk_kernel ka = {.shader = ALVK_SHADER_bn_backward_apply, .local = {APPLY_LOCAL}};
+    alvk_binding ab[8] = {alvk_in4(x), alvk_in4(dy), alvk_in1(mean), alvk_in1(invstd),
+                          alvk_in1(gamma), alvk_in1(dgamma), alvk_in1(dbeta), alvk_out(dx)};
+    return alvk_op_dispatch_1d(cmd, ka, ab, 8, &apush, sizeof apush, (n + 3ull) / 4);
+}

@@ -1,0 +1,62 @@
+/* Pooling: max pooling with recorded argmax, and global average pooling as
+ * a reduction (its backward is a broadcast). */
+#include "ops.h"
+
+#define LOCAL 64
+
+static alvk_status check_pool(const alvk_maxpool *p, uint32_t *OH, uint32_t *OW) {
+    *OH = p->K && p->stride ? alvk_conv_out(p->H, p->K, p->stride, p->pad) : 0;
+    *OW = p->K && p->stride ? alvk_conv_out(p->W, p->K, p->stride, p->pad) : 0;
+    /* PyTorch also rejects pad > K/2: a window could then lie in padding only. */
+    if (!p->N || !p->C || !*OH || !*OW || 2 * p->pad > p->K)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                          "maxpool2d: impossible shape N=%u C=%u %ux%u kernel %u stride %u pad %u",
+                          p->N, p->C, p->H, p->W, p->K, p->stride, p->pad);
+    return ALVK_OK;
+}
+
+typedef struct pool_push {
+    uint32_t planes, H, W, OH, OW, K, S, P;
+} pool_push;
+
+alvk_status alvk_op_maxpool2d(alvk_cmd *cmd, const alvk_maxpool *p, const alvk_buffer *x,
+                              const alvk_buffer *y, const alvk_buffer *argmax) {
+    uint32_t OH, OW;
+    alvk_status s = check_pool(p, &OH, &OW);
+    uint64_t in = (uint64_t)p->N * p->C * p->H * p->W, out = (uint64_t)p->N * p->C * OH * OW;
+    if (s == ALVK_OK && (x->size < 4 * in || y->size < 4 * out || argmax->size < 4 * out))
+        s = alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "maxpool2d: a buffer is smaller than its shape");
+    if (s != ALVK_OK) return s;
+    pool_push push = {p->N * p->C, p->H, p->W, OH, OW, p->K, p->stride, p->pad};
+    alvk_kernel k = {.shader = ALVK_SHADER_maxpool, .local = {LOCAL}};
+    alvk_binding b[3] = {alvk_in1(x), alvk_out(y), alvk_out(argmax)};
+    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, out);
+}
+
+alvk_status alvk_op_maxpool2d_backward(alvk_cmd *cmd, const alvk_maxpool *p,
+                                       const alvk_buffer *argmax, const alvk_buffer *dy,
+                                       const alvk_buffer *dx) {
+    uint32_t OH, OW;
+    alvk_status s = check_pool(p, &OH, &OW);
+    uint64_t in = (uint64_t)p->N * p->C * p->H * p->W, out = (uint64_t)p->N * p->C * OH * OW;
+    if (s == ALVK_OK && (dx->size < 4 * in || dy->size < 4 * out || argmax->size < 4 * out))
+        s = alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                       "maxpool2d backward: a buffer is smaller than its shape");
+    if (s != ALVK_OK) return s;
+    pool_push push = {p->N * p->C, p->H, p->W, OH, OW, p->K, p->stride, p->pad};
+    alvk_kernel k = {.shader = ALVK_SHADER_maxpool_backward, .local = {LOCAL}};
+    alvk_binding b[3] = {alvk_out(argmax), alvk_out(dy), alvk_out(dx)};
+    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, in);
+}
+
+alvk_status alvk_op_avgpool_global(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,
+                                   const alvk_buffer *x, const alvk_buffer *y) {
+    alvk_reduce r = {.outer = 1, .mid = N * C, .inner = HW, .scale = 1.0f / (float)HW};
+    return alvk_op_reduce(cmd, &r, x, y);
+}
+
+alvk_status alvk_op_avgpool_global_backward(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,
+                                            const alvk_buffer *dy, const alvk_buffer *dx) {
+    return alvk_op_binary(cmd, ALVK_BINARY_EXPAND, 1.0f / (float)HW, NULL, dy, dx, N * C * HW,
+                          N * C, HW);
+}

@@ -1,0 +1,34 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Batch-norm backward, the per-channel part, one workgroup per channel:
+// dbeta = sum(dy), dgamma = sum(dy * xhat) with xhat = (x - mean) invstd.
+// alvk-variant: texel
+#include "alvk.glsl"
+#include "alvk_read.glsl"
+#include "channel_sum.glsl"
+
+layout(push_constant) uniform Push { uint N, C, HW; } pc;
+ALVK_IN1(0, x);
+ALVK_IN1(1, dy);
+ALVK_IN1(2, mean);
+ALVK_IN1(3, invstd);
+layout(std430, binding = 4) writeonly buffer DGamma { float dgamma[]; };
+layout(std430, binding = 5) writeonly buffer DBeta { float dbeta[]; };
+
+shared float lane_sum[gl_WorkGroupSize.x];
+
+float mu, is;
+#define DY(i) LOAD1(dy, i)
+#define DY_XHAT(i) (LOAD1(dy, i) * (LOAD1(x, i) - mu) * is)
+
+void main() {
+    uint c = gl_WorkGroupID.x;
+    mu = LOAD1(mean, c);
+    is = LOAD1(invstd, c);
+    float sum_dy, sum_dy_xhat;
+    CHANNEL_SUM(sum_dy, DY)
+    CHANNEL_SUM(sum_dy_xhat, DY_XHAT)
+    if (gl_LocalInvocationID.x != 0u) return;
+    dbeta[c] = sum_dy;
+    dgamma[c] = sum_dy_xhat;
+}

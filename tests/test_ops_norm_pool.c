@@ -1,0 +1,203 @@
+/* Op table: max pooling, global average pooling and batch normalisation,
+ * forward and backward, on ResNet18's shapes and odd ones. */
+#include "ops_harness.h"
+#include "ref/conv.h"
+#include "ref/norm_pool.h"
+
+#include <criterion/parameterized.h>
+#include <math.h>
+#include <stdio.h>
+
+#define EPS 1e-5
+#define MOMENTUM 0.1
+
+/* ---- max pooling: u = N, C, H, W, K, stride, pad ------------------------- */
+static alvk_maxpool pool_of(const op_case *c) {
+    return (alvk_maxpool){c->u[0], c->u[1], c->u[2], c->u[3], c->u[4], c->u[5], c->u[6]};
+}
+static ref_maxpool ref_pool_of(const op_case *c) {
+    return (ref_maxpool){c->u[0], c->u[1], c->u[2], c->u[3], c->u[4], c->u[5], c->u[6]};
+}
+static alvk_status gpu_maxpool(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                               const alvk_buffer *out) {
+    alvk_maxpool p = pool_of(c);
+    alvk_buffer arg;
+    alvk_status s = alvk_cmd_scratch(cmd, 4 * c->out_len[0], &arg);
+    return s == ALVK_OK ? alvk_op_maxpool2d(cmd, &p, &in[0], &out[0], &arg) : s;
+}
+static void ref_maxpool_fwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_maxpool p = ref_pool_of(c);
+    ref_maxpool2d(&p, in[0], out[0]);
+}
+/* Inputs x, dy; output dx. The forward runs first for its argmax. */
+static alvk_status gpu_maxpool_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                                   const alvk_buffer *out) {
+    alvk_maxpool p = pool_of(c);
+    alvk_buffer y, arg;
+    alvk_status s = alvk_cmd_scratch(cmd, 4 * c->in_len[1], &y);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4 * c->in_len[1], &arg);
+    if (s == ALVK_OK) s = alvk_op_maxpool2d(cmd, &p, &in[0], &y, &arg);
+    return s == ALVK_OK ? alvk_op_maxpool2d_backward(cmd, &p, &arg, &in[1], &out[0]) : s;
+}
+static void ref_maxpool_bwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_maxpool p = ref_pool_of(c);
+    ref_maxpool2d_backward(&p, in[0], in[1], out[0]);
+}
+
+static op_case maxpool_case(uint32_t N, uint32_t C, uint32_t H, uint32_t W, uint32_t K,
+                            uint32_t stride, uint32_t pad, int backward) {
+    size_t OH = ref_conv_out(H, K, stride, pad), OW = ref_conv_out(W, K, stride, pad);
+    size_t nx = (size_t)N * C * H * W, ny = (size_t)N * C * OH * OW;
+    op_case c = {.nin = 1, .nout = 1, .in_len = {nx}, .out_len = {ny}, .lo = {-1}, .hi = {1},
+                 .gpu = gpu_maxpool, .ref = ref_maxpool_fwd, .tol = 0,
+                 .u = {N, C, H, W, K, stride, pad}};
+    if (backward) {
+        c.nin = 2, c.in_len[1] = ny, c.lo[1] = -1, c.hi[1] = 1, c.out_len[0] = nx;
+        c.gpu = gpu_maxpool_bwd, c.ref = ref_maxpool_bwd, c.fwd = ref_maxpool_fwd, c.fwd_nin = 1;
+        c.tol = 1e-6;
+    }
+    snprintf(c.name, sizeof c.name, "maxpool2d%s N=%u C=%u %ux%u kernel=%u stride=%u pad=%u",
+             backward ? "_backward" : "", N, C, H, W, K, stride, pad);
+    return c;
+}
+
+/* ---- global average pooling: u = N, C, HW -------------------------------- */
+static alvk_status gpu_gap(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                           const alvk_buffer *out) {
+    return alvk_op_avgpool_global(cmd, c->u[0], c->u[1], c->u[2], &in[0], &out[0]);
+}
+static void ref_gap_fwd(const op_case *c, const double *const *in, double *const *out) {
+    for (size_t p = 0; p < (size_t)c->u[0] * c->u[1]; p++) {
+        double s = 0;
+        for (size_t i = 0; i < c->u[2]; i++) s += in[0][p * c->u[2] + i];
+        out[0][p] = s / c->u[2];
+    }
+}
+static alvk_status gpu_gap_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                               const alvk_buffer *out) {
+    return alvk_op_avgpool_global_backward(cmd, c->u[0], c->u[1], c->u[2], &in[1], &out[0]);
+}
+static void ref_gap_bwd(const op_case *c, const double *const *in, double *const *out) {
+    for (size_t i = 0; i < c->out_len[0]; i++) out[0][i] = in[1][i / c->u[2]] / c->u[2];
+}
+static op_case gap_case(uint32_t N, uint32_t C, uint32_t HW, int backward) {
+    size_t nx = (size_t)N * C * HW, ny = (size_t)N * C;
+    op_case c = {.nin = 1, .nout = 1, .in_len = {nx}, .out_len = {ny}, .lo = {-1}, .hi = {1},
+                 .gpu = gpu_gap, .ref = ref_gap_fwd, .tol = 1e-6, .u = {N, C, HW}};
+    if (backward) {
+        c.nin = 2, c.in_len[1] = ny, c.lo[1] = -1, c.hi[1] = 1, c.out_len[0] = nx;
+        c.gpu = gpu_gap_bwd, c.ref = ref_gap_bwd, c.fwd = ref_gap_fwd, c.fwd_nin = 1;
+    }
+    snprintf(c.name, sizeof c.name, "avgpool_global%s N=%u C=%u HW=%u",
+             backward ? "_backward" : "", N, C, HW);
+    return c;
+}
+
+/* ---- batch normalisation: u = N, C, HW, mode (0 train, 1 eval) ------------
+ * Forward inputs x, gamma, beta, running_mean, running_var; training outputs
+ * y, mean, invstd, running_mean, running_var (updated copies). */
+static alvk_status gpu_bn(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                          const alvk_buffer *out) {
+    alvk_batchnorm b = {c->u[0], c->u[1], c->u[2], (float)EPS, (float)MOMENTUM};
+    alvk_bn_params p = {in[1], in[2], in[3], in[4]};
+    if (c->u[3]) return alvk_op_batchnorm_eval(cmd, &b, &in[0], &p, &out[0]);
+    /* The running statistics are updated in place: work on copies. */
+    p.running_mean = out[3], p.running_var = out[4];
+    alvk_status s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[3], &out[3], b.C);
+    if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[4], &out[4], b.C);
+    return s == ALVK_OK ? alvk_op_batchnorm_train(cmd, &b, &in[0], &p, &out[0], &out[1], &out[2]) : s;
+}
+static void ref_bn_fwd(const op_case *c, const double *const *in, double *const *out) {
+    size_t C = c->u[1];
+    if (c->u[3]) {
+        ref_batchnorm_eval(c->u[0], C, c->u[2], EPS, in[0], in[1], in[2], in[3], in[4], out[0]);
+        return;
+    }
+    if (c->nout > 1)
+        for (size_t k = 0; k < C; k++) out[3][k] = in[3][k], out[4][k] = in[4][k];
+    ref_batchnorm_train(c->u[0], C, c->u[2], EPS, MOMENTUM, in[0], in[1], in[2], out[0],
+                        c->nout > 1 ? out[1] : NULL, c->nout > 1 ? out[2] : NULL,
+                        c->nout > 1 ? out[3] : NULL, c->nout > 1 ? out[4] : NULL);
+}
+/* Backward (training mode): inputs x, gamma, beta, dy; outputs dx, dgamma,
+ * dbeta. The GPU forward runs first for the saved mean and invstd. */
+static alvk_status gpu_bn_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                              const alvk_buffer *out) {
+    alvk_batchnorm b = {c->u[0], c->u[1], c->u[2], (float)EPS, (float)MOMENTUM};
+    alvk_buffer y, mean, invstd, rm, rv;
+    alvk_status s = alvk_cmd_scratch(cmd, 4 * c->in_len[0], &y);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * b.C, &mean);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * b.C, &invstd);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * b.C, &rm);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * b.C, &rv);
+    alvk_bn_params p = {in[1], in[2], rm, rv};
+    if (s == ALVK_OK) s = alvk_op_batchnorm_train(cmd, &b, &in[0], &p, &y, &mean, &invstd);
+    return s == ALVK_OK ? alvk_op_batchnorm_backward(cmd, &b, &in[0], &in[3], &in[1], &mean,
+                                                     &invstd, &out[0], &out[1], &out[2]) : s;
+}
+static void ref_bn_bwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_batchnorm_backward(c->u[0], c->u[1], c->u[2], EPS, in[0], in[1], in[3], out[0], out[1],
+                           out[2]);
+}
+/* The forward the finite differences differentiate: y only, training mode. */
+static void ref_bn_y(const op_case *c, const double *const *in, double *const *out) {
+    ref_batchnorm_train(c->u[0], c->u[1], c->u[2], EPS, MOMENTUM, in[0], in[1], in[2], out[0],
+                        NULL, NULL, NULL, NULL);
+}
+
+static op_case bn_case(uint32_t N, uint32_t C, uint32_t HW, int mode) {
+    size_t n = (size_t)N * C * HW;
+    op_case c = {.nin = 5, .nout = mode == 0 ? 5 : 1, .in_len = {n, C, C, C, C},
+                 .out_len = {n, C, C, C, C}, .lo = {-2, 0.5, -1, -1, 0.5}, .hi = {2, 1.5, 1, 1, 2},
+                 .gpu = gpu_bn, .ref = ref_bn_fwd, .tol = 1e-5, .u = {N, C, HW, mode == 1}};
+    if (mode == 2) {
+        c.nin = 4, c.nout = 3;
+        c.in_len[3] = n, c.lo[3] = -1, c.hi[3] = 1;
+        c.out_len[0] = n, c.out_len[1] = C, c.out_len[2] = C;
+        c.gpu = gpu_bn_bwd, c.ref = ref_bn_bwd, c.fwd = ref_bn_y, c.fwd_nin = 3;
+        c.grad_of[0] = 0, c.grad_of[1] = 1, c.grad_of[2] = 2;
+        c.tol = 2e-5 + 3e-7 * sqrt((double)N * HW);
+    }
+    static const char *const modes[] = {"batchnorm_train", "batchnorm_eval", "batchnorm_backward"};
+    snprintf(c.name, sizeof c.name, "%s N=%u C=%u HW=%u eps=%g momentum=%g", modes[mode], N, C,
+             HW, EPS, MOMENTUM);
+    return c;
+}
+
+#define MAX_CASES 64
+static op_case table[MAX_CASES];
+
+static size_t build_table(void) {
+    size_t n = 0;
+    for (int bwd = 0; bwd < 2; bwd++) {
+        table[n++] = maxpool_case(1, 64, 14, 14, 3, 2, 1, bwd); /* the stem's pool: 14 -> 7 */
+        table[n++] = maxpool_case(3, 64, 14, 14, 3, 2, 1, bwd);
+        table[n++] = maxpool_case(2, 3, 5, 6, 3, 2, 1, bwd);    /* odd, non-square */
+        table[n++] = maxpool_case(2, 3, 7, 7, 2, 2, 0, bwd);    /* drops the last row */
+        table[n++] = maxpool_case(2, 3, 1, 1, 3, 2, 1, bwd);    /* 1x1: all but one tap padding */
+        table[n++] = gap_case(3, 512, 1, bwd);                  /* ResNet18 on 28x28 */
+        table[n++] = gap_case(3, 64, 49, bwd);
+        table[n++] = gap_case(130, 5, 4, bwd);
+    }
+    static const uint32_t bn[][3] = {{2, 64, 196}, {3, 64, 49}, {3, 128, 16}, {3, 256, 4},
+                                     {3, 512, 1}, {130, 3, 4}, {2, 5, 7}};
+    for (int mode = 0; mode < 3; mode++)
+        for (size_t i = 0; i < sizeof bn / sizeof bn[0]; i++)
+            table[n++] = bn_case(bn[i][0], bn[i][1], bn[i][2], mode);
+    cr_assert(n <= MAX_CASES);
+    return n;
+}
+
+/* Rows go to Criterion's worker processes as numbers (see test_ops_elementwise.c). */
+static size_t rows[MAX_CASES];
+
+ParameterizedTestParameters(ops_norm_pool, table) {
+    size_t n = build_table();
+    for (size_t i = 0; i < n; i++) rows[i] = i;
+    return cr_make_param_array(size_t, rows, n);
+}
+
+ParameterizedTest(size_t *row, ops_norm_pool, table) {
+    build_table();
+    op_case_run(&table[*row]);
+}
