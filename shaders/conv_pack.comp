@@ -4,20 +4,24 @@
 // K-major, dst[k][i] with row stride ldd, zero-padded to [Kp][ldd]. MODE
 // says which operand (all NCHW; W is [Cout][Cin][KH][KW]):
 //   0 forward A:         k = (ci,kh,kw), i = (n,oh,ow): x at the tap, 0 in padding
-//   1 backward-data A:   k = (co,kh,kw), i = (n,ih,iw): dy at the output that
-//                        tap reaches, 0 where none does (stride, edges)
-//   2 backward-weight A: k = (n,oh,ow),  i = co:        dy
-//   3 backward-weight B: k = (n,oh,ow),  i = (ci,kh,kw): x at the tap
-//   4 backward-data B:   k = (co,kh,kw), i = ci:        w
-//   5 forward B:         k = (ci,kh,kw), i = co:        w (a transpose)
-// Each output element is a gather from the source; nothing is summed here.
+//   1 forward B:         k = (ci,kh,kw), i = co:        w (a transpose)
+//   2 backward-data A:   k = co,         i = (n,oh,ow): dy (then col2im.comp)
+//   3 backward-data B:   k = co,         i = (ci,kh,kw): w as it is, padded
+//   4 backward-weight A: k = (n,oh,ow),  i = co:        dy
+//   5 backward-weight B: k = (n,oh,ow),  i = (ci,kh,kw): x at the tap
+// Each invocation fills RUN consecutive i of one row k. k and the first i
+// are split into their three parts (k2,k1,k0), (i2,i1,i0) once, with the
+// radices in kr and ir; the following i step the parts without dividing
+// (divisions per element made this pass slower than the GEMM it feeds).
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 
+#define RUN 8u
 layout(constant_id = 3) const uint MODE = 0;
 layout(push_constant) uniform Push {
     uint N, Cin, H, W, Cout, KH, KW, stride, pad, OH, OW, rows, K, ldd, Kp;
+    uint kr1, kr0, ir1, ir0;  // radices: k = (k2*kr1 + k1)*kr0 + k0, i likewise
 } pc;
 ALVK_IN1(0, src);
 layout(std430, binding = 1) writeonly buffer Dst { float dst[]; };
@@ -29,40 +33,25 @@ float tap(uint n, uint ci, uint kh, uint kw, uint oh, uint ow) {
     return LOAD1(src, ((n * pc.Cin + ci) * pc.H + uint(ih)) * pc.W + uint(iw));
 }
 
-float value(uint k, uint i) {
-    uint khw = pc.KH * pc.KW, ohw = pc.OH * pc.OW;
-    if (MODE == 0u) {
-        uint ci = k / khw, kh = (k % khw) / pc.KW, kw = k % pc.KW;
-        uint n = i / ohw, oh = (i % ohw) / pc.OW, ow = i % pc.OW;
-        return tap(n, ci, kh, kw, oh, ow);
-    }
-    if (MODE == 1u) {
-        uint co = k / khw, kh = (k % khw) / pc.KW, kw = k % pc.KW;
-        uint hw = pc.H * pc.W, n = i / hw, ih = (i % hw) / pc.W, iw = i % pc.W;
-        int th = int(ih + pc.pad) - int(kh), tw = int(iw + pc.pad) - int(kw);
-        if (th < 0 || tw < 0 || th % int(pc.stride) != 0 || tw % int(pc.stride) != 0) return 0.0;
-        uint oh = uint(th) / pc.stride, ow = uint(tw) / pc.stride;
-        if (oh >= pc.OH || ow >= pc.OW) return 0.0;
-        return LOAD1(src, ((n * pc.Cout + co) * pc.OH + oh) * pc.OW + ow);
-    }
-    if (MODE == 2u) {
-        uint n = k / ohw, p = k % ohw;
-        return LOAD1(src, (n * pc.Cout + i) * ohw + p);
-    }
-    if (MODE == 3u) {
-        uint n = k / ohw, oh = (k % ohw) / pc.OW, ow = k % pc.OW;
-        uint ci = i / khw, kh = (i % khw) / pc.KW, kw = i % pc.KW;
-        return tap(n, ci, kh, kw, oh, ow);
-    }
-    if (MODE == 4u) {
-        uint co = k / khw, r = k % khw;
-        return LOAD1(src, (co * pc.Cin + i) * khw + r);
-    }
-    return LOAD1(src, i * pc.K + k);  // MODE 5
+float value(uint k, uint k2, uint k1, uint k0, uint i, uint i2, uint i1, uint i0) {
+    if (MODE == 0u) return tap(i2, k2, k1, k0, i1, i0);
+    if (MODE == 1u) return LOAD1(src, i * pc.K + k);
+    if (MODE == 2u) return LOAD1(src, ((i2 * pc.Cout + k) * pc.OH + i1) * pc.OW + i0);
+    if (MODE == 3u) return LOAD1(src, k * pc.rows + i);
+    if (MODE == 4u) return LOAD1(src, ((k2 * pc.Cout + i) * pc.OH + k1) * pc.OW + k0);
+    return tap(k2, i2, i1, i0, k1, k0);  // MODE 5
 }
 
 void main() {
-    uint i = gl_GlobalInvocationID.x, k = gl_GlobalInvocationID.y;
+    uint i = gl_GlobalInvocationID.x * RUN, k = gl_GlobalInvocationID.y;
     if (i >= pc.ldd || k >= pc.Kp) return;
-    dst[k * pc.ldd + i] = i < pc.rows && k < pc.K ? value(k, i) : 0.0;
+    uint k0 = k % pc.kr0, k1 = (k / pc.kr0) % pc.kr1, k2 = k / (pc.kr0 * pc.kr1);
+    uint i0 = i % pc.ir0, i1 = (i / pc.ir0) % pc.ir1, i2 = i / (pc.ir0 * pc.ir1);
+    for (uint r = 0u; r < RUN && i < pc.ldd; r++, i++) {
+        dst[k * pc.ldd + i] = i < pc.rows && k < pc.K ? value(k, k2, k1, k0, i, i2, i1, i0) : 0.0;
+        if (++i0 == pc.ir0) {
+            i0 = 0u;
+            if (++i1 == pc.ir1) i1 = 0u, i2++;
+        }
+    }
 }

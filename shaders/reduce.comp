@@ -19,7 +19,10 @@ layout(std430, binding = 1) writeonly buffer Y { float y[]; };
 shared float partial[gl_WorkGroupSize.x];
 
 void main() {
-    uint lane = gl_LocalInvocationID.x, p = gl_WorkGroupID.x, j = gl_WorkGroupID.y;
+    // j spans y and z: one grid dimension holds at most 65,535 groups.
+    uint lane = gl_LocalInvocationID.x, p = gl_WorkGroupID.x;
+    uint j = gl_WorkGroupID.y + gl_WorkGroupID.z * gl_NumWorkGroups.y;
+    if (j >= pc.mid) return;
     uint count = pc.outer * pc.inner;
     uint begin = p * pc.chunk, end = min(count, begin + pc.chunk);
     float s = 0.0;

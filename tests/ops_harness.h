@@ -12,7 +12,7 @@
 #include "ops/ops.h"
 
 #define OP_MAX_IN 6
-#define OP_MAX_OUT 4
+#define OP_MAX_OUT 6
 
 typedef struct op_case op_case;
 

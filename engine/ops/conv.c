@@ -5,7 +5,8 @@
  * read whole vec4s (40+ GFLOP/s) instead of gathering scalars per tap. */
 #include "ops.h"
 
-enum { FWD_A, BWD_DATA_A, BWD_WEIGHT_A, BWD_WEIGHT_B, BWD_DATA_B, FWD_B };
+/* The operands conv_pack.comp lays out (its MODE). */
+enum { FWD_A, FWD_B, DATA_A, DATA_B, WEIGHT_A, WEIGHT_B };
 
 static uint32_t round8(uint32_t x) { return (x + 7u) & ~7u; }
 
@@ -31,23 +32,37 @@ static alvk_status check_size(const char *what, const char *name, const alvk_buf
     return ALVK_OK;
 }
 
+/* How k and i split into three parts in each mode (see conv_pack.comp):
+ * radices {k1, k0, i1, i0}; 0xffffffff marks a part that never wraps. */
+static void radices(const alvk_conv *c, uint32_t mode, uint32_t r[4]) {
+    uint32_t OH = alvk_conv_out(c->H, c->KH, c->stride, c->pad);
+    uint32_t OW = alvk_conv_out(c->W, c->KW, c->stride, c->pad), flat = 0xffffffffu;
+    uint32_t taps[2] = {c->KH, c->KW}, out[2] = {OH, OW}, one[2] = {1, flat};
+    const uint32_t *k = mode == FWD_A ? taps : mode == WEIGHT_A || mode == WEIGHT_B ? out : one;
+    const uint32_t *i = mode == FWD_A || mode == DATA_A ? out : mode == DATA_B || mode == WEIGHT_B ? taps : one;
+    r[0] = k[0], r[1] = k[1], r[2] = i[0], r[3] = i[1];
+}
+
 /* Packs one operand ([K][rows] from src, mode as in conv_pack.comp) into
  * scratch; returns it and its row stride. */
 static alvk_status pack(alvk_cmd *cmd, const alvk_conv *c, uint32_t mode, const alvk_buffer *src,
                         uint32_t rows, uint32_t K, alvk_buffer *out, uint32_t *ld) {
-    uint32_t ldd = round8(rows), Kp = round8(K);
+    uint32_t ldd = round8(rows), Kp = round8(K), r[4];
     alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, out);
     if (s != ALVK_OK) return s;
     *ld = ldd;
+    radices(c, mode, r);
     struct {
         uint32_t N, Cin, H, W, Cout, KH, KW, stride, pad, OH, OW, rows, K, ldd, Kp;
+        uint32_t kr1, kr0, ir1, ir0;
     } push = {c->N, c->Cin, c->H, c->W, c->Cout, c->KH, c->KW, c->stride, c->pad,
               alvk_conv_out(c->H, c->KH, c->stride, c->pad),
-              alvk_conv_out(c->W, c->KW, c->stride, c->pad), rows, K, ldd, Kp};
-    alvk_kernel k = {.shader = ALVK_SHADER_conv_pack, .local = {16, 4}, .nspec = 1, .spec = {mode}};
+              alvk_conv_out(c->W, c->KW, c->stride, c->pad), rows, K, ldd, Kp,
+              r[0], r[1], r[2], r[3]};
+    alvk_kernel k = {.shader = ALVK_SHADER_conv_pack, .local = {8, 8}, .nspec = 1, .spec = {mode}};
     alvk_binding b[2] = {alvk_in1(src), alvk_out(out)};
     return alvk_op_dispatch(cmd, k, b, 2, &push, sizeof push,
-                            (uint32_t[3]){(ldd + 15) / 16, (Kp + 3) / 4, 1});
+                            (uint32_t[3]){(ldd / 8 + 7) / 8, (Kp + 7) / 8, 1});
 }
 
 /* The shape facts every direction needs. */
@@ -89,16 +104,27 @@ alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer 
     return s == ALVK_OK ? alvk_op_gemm_packed(cmd, &g, &at, &bk, y, b) : s;
 }
 
+/* dx as a GEMM over Cout, then a gather: col = dy^T W holds every tap's
+ * contribution ([N*OH*OW][Cin*KH*KW]), and col2im sums the taps of each
+ * input pixel. Unlike a GEMM over the zero-stuffed dy (K = Cout*KH*KW), no
+ * multiply is wasted on zeros, which matters at stride 2 (4x). */
 alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *dy,
                                          const alvk_buffer *w, const alvk_buffer *dx) {
     conv_dims d = dims(c);
-    uint32_t M = c->N * d.P_in, K = c->Cout * d.taps;
-    alvk_buffer at, bk;
-    alvk_gemm_packed g = {.M = M, .N = c->Cin, .K = K, .alpha = 1.0f, .nchw_pixels = d.P_in};
+    uint32_t M = c->N * d.P_out, Ntaps = c->Cin * d.taps;
+    alvk_buffer at, bk, col;
+    alvk_gemm_packed g = {.M = M, .N = Ntaps, .K = c->Cout, .ldc = Ntaps, .alpha = 1.0f};
     alvk_status s = check_all(c, "conv2d backward-data", dx, w, dy, NULL);
-    if (s == ALVK_OK) s = pack(cmd, c, BWD_DATA_A, dy, M, K, &at, &g.lda);
-    if (s == ALVK_OK) s = pack(cmd, c, BWD_DATA_B, w, c->Cin, K, &bk, &g.ldb);
-    return s == ALVK_OK ? alvk_op_gemm_packed(cmd, &g, &at, &bk, dx, NULL) : s;
+    if (s == ALVK_OK) s = pack(cmd, c, DATA_A, dy, M, c->Cout, &at, &g.lda);
+    if (s == ALVK_OK) s = pack(cmd, c, DATA_B, w, Ntaps, c->Cout, &bk, &g.ldb);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * M * Ntaps, &col);
+    if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, &col, NULL);
+    if (s != ALVK_OK) return s;
+    struct { uint32_t N, Cin, H, W, KH, KW, stride, pad, OH, OW, ldc; } push = {
+        c->N, c->Cin, c->H, c->W, c->KH, c->KW, c->stride, c->pad, d.OH, d.OW, Ntaps};
+    alvk_kernel k = {.shader = ALVK_SHADER_col2im, .local = {64}};
+    alvk_binding b[2] = {alvk_in1(&col), alvk_out(dx)};
+    return alvk_op_dispatch_1d(cmd, k, b, 2, &push, sizeof push, (uint64_t)c->N * c->Cin * d.P_in);
 }
 
 alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c,
@@ -109,8 +135,8 @@ alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c,
     alvk_buffer at, bk;
     alvk_gemm_packed g = {.M = c->Cout, .N = Ntaps, .K = K, .ldc = Ntaps, .alpha = 1.0f};
     alvk_status s = check_all(c, "conv2d backward-weight", x, dw, dy, db);
-    if (s == ALVK_OK) s = pack(cmd, c, BWD_WEIGHT_A, dy, c->Cout, K, &at, &g.lda);
-    if (s == ALVK_OK) s = pack(cmd, c, BWD_WEIGHT_B, x, Ntaps, K, &bk, &g.ldb);
+    if (s == ALVK_OK) s = pack(cmd, c, WEIGHT_A, dy, c->Cout, K, &at, &g.lda);
+    if (s == ALVK_OK) s = pack(cmd, c, WEIGHT_B, x, Ntaps, K, &bk, &g.ldb);
     if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, dw, NULL);
     if (s != ALVK_OK || !db) return s;
     alvk_reduce r = {.outer = c->N, .mid = c->Cout, .inner = d.P_out, .scale = 1.0f};

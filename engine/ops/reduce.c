@@ -7,6 +7,14 @@
 #define LOCAL 64
 #define MAX_PARTS 1024u
 #define MIN_CHUNK 2048u
+#define MAX_GRID 65535u
+
+/* Groups for `parts` x `mid` outputs, mid folded into y and z. */
+static void grid(uint32_t parts, uint32_t mid, uint32_t g[3]) {
+    g[0] = parts;
+    g[1] = mid < MAX_GRID ? mid : MAX_GRID;
+    g[2] = (mid + g[1] - 1) / g[1];
+}
 
 alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffer *x,
                            const alvk_buffer *y) {
@@ -19,20 +27,22 @@ alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffe
                           r->outer, r->mid, r->inner);
     uint64_t chunk = (count + MAX_PARTS - 1) / MAX_PARTS;
     if (chunk < MIN_CHUNK) chunk = MIN_CHUNK;
-    uint32_t parts = (uint32_t)((count + chunk - 1) / chunk);
+    uint32_t parts = (uint32_t)((count + chunk - 1) / chunk), g[3];
     struct { uint32_t outer, mid, inner, chunk, parts; float scale; } push = {
         r->outer, r->mid, r->inner, (uint32_t)chunk, parts, r->scale};
     alvk_kernel k = {.shader = ALVK_SHADER_reduce, .local = {LOCAL}, .nspec = 2,
                      .spec = {r->square != 0, r->sqrt != 0}};
     if (parts == 1) {
         alvk_binding b[2] = {alvk_in1(x), alvk_out(y)};
-        return alvk_op_dispatch(cmd, k, b, 2, &push, sizeof push, (uint32_t[3]){1, r->mid, 1});
+        grid(1, r->mid, g);
+        return alvk_op_dispatch(cmd, k, b, 2, &push, sizeof push, g);
     }
     alvk_buffer partial;
     alvk_status s = alvk_cmd_scratch(cmd, 4ull * parts * r->mid, &partial);
     if (s != ALVK_OK) return s;
     alvk_binding b1[2] = {alvk_in1(x), alvk_out(&partial)};
-    s = alvk_op_dispatch(cmd, k, b1, 2, &push, sizeof push, (uint32_t[3]){parts, r->mid, 1});
+    grid(parts, r->mid, g);
+    s = alvk_op_dispatch(cmd, k, b1, 2, &push, sizeof push, g);
     if (s != ALVK_OK) return s;
     /* Second pass: [1, mid, parts] -> [mid], squares already taken. */
     push.outer = 1;
@@ -41,5 +51,6 @@ alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffe
     push.parts = 1;
     k.spec[0] = 0;
     alvk_binding b2[2] = {alvk_in1(&partial), alvk_out(y)};
-    return alvk_op_dispatch(cmd, k, b2, 2, &push, sizeof push, (uint32_t[3]){1, r->mid, 1});
+    grid(1, r->mid, g);
+    return alvk_op_dispatch(cmd, k, b2, 2, &push, sizeof push, g);
 }

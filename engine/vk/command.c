@@ -171,7 +171,16 @@ void alvk_cmd_copy(alvk_cmd *cmd, const alvk_buffer *src, VkDeviceSize src_offse
     VkBufferCopy region = {.srcOffset = src->offset + src_offset,
                            .dstOffset = dst->offset + dst_offset,
                            .size = size};
-    cmd->ctx->vk.vkCmdCopyBuffer(cmd->cb, src->buffer, dst->buffer, 1, &region);
+    alvk_vk *vk = &cmd->ctx->vk;
+    int timed = cmd->queries && cmd->timed < cmd->max_timed;
+    if (timed)
+        vk->vkCmdWriteTimestamp(cmd->cb, VK_PIPELINE_STAGE_TRANSFER_BIT, cmd->queries, 2 * cmd->timed);
+    vk->vkCmdCopyBuffer(cmd->cb, src->buffer, dst->buffer, 1, &region);
+    if (timed) {
+        vk->vkCmdWriteTimestamp(cmd->cb, VK_PIPELINE_STAGE_TRANSFER_BIT, cmd->queries,
+                                2 * cmd->timed + 1);
+        cmd->timed++;
+    }
     device_barrier(cmd);
 }
 

@@ -31,7 +31,7 @@ alvk_context *alvk_cmd_context(const alvk_cmd *cmd);
 void alvk_cmd_dispatch(alvk_cmd *cmd, const alvk_pipeline *pipe, const alvk_bindset *set,
                        const void *push, uint32_t push_size, uint32_t gx, uint32_t gy,
                        uint32_t gz);
-/* Records a buffer copy followed by a barrier. */
+/* Records a buffer copy followed by a barrier; timed like a dispatch. */
 void alvk_cmd_copy(alvk_cmd *cmd, const alvk_buffer *src, VkDeviceSize src_offset,
                    const alvk_buffer *dst, VkDeviceSize dst_offset, VkDeviceSize size);
 alvk_status alvk_cmd_end(alvk_cmd *cmd);
@@ -41,8 +41,8 @@ alvk_status alvk_cmd_end(alvk_cmd *cmd);
  * timeout fails with the matching status. */
 alvk_status alvk_cmd_run(alvk_cmd *cmd);
 
-/* After alvk_cmd_run: number of timed dispatches and the GPU milliseconds of
- * dispatch i, or -1 when it was not timed. */
+/* After alvk_cmd_run: number of timed commands (dispatches and copies) and
+ * the GPU milliseconds of command i, or -1 when it was not timed. */
 uint32_t alvk_cmd_timed_count(const alvk_cmd *cmd);
 double alvk_cmd_dispatch_ms(const alvk_cmd *cmd, uint32_t i);
 

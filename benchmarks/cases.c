@@ -1,0 +1,482 @@
+/* The cases alvk-bench times: every distinct conv, batchnorm, pool, linear
+ * and elementwise shape of ResNet18 on 28x28 MNIST at batch 128 (with how
+ * often each occurs in one training step), the same network's forward pass
+ * on 224x224x3 at batch 1 and 8, and square and ResNet-shaped GEMMs. Each
+ * kind records its op and checks the result against tests/ref/. */
+#include "bench.h"
+#include "ref/conv.h"
+#include "ref/norm_pool.h"
+#include "ref/ref.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- checking helpers -------------------------------------------------- */
+
+static double *to_double(const float *v, size_t n) {
+    double *d = calloc(n + 1, sizeof *d);
+    if (d)
+        for (size_t i = 0; i < n; i++) d[i] = v[i];
+    return d;
+}
+
+/* Worst |got - want| / (1 + |want|) / tol over n values: <= 1 passes. */
+static double worst(const float *got, const double *want, size_t n, double tol) {
+    double w = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs(got[i] - want[i]) / (1 + fabs(want[i])) / tol;
+        if (!(e <= w)) w = e; /* NaN propagates */
+    }
+    return w;
+}
+
+/* A fixed pseudo-random sample index. */
+static size_t sample(size_t i, size_t n) { return (size_t)((i * 2654435761u + 12345u) % n); }
+
+/* ---- GEMM: p = M, N, K, trans_a, trans_b; operands a, b, c ------------- */
+static int gemm_operands(const bench_case *c, size_t s[], int *nin) {
+    s[0] = (size_t)c->p[0] * c->p[2], s[1] = (size_t)c->p[2] * c->p[1], s[2] = (size_t)c->p[0] * c->p[1];
+    *nin = 2;
+    return 3;
+}
+static alvk_status gemm_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_gemm g = {c->p[0], c->p[1], c->p[2], (int)c->p[3], (int)c->p[4], .alpha = 1.0f};
+    return alvk_op_gemm(cmd, &g, &o[0], &o[1], &o[2], NULL);
+}
+/* 64 sampled entries of C against dot products in double. */
+static double gemm_check(const bench_case *c, float *const *o) {
+    size_t M = c->p[0], N = c->p[1], K = c->p[2], ta = c->p[3], tb = c->p[4];
+    double worst_e = 0;
+    for (size_t t = 0; t < 64; t++) {
+        size_t i = sample(t, M * N), m = i / N, n = i % N;
+        double s = 0;
+        for (size_t k = 0; k < K; k++)
+            s += (double)(ta ? o[0][k * M + m] : o[0][m * K + k]) * (tb ? o[1][n * K + k] : o[1][k * N + n]);
+        double e = worst(&o[2][i], &s, 1, 1e-5 * sqrt((double)K) + 1e-5);
+        if (!(e <= worst_e)) worst_e = e;
+    }
+    return worst_e;
+}
+static const bench_kind gemm_kind = {"gemm", "forward", gemm_operands, gemm_record, gemm_check, NULL};
+
+/* ---- linear: p = M, in, out ---------------------------------------------
+ * forward: x, W, b, y; backward-data: dy, W, dx; backward-weight: x, dy, dW, db */
+static int linear_operands(const bench_case *c, size_t s[], int *nin) {
+    size_t M = c->p[0], in = c->p[1], out = c->p[2];
+    if (strcmp(c->kind->direction, "forward") == 0) {
+        s[0] = M * in, s[1] = out * in, s[2] = out, s[3] = M * out, *nin = 3;
+        return 4;
+    }
+    if (strcmp(c->kind->direction, "backward-data") == 0) {
+        s[0] = M * out, s[1] = out * in, s[2] = M * in, *nin = 2;
+        return 3;
+    }
+    s[0] = M * in, s[1] = M * out, s[2] = out * in, s[3] = out, *nin = 2;
+    return 4;
+}
+static alvk_status linear_fwd_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    return alvk_op_linear(cmd, c->p[0], c->p[1], c->p[2], &o[0], &o[1], &o[2], &o[3]);
+}
+static alvk_status linear_bwd_data_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    return alvk_op_linear_backward(cmd, c->p[0], c->p[1], c->p[2], NULL, &o[1], &o[0], &o[2], NULL, NULL);
+}
+static alvk_status linear_bwd_weight_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    return alvk_op_linear_backward(cmd, c->p[0], c->p[1], c->p[2], &o[0], NULL, &o[1], NULL, &o[2], &o[3]);
+}
+static double linear_check(const bench_case *c, float *const *o) {
+    size_t M = c->p[0], in = c->p[1], out = c->p[2];
+    const char *d = c->kind->direction;
+    size_t n = strcmp(d, "forward") == 0 ? M * out : strcmp(d, "backward-data") == 0 ? M * in : out * in;
+    double *want = malloc(n * sizeof *want), *x = NULL, *w = NULL, *b = NULL, *dy = NULL, e;
+    if (strcmp(d, "forward") == 0) {
+        x = to_double(o[0], M * in), w = to_double(o[1], out * in), b = to_double(o[2], out);
+        ref_gemm(M, out, in, 0, 1, 1, 0, x, w, b, want);
+        e = worst(o[3], want, n, 1e-5 * sqrt((double)in) + 1e-5);
+    } else if (strcmp(d, "backward-data") == 0) {
+        dy = to_double(o[0], M * out), w = to_double(o[1], out * in);
+        ref_gemm(M, in, out, 0, 0, 1, 0, dy, w, NULL, want);
+        e = worst(o[2], want, n, 1e-5 * sqrt((double)out) + 1e-5);
+    } else {
+        x = to_double(o[0], M * in), dy = to_double(o[1], M * out);
+        ref_gemm(out, in, M, 1, 0, 1, 0, dy, x, NULL, want);
+        e = worst(o[2], want, n, 1e-5 * sqrt((double)M) + 1e-5);
+    }
+    free(want), free(x), free(w), free(b), free(dy);
+    return e;
+}
+static const bench_kind linear_fwd = {"linear", "forward", linear_operands, linear_fwd_record, linear_check, NULL};
+static const bench_kind linear_bwd_data = {"linear", "backward-data", linear_operands, linear_bwd_data_record, linear_check, NULL};
+static const bench_kind linear_bwd_weight = {"linear", "backward-weight", linear_operands, linear_bwd_weight_record, linear_check, NULL};
+
+/* ---- conv2d: p = N, Cin, H, W, Cout, K, stride, pad, bias ----------------
+ * forward: x, w, b, y; backward-data: dy, w, dx; backward-weight: x, dy, dw, db */
+static ref_conv conv_ref(const bench_case *c, size_t N) {
+    return (ref_conv){N, c->p[1], c->p[2], c->p[3], c->p[4], c->p[5], c->p[5], c->p[6], c->p[7]};
+}
+static alvk_conv conv_alvk(const bench_case *c) {
+    return (alvk_conv){c->p[0], c->p[1], c->p[2], c->p[3], c->p[4], c->p[5], c->p[5], c->p[6], c->p[7]};
+}
+static int conv_operands(const bench_case *c, size_t s[], int *nin) {
+    ref_conv r = conv_ref(c, c->p[0]);
+    size_t OH = ref_conv_out(r.H, r.KH, r.stride, r.pad), OW = ref_conv_out(r.W, r.KW, r.stride, r.pad);
+    size_t nx = r.N * r.Cin * r.H * r.W, nw = r.Cout * r.Cin * r.KH * r.KW, ny = r.N * r.Cout * OH * OW;
+    const char *d = c->kind->direction;
+    if (strcmp(d, "forward") == 0) {
+        s[0] = nx, s[1] = nw, s[2] = r.Cout, s[3] = ny, *nin = 3;
+        return 4;
+    }
+    if (strcmp(d, "backward-data") == 0) {
+        s[0] = ny, s[1] = nw, s[2] = nx, *nin = 2;
+        return 3;
+    }
+    s[0] = nx, s[1] = ny, s[2] = nw, s[3] = r.Cout, *nin = 2;
+    return 4;
+}
+static alvk_status conv_fwd_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_conv cv = conv_alvk(c);
+    return alvk_op_conv2d(cmd, &cv, &o[0], &o[1], c->p[8] ? &o[2] : NULL, &o[3]);
+}
+static alvk_status conv_bwd_data_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_conv cv = conv_alvk(c);
+    return alvk_op_conv2d_backward_data(cmd, &cv, &o[0], &o[1], &o[2]);
+}
+static alvk_status conv_bwd_weight_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_conv cv = conv_alvk(c);
+    return alvk_op_conv2d_backward_weight(cmd, &cv, &o[0], &o[1], &o[2], c->p[8] ? &o[3] : NULL);
+}
+/* Forward and backward-data: images 0 and N-1 recomputed alone.
+ * Backward-weight (a sum over the batch): 64 sampled weights. */
+static double conv_check(const bench_case *c, float *const *o) {
+    ref_conv one = conv_ref(c, 1);
+    size_t OH = ref_conv_out(one.H, one.KH, one.stride, one.pad);
+    size_t OW = ref_conv_out(one.W, one.KW, one.stride, one.pad);
+    size_t nx = one.Cin * one.H * one.W, ny = one.Cout * OH * OW, nw = one.Cout * one.Cin * one.KH * one.KW;
+    size_t taps = one.Cin * one.KH * one.KW, N = c->p[0];
+    const char *d = c->kind->direction;
+    double e = 0;
+    if (strcmp(d, "backward-weight") == 0) {
+        for (size_t t = 0; t < 64; t++) {
+            size_t i = sample(t, nw), co = i / taps, ci = (i % taps) / (one.KH * one.KW);
+            size_t kh = (i % (one.KH * one.KW)) / one.KW, kw = i % one.KW;
+            double s = 0;
+            for (size_t n = 0; n < N; n++)
+                for (size_t oh = 0; oh < OH; oh++)
+                    for (size_t ow = 0; ow < OW; ow++) {
+                        long ih = (long)(oh * one.stride + kh) - (long)one.pad;
+                        long iw = (long)(ow * one.stride + kw) - (long)one.pad;
+                        if (ih < 0 || iw < 0 || ih >= (long)one.H || iw >= (long)one.W) continue;
+                        s += (double)o[1][((n * one.Cout + co) * OH + oh) * OW + ow] *
+                             o[0][((n * one.Cin + ci) * one.H + (size_t)ih) * one.W + (size_t)iw];
+                    }
+            double err = worst(&o[2][i], &s, 1, 1e-5 * sqrt((double)N * OH * OW) + 1e-5);
+            if (!(err <= e)) e = err;
+        }
+        return e;
+    }
+    double *w = to_double(o[1], nw);
+    for (size_t pick = 0; pick < 2; pick++) {
+        size_t n = pick ? N - 1 : 0;
+        if (strcmp(d, "forward") == 0) {
+            double *x = to_double(o[0] + n * nx, nx), *b = to_double(o[2], one.Cout);
+            double *y = malloc(ny * sizeof *y);
+            ref_conv2d(&one, x, w, c->p[8] ? b : NULL, y);
+            double err = worst(o[3] + n * ny, y, ny, 1e-5 * sqrt((double)taps) + 1e-5);
+            if (!(err <= e)) e = err;
+            free(x), free(b), free(y);
+        } else {
+            double *dy = to_double(o[0] + n * ny, ny), *dx = malloc(nx * sizeof *dx);
+            ref_conv2d_backward(&one, NULL, w, dy, dx, NULL, NULL);
+            double err = worst(o[2] + n * nx, dx, nx, 1e-5 * sqrt((double)one.Cout * one.KH * one.KW) + 1e-5);
+            if (!(err <= e)) e = err;
+            free(dy), free(dx);
+        }
+    }
+    free(w);
+    return e;
+}
+static const bench_kind conv_fwd = {"conv2d", "forward", conv_operands, conv_fwd_record, conv_check, NULL};
+static const bench_kind conv_bwd_data = {"conv2d", "backward-data", conv_operands, conv_bwd_data_record, conv_check, NULL};
+static const bench_kind conv_bwd_weight = {"conv2d", "backward-weight", conv_operands, conv_bwd_weight_record, conv_check, NULL};
+
+/* ---- batchnorm: p = N, C, HW --------------------------------------------
+ * training forward: x, gamma, beta, rmean, rvar, y, mean, invstd
+ * evaluation forward: x, gamma, beta, rmean, rvar, y
+ * backward: x, dy, gamma, mean, invstd, dx, dgamma, dbeta */
+static int bn_operands(const bench_case *c, size_t s[], int *nin) {
+    size_t n = (size_t)c->p[0] * c->p[1] * c->p[2], C = c->p[1];
+    if (strcmp(c->kind->direction, "backward") == 0) {
+        s[0] = n, s[1] = n, s[2] = C, s[3] = C, s[4] = C, s[5] = n, s[6] = C, s[7] = C, *nin = 5;
+        return 8;
+    }
+    s[0] = n, s[1] = C, s[2] = C, s[3] = C, s[4] = C, s[5] = n, s[6] = C, s[7] = C, *nin = 5;
+    return strcmp(c->kind->op, "batchnorm_eval") == 0 ? 6 : 8;
+}
+static alvk_batchnorm bn_of(const bench_case *c) {
+    return (alvk_batchnorm){c->p[0], c->p[1], c->p[2], 1e-5f, 0.1f};
+}
+static alvk_status bn_train_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_batchnorm b = bn_of(c);
+    alvk_bn_params p = {o[1], o[2], o[3], o[4]};
+    return alvk_op_batchnorm_train(cmd, &b, &o[0], &p, &o[5], &o[6], &o[7]);
+}
+static alvk_status bn_eval_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_batchnorm b = bn_of(c);
+    alvk_bn_params p = {o[1], o[2], o[3], o[4]};
+    return alvk_op_batchnorm_eval(cmd, &b, &o[0], &p, &o[5]);
+}
+static alvk_status bn_bwd_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_batchnorm b = bn_of(c);
+    return alvk_op_batchnorm_backward(cmd, &b, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7]);
+}
+/* Forward: y against the reference (evaluation reads rvar as a variance,
+ * so the check makes it positive first). Backward: dx with the batch's own
+ * statistics against the reference, which recomputes them. */
+static double bn_check(const bench_case *c, float *const *o) {
+    size_t N = c->p[0], C = c->p[1], HW = c->p[2], n = N * C * HW;
+    double *x = to_double(o[0], n), *want = malloc(n * sizeof *want), e;
+    if (strcmp(c->kind->direction, "backward") == 0) {
+        double *dy = to_double(o[1], n), *g = to_double(o[2], C), *dg = malloc(C * sizeof *dg),
+               *db = malloc(C * sizeof *db);
+        ref_batchnorm_backward(N, C, HW, 1e-5, x, g, dy, want, dg, db);
+        e = worst(o[5], want, n, 1e-4);
+        free(dy), free(g), free(dg), free(db);
+    } else {
+        double *g = to_double(o[1], C), *b = to_double(o[2], C);
+        double *rm = to_double(o[3], C), *rv = to_double(o[4], C);
+        if (strcmp(c->kind->op, "batchnorm_eval") == 0)
+            ref_batchnorm_eval(N, C, HW, 1e-5, x, g, b, rm, rv, want);
+        else
+            ref_batchnorm_train(N, C, HW, 1e-5, 0.1, x, g, b, want, NULL, NULL, NULL, NULL);
+        e = worst(o[5], want, n, 1e-4);
+        free(g), free(b), free(rm), free(rv);
+    }
+    free(x), free(want);
+    return e;
+}
+static const bench_kind bn_train = {"batchnorm", "forward", bn_operands, bn_train_record, bn_check, NULL};
+static const bench_kind bn_eval = {"batchnorm_eval", "forward", bn_operands, bn_eval_record, bn_check, NULL};
+static const bench_kind bn_bwd = {"batchnorm", "backward", bn_operands, bn_bwd_record, bn_check, NULL};
+
+/* ---- maxpool2d: p = N, C, H, W, K, stride, pad ----------------------------
+ * forward: x, y, argmax; backward: x, dy, argmax (from a forward), dx */
+static int pool_operands(const bench_case *c, size_t s[], int *nin) {
+    size_t OH = ref_conv_out(c->p[2], c->p[4], c->p[5], c->p[6]);
+    size_t OW = ref_conv_out(c->p[3], c->p[4], c->p[5], c->p[6]);
+    size_t nx = (size_t)c->p[0] * c->p[1] * c->p[2] * c->p[3], ny = (size_t)c->p[0] * c->p[1] * OH * OW;
+    if (strcmp(c->kind->direction, "forward") == 0) {
+        s[0] = nx, s[1] = ny, s[2] = ny, *nin = 1;
+        return 3;
+    }
+    s[0] = nx, s[1] = ny, s[2] = ny, s[3] = nx, *nin = 2;
+    return 4;
+}
+static alvk_maxpool pool_of(const bench_case *c) {
+    return (alvk_maxpool){c->p[0], c->p[1], c->p[2], c->p[3], c->p[4], c->p[5], c->p[6]};
+}
+static alvk_status pool_fwd_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_maxpool p = pool_of(c);
+    return alvk_op_maxpool2d(cmd, &p, &o[0], &o[1], &o[2]);
+}
+/* The argmax comes from a forward pass run before the timing. */
+static alvk_status pool_bwd_prepare(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_maxpool p = pool_of(c);
+    alvk_buffer y;
+    alvk_status s = alvk_cmd_scratch(cmd, o[1].size, &y);
+    return s == ALVK_OK ? alvk_op_maxpool2d(cmd, &p, &o[0], &y, &o[2]) : s;
+}
+static alvk_status pool_bwd_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_maxpool p = pool_of(c);
+    return alvk_op_maxpool2d_backward(cmd, &p, &o[2], &o[1], &o[3]);
+}
+static double pool_check(const bench_case *c, float *const *o) {
+    ref_maxpool r = {c->p[0], c->p[1], c->p[2], c->p[3], c->p[4], c->p[5], c->p[6]};
+    size_t sizes[8];
+    int nin;
+    pool_operands(c, sizes, &nin);
+    double *x = to_double(o[0], sizes[0]), e;
+    if (strcmp(c->kind->direction, "forward") == 0) {
+        double *y = malloc(sizes[1] * sizeof *y);
+        ref_maxpool2d(&r, x, y);
+        e = worst(o[1], y, sizes[1], 1e-6);
+        free(y);
+    } else {
+        double *dy = to_double(o[1], sizes[1]), *dx = malloc(sizes[0] * sizeof *dx);
+        ref_maxpool2d_backward(&r, x, dy, dx);
+        e = worst(o[3], dx, sizes[0], 1e-6);
+        free(dy), free(dx);
+    }
+    free(x);
+    return e;
+}
+static const bench_kind pool_fwd = {"maxpool2d", "forward", pool_operands, pool_fwd_record, pool_check, NULL};
+static const bench_kind pool_bwd = {"maxpool2d", "backward", pool_operands, pool_bwd_record,
+                                    pool_check, pool_bwd_prepare};
+
+/* ---- elementwise: p = n (relu forward: x, y; backward: x, dy, dx; add: a, b, c)
+ *      and global average pooling: p = N, C, HW (forward x, y; backward dy, dx) */
+static int ew_operands(const bench_case *c, size_t s[], int *nin) {
+    const char *op = c->kind->op, *d = c->kind->direction;
+    if (strcmp(op, "avgpool_global") == 0) {
+        size_t big = (size_t)c->p[0] * c->p[1] * c->p[2], small = (size_t)c->p[0] * c->p[1];
+        s[0] = strcmp(d, "forward") == 0 ? big : small;
+        s[1] = strcmp(d, "forward") == 0 ? small : big;
+        *nin = 1;
+        return 2;
+    }
+    int n = strcmp(op, "relu") == 0 && strcmp(d, "forward") == 0 ? 2 : 3;
+    for (int i = 0; i < n; i++) s[i] = c->p[0];
+    *nin = n - 1;
+    return n;
+}
+static alvk_status ew_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    const char *op = c->kind->op, *d = c->kind->direction;
+    if (strcmp(op, "avgpool_global") == 0)
+        return strcmp(d, "forward") == 0
+                   ? alvk_op_avgpool_global(cmd, c->p[0], c->p[1], c->p[2], &o[0], &o[1])
+                   : alvk_op_avgpool_global_backward(cmd, c->p[0], c->p[1], c->p[2], &o[0], &o[1]);
+    if (strcmp(op, "add") == 0)
+        return alvk_op_binary(cmd, ALVK_BINARY_ADD, 1.0f, &o[0], &o[1], &o[2], c->p[0], c->p[0], 1);
+    if (strcmp(d, "forward") == 0) return alvk_op_unary(cmd, ALVK_UNARY_RELU, 0, &o[0], &o[1], c->p[0]);
+    return alvk_op_unary_backward(cmd, ALVK_UNARY_RELU, 0, &o[0], &o[1], &o[2], c->p[0]);
+}
+static double ew_check(const bench_case *c, float *const *o) {
+    size_t s[8];
+    int nin, n = ew_operands(c, s, &nin);
+    double *a = to_double(o[0], s[0]), *b = nin > 1 ? to_double(o[1], s[1]) : NULL;
+    double *want = malloc(s[n - 1] * sizeof *want);
+    const char *op = c->kind->op, *d = c->kind->direction;
+    if (strcmp(op, "avgpool_global") == 0) {
+        size_t P = (size_t)c->p[0] * c->p[1], HW = c->p[2];
+        if (strcmp(d, "forward") == 0) ref_reduce(1, P, HW, 1.0 / HW, 0, 0, a, want);
+        else ref_binary(4, 1.0 / HW, a, a, want, P * HW, P, HW);
+    } else if (strcmp(op, "add") == 0) {
+        ref_binary(0, 1, a, b, want, s[0], s[0], 1);
+    } else if (strcmp(d, "forward") == 0) {
+        ref_unary(0, 0, a, want, s[0]);
+    } else {
+        ref_unary_backward(0, 0, a, b, want, s[0]);
+    }
+    double e = worst(o[n - 1], want, s[n - 1], 1e-5);
+    free(a), free(b), free(want);
+    return e;
+}
+static const bench_kind relu_fwd = {"relu", "forward", ew_operands, ew_record, ew_check, NULL};
+static const bench_kind relu_bwd = {"relu", "backward", ew_operands, ew_record, ew_check, NULL};
+static const bench_kind add_fwd = {"add", "forward", ew_operands, ew_record, ew_check, NULL};
+static const bench_kind gap_fwd = {"avgpool_global", "forward", ew_operands, ew_record, ew_check, NULL};
+static const bench_kind gap_bwd = {"avgpool_global", "backward", ew_operands, ew_record, ew_check, NULL};
+
+/* ---- the table ----------------------------------------------------------- */
+
+typedef struct table {
+    bench_case *cases;
+    int n, max;
+} table;
+
+static bench_case *add(table *t, const char *group, const bench_kind *kind, int count, int quick,
+                       double flops, const uint32_t *p, int np) {
+    if (t->n >= t->max) return NULL;
+    bench_case *c = &t->cases[t->n++];
+    memset(c, 0, sizeof *c);
+    c->group = group, c->kind = kind, c->count = count, c->quick = quick, c->flops = flops;
+    memcpy(c->p, p, (size_t)np * sizeof *p);
+    size_t s[BENCH_MAX_OPERANDS] = {0};
+    int nin, nops = kind->operands(c, s, &nin);
+    for (int i = 0; i < nops; i++) c->bytes += 4.0 * (double)s[i];
+    return c;
+}
+
+/* A conv layer in all the directions a training step runs (the stem needs no
+ * gradient for the image), or forward only. */
+static void conv(table *t, const char *group, int count, int quick, int train, uint32_t N,
+                 uint32_t Cin, uint32_t H, uint32_t Cout, uint32_t K, uint32_t S, uint32_t P,
+                 uint32_t bias) {
+    uint32_t OH = alvk_conv_out(H, K, S, P), p[9] = {N, Cin, H, H, Cout, K, S, P, bias};
+    double flops = 2.0 * N * OH * OH * Cout * Cin * K * K;
+    const bench_kind *kinds[3] = {&conv_fwd, &conv_bwd_data, &conv_bwd_weight};
+    for (int k = 0; k < (train ? 3 : 1); k++) {
+        if (k == 1 && Cin < 3) continue; /* the input image needs no gradient */
+        bench_case *c = add(t, group, kinds[k], count, quick && k == 0, flops, p, 9);
+        if (c) snprintf(c->shape, sizeof c->shape, "%ux%ux%ux%u/k%us%up%u/%u", N, Cin, H, H, K, S, P, Cout);
+    }
+}
+
+static void bn(table *t, const char *group, int count, int train, uint32_t N, uint32_t C, uint32_t H) {
+    uint32_t p[3] = {N, C, H * H};
+    double n = (double)N * C * H * H;
+    bench_case *c = add(t, group, train ? &bn_train : &bn_eval, count, 0, (train ? 5 : 2) * n, p, 3);
+    if (c) snprintf(c->shape, sizeof c->shape, "%ux%ux%ux%u", N, C, H, H);
+    if (train && (c = add(t, group, &bn_bwd, count, 0, 7 * n, p, 3)))
+        snprintf(c->shape, sizeof c->shape, "%ux%ux%ux%u", N, C, H, H);
+}
+
+/* relu (and its backward when training) and residual adds at one size. */
+static void ew(table *t, const char *group, int relus, int adds, int train, uint32_t N, uint32_t C,
+               uint32_t H) {
+    uint32_t n = N * C * H * H;
+    bench_case *c;
+    if ((c = add(t, group, &relu_fwd, relus, 0, n, &n, 1))) snprintf(c->shape, sizeof c->shape, "%ux%ux%ux%u", N, C, H, H);
+    if (train && (c = add(t, group, &relu_bwd, relus, 0, n, &n, 1))) snprintf(c->shape, sizeof c->shape, "%ux%ux%ux%u", N, C, H, H);
+    /* a residual add forward; its gradient meets the skip path's in another add */
+    if (adds && (c = add(t, group, &add_fwd, adds * (train ? 2 : 1), 0, n, &n, 1)))
+        snprintf(c->shape, sizeof c->shape, "%ux%ux%ux%u", N, C, H, H);
+}
+
+/* ResNet18 (deeplay's: biases in the block and shortcut convs) on an HxH
+ * image of `in` channels at batch N: a training step or a forward pass. */
+static void resnet18(table *t, const char *group, int train, uint32_t N, uint32_t in, uint32_t H,
+                     uint32_t classes, int quick) {
+    uint32_t S = alvk_conv_out(H, 7, 2, 3), P = alvk_conv_out(S, 3, 2, 1);
+    conv(t, group, 1, quick, train, N, in, H, 64, 7, 2, 3, 0);
+    bn(t, group, 1, train, N, 64, S);
+    ew(t, group, 1, 0, train, N, 64, S);
+    uint32_t pp[7] = {N, 64, S, S, 3, 2, 1};
+    bench_case *c = add(t, group, &pool_fwd, 1, 0, 9.0 * N * 64 * P * P, pp, 7);
+    if (c) snprintf(c->shape, sizeof c->shape, "%ux64x%ux%u/k3s2p1", N, S, S);
+    if (train && (c = add(t, group, &pool_bwd, 1, 0, 9.0 * N * 64 * P * P, pp, 7)))
+        snprintf(c->shape, sizeof c->shape, "%ux64x%ux%u/k3s2p1", N, S, S);
+    uint32_t h = P, ch = 64;
+    for (int stage = 0; stage < 4; stage++) {
+        uint32_t out = 64u << stage, oh = stage ? alvk_conv_out(h, 3, 2, 1) : h;
+        if (stage == 0) {
+            conv(t, group, 4, quick, train, N, 64, h, 64, 3, 1, 1, 1);
+            bn(t, group, 4, train, N, 64, h);
+        } else {
+            conv(t, group, 1, 0, train, N, ch, h, out, 3, 2, 1, 1);  /* first conv, stride 2 */
+            conv(t, group, 1, 0, train, N, ch, h, out, 1, 2, 0, 1);  /* shortcut */
+            conv(t, group, 3, quick && stage == 3, train, N, out, oh, out, 3, 1, 1, 1);
+            bn(t, group, 5, train, N, out, oh);
+        }
+        ew(t, group, 4, 2, train, N, out, oh);
+        h = oh, ch = out;
+    }
+    uint32_t gp[3] = {N, 512, h * h};
+    if ((c = add(t, group, &gap_fwd, 1, 0, (double)N * 512 * h * h, gp, 3)))
+        snprintf(c->shape, sizeof c->shape, "%ux512x%ux%u", N, h, h);
+    if (train && (c = add(t, group, &gap_bwd, 1, 0, (double)N * 512 * h * h, gp, 3)))
+        snprintf(c->shape, sizeof c->shape, "%ux512x%ux%u", N, h, h);
+    uint32_t lp[3] = {N, 512, classes};
+    const bench_kind *lk[3] = {&linear_fwd, &linear_bwd_data, &linear_bwd_weight};
+    for (int k = 0; k < (train ? 3 : 1); k++)
+        if ((c = add(t, group, lk[k], 1, 0, 2.0 * N * 512 * classes, lp, 3)))
+            snprintf(c->shape, sizeof c->shape, "%ux512x%u", N, classes);
+}
+
+static void gemm(table *t, uint32_t M, uint32_t N, uint32_t K, int quick) {
+    uint32_t p[5] = {M, N, K, 0, 0};
+    bench_case *c = add(t, "gemm", &gemm_kind, 1, quick, 2.0 * M * N * K, p, 5);
+    if (c) snprintf(c->shape, sizeof c->shape, "%ux%ux%u", M, N, K);
+}
+
+int bench_cases(bench_case *cases, int max) {
+    table t = {cases, 0, max};
+    resnet18(&t, "resnet18-28x28-train-b128", 1, 128, 1, 28, 10, 1);
+    resnet18(&t, "resnet18-224x224-forward-b1", 0, 1, 3, 224, 1000, 0);
+    resnet18(&t, "resnet18-224x224-forward-b8", 0, 8, 3, 224, 1000, 0);
+    for (uint32_t n = 256; n <= 2048; n *= 2) gemm(&t, n, n, n, n == 256);
+    gemm(&t, 4608, 512, 128, 0);  /* layer4's 3x3 weight gradient at batch 128 */
+    gemm(&t, 512, 128, 4608, 1);  /* the shape ggml's Vulkan matmul was timed at */
+    return t.n;
+}

@@ -1,0 +1,250 @@
+/* Op table: the training-step kernels around the model (softmax
+ * cross-entropy and its gradient, softmax, margin, argmax, correct count,
+ * Adam, batch gathering), and their argument checks. */
+#include "ops_harness.h"
+#include "ref/train.h"
+
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- rows over logits[B, C]: u[0] B, u[1] C ----------------------------- */
+static alvk_status gpu_ce(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                          const alvk_buffer *out) {
+    return alvk_op_softmax_ce(cmd, c->u[0], c->u[1], &in[0], &in[1], &out[0], &out[1]);
+}
+static void ref_ce(const op_case *c, const double *const *in, double *const *out) {
+    ref_softmax_ce(c->u[0], c->u[1], in[0], in[1], out[0], out[1]);
+}
+/* The forward with one output, the loss, for the gradient check. */
+static void ref_ce_loss(const op_case *c, const double *const *in, double *const *out) {
+    ref_softmax_ce(c->u[0], c->u[1], in[0], in[1], out[0], NULL);
+}
+/* The backward takes probs: run the forward first, as a training step does. */
+static alvk_status gpu_ce_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                              const alvk_buffer *out) {
+    uint32_t B = c->u[0], C = c->u[1];
+    alvk_buffer loss, probs;
+    alvk_status s = alvk_cmd_scratch(cmd, 4, &loss);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * B * C, &probs);
+    if (s == ALVK_OK) s = alvk_op_softmax_ce(cmd, B, C, &in[0], &in[1], &loss, &probs);
+    if (s != ALVK_OK) return s;
+    return alvk_op_softmax_ce_backward(cmd, B, C, &probs, &in[1], &in[2], &out[0]);
+}
+static void ref_ce_bwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_softmax_ce_backward(c->u[0], c->u[1], in[0], in[1], in[2], out[0]);
+}
+
+static alvk_status gpu_softmax(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                               const alvk_buffer *out) {
+    return alvk_op_softmax(cmd, c->u[0], c->u[1], &in[0], &out[0]);
+}
+static void ref_softmax_fwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_softmax(c->u[0], c->u[1], in[0], out[0]);
+}
+static alvk_status gpu_margin(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                              const alvk_buffer *out) {
+    return alvk_op_margin(cmd, c->u[0], c->u[1], &in[0], &out[0]);
+}
+static void ref_margin_fwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_margin(c->u[0], c->u[1], in[0], out[0]);
+}
+static alvk_status gpu_argmax(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                              const alvk_buffer *out) {
+    return alvk_op_argmax(cmd, c->u[0], c->u[1], &in[0], &out[0]);
+}
+static void ref_argmax_fwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_argmax(c->u[0], c->u[1], in[0], out[0]);
+}
+static alvk_status gpu_count(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                             const alvk_buffer *out) {
+    return alvk_op_correct_count(cmd, c->u[0], c->u[1], &in[0], &in[1], &out[0]);
+}
+static void ref_count(const op_case *c, const double *const *in, double *const *out) {
+    ref_correct_count(c->u[0], c->u[1], in[0], in[1], out[0]);
+}
+
+enum { CE, CE_BWD, SOFTMAX, MARGIN, ARGMAX, COUNT };
+static const char *const row_names[] = {"softmax_ce", "softmax_ce_backward", "softmax",
+                                        "margin", "argmax", "correct_count"};
+
+/* Logits uniform in [-5, 5]; `ties` makes them integers in [2^23, 2^23 + 4]
+ * instead (floats there are whole numbers), so rows hold equal maxima with a
+ * gap of 1 to the next value, and exp without the row max would overflow.
+ * Labels in [0, labels_hi). */
+static op_case rows_case(int op, uint32_t B, uint32_t C, int ties, uint32_t labels_hi) {
+    size_t n = (size_t)B * C;
+    op_case c = {.nin = 1, .nout = 1, .in_len = {n, B}, .out_len = {B}, .lo = {-5, 0},
+                 .hi = {5, labels_hi}, .integer = {0, 1}, .tol = 1e-5, .u = {B, C}};
+    if (ties) c.lo[0] = 0x1p23, c.hi[0] = 0x1p23 + 4;
+    switch (op) {
+    case CE:
+        c.nin = 2, c.nout = 2, c.out_len[0] = 1, c.out_len[1] = n;
+        c.gpu = gpu_ce, c.ref = ref_ce;
+        break;
+    case CE_BWD: /* inputs logits, labels, dloss; gradient w.r.t. the logits */
+        c.nin = 3, c.in_len[2] = 1, c.lo[2] = -2, c.hi[2] = 2, c.out_len[0] = n;
+        c.gpu = gpu_ce_bwd, c.ref = ref_ce_bwd, c.fwd = ref_ce_loss, c.fwd_nin = 2;
+        c.grad_of[0] = 0;
+        break;
+    case SOFTMAX:
+        c.out_len[0] = n, c.gpu = gpu_softmax, c.ref = ref_softmax_fwd;
+        break;
+    case MARGIN:
+        c.gpu = gpu_margin, c.ref = ref_margin_fwd;
+        break;
+    case ARGMAX:
+        c.out_integer[0] = 1, c.tol = 0, c.gpu = gpu_argmax, c.ref = ref_argmax_fwd;
+        break;
+    default:
+        c.nin = 2, c.out_len[0] = 1, c.out_integer[0] = 1, c.tol = 0;
+        c.gpu = gpu_count, c.ref = ref_count;
+        break;
+    }
+    snprintf(c.name, sizeof c.name, "%s B=%u C=%u logits=%s%s", row_names[op], B, C,
+             ties ? "[2^23, 2^23+4] (integers: ties)" : "[-5, 5]",
+             c.nin > 1 && labels_hi > C ? " labels up to C+1 (out of range)" : "");
+    return c;
+}
+
+/* ---- adam: u[0] n, u[1] step; f lr, beta1, beta2, eps --------------------
+ * Inputs params, grads, m, v; outputs params, m, v after the step. */
+static alvk_status gpu_adam(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                            const alvk_buffer *out) {
+    uint32_t n = c->u[0];
+    alvk_adam a = {c->f[0], c->f[1], c->f[2], c->f[3], c->u[1]};
+    /* The op works in place: start the outputs as copies of the inputs. */
+    alvk_status s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[0], &out[0], n);
+    if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[2], &out[1], n);
+    if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[3], &out[2], n);
+    return s == ALVK_OK ? alvk_op_adam(cmd, n, &out[0], &in[1], &out[1], &out[2], &a) : s;
+}
+static void ref_adam_fwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_adam(c->u[0], c->f[0], c->f[1], c->f[2], c->f[3], c->u[1], in[0], in[1], in[2], in[3],
+             out[0], out[1], out[2]);
+}
+
+static op_case adam_case(uint32_t n, uint32_t step) {
+    op_case c = {.nin = 4, .nout = 3, .in_len = {n, n, n, n}, .out_len = {n, n, n},
+                 .lo = {-1, -1, -0.1, 0}, .hi = {1, 1, 0.1, 1}, .gpu = gpu_adam,
+                 .ref = ref_adam_fwd, .tol = 1e-6, .u = {n, step}, .f = {1e-3, 0.9, 0.999, 1e-8}};
+    snprintf(c.name, sizeof c.name, "adam n=%u step=%u lr=%g betas=(%g, %g) eps=%g", n, step,
+             c.f[0], c.f[1], c.f[2], c.f[3]);
+    return c;
+}
+
+/* ---- gather: u[0] image_bytes, u[1] images, u[2] B ------------------------
+ * Inputs pool (u8), labels_pool (u8), indices; outputs batch, batch_labels. */
+static alvk_status gpu_gather(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                              const alvk_buffer *out) {
+    return alvk_op_gather(cmd, &in[0], c->u[0], &in[1], &in[2], c->u[2], &out[0], &out[1]);
+}
+static void ref_gather_fwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_gather(in[0], c->u[0], c->u[1], in[1], in[2], c->u[2], out[0], out[1]);
+}
+
+/* indices_hi > images: some indices are past the pool, to check the clamp. */
+static op_case gather_case(uint32_t image_bytes, uint32_t images, uint32_t B,
+                           uint32_t indices_hi) {
+    op_case c = {.nin = 3, .nout = 2, .in_len = {(size_t)images * image_bytes, images, B},
+                 .out_len = {(size_t)B * image_bytes, B}, .lo = {0, 0, 0},
+                 .hi = {256, 10, indices_hi}, .integer = {1, 1, 1}, .bytes = {1, 1},
+                 .out_integer = {0, 1}, .gpu = gpu_gather, .ref = ref_gather_fwd, .tol = 2e-7,
+                 .u = {image_bytes, images, B}};
+    snprintf(c.name, sizeof c.name, "gather image_bytes=%u images=%u B=%u indices in [0, %u)",
+             image_bytes, images, B, indices_hi);
+    return c;
+}
+
+#define MAX_CASES 64
+static op_case table[MAX_CASES];
+
+static size_t build_table(void) {
+    size_t n = 0;
+    static const uint32_t ce_sizes[] = {1, 3, 128, 130}, sizes[] = {1, 3, 130};
+    for (int i = 0; i < 4; i++) table[n++] = rows_case(CE, ce_sizes[i], 10, 0, 10);
+    table[n++] = rows_case(CE, 130, 10, 0, 12);
+    for (int op = CE_BWD; op <= COUNT; op++)
+        for (int i = 0; i < 3; i++) table[n++] = rows_case(op, sizes[i], 10, 0, 10);
+    table[n++] = rows_case(CE_BWD, 130, 10, 0, 12);
+    table[n++] = rows_case(CE, 130, 10, 1, 10);
+    table[n++] = rows_case(SOFTMAX, 130, 10, 1, 10);
+    table[n++] = rows_case(MARGIN, 130, 10, 1, 10);
+    table[n++] = rows_case(ARGMAX, 130, 10, 1, 10);
+    table[n++] = rows_case(COUNT, 130, 10, 1, 10);
+    table[n++] = rows_case(COUNT, 130, 10, 0, 12);
+    table[n++] = rows_case(MARGIN, 64, 2, 0, 10);
+    static const uint32_t adam_sizes[] = {1, 7, 1000, 100003};
+    for (int i = 0; i < 4; i++) {
+        table[n++] = adam_case(adam_sizes[i], 1);
+        table[n++] = adam_case(adam_sizes[i], 10);
+    }
+    static const uint32_t batches[] = {1, 7, 128};
+    for (int i = 0; i < 3; i++) table[n++] = gather_case(784, 50, batches[i], 50);
+    for (int i = 0; i < 3; i++) table[n++] = gather_case(5, 50, batches[i], 50);
+    table[n++] = gather_case(5, 50, 64, 60);
+    cr_assert(n <= MAX_CASES);
+    return n;
+}
+
+/* Rows go to Criterion's worker processes as numbers (see test_ops_elementwise.c). */
+static size_t rows[MAX_CASES];
+
+ParameterizedTestParameters(ops_train, table) {
+    size_t n = build_table();
+    for (size_t i = 0; i < n; i++) rows[i] = i;
+    return cr_make_param_array(size_t, rows, n);
+}
+
+ParameterizedTest(size_t *row, ops_train, table) {
+    build_table();
+    op_case_run(&table[*row]);
+}
+
+/* Bad shapes, short or overlapping buffers and bad hyperparameters fail
+ * with INVALID_ARGUMENT, say which operand is wrong, and record nothing. */
+#define EXPECT_INVALID(call, words)                                                    \
+    do {                                                                               \
+        alvk_status st_ = (call);                                                      \
+        cr_expect_eq(st_, ALVK_ERROR_INVALID_ARGUMENT, "%s: got %s", #call,            \
+                     alvk_status_str(st_));                                            \
+        cr_expect(strstr(alvk_last_error(), words), "%s: message \"%s\" lacks \"%s\"", \
+                  #call, alvk_last_error(), words);                                    \
+    } while (0)
+
+Test(ops_train, invalid_arguments) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_buffer buf[5];
+    TEST_OK(alvk_buffer_alloc(ctx, 16, &buf[0]));
+    for (int i = 1; i < 5; i++) TEST_OK(alvk_buffer_alloc(ctx, 4096, &buf[i]));
+    const alvk_buffer *s = &buf[0], *b = &buf[1], *g = &buf[2], *m = &buf[3], *v = &buf[4];
+    alvk_cmd *cmd;
+    TEST_OK(alvk_cmd_create(ctx, 0, &cmd));
+    TEST_OK(alvk_cmd_begin(cmd));
+    alvk_adam a = {1e-3, 0.9, 0.999, 1e-8, 1};
+    EXPECT_INVALID(alvk_op_softmax_ce(cmd, 0, 10, b, b, b, NULL), "B=0");
+    EXPECT_INVALID(alvk_op_softmax_ce(cmd, 2, 10, s, b, b, NULL), "logits");
+    EXPECT_INVALID(alvk_op_softmax_ce(cmd, 8, 10, b, s, b, NULL), "labels");
+    EXPECT_INVALID(alvk_op_softmax_ce(cmd, 2, 10, b, b, b, s), "probs");
+    EXPECT_INVALID(alvk_op_softmax_ce(cmd, 2, 10, b, b, NULL, NULL), "no loss");
+    EXPECT_INVALID(alvk_op_softmax_ce_backward(cmd, 2, 10, b, b, b, s), "dlogits");
+    EXPECT_INVALID(alvk_op_softmax(cmd, 2, 0, b, b), "C=0");
+    EXPECT_INVALID(alvk_op_margin(cmd, 2, 1, b, b), "C >= 2");
+    EXPECT_INVALID(alvk_op_argmax(cmd, 8, 10, b, s), "out");
+    EXPECT_INVALID(alvk_op_correct_count(cmd, 2, 10, b, NULL, b), "no labels");
+    EXPECT_INVALID(alvk_op_adam(cmd, 0, b, g, m, v, &a), "n = 0");
+    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, m, s, &a), "v holds 16 bytes");
+    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, b, v, &a), "params and m overlap");
+    EXPECT_INVALID(alvk_op_adam(cmd, 1, b, g, m, v, &(alvk_adam){1e-3, 0.9, 0.999, 1e-8, 0}),
+                   "step=0");
+    EXPECT_INVALID(alvk_op_adam(cmd, 1, b, g, m, v, &(alvk_adam){1e-3, 1, 0.999, 1e-8, 1}),
+                   "beta1=1");
+    EXPECT_INVALID(alvk_op_gather(cmd, b, 0, b, b, 1, g, m), "image_bytes=0");
+    EXPECT_INVALID(alvk_op_gather(cmd, b, 4, s, b, 1, g, m), "labels_pool holds 16");
+    EXPECT_INVALID(alvk_op_gather(cmd, b, 784, b, b, 2, s, m), "batch holds 16");
+    TEST_OK(alvk_cmd_end(cmd));
+    TEST_OK(alvk_cmd_run(cmd));
+    alvk_cmd_destroy(cmd);
+    for (int i = 0; i < 5; i++) alvk_buffer_free(ctx, &buf[i]);
+    test_close(ctx);
+}
