@@ -38,7 +38,13 @@ typedef struct bench_kind {
     /* Run once before timing, for inputs that must come from another op
      * (NULL: none); what it writes counts as input. */
     alvk_status (*prepare)(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *ops);
+    /* Rewrites inputs after the random fill, for integer operands such as
+     * labels and indices (NULL: none). */
+    void (*init)(const bench_case *c, float *const *ops);
 } bench_kind;
+
+/* The fill of input operand i of n values: deterministic, in [0.25, 1.25). */
+void bench_fill(float *v, size_t n, int i);
 
 struct bench_case {
     const char *group;

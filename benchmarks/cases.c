@@ -7,6 +7,7 @@
 #include "ref/conv.h"
 #include "ref/norm_pool.h"
 #include "ref/ref.h"
+#include "ref/train.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -59,7 +60,7 @@ static double gemm_check(const bench_case *c, float *const *o) {
     }
     return worst_e;
 }
-static const bench_kind gemm_kind = {"gemm", "forward", gemm_operands, gemm_record, gemm_check, NULL};
+static const bench_kind gemm_kind = {"gemm", "forward", gemm_operands, gemm_record, gemm_check, NULL, NULL};
 
 /* ---- linear: p = M, in, out ---------------------------------------------
  * forward: x, W, b, y; backward-data: dy, W, dx; backward-weight: x, dy, dW, db */
@@ -106,9 +107,9 @@ static double linear_check(const bench_case *c, float *const *o) {
     free(want), free(x), free(w), free(b), free(dy);
     return e;
 }
-static const bench_kind linear_fwd = {"linear", "forward", linear_operands, linear_fwd_record, linear_check, NULL};
-static const bench_kind linear_bwd_data = {"linear", "backward-data", linear_operands, linear_bwd_data_record, linear_check, NULL};
-static const bench_kind linear_bwd_weight = {"linear", "backward-weight", linear_operands, linear_bwd_weight_record, linear_check, NULL};
+static const bench_kind linear_fwd = {"linear", "forward", linear_operands, linear_fwd_record, linear_check, NULL, NULL};
+static const bench_kind linear_bwd_data = {"linear", "backward-data", linear_operands, linear_bwd_data_record, linear_check, NULL, NULL};
+static const bench_kind linear_bwd_weight = {"linear", "backward-weight", linear_operands, linear_bwd_weight_record, linear_check, NULL, NULL};
 
 /* ---- conv2d: p = N, Cin, H, W, Cout, K, stride, pad, bias ----------------
  * forward: x, w, b, y; backward-data: dy, w, dx; backward-weight: x, dy, dw, db */
@@ -196,9 +197,9 @@ static double conv_check(const bench_case *c, float *const *o) {
     free(w);
     return e;
 }
-static const bench_kind conv_fwd = {"conv2d", "forward", conv_operands, conv_fwd_record, conv_check, NULL};
-static const bench_kind conv_bwd_data = {"conv2d", "backward-data", conv_operands, conv_bwd_data_record, conv_check, NULL};
-static const bench_kind conv_bwd_weight = {"conv2d", "backward-weight", conv_operands, conv_bwd_weight_record, conv_check, NULL};
+static const bench_kind conv_fwd = {"conv2d", "forward", conv_operands, conv_fwd_record, conv_check, NULL, NULL};
+static const bench_kind conv_bwd_data = {"conv2d", "backward-data", conv_operands, conv_bwd_data_record, conv_check, NULL, NULL};
+static const bench_kind conv_bwd_weight = {"conv2d", "backward-weight", conv_operands, conv_bwd_weight_record, conv_check, NULL, NULL};
 
 /* ---- batchnorm: p = N, C, HW --------------------------------------------
  * training forward: x, gamma, beta, rmean, rvar, y, mean, invstd
@@ -255,9 +256,9 @@ static double bn_check(const bench_case *c, float *const *o) {
     free(x), free(want);
     return e;
 }
-static const bench_kind bn_train = {"batchnorm", "forward", bn_operands, bn_train_record, bn_check, NULL};
-static const bench_kind bn_eval = {"batchnorm_eval", "forward", bn_operands, bn_eval_record, bn_check, NULL};
-static const bench_kind bn_bwd = {"batchnorm", "backward", bn_operands, bn_bwd_record, bn_check, NULL};
+static const bench_kind bn_train = {"batchnorm", "forward", bn_operands, bn_train_record, bn_check, NULL, NULL};
+static const bench_kind bn_eval = {"batchnorm_eval", "forward", bn_operands, bn_eval_record, bn_check, NULL, NULL};
+static const bench_kind bn_bwd = {"batchnorm", "backward", bn_operands, bn_bwd_record, bn_check, NULL, NULL};
 
 /* ---- maxpool2d: p = N, C, H, W, K, stride, pad ----------------------------
  * forward: x, y, argmax; backward: x, dy, argmax (from a forward), dx */
@@ -310,9 +311,9 @@ static double pool_check(const bench_case *c, float *const *o) {
     free(x);
     return e;
 }
-static const bench_kind pool_fwd = {"maxpool2d", "forward", pool_operands, pool_fwd_record, pool_check, NULL};
+static const bench_kind pool_fwd = {"maxpool2d", "forward", pool_operands, pool_fwd_record, pool_check, NULL, NULL};
 static const bench_kind pool_bwd = {"maxpool2d", "backward", pool_operands, pool_bwd_record,
-                                    pool_check, pool_bwd_prepare};
+                                    pool_check, pool_bwd_prepare, NULL};
 
 /* ---- elementwise: p = n (relu forward: x, y; backward: x, dy, dx; add: a, b, c)
  *      and global average pooling: p = N, C, HW (forward x, y; backward dy, dx) */
@@ -362,11 +363,121 @@ static double ew_check(const bench_case *c, float *const *o) {
     free(a), free(b), free(want);
     return e;
 }
-static const bench_kind relu_fwd = {"relu", "forward", ew_operands, ew_record, ew_check, NULL};
-static const bench_kind relu_bwd = {"relu", "backward", ew_operands, ew_record, ew_check, NULL};
-static const bench_kind add_fwd = {"add", "forward", ew_operands, ew_record, ew_check, NULL};
-static const bench_kind gap_fwd = {"avgpool_global", "forward", ew_operands, ew_record, ew_check, NULL};
-static const bench_kind gap_bwd = {"avgpool_global", "backward", ew_operands, ew_record, ew_check, NULL};
+static const bench_kind relu_fwd = {"relu", "forward", ew_operands, ew_record, ew_check, NULL, NULL};
+static const bench_kind relu_bwd = {"relu", "backward", ew_operands, ew_record, ew_check, NULL, NULL};
+static const bench_kind add_fwd = {"add", "forward", ew_operands, ew_record, ew_check, NULL, NULL};
+static const bench_kind gap_fwd = {"avgpool_global", "forward", ew_operands, ew_record, ew_check, NULL, NULL};
+static const bench_kind gap_bwd = {"avgpool_global", "backward", ew_operands, ew_record, ew_check, NULL, NULL};
+
+/* ---- the training step around the model --------------------------------
+ * softmax_ce forward: p = B, C; logits, labels, loss, probs
+ * softmax_ce backward: logits, labels, dloss, probs (from a forward), dlogits
+ * adam: p = n; params, grads, m, v (updated in place)
+ * gather: p = B, image bytes, images; pool, label pool, indices, batch, labels */
+static void set_uint(float *v, size_t i, uint32_t x) { memcpy(&v[i], &x, 4); }
+static uint32_t get_uint(const float *v, size_t i) {
+    uint32_t x;
+    memcpy(&x, &v[i], 4);
+    return x;
+}
+
+static int ce_operands(const bench_case *c, size_t s[], int *nin) {
+    size_t B = c->p[0], C = c->p[1];
+    if (strcmp(c->kind->direction, "forward") == 0) {
+        s[0] = B * C, s[1] = B, s[2] = 1, s[3] = B * C, *nin = 2;
+        return 4;
+    }
+    s[0] = B * C, s[1] = B, s[2] = 1, s[3] = B * C, s[4] = B * C, *nin = 3;
+    return 5;
+}
+static void ce_init(const bench_case *c, float *const *o) {
+    for (uint32_t b = 0; b < c->p[0]; b++) set_uint(o[1], b, (b * 7u) % c->p[1]);
+}
+static alvk_status ce_fwd_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    return alvk_op_softmax_ce(cmd, c->p[0], c->p[1], &o[0], &o[1], &o[2], &o[3]);
+}
+static alvk_status ce_bwd_prepare(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    return alvk_op_softmax(cmd, c->p[0], c->p[1], &o[0], &o[3]);
+}
+static alvk_status ce_bwd_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    return alvk_op_softmax_ce_backward(cmd, c->p[0], c->p[1], &o[3], &o[1], &o[2], &o[4]);
+}
+static double ce_check(const bench_case *c, float *const *o) {
+    size_t B = c->p[0], C = c->p[1];
+    double *x = to_double(o[0], B * C), *labels = calloc(B, sizeof *labels);
+    double *want = calloc(B * C, sizeof *want), loss = 0, dloss = o[2][0], e;
+    for (size_t b = 0; b < B; b++) labels[b] = get_uint(o[1], b);
+    if (strcmp(c->kind->direction, "forward") == 0) {
+        ref_softmax_ce(B, C, x, labels, &loss, want);
+        e = fmax(worst(o[2], &loss, 1, 1e-5), worst(o[3], want, B * C, 1e-5));
+    } else {
+        ref_softmax_ce_backward(B, C, x, labels, &dloss, want);
+        e = worst(o[4], want, B * C, 1e-5);
+    }
+    free(x), free(labels), free(want);
+    return e;
+}
+static const bench_kind ce_fwd = {"softmax_ce", "forward", ce_operands, ce_fwd_record, ce_check, NULL, ce_init};
+static const bench_kind ce_bwd = {"softmax_ce", "backward", ce_operands, ce_bwd_record, ce_check,
+                                  ce_bwd_prepare, ce_init};
+
+static int adam_operands(const bench_case *c, size_t s[], int *nin) {
+    for (int i = 0; i < 4; i++) s[i] = c->p[0];
+    *nin = 4;
+    return 4;
+}
+static const alvk_adam adam_hyper = {1e-3, 0.9, 0.999, 1e-8, 1};
+static alvk_status adam_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    return alvk_op_adam(cmd, c->p[0], &o[0], &o[1], &o[2], &o[3], &adam_hyper);
+}
+/* The inputs are regenerated (the step overwrote them) and stepped in double. */
+static double adam_check(const bench_case *c, float *const *o) {
+    size_t n = c->p[0];
+    float *in[4];
+    double *d[4], *out[3];
+    for (int i = 0; i < 4; i++) {
+        in[i] = malloc(n * sizeof *in[i]);
+        bench_fill(in[i], n, i);
+        d[i] = to_double(in[i], n);
+        free(in[i]);
+    }
+    for (int i = 0; i < 3; i++) out[i] = calloc(n, sizeof *out[i]);
+    ref_adam(n, adam_hyper.lr, adam_hyper.beta1, adam_hyper.beta2, adam_hyper.eps, 1, d[0], d[1],
+             d[2], d[3], out[0], out[1], out[2]);
+    double e = fmax(worst(o[0], out[0], n, 1e-6), fmax(worst(o[2], out[1], n, 1e-6), worst(o[3], out[2], n, 1e-6)));
+    for (int i = 0; i < 4; i++) free(d[i]);
+    for (int i = 0; i < 3; i++) free(out[i]);
+    return e;
+}
+static const bench_kind adam_kind = {"adam", "forward", adam_operands, adam_record, adam_check, NULL, NULL};
+
+static int gather_operands(const bench_case *c, size_t s[], int *nin) {
+    size_t B = c->p[0], bytes = c->p[1], images = c->p[2];
+    s[0] = (images * bytes + 3) / 4, s[1] = (images + 3) / 4, s[2] = B, s[3] = B * bytes, s[4] = B;
+    *nin = 3;
+    return 5;
+}
+static void gather_init(const bench_case *c, float *const *o) {
+    for (uint32_t b = 0; b < c->p[0]; b++) set_uint(o[2], b, (b * 7919u) % c->p[2]);
+}
+static alvk_status gather_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    return alvk_op_gather(cmd, &o[0], c->p[1], &o[1], &o[2], c->p[0], &o[3], &o[4]);
+}
+static double gather_check(const bench_case *c, float *const *o) {
+    size_t B = c->p[0], bytes = c->p[1];
+    const uint8_t *pool = (const uint8_t *)o[0], *labels = (const uint8_t *)o[1];
+    double *want = malloc(B * bytes * sizeof *want), e = 0;
+    for (size_t b = 0; b < B; b++) {
+        size_t idx = get_uint(o[2], b);
+        for (size_t i = 0; i < bytes; i++) want[b * bytes + i] = pool[idx * bytes + i] / 255.0;
+        if (get_uint(o[4], b) != labels[idx]) e = 2;
+    }
+    e = fmax(e, worst(o[3], want, B * bytes, 1e-6));
+    free(want);
+    return e;
+}
+static const bench_kind gather_kind = {"gather", "forward", gather_operands, gather_record,
+                                       gather_check, NULL, gather_init};
 
 /* ---- the table ----------------------------------------------------------- */
 
@@ -457,6 +568,17 @@ static void resnet18(table *t, const char *group, int train, uint32_t N, uint32_
         snprintf(c->shape, sizeof c->shape, "%ux512x%ux%u", N, h, h);
     if (train && (c = add(t, group, &gap_bwd, 1, 0, (double)N * 512 * h * h, gp, 3)))
         snprintf(c->shape, sizeof c->shape, "%ux512x%ux%u", N, h, h);
+    if (train) { /* the loss, the optimiser and the batch gather of a step */
+        uint32_t cp[2] = {N, classes}, ap[1] = {11180106}, gp2[3] = {N, 784, 10000};
+        if ((c = add(t, group, &gather_kind, 1, 0, 0, gp2, 3)))
+            snprintf(c->shape, sizeof c->shape, "%ux784", N);
+        if ((c = add(t, group, &ce_fwd, 1, 0, 4.0 * N * classes, cp, 2)))
+            snprintf(c->shape, sizeof c->shape, "%ux%u", N, classes);
+        if ((c = add(t, group, &ce_bwd, 1, 0, 2.0 * N * classes, cp, 2)))
+            snprintf(c->shape, sizeof c->shape, "%ux%u", N, classes);
+        if ((c = add(t, group, &adam_kind, 1, quick, 10.0 * ap[0], ap, 1)))
+            snprintf(c->shape, sizeof c->shape, "%u", ap[0]);
+    }
     uint32_t lp[3] = {N, 512, classes};
     const bench_kind *lk[3] = {&linear_fwd, &linear_bwd_data, &linear_bwd_weight};
     for (int k = 0; k < (train ? 3 : 1); k++)

@@ -74,7 +74,8 @@ static int parse(int argc, char **argv, options *o) {
     return 0;
 }
 
-static void fill(float *v, size_t n, uint32_t seed) {
+void bench_fill(float *v, size_t n, int operand) {
+    uint32_t seed = 7u + (uint32_t)operand;
     for (size_t i = 0; i < n; i++) {
         seed = seed * 1664525u + 1013904223u;
         /* [0.25, 1.25): positive, so variances and the like stay valid */
@@ -94,11 +95,11 @@ static alvk_status run_case(alvk_context *ctx, const bench_case *c, const option
         s = alvk_buffer_alloc(ctx, 4 * sizes[i], &ops[i]);
         if (s == ALVK_OK && !(host[i] = calloc(sizes[i], sizeof(float))))
             s = alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "host copy of an operand");
-        if (s == ALVK_OK && i < nin) {
-            fill(host[i], sizes[i], 7u + (uint32_t)i);
-            s = alvk_buffer_write(ctx, &ops[i], 0, host[i], 4 * sizes[i]);
-        }
+        if (s == ALVK_OK && i < nin) bench_fill(host[i], sizes[i], i);
     }
+    if (s == ALVK_OK && c->kind->init) c->kind->init(c, host);
+    for (int i = 0; i < nin && s == ALVK_OK; i++)
+        s = alvk_buffer_write(ctx, &ops[i], 0, host[i], 4 * sizes[i]);
     if (s == ALVK_OK && c->kind->prepare) {
         if ((s = alvk_cmd_create(ctx, 0, &cmd)) == ALVK_OK && (s = alvk_cmd_begin(cmd)) == ALVK_OK &&
             (s = c->kind->prepare(cmd, c, ops)) == ALVK_OK && (s = alvk_cmd_end(cmd)) == ALVK_OK)

@@ -5,7 +5,10 @@
 //   m = lerp(m, g, 1 - beta1)       v = beta2 v + (1 - beta2) g^2
 //   p -= step_size * (m / (sqrt(v) / sqrt(1 - beta2^t) + eps))
 // with step_size = lr / (1 - beta1^t) and the bias corrections computed on
-// the host in double. params, m and v are updated in place.
+// the host in double. params, m and v are updated in place: read through
+// the fast read path (bindings 4-6 view the same memory as 1-3), written
+// through storage buffers; each value is read and then written by the one
+// invocation that owns it, so the two views never race.
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
@@ -15,20 +18,24 @@ layout(push_constant) uniform Push {
     float one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps;
 } pc;
 ALVK_IN4(0, grads);
-layout(std430, binding = 1) buffer Params { float p[]; };
-layout(std430, binding = 2) buffer M { float m[]; };
-layout(std430, binding = 3) buffer V { float v[]; };
+layout(std430, binding = 1) writeonly buffer Params { float p[]; };
+layout(std430, binding = 2) writeonly buffer M { float m[]; };
+layout(std430, binding = 3) writeonly buffer V { float v[]; };
+ALVK_IN4(4, p_in);
+ALVK_IN4(5, m_in);
+ALVK_IN4(6, v_in);
 
 void main() {
     uint q = alvk_flat_index(), i = 4u * q;
     if (i >= pc.n) return;
-    vec4 g = LOAD4(grads, q);
-    for (uint c = 0u; c < 4u && i + c < pc.n; c++) {
-        uint k = i + c;
-        float mk = m[k] + pc.one_minus_beta1 * (g[c] - m[k]);
-        float vk = pc.beta2 * v[k] + pc.one_minus_beta2 * g[c] * g[c];
-        m[k] = mk;
-        v[k] = vk;
-        p[k] -= pc.step_size * (mk / (sqrt(vk) / pc.bc2_sqrt + pc.eps)); // addcdiv's order
+    vec4 g = LOAD4(grads, q), p4 = LOAD4(p_in, q), m4 = LOAD4(m_in, q), v4 = LOAD4(v_in, q);
+    vec4 mk = m4 + pc.one_minus_beta1 * (g - m4);
+    vec4 vk = pc.beta2 * v4 + pc.one_minus_beta2 * g * g;
+    vec4 pk = p4 - pc.step_size * (mk / (sqrt(vk) / pc.bc2_sqrt + pc.eps));  // addcdiv's order
+    for (uint c = 0u; c < 4u; c++) {
+        if (i + c >= pc.n) break;
+        m[i + c] = mk[c];
+        v[i + c] = vk[c];
+        p[i + c] = pk[c];
     }
 }

@@ -43,6 +43,7 @@ alvk_status alvk_op_adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
     } push = {n, (float)(1 - beta1), (float)beta2, (float)(1 - beta2),
               (float)(a->lr / bc1), (float)sqrt(bc2), (float)a->eps};
     alvk_kernel k = {.shader = ALVK_SHADER_adam, .local = {LOCAL}};
-    alvk_binding b[4] = {alvk_in4(grads), alvk_out(params), alvk_out(m), alvk_out(v)};
-    return alvk_op_dispatch_1d(cmd, k, b, 4, &push, sizeof push, (n + 3ull) / 4);
+    alvk_binding b[7] = {alvk_in4(grads), alvk_out(params), alvk_out(m),   alvk_out(v),
+                         alvk_in4(params), alvk_in4(m),     alvk_in4(v)};
+    return alvk_op_dispatch_1d(cmd, k, b, 7, &push, sizeof push, (n + 3ull) / 4);
 }
