@@ -227,6 +227,16 @@ static alvk_status bn_eval_record(alvk_cmd *cmd, const bench_case *c, const alvk
     alvk_bn_params p = {o[1], o[2], o[3], o[4]};
     return alvk_op_batchnorm_eval(cmd, &b, &o[0], &p, &o[5]);
 }
+/* The saved mean and invstd come from a training forward run before timing. */
+static alvk_status bn_bwd_prepare(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_batchnorm b = bn_of(c);
+    alvk_buffer y, rm, rv;
+    alvk_status s = alvk_cmd_scratch(cmd, o[0].size, &y);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * b.C, &rm);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * b.C, &rv);
+    alvk_bn_params p = {o[2], o[2], rm, rv};
+    return s == ALVK_OK ? alvk_op_batchnorm_train(cmd, &b, &o[0], &p, &y, &o[3], &o[4]) : s;
+}
 static alvk_status bn_bwd_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
     alvk_batchnorm b = bn_of(c);
     return alvk_op_batchnorm_backward(cmd, &b, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7]);
@@ -258,7 +268,8 @@ static double bn_check(const bench_case *c, float *const *o) {
 }
 static const bench_kind bn_train = {"batchnorm", "forward", bn_operands, bn_train_record, bn_check, NULL, NULL};
 static const bench_kind bn_eval = {"batchnorm_eval", "forward", bn_operands, bn_eval_record, bn_check, NULL, NULL};
-static const bench_kind bn_bwd = {"batchnorm", "backward", bn_operands, bn_bwd_record, bn_check, NULL, NULL};
+static const bench_kind bn_bwd = {"batchnorm", "backward", bn_operands, bn_bwd_record, bn_check,
+                                  bn_bwd_prepare, NULL};
 
 /* ---- maxpool2d: p = N, C, H, W, K, stride, pad ----------------------------
  * forward: x, y, argmax; backward: x, dy, argmax (from a forward), dx */

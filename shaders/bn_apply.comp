@@ -20,9 +20,10 @@ void main() {
     uint q = alvk_flat_index(), i = 4u * q;
     if (i >= pc.n) return;
     vec4 v = LOAD4(x, q);
+    uint pos = i % pc.HW, c = (i / pc.HW) % pc.C;  // stepped below, not divided again
     for (uint k = 0u; k < 4u; k++) {
         if (i + k >= pc.n) break;
-        uint c = ((i + k) / pc.HW) % pc.C;
+        if (k > 0u && ++pos == pc.HW) pos = 0u, c = c + 1u == pc.C ? 0u : c + 1u;
         float s = LOAD1(scale, c);
         if (EVAL != 0u) s = 1.0 / sqrt(s + pc.eps);
         y[i + k] = (v[k] - LOAD1(mean, c)) * s * LOAD1(gamma, c) + LOAD1(beta, c);

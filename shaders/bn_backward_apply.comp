@@ -21,9 +21,10 @@ void main() {
     if (i >= pc.n) return;
     vec4 xv = LOAD4(x, q), g = LOAD4(dy, q);
     float m = float(pc.count);
+    uint pos = i % pc.HW, c = (i / pc.HW) % pc.C;  // stepped below, not divided again
     for (uint k = 0u; k < 4u; k++) {
         if (i + k >= pc.n) break;
-        uint c = ((i + k) / pc.HW) % pc.C;
+        if (k > 0u && ++pos == pc.HW) pos = 0u, c = c + 1u == pc.C ? 0u : c + 1u;
         float is = LOAD1(invstd, c), xhat = (xv[k] - LOAD1(mean, c)) * is;
         dx[i + k] = LOAD1(gamma, c) * is / m * (m * g[k] - LOAD1(dbeta, c) - xhat * LOAD1(dgamma, c));
     }

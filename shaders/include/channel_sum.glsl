@@ -2,14 +2,18 @@
 // an NCHW tensor walks its N*HW values (lane l takes every LOCAL-th one, in
 // a fixed order), then a tree in shared memory adds the lanes. TERM(i) is
 // the value summed for flat index i; the result is the same on every lane.
+// The lane's position (image n_, pixel p_) is stepped without a division
+// per value (divisions dominated this loop on lavapipe).
 // Needs: push constants N, C, HW; uint c; shared float lane_sum[].
 #define CHANNEL_SUM(result, TERM)                                              \
     {                                                                          \
         float s_ = 0.0;                                                        \
-        uint count_ = pc.N * pc.HW;                                            \
-        for (uint e_ = gl_LocalInvocationID.x; e_ < count_; e_ += gl_WorkGroupSize.x) { \
-            uint i_ = ((e_ / pc.HW) * pc.C + c) * pc.HW + e_ % pc.HW;         \
-            s_ += TERM(i_);                                                    \
+        uint step_n_ = gl_WorkGroupSize.x / pc.HW, step_p_ = gl_WorkGroupSize.x % pc.HW; \
+        uint n_ = gl_LocalInvocationID.x / pc.HW, p_ = gl_LocalInvocationID.x % pc.HW; \
+        for (; n_ < pc.N; n_ += step_n_, p_ += step_p_) {                      \
+            if (p_ >= pc.HW) p_ -= pc.HW, n_++;                                \
+            if (n_ >= pc.N) break;                                             \
+            s_ += TERM((n_ * pc.C + c) * pc.HW + p_);                          \
         }                                                                      \
         lane_sum[gl_LocalInvocationID.x] = s_;                                 \
         barrier();                                                             \
