@@ -222,7 +222,10 @@ int main(int argc, char **argv) {
         }
         if (strcmp(c->group, "resnet18-224x224-forward-b1") == 0) fwd224_b1 += r.ms * c->count;
         if (strcmp(c->group, "resnet18-224x224-forward-b8") == 0) fwd224_b8 += r.ms * c->count;
-        double pct_fma = 100 * r.gflops / pk.fma_gflops, pct_copy = 100 * r.gbps / pk.copy_gbps;
+        /* The FMA ceiling is the better of the two ways of measuring it: on
+         * lavapipe the loop form is the fast one, against expectations. */
+        double fma_peak = pk.fma_gflops > pk.fma_loop_gflops ? pk.fma_gflops : pk.fma_loop_gflops;
+        double pct_fma = 100 * r.gflops / fma_peak, pct_copy = 100 * r.gbps / pk.copy_gbps;
         double pct_read = 100 * r.gbps / pk.read_gbps;
         const char *check = !r.checked ? "-" : r.ok ? "ok" : "FAIL";
         if (o.json) {

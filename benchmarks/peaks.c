@@ -4,7 +4,9 @@
  * later reported as a share of the ceiling that bounds it. */
 #include "bench.h"
 
-#define FMA_THREADS (1u << 16)
+#define FMA_THREADS (1u << 22) /* straight-line: enough work to hide the launch */
+#define FMA_LOOP_THREADS (1u << 16)
+#define FMA_LOOP_ITERS 64
 #define FMA_PER_THREAD (8 * 64)
 #define READ_BYTES (64u << 20)
 #define READ_THREADS 8192u
@@ -47,14 +49,15 @@ static alvk_status time_one(alvk_context *ctx, alvk_kernel k, const alvk_binding
 
 static alvk_status fma_peak(alvk_context *ctx, uint32_t iters, double *gflops) {
     alvk_buffer y;
-    alvk_status s = alvk_buffer_alloc(ctx, 4ull * FMA_THREADS, &y);
+    uint32_t threads = iters > 1 ? FMA_LOOP_THREADS : FMA_THREADS;
+    alvk_status s = alvk_buffer_alloc(ctx, 4ull * threads, &y);
     if (s != ALVK_OK) return s;
     alvk_kernel k = {.shader = ALVK_SHADER_peak_fma, .local = {64}, .nspec = 1, .spec = {iters > 1}};
     alvk_binding b = alvk_out(&y);
     struct { float a, b; uint32_t iters; } push = {0.999f, 0.001f, iters};
     double ms = 0;
-    s = time_one(ctx, k, &b, 1, &push, sizeof push, FMA_THREADS / 64, &ms);
-    *gflops = 2.0 * FMA_PER_THREAD * iters * FMA_THREADS / (ms * 1e6);
+    s = time_one(ctx, k, &b, 1, &push, sizeof push, threads / 64, &ms);
+    *gflops = 2.0 * FMA_PER_THREAD * iters * threads / (ms * 1e6);
     alvk_buffer_free(ctx, &y);
     return s;
 }
@@ -88,7 +91,7 @@ static alvk_status copy_peak(alvk_context *ctx, const alvk_buffer *x, const alvk
 alvk_status bench_measure_peaks(alvk_context *ctx, bench_peaks *p) {
     alvk_buffer x, y, z;
     alvk_status s = fma_peak(ctx, 1, &p->fma_gflops);
-    if (s == ALVK_OK) s = fma_peak(ctx, 16, &p->fma_loop_gflops);
+    if (s == ALVK_OK) s = fma_peak(ctx, FMA_LOOP_ITERS, &p->fma_loop_gflops);
     if (s != ALVK_OK) return s;
     if ((s = alvk_buffer_alloc(ctx, READ_BYTES, &x)) != ALVK_OK) return s;
     if ((s = alvk_buffer_alloc(ctx, READ_BYTES, &z)) != ALVK_OK) return s;

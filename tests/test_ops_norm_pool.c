@@ -178,6 +178,8 @@ static size_t build_table(void) {
         table[n++] = gap_case(3, 512, 1, bwd);                  /* ResNet18 on 28x28 */
         table[n++] = gap_case(3, 64, 49, bwd);
         table[n++] = gap_case(130, 5, 4, bwd);
+        table[n++] = gap_case(128, 512, 1, bwd);                /* 65,536 outputs: > one grid row */
+        table[n++] = gap_case(2, 3, 100, bwd);                  /* a sum too long for one lane */
     }
     static const uint32_t bn[][3] = {{2, 64, 196}, {3, 64, 49}, {3, 128, 16}, {3, 256, 4},
                                      {3, 512, 1}, {130, 3, 4}, {2, 5, 7}};

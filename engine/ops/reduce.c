@@ -8,6 +8,7 @@
 #define MAX_PARTS 1024u
 #define MIN_CHUNK 2048u
 #define MAX_GRID 65535u
+#define SERIAL_MAX 64u  /* sums this short run one invocation per output */
 
 /* Groups for `parts` x `mid` outputs, mid folded into y and z. */
 static void grid(uint32_t parts, uint32_t mid, uint32_t g[3]) {
@@ -30,8 +31,12 @@ alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffe
     uint32_t parts = (uint32_t)((count + chunk - 1) / chunk), g[3];
     struct { uint32_t outer, mid, inner, chunk, parts; float scale; } push = {
         r->outer, r->mid, r->inner, (uint32_t)chunk, parts, r->scale};
-    alvk_kernel k = {.shader = ALVK_SHADER_reduce, .local = {LOCAL}, .nspec = 2,
-                     .spec = {r->square != 0, r->sqrt != 0}};
+    alvk_kernel k = {.shader = ALVK_SHADER_reduce, .local = {LOCAL}, .nspec = 3,
+                     .spec = {r->square != 0, r->sqrt != 0, count <= SERIAL_MAX}};
+    if (count <= SERIAL_MAX) {
+        alvk_binding b[2] = {alvk_in1(x), alvk_out(y)};
+        return alvk_op_dispatch_1d(cmd, k, b, 2, &push, sizeof push, r->mid);
+    }
     if (parts == 1) {
         alvk_binding b[2] = {alvk_in1(x), alvk_out(y)};
         grid(1, r->mid, g);
