@@ -122,9 +122,9 @@ alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c, cons
     if (s != ALVK_OK) return s;
     struct { uint32_t N, Cin, H, W, KH, KW, stride, pad, OH, OW, ldc; } push = {
         c->N, c->Cin, c->H, c->W, c->KH, c->KW, c->stride, c->pad, d.OH, d.OW, Ntaps};
-    alvk_kernel k = {.shader = ALVK_SHADER_col2im, .local = {64}};
+    alvk_kernel k = {.shader = ALVK_SHADER_col2im, .local = {64}, .nspec = 1, .spec = {c->stride == 1}};
     alvk_binding b[2] = {alvk_in1(&col), alvk_out(dx)};
-    return alvk_op_dispatch_1d(cmd, k, b, 2, &push, sizeof push, (uint64_t)c->N * c->Cin * d.P_in);
+    return alvk_op_dispatch_1d(cmd, k, b, 2, &push, sizeof push, (uint64_t)c->N * c->Cin * c->H);
 }
 
 alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c,
