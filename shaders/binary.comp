@@ -8,9 +8,16 @@
 #include "alvk_read.glsl"
 
 layout(constant_id = 3) const uint OP = 0;
+layout(constant_id = 4) const uint SAME_SHAPE = 0;  // nb = n, inner = 1: b read as vec4
 layout(push_constant) uniform Push { uint n, nb, inner; float alpha; } pc;
 ALVK_IN4(0, a);
+#if ALVK_TEXEL
+ALVK_IN1(1, b);  // one texel view serves both: R32F or RGBA32F per SAME_SHAPE
+#define LOAD4_B(q) texelFetch(b, int(q))
+#else
 ALVK_IN1(1, b);
+#define LOAD4_B(q) vec4(b[4u * (q)], b[4u * (q) + 1u], b[4u * (q) + 2u], b[4u * (q) + 3u])
+#endif
 layout(std430, binding = 2) writeonly buffer C { float c[]; };
 
 void main() {
@@ -18,7 +25,15 @@ void main() {
     if (i >= pc.n) return;
     vec4 av = OP == 4 ? vec4(0.0) : LOAD4(a, q);
     vec4 bv;
-    for (uint k = 0u; k < 4u; k++) bv[k] = LOAD1(b, ((i + k) / pc.inner) % pc.nb);
+    if (SAME_SHAPE != 0u) {
+        bv = LOAD4_B(q);
+    } else {
+        uint j = (i / pc.inner) % pc.nb, within = i % pc.inner;  // stepped, not divided again
+        for (uint k = 0u; k < 4u; k++) {
+            bv[k] = LOAD1(b, j);
+            if (++within == pc.inner) within = 0u, j = j + 1u == pc.nb ? 0u : j + 1u;
+        }
+    }
     vec4 r;
     if (OP == 0) r = av + bv;
     else if (OP == 1) r = av - bv;

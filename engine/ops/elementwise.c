@@ -50,8 +50,9 @@ alvk_status alvk_op_binary(alvk_cmd *cmd, alvk_binary_op op, float alpha, const 
         s = alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "binary: b holds %llu bytes, nb = %u",
                        (unsigned long long)b->size, nb);
     if (s != ALVK_OK) return s;
-    alvk_kernel k = {.shader = ALVK_SHADER_binary, .local = {LOCAL}, .nspec = 1, .spec = {op}};
-    alvk_binding bind[3] = {alvk_in4(a), alvk_in1(b), alvk_out(c)};
+    int same = nb == n && inner == 1;
+    alvk_kernel k = {.shader = ALVK_SHADER_binary, .local = {LOCAL}, .nspec = 2, .spec = {op, same}};
+    alvk_binding bind[3] = {alvk_in4(a), same ? alvk_in4(b) : alvk_in1(b), alvk_out(c)};
     struct { uint32_t n, nb, inner; float alpha; } push = {n, nb, inner, alpha};
     return alvk_op_dispatch_1d(cmd, k, bind, 3, &push, sizeof push, (n + 3ull) / 4);
 }

@@ -46,7 +46,7 @@ alvk_status alvk_op_maxpool2d_backward(alvk_cmd *cmd, const alvk_maxpool *p,
     pool_push push = {p->N * p->C, p->H, p->W, OH, OW, p->K, p->stride, p->pad};
     alvk_kernel k = {.shader = ALVK_SHADER_maxpool_backward, .local = {LOCAL}};
     alvk_binding b[3] = {alvk_out(argmax), alvk_out(dy), alvk_out(dx)};
-    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, in);
+    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, (uint64_t)p->N * p->C * p->H);
 }
 
 alvk_status alvk_op_avgpool_global(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,
