@@ -7,6 +7,8 @@
 #include "alvk_read.glsl"
 #include "channel_sum.glsl"
 
+layout(constant_id = 3) const uint SERIAL = 0;  // see channel_sum.glsl
+
 layout(push_constant) uniform Push { uint N, C, HW; } pc;
 ALVK_IN1(0, x);
 ALVK_IN1(1, dy);
@@ -22,13 +24,14 @@ float mu, is;
 #define DY_XHAT(i) (LOAD1(dy, i) * (LOAD1(x, i) - mu) * is)
 
 void main() {
-    uint c = gl_WorkGroupID.x;
+    uint c = SERIAL != 0u ? gl_GlobalInvocationID.x : gl_WorkGroupID.x;
+    if (c >= pc.C) return;
     mu = LOAD1(mean, c);
     is = LOAD1(invstd, c);
     float sum_dy, sum_dy_xhat;
     CHANNEL_SUM(sum_dy, DY)
     CHANNEL_SUM(sum_dy_xhat, DY_XHAT)
-    if (gl_LocalInvocationID.x != 0u) return;
+    if (SERIAL == 0u && gl_LocalInvocationID.x != 0u) return;
     dbeta[c] = sum_dy;
     dgamma[c] = sum_dy_xhat;
 }

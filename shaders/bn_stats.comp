@@ -9,6 +9,8 @@
 #include "alvk_read.glsl"
 #include "channel_sum.glsl"
 
+layout(constant_id = 3) const uint SERIAL = 0;  // see channel_sum.glsl
+
 layout(push_constant) uniform Push { uint N, C, HW; float eps, momentum; } pc;
 ALVK_IN1(0, x);
 layout(std430, binding = 1) writeonly buffer Mean { float mean[]; };
@@ -23,12 +25,13 @@ float mu;
 #define DEVIATION2(i) ((LOAD1(x, i) - mu) * (LOAD1(x, i) - mu))
 
 void main() {
-    uint c = gl_WorkGroupID.x;
+    uint c = SERIAL != 0u ? gl_GlobalInvocationID.x : gl_WorkGroupID.x;
+    if (c >= pc.C) return;
     float n = float(pc.N * pc.HW), sum, dev2;
     CHANNEL_SUM(sum, VALUE)
     mu = sum / n;
     CHANNEL_SUM(dev2, DEVIATION2)
-    if (gl_LocalInvocationID.x != 0u) return;
+    if (SERIAL == 0u && gl_LocalInvocationID.x != 0u) return;
     float var = dev2 / n;
     mean[c] = mu;
     invstd[c] = 1.0 / sqrt(var + pc.eps);

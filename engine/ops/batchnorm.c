@@ -6,6 +6,19 @@
 
 #define STATS_LOCAL 64
 #define APPLY_LOCAL 64
+/* Channels with at most this many values are summed one invocation per
+ * channel (see shaders/include/channel_sum.glsl). */
+#define SERIAL_MAX 4096u
+
+/* The per-channel kernel: a workgroup per channel, or an invocation. */
+static alvk_status per_channel(alvk_cmd *cmd, alvk_shader_id shader, const alvk_batchnorm *b,
+                               const alvk_binding *bind, uint32_t nbind, const void *push,
+                               uint32_t push_size) {
+    int serial = (uint64_t)b->N * b->HW <= SERIAL_MAX;
+    alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 1, .spec = {serial}};
+    uint32_t groups[3] = {serial ? (b->C + STATS_LOCAL - 1) / STATS_LOCAL : b->C, 1, 1};
+    return alvk_op_dispatch(cmd, k, bind, nbind, push, push_size, groups);
+}
 
 static alvk_status check_bn(const alvk_batchnorm *b, const alvk_buffer *const *big, int nbig,
                             const alvk_buffer *const *small, int nsmall, const char *what) {
@@ -43,10 +56,9 @@ alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, cons
     alvk_status s = check_bn(b, big, 2, small, 6, "batchnorm (training)");
     if (s != ALVK_OK) return s;
     struct { uint32_t N, C, HW; float eps, momentum; } push = {b->N, b->C, b->HW, b->eps, b->momentum};
-    alvk_kernel k = {.shader = ALVK_SHADER_bn_stats, .local = {STATS_LOCAL}};
     alvk_binding bind[5] = {alvk_in1(x), alvk_out(mean), alvk_out(invstd),
                             alvk_out(&p->running_mean), alvk_out(&p->running_var)};
-    s = alvk_op_dispatch(cmd, k, bind, 5, &push, sizeof push, (uint32_t[3]){b->C, 1, 1});
+    s = per_channel(cmd, ALVK_SHADER_bn_stats, b, bind, 5, &push, sizeof push);
     return s == ALVK_OK ? apply(cmd, b, 0, x, mean, invstd, p, y) : s;
 }
 
@@ -68,10 +80,9 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
     alvk_status s = check_bn(b, big, 3, small, 5, "batchnorm backward");
     if (s != ALVK_OK) return s;
     struct { uint32_t N, C, HW; } spush = {b->N, b->C, b->HW};
-    alvk_kernel ks = {.shader = ALVK_SHADER_bn_backward_stats, .local = {STATS_LOCAL}};
     alvk_binding sb[6] = {alvk_in1(x), alvk_in1(dy), alvk_in1(mean), alvk_in1(invstd),
                           alvk_out(dgamma), alvk_out(dbeta)};
-    s = alvk_op_dispatch(cmd, ks, sb, 6, &spush, sizeof spush, (uint32_t[3]){b->C, 1, 1});
+    s = per_channel(cmd, ALVK_SHADER_bn_backward_stats, b, sb, 6, &spush, sizeof spush);
     if (s != ALVK_OK) return s;
     uint32_t n = b->N * b->C * b->HW;
     struct { uint32_t n, C, HW, count; } apush = {n, b->C, b->HW, b->N * b->HW};
