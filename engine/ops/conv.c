@@ -92,6 +92,23 @@ static alvk_status check_all(const alvk_conv *c, const char *what, const alvk_bu
     return s;
 }
 
+/* The forward GEMM's weights, [K][Cout] from w[Cout][K]: a vec4 transpose
+ * when rows of w are whole vec4s (every layer but a 7x7 stem on few
+ * channels), else the scalar gather. */
+static alvk_status pack_weights(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *w,
+                                uint32_t K, alvk_buffer *out, uint32_t *ld) {
+    if (K % 4) return pack(cmd, c, FWD_B, w, c->Cout, K, out, ld);
+    uint32_t ldd = round8(c->Cout), Kp = round8(K);
+    alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, out);
+    if (s != ALVK_OK) return s;
+    *ld = ldd;
+    struct { uint32_t rows, K, ldd, Kp; } push = {c->Cout, K, ldd, Kp};
+    alvk_kernel k = {.shader = ALVK_SHADER_transpose4, .local = {64}};
+    alvk_binding b[2] = {alvk_in4(w), alvk_out(out)};
+    return alvk_op_dispatch(cmd, k, b, 2, &push, sizeof push,
+                            (uint32_t[3]){(ldd + 63) / 64, Kp / 4, 1});
+}
+
 alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *x,
                            const alvk_buffer *w, const alvk_buffer *b, const alvk_buffer *y) {
     conv_dims d = dims(c);
@@ -100,7 +117,7 @@ alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer 
     alvk_gemm_packed g = {.M = M, .N = c->Cout, .K = K, .alpha = 1.0f, .nchw_pixels = d.P_out};
     alvk_status s = check_all(c, "conv2d", x, w, y, b);
     if (s == ALVK_OK) s = pack(cmd, c, FWD_A, x, M, K, &at, &g.lda);
-    if (s == ALVK_OK) s = pack(cmd, c, FWD_B, w, c->Cout, K, &bk, &g.ldb);
+    if (s == ALVK_OK) s = pack_weights(cmd, c, w, K, &bk, &g.ldb);
     return s == ALVK_OK ? alvk_op_gemm_packed(cmd, &g, &at, &bk, y, b) : s;
 }
 
