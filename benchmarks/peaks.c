@@ -52,11 +52,11 @@ static alvk_status fma_peak(alvk_context *ctx, uint32_t iters, double *gflops) {
     uint32_t threads = iters > 1 ? FMA_LOOP_THREADS : FMA_THREADS;
     alvk_status s = alvk_buffer_alloc(ctx, 4ull * threads, &y);
     if (s != ALVK_OK) return s;
-    alvk_kernel k = {.shader = ALVK_SHADER_peak_fma, .local = {64}, .nspec = 1, .spec = {iters > 1}};
+    alvk_kernel k = {.shader = ALVK_SHADER_peak_fma, .local = {256}, .nspec = 1, .spec = {iters > 1}};
     alvk_binding b = alvk_out(&y);
     struct { float a, b; uint32_t iters; } push = {0.999f, 0.001f, iters};
     double ms = 0;
-    s = time_one(ctx, k, &b, 1, &push, sizeof push, threads / 64, &ms);
+    s = time_one(ctx, k, &b, 1, &push, sizeof push, threads / 256, &ms);
     *gflops = 2.0 * FMA_PER_THREAD * iters * threads / (ms * 1e6);
     alvk_buffer_free(ctx, &y);
     return s;
