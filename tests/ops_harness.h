@@ -11,6 +11,8 @@
 #include "harness.h"
 #include "ops/ops.h"
 
+#include <criterion/parameterized.h>
+
 #define OP_MAX_IN 6
 #define OP_MAX_OUT 6
 
@@ -48,5 +50,22 @@ struct op_case {
 /* Runs one row: GPU vs reference (both read paths), and for backward rows
  * the finite-difference check of the reference. */
 void op_case_run(const op_case *c);
+
+/* Registers the rows of `table` (filled by `build`, which returns the row
+ * count and must be deterministic) as a Criterion parameterized test named
+ * suite/table. Criterion runs each parameter in a fresh process of the same
+ * binary, where function addresses differ (PIE), so rows travel as numbers
+ * and the table is rebuilt on the other side. */
+#define OP_TABLE_TEST(suite, build, table, max_rows)                           \
+    static size_t suite##_rows[max_rows];                                      \
+    ParameterizedTestParameters(suite, table) {                                \
+        size_t n_ = build();                                                   \
+        for (size_t i_ = 0; i_ < n_; i_++) suite##_rows[i_] = i_;              \
+        return cr_make_param_array(size_t, suite##_rows, n_);                  \
+    }                                                                          \
+    ParameterizedTest(size_t *row, suite, table) {                             \
+        build();                                                               \
+        op_case_run(&table[*row]);                                             \
+    }
 
 #endif

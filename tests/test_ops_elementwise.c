@@ -2,7 +2,6 @@
 #include "ops_harness.h"
 #include "ref/ref.h"
 
-#include <criterion/parameterized.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -211,18 +210,4 @@ static size_t build_table(void) {
     return n;
 }
 
-/* Criterion runs each parameter in a fresh process of the same binary, where
- * function addresses differ (PIE): pass row numbers and rebuild the table
- * (it is deterministic) on the other side. */
-static size_t rows[MAX_CASES];
-
-ParameterizedTestParameters(ops_elementwise, table) {
-    size_t n = build_table();
-    for (size_t i = 0; i < n; i++) rows[i] = i;
-    return cr_make_param_array(size_t, rows, n);
-}
-
-ParameterizedTest(size_t *row, ops_elementwise, table) {
-    build_table();
-    op_case_run(&table[*row]);
-}
+OP_TABLE_TEST(ops_elementwise, build_table, table, MAX_CASES)

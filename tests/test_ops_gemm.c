@@ -2,7 +2,6 @@
 #include "ops_harness.h"
 #include "ref/ref.h"
 
-#include <criterion/parameterized.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -123,16 +122,4 @@ static size_t build_table(void) {
     return n;
 }
 
-/* Rows go to Criterion's worker processes as numbers (see test_ops_elementwise.c). */
-static size_t rows[MAX_CASES];
-
-ParameterizedTestParameters(ops_gemm, table) {
-    size_t n = build_table();
-    for (size_t i = 0; i < n; i++) rows[i] = i;
-    return cr_make_param_array(size_t, rows, n);
-}
-
-ParameterizedTest(size_t *row, ops_gemm, table) {
-    build_table();
-    op_case_run(&table[*row]);
-}
+OP_TABLE_TEST(ops_gemm, build_table, table, MAX_CASES)

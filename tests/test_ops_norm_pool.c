@@ -4,7 +4,6 @@
 #include "ref/conv.h"
 #include "ref/norm_pool.h"
 
-#include <criterion/parameterized.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -190,16 +189,4 @@ static size_t build_table(void) {
     return n;
 }
 
-/* Rows go to Criterion's worker processes as numbers (see test_ops_elementwise.c). */
-static size_t rows[MAX_CASES];
-
-ParameterizedTestParameters(ops_norm_pool, table) {
-    size_t n = build_table();
-    for (size_t i = 0; i < n; i++) rows[i] = i;
-    return cr_make_param_array(size_t, rows, n);
-}
-
-ParameterizedTest(size_t *row, ops_norm_pool, table) {
-    build_table();
-    op_case_run(&table[*row]);
-}
+OP_TABLE_TEST(ops_norm_pool, build_table, table, MAX_CASES)

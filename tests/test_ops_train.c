@@ -4,7 +4,6 @@
 #include "ops_harness.h"
 #include "ref/train.h"
 
-#include <criterion/parameterized.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -187,19 +186,7 @@ static size_t build_table(void) {
     return n;
 }
 
-/* Rows go to Criterion's worker processes as numbers (see test_ops_elementwise.c). */
-static size_t rows[MAX_CASES];
-
-ParameterizedTestParameters(ops_train, table) {
-    size_t n = build_table();
-    for (size_t i = 0; i < n; i++) rows[i] = i;
-    return cr_make_param_array(size_t, rows, n);
-}
-
-ParameterizedTest(size_t *row, ops_train, table) {
-    build_table();
-    op_case_run(&table[*row]);
-}
+OP_TABLE_TEST(ops_train, build_table, table, MAX_CASES)
 
 /* Bad shapes, short or overlapping buffers and bad hyperparameters fail
  * with INVALID_ARGUMENT, say which operand is wrong, and record nothing. */
