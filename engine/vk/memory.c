@@ -279,6 +279,14 @@ static void give_range(alvk_block *b, VkDeviceSize offset, VkDeviceSize size) {
     else b->free = r;
 }
 
+alvk_buffer alvk_buffer_view(const alvk_buffer *buf, VkDeviceSize offset, VkDeviceSize size) {
+    alvk_buffer v = *buf;
+    v.offset += offset;
+    v.size = size;
+    v.mapped = buf->mapped ? buf->mapped + offset : NULL;
+    return v;
+}
+
 void alvk_buffer_free(alvk_context *ctx, alvk_buffer *buf) {
     alvk_block *b = buf->block;
     if (!b) return;

@@ -49,6 +49,10 @@ void alvk_memory_destroy(alvk_context *ctx);
  * heap has left fails with ALVK_ERROR_OUT_OF_DEVICE_MEMORY, saying what was
  * asked and what is left; the context stays usable. */
 alvk_status alvk_buffer_alloc(alvk_context *ctx, VkDeviceSize size, alvk_buffer *out);
+/* A view of bytes [offset, offset + size) of buf, for binding part of it.
+ * Never free a view; free the buffer it came from. */
+alvk_buffer alvk_buffer_view(const alvk_buffer *buf, VkDeviceSize offset, VkDeviceSize size);
+
 /* Returns the range to its block; a zeroed buffer is a no-op. */
 void alvk_buffer_free(alvk_context *ctx, alvk_buffer *buf);
 

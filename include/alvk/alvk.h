@@ -187,6 +187,56 @@ ALVK_API alvk_status alvk_context_device_info(const alvk_context *ctx, int index
 /* "discrete", "integrated", "virtual", "cpu" or "other". */
 ALVK_API const char *alvk_device_type_str(alvk_device_type type);
 
+/* ---- parameter store ------------------------------------------------------
+ * A model's tensors on the device, outside any graph, so the training, the
+ * evaluation and the adversarial graphs of one model share weights,
+ * gradients and optimiser state. Trainable tensors are laid out first and
+ * contiguously (one Adam dispatch covers them); state tensors (batch-norm
+ * running statistics) follow and get no gradient. Checkpoints are
+ * safetensors files with the tensors' names, so they move to and from
+ * PyTorch (torchvision names: conv1.weight, bn1.running_mean, ...). */
+typedef struct alvk_params alvk_params;
+
+typedef enum alvk_param_kind {
+    ALVK_PARAM_TRAINABLE = 0, /* has a gradient and optimiser state */
+    ALVK_PARAM_STATE          /* updated by the forward pass, saved, never trained */
+} alvk_param_kind;
+
+#define ALVK_MAX_DIMS 4
+
+/* Creates an empty store on ctx; the context must outlive it. */
+ALVK_API alvk_status alvk_params_create(alvk_context *ctx, alvk_params **out);
+ALVK_API void alvk_params_destroy(alvk_params *params);
+/* Declares a tensor (f32, 1 to ALVK_MAX_DIMS dimensions, a unique name)
+ * before alvk_params_commit; *index (may be NULL) is its number. */
+ALVK_API alvk_status alvk_params_add(alvk_params *params, const char *name, const uint32_t *shape,
+                                     uint32_t ndims, alvk_param_kind kind, int *index);
+/* Allocates device memory for every tensor (zeroed), their gradients and
+ * optimiser state. Fails with ALVK_ERROR_OUT_OF_DEVICE_MEMORY when the model
+ * does not fit; no tensor can be added afterwards. */
+ALVK_API alvk_status alvk_params_commit(alvk_params *params);
+ALVK_API int alvk_params_count(const alvk_params *params);
+/* Index of the tensor called name, or -1. */
+ALVK_API int alvk_params_find(const alvk_params *params, const char *name);
+/* Number of floats in tensor i, or in all tensors of a kind (index -1). */
+ALVK_API uint64_t alvk_params_numel(const alvk_params *params, int index, alvk_param_kind kind);
+/* Copies tensor i between host floats and the device (after commit). */
+ALVK_API alvk_status alvk_params_write(alvk_params *params, int index, const float *data);
+ALVK_API alvk_status alvk_params_read(alvk_params *params, int index, float *data);
+/* Copies all tensors to a snapshot on the device, and back: how a run
+ * returns to its initial weights without a host round trip. restore fails
+ * with ALVK_ERROR_INVALID_ARGUMENT before any snapshot. */
+ALVK_API alvk_status alvk_params_snapshot(alvk_params *params);
+ALVK_API alvk_status alvk_params_restore(alvk_params *params);
+/* Writes every tensor to a safetensors file (written whole to PATH.tmp, then
+ * renamed: an interrupted save never leaves a broken checkpoint). */
+ALVK_API alvk_status alvk_params_save(alvk_params *params, const char *path);
+/* Reads a safetensors file into the store: every tensor must be present
+ * with dtype F32 and the same shape; PyTorch's *.num_batches_tracked are
+ * ignored; any other tensor in the file is an error. Fails with
+ * ALVK_ERROR_FORMAT (and the reason) without changing the store. */
+ALVK_API alvk_status alvk_params_load(alvk_params *params, const char *path);
+
 /* ---- datasets -----------------------------------------------------------
  * Images and labels in the IDX format, as MNIST, Fashion-MNIST, KMNIST and
  * EMNIST distribute them. The dataset owns host copies of both. */

@@ -1,0 +1,214 @@
+/* The parameter store: tensors declared by name and shape, then laid out in
+ * one device buffer (trainable tensors first, contiguous, so one Adam
+ * dispatch covers them), with gradient, moment and snapshot buffers in the
+ * same layout. Checkpoint files are in safetensors.c. */
+#include "params.h"
+#include "vk/command.h"
+#include "vk/context.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME_MAX_LEN 128
+
+typedef struct tensor {
+    char name[NAME_MAX_LEN];
+    uint32_t shape[ALVK_MAX_DIMS], ndims;
+    alvk_param_kind kind;
+    uint64_t numel;
+    VkDeviceSize offset; /* bytes, in every buffer of the store */
+} tensor;
+
+struct alvk_params {
+    alvk_context *ctx;
+    tensor *tensors;
+    int count, cap;
+    int committed, have_snapshot;
+    VkDeviceSize bytes, trainable_bytes;
+    alvk_buffer values, grads, m, v, snapshot;
+};
+
+alvk_status alvk_params_create(alvk_context *ctx, alvk_params **out) {
+    if (!ctx || !out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_create: NULL argument");
+    *out = calloc(1, sizeof **out);
+    if (!*out) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a parameter store");
+    (*out)->ctx = ctx;
+    return ALVK_OK;
+}
+
+void alvk_params_destroy(alvk_params *p) {
+    if (!p) return;
+    alvk_buffer *bufs[] = {&p->values, &p->grads, &p->m, &p->v, &p->snapshot};
+    for (int i = 0; i < 5; i++) alvk_buffer_free(p->ctx, bufs[i]);
+    free(p->tensors);
+    free(p);
+}
+
+int alvk_params_find(const alvk_params *p, const char *name) {
+    for (int i = 0; p && name && i < p->count; i++)
+        if (strcmp(p->tensors[i].name, name) == 0) return i;
+    return -1;
+}
+
+alvk_status alvk_params_add(alvk_params *p, const char *name, const uint32_t *shape,
+                            uint32_t ndims, alvk_param_kind kind, int *index) {
+    if (!p || !name || !shape) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_add: NULL argument");
+    if (p->committed)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_add(%s): the store is committed", name);
+    if (!*name || strlen(name) >= NAME_MAX_LEN || alvk_params_find(p, name) >= 0)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_add: name \"%.200s\" is empty, "
+                          "too long or taken", name);
+    if (ndims < 1 || ndims > ALVK_MAX_DIMS || (kind != ALVK_PARAM_TRAINABLE && kind != ALVK_PARAM_STATE))
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_add(%s): %u dimensions or kind %d",
+                          name, ndims, (int)kind);
+    uint64_t numel = 1;
+    for (uint32_t d = 0; d < ndims; d++) {
+        if (!shape[d] || numel > (1ull << 32) / shape[d])
+            return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_add(%s): bad shape", name);
+        numel *= shape[d];
+    }
+    if (p->count == p->cap) {
+        int cap = p->cap ? 2 * p->cap : 64;
+        tensor *grown = realloc(p->tensors, (size_t)cap * sizeof *grown);
+        if (!grown) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "growing a parameter store");
+        p->tensors = grown, p->cap = cap;
+    }
+    tensor *t = &p->tensors[p->count];
+    memset(t, 0, sizeof *t);
+    strcpy(t->name, name);
+    memcpy(t->shape, shape, ndims * sizeof *shape);
+    t->ndims = ndims, t->kind = kind, t->numel = numel;
+    if (index) *index = p->count;
+    p->count++;
+    return ALVK_OK;
+}
+
+/* Zero-fills a device range with vkCmdFillBuffer (or memset when mapped). */
+static alvk_status zero(alvk_context *ctx, const alvk_buffer *b) {
+    if (b->mapped) {
+        memset(b->mapped, 0, b->size);
+        return ALVK_OK;
+    }
+    alvk_cmd *cmd;
+    alvk_status s = alvk_cmd_create(ctx, 0, &cmd);
+    if (s == ALVK_OK && (s = alvk_cmd_begin(cmd)) == ALVK_OK) {
+        ctx->vk.vkCmdFillBuffer(alvk_cmd_handle(cmd), b->buffer, b->offset, b->size, 0);
+        if ((s = alvk_cmd_end(cmd)) == ALVK_OK) s = alvk_cmd_run(cmd);
+    }
+    alvk_cmd_destroy(cmd);
+    return s;
+}
+
+alvk_status alvk_params_commit(alvk_params *p) {
+    if (!p || p->committed || !p->count)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_commit: no store, already "
+                          "committed, or no tensors");
+    /* Trainable tensors first, each at an offset every binding accepts. */
+    VkDeviceSize align = p->ctx->memory.alignment, at = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < p->count; i++) {
+            tensor *t = &p->tensors[i];
+            if ((pass == 0) != (t->kind == ALVK_PARAM_TRAINABLE)) continue;
+            t->offset = at;
+            at = (at + 4 * t->numel + align - 1) / align * align;
+        }
+        if (pass == 0) p->trainable_bytes = at;
+    }
+    p->bytes = at;
+    VkDeviceSize tb = p->trainable_bytes ? p->trainable_bytes : align;
+    alvk_status s = alvk_buffer_alloc(p->ctx, p->bytes, &p->values);
+    if (s == ALVK_OK) s = alvk_buffer_alloc(p->ctx, tb, &p->grads);
+    if (s == ALVK_OK) s = alvk_buffer_alloc(p->ctx, tb, &p->m);
+    if (s == ALVK_OK) s = alvk_buffer_alloc(p->ctx, tb, &p->v);
+    alvk_buffer *bufs[] = {&p->values, &p->grads, &p->m, &p->v};
+    for (int i = 0; i < 4 && s == ALVK_OK; i++) s = zero(p->ctx, bufs[i]);
+    if (s != ALVK_OK) {
+        for (int i = 0; i < 4; i++) alvk_buffer_free(p->ctx, bufs[i]);
+        return s;
+    }
+    p->committed = 1;
+    return ALVK_OK;
+}
+
+int alvk_params_count(const alvk_params *p) { return p ? p->count : 0; }
+
+uint64_t alvk_params_numel(const alvk_params *p, int index, alvk_param_kind kind) {
+    if (!p) return 0;
+    if (index >= 0) return index < p->count ? p->tensors[index].numel : 0;
+    uint64_t n = 0;
+    for (int i = 0; i < p->count; i++)
+        if (p->tensors[i].kind == kind) n += p->tensors[i].numel;
+    return n;
+}
+
+static alvk_status check_index(const alvk_params *p, int i, const char *what) {
+    if (!p || !p->committed || i < 0 || i >= p->count)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: no tensor %d, or the store is not "
+                          "committed", what, i);
+    return ALVK_OK;
+}
+
+alvk_status alvk_params_write(alvk_params *p, int i, const float *data) {
+    alvk_status s = check_index(p, i, "alvk_params_write");
+    if (s != ALVK_OK) return s;
+    return alvk_buffer_write(p->ctx, &p->values, p->tensors[i].offset, data, 4 * p->tensors[i].numel);
+}
+
+alvk_status alvk_params_read(alvk_params *p, int i, float *data) {
+    alvk_status s = check_index(p, i, "alvk_params_read");
+    if (s != ALVK_OK) return s;
+    return alvk_buffer_read(p->ctx, &p->values, p->tensors[i].offset, data, 4 * p->tensors[i].numel);
+}
+
+static alvk_status copy(alvk_context *ctx, const alvk_buffer *src, const alvk_buffer *dst,
+                        VkDeviceSize size) {
+    alvk_cmd *cmd;
+    alvk_status s = alvk_cmd_create(ctx, 0, &cmd);
+    if (s == ALVK_OK && (s = alvk_cmd_begin(cmd)) == ALVK_OK) {
+        alvk_cmd_copy(cmd, src, 0, dst, 0, size);
+        if ((s = alvk_cmd_end(cmd)) == ALVK_OK) s = alvk_cmd_run(cmd);
+    }
+    alvk_cmd_destroy(cmd);
+    return s;
+}
+
+alvk_status alvk_params_snapshot(alvk_params *p) {
+    if (!p || !p->committed)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_snapshot: store not committed");
+    alvk_status s = ALVK_OK;
+    if (!p->snapshot.block) s = alvk_buffer_alloc(p->ctx, p->bytes, &p->snapshot);
+    if (s == ALVK_OK) s = copy(p->ctx, &p->values, &p->snapshot, p->bytes);
+    if (s == ALVK_OK) p->have_snapshot = 1;
+    return s;
+}
+
+alvk_status alvk_params_restore(alvk_params *p) {
+    if (!p || !p->have_snapshot)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_restore: no snapshot taken");
+    return copy(p->ctx, &p->snapshot, &p->values, p->bytes);
+}
+
+alvk_buffer alvk_params_value(const alvk_params *p, int i) {
+    return alvk_buffer_view(&p->values, p->tensors[i].offset, 4 * p->tensors[i].numel);
+}
+
+alvk_buffer alvk_params_grad(const alvk_params *p, int i) {
+    return alvk_buffer_view(&p->grads, p->tensors[i].offset, 4 * p->tensors[i].numel);
+}
+
+void alvk_params_trainable(const alvk_params *p, alvk_buffer *values, alvk_buffer *grads,
+                           alvk_buffer *m, alvk_buffer *v, uint32_t *n) {
+    *values = alvk_buffer_view(&p->values, 0, p->trainable_bytes);
+    *grads = alvk_buffer_view(&p->grads, 0, p->trainable_bytes);
+    *m = alvk_buffer_view(&p->m, 0, p->trainable_bytes);
+    *v = alvk_buffer_view(&p->v, 0, p->trainable_bytes);
+    *n = (uint32_t)(p->trainable_bytes / 4);
+}
+
+const char *alvk_params_name(const alvk_params *p, int i) { return p->tensors[i].name; }
+alvk_param_kind alvk_params_kind(const alvk_params *p, int i) { return p->tensors[i].kind; }
+
+uint32_t alvk_params_shape(const alvk_params *p, int i, uint32_t shape[ALVK_MAX_DIMS]) {
+    memcpy(shape, p->tensors[i].shape, sizeof p->tensors[i].shape);
+    return p->tensors[i].ndims;
+}
