@@ -6,9 +6,19 @@
 #include "ops.h"
 #include "vk/context.h"
 
-#define TILE 8   /* the kernel's register tile: 8x8 floats of C per invocation */
-#define LOCAL_X 8
-#define LOCAL_Y 4
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The variants chosen between on each device: the register tile (4 rm x
+ * 4 rn floats of C per invocation) and the workgroup shape. */
+typedef struct gemm_variant {
+    uint32_t rm, rn, lx, ly;
+} gemm_variant;
+static const gemm_variant variants[] = {
+    {2, 2, 8, 4}, {2, 2, 16, 16}, {1, 2, 8, 8}, {2, 1, 8, 8}, {1, 1, 16, 16},
+};
+#define NVARIANTS (int)(sizeof variants / sizeof variants[0])
+#define TUNE_SIZE 256 /* the square GEMM the variants race on */
 
 static uint32_t round8(uint32_t x) { return (x + 7u) & ~7u; }
 
@@ -58,17 +68,72 @@ alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a
     return alvk_op_gemm_packed(cmd, &p, &at, &bk, c, bias);
 }
 
-alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,
-                                const alvk_buffer *bk, const alvk_buffer *c,
-                                const alvk_buffer *bias) {
-    alvk_kernel k = {.shader = ALVK_SHADER_gemm, .local = {LOCAL_X, LOCAL_Y}, .nspec = 3,
-                     .spec = {bias != NULL, p->beta != 0.0f, p->nchw_pixels != 0}};
+static alvk_status record_variant(alvk_cmd *cmd, const gemm_variant *v, const alvk_gemm_packed *p,
+                                  const alvk_buffer *at, const alvk_buffer *bk,
+                                  const alvk_buffer *c, const alvk_buffer *bias) {
+    alvk_kernel k = {.shader = ALVK_SHADER_gemm, .local = {v->lx, v->ly}, .nspec = 5,
+                     .spec = {bias != NULL, p->beta != 0.0f, p->nchw_pixels != 0, v->rm, v->rn}};
     alvk_binding bind[4] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c)};
     struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; uint32_t P; } push = {
         p->M, p->N, round8(p->K), p->lda, p->ldb, p->ldc, p->alpha, p->beta, p->nchw_pixels};
-    uint32_t tiles_n = (p->N + TILE - 1) / TILE, tiles_m = (p->M + TILE - 1) / TILE;
-    uint32_t groups[3] = {(tiles_n + LOCAL_X - 1) / LOCAL_X, (tiles_m + LOCAL_Y - 1) / LOCAL_Y, 1};
+    uint32_t tiles_n = (p->N + 4 * v->rn - 1) / (4 * v->rn), tiles_m = (p->M + 4 * v->rm - 1) / (4 * v->rm);
+    uint32_t groups[3] = {(tiles_n + v->lx - 1) / v->lx, (tiles_m + v->ly - 1) / v->ly, 1};
     return alvk_op_dispatch(cmd, k, bind, 4, &push, sizeof push, groups);
+}
+
+/* Best of three timed runs of one variant on the tuning GEMM, in ms. */
+static double time_variant(alvk_context *ctx, const gemm_variant *v, const alvk_buffer *a,
+                           const alvk_buffer *b, const alvk_buffer *c) {
+    alvk_gemm_packed p = {TUNE_SIZE, TUNE_SIZE, TUNE_SIZE, TUNE_SIZE, TUNE_SIZE, TUNE_SIZE, 1.0f, 0, 0};
+    alvk_cmd *cmd;
+    double best = -1;
+    if (alvk_cmd_create(ctx, 1, &cmd) != ALVK_OK) return -1;
+    if (alvk_cmd_begin(cmd) == ALVK_OK && record_variant(cmd, v, &p, a, b, c, NULL) == ALVK_OK &&
+        alvk_cmd_end(cmd) == ALVK_OK)
+        for (int r = 0; r < 3 && alvk_cmd_run(cmd) == ALVK_OK; r++) {
+            double ms = alvk_cmd_dispatch_ms(cmd, 0);
+            if (ms >= 0 && (best < 0 || ms < best)) best = ms;
+        }
+    alvk_cmd_destroy(cmd);
+    return best;
+}
+
+/* The variant this device runs fastest, raced once per context;
+ * ALVK_GEMM_TILE=RxC (e.g. 8x8, 4x8) picks one by its tile instead. */
+static const gemm_variant *choose(alvk_context *ctx) {
+    if (ctx->gemm_variant >= 0) return &variants[ctx->gemm_variant];
+    ctx->gemm_variant = 0;
+    const char *env = getenv("ALVK_GEMM_TILE");
+    unsigned r, c;
+    if (env && sscanf(env, "%ux%u", &r, &c) == 2) {
+        for (int i = NVARIANTS - 1; i >= 0; i--)
+            if (4 * variants[i].rm == r && 4 * variants[i].rn == c) ctx->gemm_variant = i;
+        return &variants[ctx->gemm_variant];
+    }
+    alvk_buffer a, b, m;
+    VkDeviceSize bytes = 4ull * TUNE_SIZE * TUNE_SIZE;
+    if (alvk_buffer_alloc(ctx, bytes, &a) != ALVK_OK) return &variants[0];
+    if (alvk_buffer_alloc(ctx, bytes, &b) == ALVK_OK) {
+        if (alvk_buffer_alloc(ctx, bytes, &m) == ALVK_OK) {
+            double best = -1;
+            for (int i = 0; i < NVARIANTS; i++) {
+                double ms = time_variant(ctx, &variants[i], &a, &b, &m);
+                alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles, %ux%u workgroups: %.3f ms",
+                         4 * variants[i].rm, 4 * variants[i].rn, variants[i].lx, variants[i].ly, ms);
+                if (ms > 0 && (best < 0 || ms < best)) best = ms, ctx->gemm_variant = i;
+            }
+            alvk_buffer_free(ctx, &m);
+        }
+        alvk_buffer_free(ctx, &b);
+    }
+    alvk_buffer_free(ctx, &a);
+    return &variants[ctx->gemm_variant];
+}
+
+alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,
+                                const alvk_buffer *bk, const alvk_buffer *c,
+                                const alvk_buffer *bias) {
+    return record_variant(cmd, choose(alvk_cmd_context(cmd)), p, at, bk, c, bias);
 }
 
 /* With C = op(A) op(B): dA = dC op(B)^T and dB = op(A)^T dC, each written in

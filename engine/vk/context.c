@@ -274,6 +274,7 @@ alvk_status alvk_context_create(const alvk_context_desc *desc, alvk_context **ou
     ctx->validation = desc->validation ? desc->validation > 0 : env_flag("ALVK_VALIDATION");
     ctx->force_staging = desc->force_staging;
     ctx->read_path = -1;
+    ctx->gemm_variant = -1;
     resolve_cache_dir(ctx, desc);
     alvk_status s = open_context(ctx, desc);
     if (s != ALVK_OK) {

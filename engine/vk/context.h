@@ -43,7 +43,10 @@ struct alvk_context {
     alvk_cmd *transfer; /* staging copies */
     alvk_pipelines *pipelines;
     int force_staging;
-    int read_path; /* how kernels read inputs (engine/ops/read_path.c); -1 until measured */
+    /* Kernel choices measured on this device at first use (engine/ops/):
+     * the read path and the GEMM variant; -1 until measured. */
+    int read_path;
+    int gemm_variant;
     int pipeline_cache;
     char cache_dir[1024];
 };
