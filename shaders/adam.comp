@@ -18,9 +18,9 @@ layout(push_constant) uniform Push {
     float one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps;
 } pc;
 ALVK_IN4(0, grads);
-layout(std430, binding = 1) writeonly buffer Params { float p[]; };
-layout(std430, binding = 2) writeonly buffer M { float m[]; };
-layout(std430, binding = 3) writeonly buffer V { float v[]; };
+layout(std430, binding = 1) writeonly buffer Params { vec4 p[]; };
+layout(std430, binding = 2) writeonly buffer M { vec4 m[]; };
+layout(std430, binding = 3) writeonly buffer V { vec4 v[]; };
 ALVK_IN4(4, p_in);
 ALVK_IN4(5, m_in);
 ALVK_IN4(6, v_in);
@@ -32,10 +32,15 @@ void main() {
     vec4 mk = m4 + pc.one_minus_beta1 * (g - m4);
     vec4 vk = pc.beta2 * v4 + pc.one_minus_beta2 * g * g;
     vec4 pk = p4 - pc.step_size * (mk / (sqrt(vk) / pc.bc2_sqrt + pc.eps));  // addcdiv's order
-    for (uint c = 0u; c < 4u; c++) {
-        if (i + c >= pc.n) break;
-        m[i + c] = mk[c];
-        v[i + c] = vk[c];
-        p[i + c] = pk[c];
+    if (i + 3u < pc.n) {  // whole vec4s: one store each
+        m[q] = mk;
+        v[q] = vk;
+        p[q] = pk;
+        return;
+    }
+    for (uint c = 0u; c < 4u && i + c < pc.n; c++) {
+        m[q][c] = mk[c];
+        v[q][c] = vk[c];
+        p[q][c] = pk[c];
     }
 }
