@@ -18,7 +18,7 @@ ALVK_IN1(1, b);  // one texel view serves both: R32F or RGBA32F per SAME_SHAPE
 ALVK_IN1(1, b);
 #define LOAD4_B(q) vec4(b[4u * (q)], b[4u * (q) + 1u], b[4u * (q) + 2u], b[4u * (q) + 3u])
 #endif
-layout(std430, binding = 2) writeonly buffer C { float c[]; };
+layout(std430, binding = 2) writeonly buffer C { vec4 c[]; };
 
 void main() {
     uint q = alvk_flat_index(), i = 4u * q;
@@ -41,6 +41,9 @@ void main() {
     else if (OP == 3) r = av / bv;
     else r = bv;
     r *= pc.alpha;
-    for (uint k = 0u; k < 4u; k++)
-        if (i + k < pc.n) c[i + k] = r[k];
+    if (i + 3u < pc.n) {
+        c[q] = r;  // a whole vec4: one store
+        return;
+    }
+    for (uint k = 0u; k < 4u && i + k < pc.n; k++) c[q][k] = r[k];
 }

@@ -8,7 +8,7 @@
 layout(constant_id = 3) const uint OP = 0;
 layout(push_constant) uniform Push { uint n; float alpha; } pc;
 ALVK_IN4(0, x);
-layout(std430, binding = 1) writeonly buffer Y { float y[]; };
+layout(std430, binding = 1) writeonly buffer Y { vec4 y[]; };
 
 vec4 f(vec4 v) {
     if (OP == 0) return max(v, 0.0);                 // relu
@@ -22,6 +22,9 @@ void main() {
     uint q = alvk_flat_index(), i = 4u * q;
     if (i >= pc.n) return;
     vec4 r = f(LOAD4(x, q));
-    for (uint c = 0u; c < 4u; c++)
-        if (i + c < pc.n) y[i + c] = r[c];
+    if (i + 3u < pc.n) {
+        y[q] = r;  // a whole vec4: one store
+        return;
+    }
+    for (uint c = 0u; c < 4u && i + c < pc.n; c++) y[q][c] = r[c];
 }

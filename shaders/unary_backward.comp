@@ -10,7 +10,7 @@ layout(constant_id = 3) const uint OP = 0;
 layout(push_constant) uniform Push { uint n; float alpha; } pc;
 ALVK_IN4(0, saved);
 ALVK_IN4(1, dy);
-layout(std430, binding = 2) writeonly buffer DX { float dx[]; };
+layout(std430, binding = 2) writeonly buffer DX { vec4 dx[]; };
 
 vec4 df(vec4 s) {
     if (OP == 0) return vec4(greaterThan(s, vec4(0.0)));  // relu: 1 where x > 0
@@ -24,6 +24,9 @@ void main() {
     uint q = alvk_flat_index(), i = 4u * q;
     if (i >= pc.n) return;
     vec4 r = LOAD4(dy, q) * df(LOAD4(saved, q));
-    for (uint c = 0u; c < 4u; c++)
-        if (i + c < pc.n) dx[i + c] = r[c];
+    if (i + 3u < pc.n) {
+        dx[q] = r;  // a whole vec4: one store
+        return;
+    }
+    for (uint c = 0u; c < 4u && i + c < pc.n; c++) dx[q][c] = r[c];
 }
