@@ -17,6 +17,8 @@ typedef struct tensor {
     alvk_param_kind kind;
     uint64_t numel;
     VkDeviceSize offset; /* bytes, in every buffer of the store */
+    alvk_init init;
+    uint32_t fan_in;
 } tensor;
 
 struct alvk_params {
@@ -203,6 +205,16 @@ void alvk_params_trainable(const alvk_params *p, alvk_buffer *values, alvk_buffe
     *m = alvk_buffer_view(&p->m, 0, p->trainable_bytes);
     *v = alvk_buffer_view(&p->v, 0, p->trainable_bytes);
     *n = (uint32_t)(p->trainable_bytes / 4);
+}
+
+void alvk_params_set_init(alvk_params *p, int i, alvk_init init, uint32_t fan_in) {
+    p->tensors[i].init = init;
+    p->tensors[i].fan_in = fan_in;
+}
+
+void alvk_params_get_init(const alvk_params *p, int i, alvk_init *init, uint32_t *fan_in) {
+    *init = p->tensors[i].init;
+    *fan_in = p->tensors[i].fan_in;
 }
 
 const char *alvk_params_name(const alvk_params *p, int i) { return p->tensors[i].name; }

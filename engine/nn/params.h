@@ -21,4 +21,26 @@ const char *alvk_params_name(const alvk_params *p, int i);
 uint32_t alvk_params_shape(const alvk_params *p, int i, uint32_t shape[ALVK_MAX_DIMS]);
 alvk_param_kind alvk_params_kind(const alvk_params *p, int i);
 
+/* How alvk_params_initialize fills a tensor. */
+typedef enum alvk_init {
+    ALVK_INIT_ZEROS = 0,
+    ALVK_INIT_ONES,
+    ALVK_INIT_KAIMING_NORMAL_FAN_OUT, /* N(0, 2 / fan_out), fan_out = dim0 * receptive field */
+    ALVK_INIT_UNIFORM_FAN_IN,         /* U(-1/sqrt(fan_in), 1/sqrt(fan_in)): PyTorch's Linear */
+} alvk_init;
+
+/* Sets how tensor i is initialised; fan_in is what ALVK_INIT_UNIFORM_FAN_IN
+ * divides by (a Linear bias takes its layer's fan-in). */
+void alvk_params_set_init(alvk_params *p, int i, alvk_init init, uint32_t fan_in);
+void alvk_params_get_init(const alvk_params *p, int i, alvk_init *init, uint32_t *fan_in);
+
+/* The counter-based generator all of alvk's randomness comes from: value
+ * number `counter` of stream `stream` under `seed`, the same whatever is
+ * drawn before or after it. */
+uint64_t alvk_random_u64(uint64_t seed, uint64_t stream, uint64_t counter);
+/* Uniform in [0, 1) with 53 bits, and standard normal (Box-Muller over two
+ * consecutive counters). */
+double alvk_random_uniform(uint64_t seed, uint64_t stream, uint64_t counter);
+double alvk_random_normal(uint64_t seed, uint64_t stream, uint64_t counter);
+
 #endif

@@ -237,6 +237,26 @@ ALVK_API alvk_status alvk_params_save(alvk_params *params, const char *path);
  * ALVK_ERROR_FORMAT (and the reason) without changing the store. */
 ALVK_API alvk_status alvk_params_load(alvk_params *params, const char *path);
 
+/* Declares ResNet18 in the store with torchvision's names (conv1, bn1,
+ * layer1.0.conv1, ..., layer2.0.downsample.0, ..., fc) and deeplay's
+ * layout: biases on the block and shortcut convs, none on the stem conv,
+ * global average pooling to 512 features; 11,174,976 backbone parameters
+ * for one input channel. classes > 0 adds the head fc (512 -> classes).
+ * Initialisation (alvk_params_initialize): convs Kaiming-normal, fan_out,
+ * ReLU gain, biases zero; batch norm weight 1, bias 0, running mean 0,
+ * running variance 1; the head as PyTorch's default Linear. */
+ALVK_API alvk_status alvk_model_resnet18(alvk_params *params, uint32_t in_channels, uint32_t classes);
+/* Declares an MLP: Linear layers in -> hidden[0] -> ... -> out named
+ * PREFIX.0.weight, PREFIX.0.bias, PREFIX.1.weight, ...; Kaiming-normal
+ * (fan_out, ReLU gain) weights and zero biases, as the notebook's
+ * discriminator. */
+ALVK_API alvk_status alvk_model_mlp(alvk_params *params, const char *prefix, uint32_t in,
+                                    const uint32_t *hidden, uint32_t nhidden, uint32_t out);
+/* Sets every tensor of a committed store to its initial values, all drawn
+ * from one counter-based generator: the same seed gives the same values,
+ * whatever the order of declaration. */
+ALVK_API alvk_status alvk_params_initialize(alvk_params *params, uint64_t seed);
+
 /* ---- datasets -----------------------------------------------------------
  * Images and labels in the IDX format, as MNIST, Fashion-MNIST, KMNIST and
  * EMNIST distribute them. The dataset owns host copies of both. */
