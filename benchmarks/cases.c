@@ -366,7 +366,7 @@ static double ew_check(const bench_case *c, float *const *o) {
     } else if (strcmp(op, "add") == 0) {
         ref_binary(0, 1, a, b, want, s[0], s[0], 1);
     } else if (strcmp(d, "forward") == 0) {
-        ref_unary(0, 0, a, want, s[0]);
+        ref_unary(0, 0, 0, a, want, s[0]);
     } else {
         ref_unary_backward(0, 0, a, b, want, s[0]);
     }

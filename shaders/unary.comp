@@ -6,7 +6,7 @@
 #include "alvk_read.glsl"
 
 layout(constant_id = 3) const uint OP = 0;
-layout(push_constant) uniform Push { uint n; float alpha; } pc;
+layout(push_constant) uniform Push { uint n; float alpha, beta; } pc;
 ALVK_IN4(0, x);
 layout(std430, binding = 1) writeonly buffer Y { vec4 y[]; };
 
@@ -15,7 +15,8 @@ vec4 f(vec4 v) {
     if (OP == 1) return 1.0 / (1.0 + exp(-v));       // sigmoid
     if (OP == 2) return pc.alpha * v;                // scale
     if (OP == 3) return v * v;                       // square
-    return sqrt(v);                                  // sqrt
+    if (OP == 4) return sqrt(v);                     // sqrt
+    return pc.alpha * v + pc.beta;                   // affine
 }
 
 void main() {

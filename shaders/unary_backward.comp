@@ -1,7 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // dx = dy * f'(.) for the unary op OP. `saved` is what f' needs: x for relu
-// and square, y = f(x) for sigmoid and sqrt, unused for scale.
+// and square, y = f(x) for sigmoid and sqrt, unused for scale and affine.
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
@@ -17,7 +17,8 @@ vec4 df(vec4 s) {
     if (OP == 1) return s * (1.0 - s);                    // sigmoid: y (1 - y)
     if (OP == 2) return vec4(pc.alpha);                   // scale
     if (OP == 3) return 2.0 * s;                          // square: 2x
-    return 0.5 / s;                                       // sqrt: 1 / (2y)
+    if (OP == 4) return 0.5 / s;                          // sqrt: 1 / (2y)
+    return vec4(pc.alpha);                                // affine
 }
 
 void main() {

@@ -21,10 +21,12 @@ static const char *const binary_names[] = {
 /* ---- unary: u[0] op, u[1] n, f[0] alpha ---------------------------------- */
 static alvk_status gpu_unary(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                              const alvk_buffer *out) {
+    if (c->u[0] == ALVK_UNARY_AFFINE)
+        return alvk_op_affine(cmd, (float)c->f[0], (float)c->f[1], &in[0], &out[0], c->u[1]);
     return alvk_op_unary(cmd, c->u[0], (float)c->f[0], &in[0], &out[0], c->u[1]);
 }
 static void ref_unary_fwd(const op_case *c, const double *const *in, double *const *out) {
-    ref_unary((int)c->u[0], c->f[0], in[0], out[0], c->u[1]);
+    ref_unary((int)c->u[0], c->f[0], c->f[1], in[0], out[0], c->u[1]);
 }
 /* The GPU backward takes y for sigmoid and sqrt: compute it first. */
 static alvk_status gpu_unary_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
@@ -33,7 +35,7 @@ static alvk_status gpu_unary_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buf
     alvk_buffer y;
     if (c->u[0] == ALVK_UNARY_SIGMOID || c->u[0] == ALVK_UNARY_SQRT) {
         alvk_status s = alvk_cmd_scratch(cmd, 4ull * c->u[1], &y);
-        if (s == ALVK_OK) s = alvk_op_unary(cmd, c->u[0], (float)c->f[0], &in[0], &y, c->u[1]);
+        if (s == ALVK_OK) s = gpu_unary(cmd, c, in, &y);
         if (s != ALVK_OK) return s;
         saved = &y;
     }
@@ -46,7 +48,7 @@ static void ref_unary_bwd(const op_case *c, const double *const *in, double *con
 static op_case unary_case(int op, uint32_t n, int backward) {
     op_case c = {.nin = 1, .nout = 1, .in_len = {n}, .out_len = {n}, .lo = {-2}, .hi = {2},
                  .gpu = gpu_unary, .ref = ref_unary_fwd, .tol = 2e-6, .u = {op, n},
-                 .f = {0.75}};
+                 .f = {0.75, op == ALVK_UNARY_AFFINE ? -0.5 : 0}};
     if (op == ALVK_UNARY_SQRT) c.lo[0] = 0.1;
     if (backward) {
         c.nin = 2;
@@ -185,7 +187,7 @@ static op_case table[MAX_CASES];
 
 static size_t build_table(void) {
     size_t n = 0;
-    for (int op = 0; op <= ALVK_UNARY_SQRT; op++) {
+    for (int op = 0; op <= ALVK_UNARY_AFFINE; op++) {
         static const uint32_t sizes[] = {1, 7, 1000, 4099};
         for (int s = 0; s < 4; s++) table[n++] = unary_case(op, sizes[s], 0);
         table[n++] = unary_case(op, 7, 1);

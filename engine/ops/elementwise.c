@@ -13,15 +13,25 @@ static alvk_status check_n(const char *op, uint32_t n, const alvk_buffer *const 
     return ALVK_OK;
 }
 
-alvk_status alvk_op_unary(alvk_cmd *cmd, alvk_unary_op op, float alpha, const alvk_buffer *x,
-                          const alvk_buffer *y, uint32_t n) {
+static alvk_status unary(alvk_cmd *cmd, alvk_unary_op op, float alpha, float beta,
+                         const alvk_buffer *x, const alvk_buffer *y, uint32_t n) {
     const alvk_buffer *bufs[] = {x, y};
     alvk_status s = check_n("unary", n, bufs, 2);
     if (s != ALVK_OK) return s;
     alvk_kernel k = {.shader = ALVK_SHADER_unary, .local = {LOCAL}, .nspec = 1, .spec = {op}};
     alvk_binding b[2] = {alvk_in4(x), alvk_out(y)};
-    struct { uint32_t n; float alpha; } push = {n, alpha};
+    struct { uint32_t n; float alpha, beta; } push = {n, alpha, beta};
     return alvk_op_dispatch_1d(cmd, k, b, 2, &push, sizeof push, (n + 3ull) / 4);
+}
+
+alvk_status alvk_op_unary(alvk_cmd *cmd, alvk_unary_op op, float alpha, const alvk_buffer *x,
+                          const alvk_buffer *y, uint32_t n) {
+    return unary(cmd, op, alpha, 0.0f, x, y, n);
+}
+
+alvk_status alvk_op_affine(alvk_cmd *cmd, float alpha, float beta, const alvk_buffer *x,
+                           const alvk_buffer *y, uint32_t n) {
+    return unary(cmd, ALVK_UNARY_AFFINE, alpha, beta, x, y, n);
 }
 
 alvk_status alvk_op_unary_backward(alvk_cmd *cmd, alvk_unary_op op, float alpha,

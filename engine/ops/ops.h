@@ -19,7 +19,8 @@ typedef enum alvk_read_path { ALVK_READ_SSBO, ALVK_READ_TEXEL } alvk_read_path;
 alvk_read_path alvk_ops_read_path(alvk_context *ctx);
 
 /* ---- elementwise -------------------------------------------------------- */
-#define ALVK_UNARY_OPS(X) X(RELU, relu) X(SIGMOID, sigmoid) X(SCALE, scale) X(SQUARE, square) X(SQRT, sqrt)
+#define ALVK_UNARY_OPS(X)                                                      \
+    X(RELU, relu) X(SIGMOID, sigmoid) X(SCALE, scale) X(SQUARE, square) X(SQRT, sqrt) X(AFFINE, affine)
 typedef enum alvk_unary_op {
 #define ALVK_UNARY_ENUM(id, name) ALVK_UNARY_##id,
     ALVK_UNARY_OPS(ALVK_UNARY_ENUM)
@@ -36,8 +37,11 @@ typedef enum alvk_binary_op {
 /* y = f(x) over n floats; alpha is SCALE's factor. */
 alvk_status alvk_op_unary(alvk_cmd *cmd, alvk_unary_op op, float alpha, const alvk_buffer *x,
                           const alvk_buffer *y, uint32_t n);
+/* y = alpha x + beta over n floats (AFFINE). */
+alvk_status alvk_op_affine(alvk_cmd *cmd, float alpha, float beta, const alvk_buffer *x,
+                           const alvk_buffer *y, uint32_t n);
 /* dx = dy * f'(.): `saved` is x for RELU and SQUARE, y for SIGMOID and SQRT,
- * and unused (may be dy) for SCALE. */
+ * and unused (may be dy) for SCALE and AFFINE. */
 alvk_status alvk_op_unary_backward(alvk_cmd *cmd, alvk_unary_op op, float alpha,
                                    const alvk_buffer *saved, const alvk_buffer *dy,
                                    const alvk_buffer *dx, uint32_t n);

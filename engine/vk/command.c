@@ -184,6 +184,11 @@ void alvk_cmd_copy(alvk_cmd *cmd, const alvk_buffer *src, VkDeviceSize src_offse
     device_barrier(cmd);
 }
 
+void alvk_cmd_fill(alvk_cmd *cmd, const alvk_buffer *buf, VkDeviceSize size, uint32_t value) {
+    cmd->ctx->vk.vkCmdFillBuffer(cmd->cb, buf->buffer, buf->offset, (size + 3) / 4 * 4, value);
+    device_barrier(cmd);
+}
+
 alvk_status alvk_cmd_end(alvk_cmd *cmd) {
     /* Make the device's writes visible to the host once the fence signals. */
     barrier(cmd, VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);

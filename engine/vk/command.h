@@ -34,6 +34,9 @@ void alvk_cmd_dispatch(alvk_cmd *cmd, const alvk_pipeline *pipe, const alvk_bind
 /* Records a buffer copy followed by a barrier; timed like a dispatch. */
 void alvk_cmd_copy(alvk_cmd *cmd, const alvk_buffer *src, VkDeviceSize src_offset,
                    const alvk_buffer *dst, VkDeviceSize dst_offset, VkDeviceSize size);
+/* Records filling size bytes of buf (from its start) with a 32-bit
+ * pattern, followed by a barrier. */
+void alvk_cmd_fill(alvk_cmd *cmd, const alvk_buffer *buf, VkDeviceSize size, uint32_t value);
 alvk_status alvk_cmd_end(alvk_cmd *cmd);
 
 /* Submits the recording and waits for it (the recording stays and can be

@@ -9,7 +9,8 @@ static double unary(int op, double alpha, double v) {
     case 1: return 1 / (1 + exp(-v));
     case 2: return alpha * v;
     case 3: return v * v;
-    default: return sqrt(v);
+    case 4: return sqrt(v);
+    default: return alpha * v; /* affine; its beta is added by the caller */
     }
 }
 
@@ -19,12 +20,13 @@ static double unary_derivative(int op, double alpha, double v) {
     case 1: { double s = 1 / (1 + exp(-v)); return s * (1 - s); }
     case 2: return alpha;
     case 3: return 2 * v;
-    default: return 0.5 / sqrt(v);
+    case 4: return 0.5 / sqrt(v);
+    default: return alpha;
     }
 }
 
-void ref_unary(int op, double alpha, const double *x, double *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = unary(op, alpha, x[i]);
+void ref_unary(int op, double alpha, double beta, const double *x, double *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = unary(op, alpha, x[i]) + (op == 5 ? beta : 0);
 }
 
 void ref_unary_backward(int op, double alpha, const double *x, const double *dy, double *dx,
