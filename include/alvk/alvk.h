@@ -257,6 +257,89 @@ ALVK_API alvk_status alvk_model_mlp(alvk_params *params, const char *prefix, uin
  * whatever the order of declaration. */
 ALVK_API alvk_status alvk_params_initialize(alvk_params *params, uint64_t seed);
 
+/* ---- graphs -------------------------------------------------------------
+ * A static compute graph over the tensors of a parameter store: built once
+ * through the functions below, differentiated, memory-planned, compiled to
+ * a recorded command buffer, then run step after step (one queue
+ * submission each). Shapes are static except the batch (the first
+ * dimension of inputs), which may be anything up to the graph's maximum at
+ * each run: a recording is kept per batch size seen, so a short last batch
+ * rebuilds nothing.
+ *
+ * Builder functions return a node (>= 0), or -1 after an error, which the
+ * graph keeps: alvk_graph_compile then fails with the first error's
+ * message, so a model can be built without checking every call. */
+typedef struct alvk_graph alvk_graph;
+typedef int32_t alvk_node;
+
+typedef enum alvk_graph_mode {
+    ALVK_GRAPH_TRAIN = 0, /* batch norm uses and updates batch statistics */
+    ALVK_GRAPH_EVAL       /* batch norm uses the running statistics */
+} alvk_graph_mode;
+
+/* params may be NULL for a graph without parameters. */
+ALVK_API alvk_status alvk_graph_create(alvk_context *ctx, alvk_params *params, uint32_t max_batch,
+                                       alvk_graph_mode mode, alvk_graph **out);
+ALVK_API void alvk_graph_destroy(alvk_graph *g);
+
+/* Leaves. An input's shape excludes the batch: {1, 28, 28} for images.
+ * Labels are uint32, one per row. A parameter is a store tensor by name. */
+ALVK_API alvk_node alvk_graph_input(alvk_graph *g, const uint32_t *shape, uint32_t ndims);
+ALVK_API alvk_node alvk_graph_labels(alvk_graph *g);
+ALVK_API alvk_node alvk_graph_param(alvk_graph *g, const char *name);
+
+/* Ops. Batched tensors are [batch, ...]. */
+ALVK_API alvk_node alvk_graph_linear(alvk_graph *g, alvk_node x, alvk_node w, alvk_node b);
+ALVK_API alvk_node alvk_graph_conv2d(alvk_graph *g, alvk_node x, alvk_node w, alvk_node b,
+                                     uint32_t stride, uint32_t pad);
+/* Batch norm with the store's PREFIX.weight, .bias, .running_mean, .running_var. */
+ALVK_API alvk_node alvk_graph_batchnorm(alvk_graph *g, alvk_node x, const char *prefix);
+ALVK_API alvk_node alvk_graph_maxpool2d(alvk_graph *g, alvk_node x, uint32_t k, uint32_t stride,
+                                        uint32_t pad);
+/* [N, C, H, W] -> [N, C] */
+ALVK_API alvk_node alvk_graph_avgpool_global(alvk_graph *g, alvk_node x);
+ALVK_API alvk_node alvk_graph_relu(alvk_graph *g, alvk_node x);
+ALVK_API alvk_node alvk_graph_sigmoid(alvk_graph *g, alvk_node x);
+ALVK_API alvk_node alvk_graph_square(alvk_graph *g, alvk_node x);
+ALVK_API alvk_node alvk_graph_sqrt(alvk_graph *g, alvk_node x);
+ALVK_API alvk_node alvk_graph_scale(alvk_graph *g, alvk_node x, float alpha);
+/* Elementwise, same shapes. */
+ALVK_API alvk_node alvk_graph_add(alvk_graph *g, alvk_node a, alvk_node b);
+ALVK_API alvk_node alvk_graph_sub(alvk_graph *g, alvk_node a, alvk_node b);
+ALVK_API alvk_node alvk_graph_mul(alvk_graph *g, alvk_node a, alvk_node b);
+/* x [B, F] times one value per row s [B]. */
+ALVK_API alvk_node alvk_graph_mul_rows(alvk_graph *g, alvk_node x, alvk_node s);
+/* [B, F] -> [B]: the sum of each row. */
+ALVK_API alvk_node alvk_graph_sum_rows(alvk_graph *g, alvk_node x);
+/* The mean of all values of x: a scalar. */
+ALVK_API alvk_node alvk_graph_mean(alvk_graph *g, alvk_node x);
+/* Mean softmax cross-entropy of logits [B, C] against labels: a scalar. */
+ALVK_API alvk_node alvk_graph_softmax_ce(alvk_graph *g, alvk_node logits, alvk_node labels);
+
+/* Adds the gradient of the scalar `loss` to the graph and writes the
+ * gradients of all trainable parameters it depends on into the store. */
+ALVK_API alvk_status alvk_graph_backward(alvk_graph *g, alvk_node loss);
+/* The gradient of sum(y) with respect to x, as a node of x's shape, built
+ * from differentiable ops: differentiating it again (a gradient penalty)
+ * works for linear layers, activations, elementwise ops and sums. */
+ALVK_API alvk_node alvk_graph_grad(alvk_graph *g, alvk_node y, alvk_node x);
+
+/* Marks a node whose value is read after a run (so its memory is not
+ * reused). */
+ALVK_API alvk_status alvk_graph_output(alvk_graph *g, alvk_node x);
+/* Plans memory (liveness-based reuse) and creates the pipelines; fails
+ * before anything runs when the plan does not fit the device. */
+ALVK_API alvk_status alvk_graph_compile(alvk_graph *g);
+/* Bytes of device memory the compiled plan uses for activations and
+ * gradients (parameters excluded). */
+ALVK_API uint64_t alvk_graph_peak_bytes(const alvk_graph *g);
+/* Sets an input or labels node for the next runs: batch rows of data. */
+ALVK_API alvk_status alvk_graph_set(alvk_graph *g, alvk_node x, const void *data, uint32_t batch);
+/* Runs the graph on `batch` rows (1..max batch): one submission. */
+ALVK_API alvk_status alvk_graph_run(alvk_graph *g, uint32_t batch);
+/* Reads an output node of the last run (batch rows for batched nodes). */
+ALVK_API alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data);
+
 /* ---- datasets -----------------------------------------------------------
  * Images and labels in the IDX format, as MNIST, Fashion-MNIST, KMNIST and
  * EMNIST distribute them. The dataset owns host copies of both. */

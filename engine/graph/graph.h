@@ -1,0 +1,109 @@
+/* The graph's internal form: a list of nodes in creation order (which is a
+ * topological order, since a node can only use nodes made before it), each
+ * an op of the table in ops_table.h with its static shape. */
+#ifndef ALVK_GRAPH_H
+#define ALVK_GRAPH_H
+
+#include "alvk/alvk.h"
+#include "nn/params.h"
+#include "ops/ops.h"
+#include "vk/command.h"
+
+#define GRAPH_MAX_IN 5
+#define GRAPH_MAX_DIMS 4
+
+/* The graph's ops. Each has a shape rule (build.c), a recording (record.c)
+ * and a vector-Jacobian product (autodiff.c) made of graph ops, so that
+ * gradients of linear, activation, elementwise and sum ops can themselves
+ * be differentiated; the fused gradient kernels of convolution, batch norm,
+ * pooling and the loss cannot. */
+#define ALVK_GRAPH_OPS(X)                                                      \
+    X(INPUT, input) X(LABELS, labels) X(PARAM, param)                          \
+    X(MATMUL, matmul) X(BIAS_ADD, bias_add) X(SUM_COLS, sum_cols)              \
+    X(EXPAND_COLS, expand_cols)                                                \
+    X(CONV2D, conv2d) X(CONV_BWD_DATA, conv_bwd_data)                          \
+    X(CONV_BWD_WEIGHT, conv_bwd_weight) X(CHANNEL_SUM, channel_sum)            \
+    X(BATCHNORM, batchnorm) X(BATCHNORM_BWD, batchnorm_bwd)                    \
+    X(MAXPOOL, maxpool) X(MAXPOOL_BWD, maxpool_bwd)                            \
+    X(AVGPOOL, avgpool) X(AVGPOOL_BWD, avgpool_bwd)                            \
+    X(RELU, relu) X(RELU_GRAD, relu_grad) X(SIGMOID, sigmoid)                  \
+    X(SQUARE, square) X(SQRT, sqrt) X(AFFINE, affine)                          \
+    X(ADD, add) X(SUB, sub) X(MUL, mul) X(DIV, div)                            \
+    X(MUL_ROWS, mul_rows) X(SUM_ROWS, sum_rows) X(EXPAND_ROWS, expand_rows)    \
+    X(MEAN, mean) X(EXPAND_MEAN, expand_mean)                                  \
+    X(SOFTMAX_CE, softmax_ce) X(SOFTMAX_CE_BWD, softmax_ce_bwd)                \
+    X(ONE, one) X(TO_GRAD, to_grad)
+
+typedef enum graph_op {
+#define GRAPH_OP_ENUM(id, name) OP_##id,
+    ALVK_GRAPH_OPS(GRAPH_OP_ENUM)
+#undef GRAPH_OP_ENUM
+    OP_COUNT
+} graph_op;
+
+typedef struct node {
+    graph_op op;
+    int nin;
+    alvk_node in[GRAPH_MAX_IN];
+    uint32_t shape[GRAPH_MAX_DIMS]; /* dim 0 is the maximum batch when batched */
+    uint32_t ndims;
+    int batched;
+    uint32_t attr[4];   /* op-specific: stride, pad, kernel, transposes, ... */
+    float alpha, beta;  /* AFFINE: alpha x + beta */
+    int param;          /* PARAM and TO_GRAD: the store tensor */
+    /* Memory: the output and up to two auxiliary buffers (batch statistics,
+     * argmax, probabilities), as offsets in the graph's arena, or views of
+     * the store for PARAM and TO_GRAD. */
+    uint64_t bytes, aux_bytes[2];
+    uint64_t offset, aux_offset[2];
+    int first, last;    /* the range of nodes during which it is live */
+    int pinned;         /* written by the host or read after the run */
+} node;
+
+typedef struct recording {
+    uint32_t batch;
+    alvk_cmd *cmd;
+} recording;
+
+#define GRAPH_MAX_RECORDINGS 4
+
+struct alvk_graph {
+    alvk_context *ctx;
+    alvk_params *params;
+    uint32_t max_batch;
+    alvk_graph_mode mode;
+    node *nodes;
+    int count, cap;
+    alvk_status error;   /* the first builder error, sticky */
+    char error_msg[512];
+    int compiled;
+    uint64_t arena_bytes;
+    alvk_buffer arena;
+    recording recordings[GRAPH_MAX_RECORDINGS];
+    int nrecordings;
+    uint32_t last_batch;
+};
+
+/* Adds a node (inputs already checked); returns its index or -1. */
+alvk_node graph_add(alvk_graph *g, graph_op op, const alvk_node *in, int nin,
+                    const uint32_t *shape, uint32_t ndims, int batched);
+/* Records a builder error (the first one sticks) and returns -1. */
+alvk_node graph_fail(alvk_graph *g, alvk_status status, const char *fmt, ...) ALVK_PRINTF(3, 4);
+/* Builders the autodiff uses beyond the public ones. */
+alvk_node graph_affine(alvk_graph *g, alvk_node x, float alpha, float beta);
+alvk_node graph_div(alvk_graph *g, alvk_node a, alvk_node b);
+
+/* Number of floats of a node at a given batch. */
+uint64_t graph_numel(const node *n, uint32_t batch);
+
+/* Per-op hooks, defined in record.c and autodiff.c. */
+alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch);
+/* Adds the gradients of node i's inputs given the gradient `grad` of its
+ * output; grads[] maps nodes to their accumulated gradient nodes. */
+alvk_status graph_vjp(alvk_graph *g, int i, alvk_node grad, alvk_node *grads);
+
+/* The device range of a node's output or auxiliary buffer k. */
+alvk_buffer graph_buffer(const alvk_graph *g, int i);
+alvk_buffer graph_aux(const alvk_graph *g, int i, int k);
+
+#endif

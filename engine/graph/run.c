@@ -1,0 +1,168 @@
+/* Compiling and running a graph: liveness-based memory planning into one
+ * arena, then one recorded command buffer per batch size, replayed with a
+ * single submission per run. */
+#include "graph.h"
+#include "vk/context.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One allocation of the plan: an output or auxiliary buffer of a node. */
+typedef struct block {
+    uint64_t bytes, offset;
+    int first, last;
+    uint64_t *where; /* the node field the offset goes to */
+} block;
+
+static int by_size_desc(const void *a, const void *b) {
+    const block *x = a, *y = b;
+    return (x->bytes < y->bytes) - (x->bytes > y->bytes);
+}
+
+/* Live ranges: a node lives from its creation (or the start, for inputs
+ * the host writes before the run) to its last reader (or the end, for
+ * outputs read after it). */
+static void live_ranges(alvk_graph *g) {
+    for (int i = 0; i < g->count; i++) g->nodes[i].first = g->nodes[i].last = i;
+    for (int i = 0; i < g->count; i++)
+        for (int k = 0; k < g->nodes[i].nin; k++) {
+            int in = g->nodes[i].in[k];
+            if (in >= 0 && g->nodes[in].last < i) g->nodes[in].last = i;
+        }
+    for (int i = 0; i < g->count; i++) {
+        node *n = &g->nodes[i];
+        if (n->op == OP_INPUT || n->op == OP_LABELS) n->first = 0;
+        if (n->pinned) n->last = g->count;
+    }
+}
+
+/* Greedy placement, largest first, at the lowest offset that overlaps no
+ * placed block whose live range meets this one. Returns the arena size. */
+static uint64_t place(block *blocks, int n, uint64_t align) {
+    qsort(blocks, (size_t)n, sizeof *blocks, by_size_desc);
+    uint64_t peak = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t at = 0;
+        for (int moved = 1; moved;) {
+            moved = 0;
+            for (int j = 0; j < i; j++) {
+                const block *o = &blocks[j];
+                if (o->last < blocks[i].first || blocks[i].last < o->first) continue;
+                if (at < o->offset + o->bytes && o->offset < at + blocks[i].bytes) {
+                    at = (o->offset + o->bytes + align - 1) / align * align;
+                    moved = 1;
+                }
+            }
+        }
+        blocks[i].offset = at;
+        *blocks[i].where = at;
+        if (at + blocks[i].bytes > peak) peak = at + blocks[i].bytes;
+    }
+    return peak;
+}
+
+static alvk_status plan(alvk_graph *g) {
+    live_ranges(g);
+    block *blocks = calloc(3 * (size_t)(unsigned)g->count + 1, sizeof *blocks);
+    if (!blocks) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "planning a graph");
+    uint64_t align = g->ctx->memory.alignment, limit = g->ctx->limits.maxStorageBufferRange;
+    int n = 0;
+    for (int i = 0; i < g->count; i++) {
+        node *nd = &g->nodes[i];
+        if (nd->op == OP_PARAM || nd->op == OP_TO_GRAD) continue; /* the store's memory */
+        uint64_t *where[3] = {&nd->offset, &nd->aux_offset[0], &nd->aux_offset[1]};
+        uint64_t sizes[3] = {nd->bytes, nd->aux_bytes[0], nd->aux_bytes[1]};
+        for (int k = 0; k < 3; k++) {
+            if (!sizes[k]) continue;
+            if (sizes[k] > limit) {
+                free(blocks);
+                return alvk_error(ALVK_ERROR_UNSUPPORTED, "graph node %d needs %llu bytes, more than "
+                                  "one binding can reach (%llu); use a smaller batch", i,
+                                  (unsigned long long)sizes[k], (unsigned long long)limit);
+            }
+            blocks[n++] = (block){(sizes[k] + align - 1) / align * align, 0, nd->first, nd->last, where[k]};
+        }
+    }
+    g->arena_bytes = place(blocks, n, align);
+    free(blocks);
+    if (!g->arena_bytes) g->arena_bytes = align;
+    return alvk_buffer_alloc(g->ctx, g->arena_bytes, &g->arena);
+}
+
+alvk_status alvk_graph_compile(alvk_graph *g) {
+    if (!g) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_compile: no graph");
+    if (g->error) return alvk_error(g->error, "%s", g->error_msg);
+    if (g->compiled) return ALVK_OK;
+    if (!g->count) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_compile: empty graph");
+    alvk_status s = plan(g);
+    if (s != ALVK_OK) return s;
+    g->compiled = 1;
+    /* Record the full batch now: pipelines are created here, not mid-run. */
+    alvk_log(&g->ctx->log, ALVK_LOG_DEBUG, "graph: %d nodes, %.1f MiB planned", g->count,
+             (double)g->arena_bytes / (1 << 20));
+    return ALVK_OK;
+}
+
+uint64_t alvk_graph_peak_bytes(const alvk_graph *g) { return g ? g->arena_bytes : 0; }
+
+static alvk_status check_node(const alvk_graph *g, alvk_node x, const char *what) {
+    if (!g || !g->compiled || x < 0 || x >= g->count)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: no compiled graph or no node %d", what, x);
+    return ALVK_OK;
+}
+
+alvk_status alvk_graph_set(alvk_graph *g, alvk_node x, const void *data, uint32_t batch) {
+    alvk_status s = check_node(g, x, "alvk_graph_set");
+    if (s != ALVK_OK) return s;
+    const node *n = &g->nodes[x];
+    if ((n->op != OP_INPUT && n->op != OP_LABELS) || !batch || batch > g->max_batch || !data)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set: node %d is not an input, or "
+                          "batch %u is not in 1..%u", x, batch, g->max_batch);
+    alvk_buffer b = graph_buffer(g, x);
+    return alvk_buffer_write(g->ctx, &b, 0, data, 4 * graph_numel(n, batch));
+}
+
+static alvk_status recording_for(alvk_graph *g, uint32_t batch, alvk_cmd **out) {
+    for (int i = 0; i < g->nrecordings; i++)
+        if (g->recordings[i].batch == batch) return *out = g->recordings[i].cmd, ALVK_OK;
+    /* Keep the full batch and the most recent others. */
+    if (g->nrecordings == GRAPH_MAX_RECORDINGS) {
+        alvk_cmd_destroy(g->recordings[GRAPH_MAX_RECORDINGS - 1].cmd);
+        g->nrecordings--;
+    }
+    alvk_cmd *cmd;
+    alvk_status s = alvk_cmd_create(g->ctx, 0, &cmd);
+    if (s == ALVK_OK) s = alvk_cmd_begin(cmd);
+    for (int i = 0; i < g->count && s == ALVK_OK; i++) s = graph_record(g, cmd, i, batch);
+    if (s == ALVK_OK) s = alvk_cmd_end(cmd);
+    if (s != ALVK_OK) {
+        alvk_cmd_destroy(cmd);
+        return s;
+    }
+    g->recordings[g->nrecordings++] = (recording){batch, cmd};
+    *out = cmd;
+    return ALVK_OK;
+}
+
+alvk_status alvk_graph_run(alvk_graph *g, uint32_t batch) {
+    if (!g || !g->compiled || !batch || batch > g->max_batch)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_run: not compiled, or batch %u "
+                          "is not in 1..%u", batch, g ? g->max_batch : 0);
+    alvk_cmd *cmd;
+    alvk_status s = recording_for(g, batch, &cmd);
+    if (s == ALVK_OK) s = alvk_cmd_run(cmd);
+    if (s == ALVK_OK) g->last_batch = batch;
+    return s;
+}
+
+alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data) {
+    alvk_status s = check_node(g, x, "alvk_graph_read");
+    if (s != ALVK_OK) return s;
+    if (!g->last_batch) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: nothing has run");
+    const node *n = &g->nodes[x];
+    if (!n->pinned && n->op != OP_PARAM && n->op != OP_TO_GRAD)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: node %d was not marked with "
+                          "alvk_graph_output before compiling; its memory is reused", x);
+    alvk_buffer b = graph_buffer(g, x);
+    return alvk_buffer_read(g->ctx, &b, 0, data, 4 * graph_numel(n, g->last_batch));
+}

@@ -1,0 +1,267 @@
+/* Graphs: forward and backward of small models against double-precision
+ * references (gradients by central differences), a gradient penalty
+ * (a gradient differentiated again), partial batches, memory reuse, and
+ * builder errors. */
+#include "harness.h"
+#include "graph/graph.h"
+#include "nn/params.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a small MLP with a softmax cross-entropy loss ------------------------ */
+
+enum { IN = 5, HID = 7, OUT = 3, MAXB = 6 };
+
+typedef struct mlp {
+    double w1[HID * IN], b1[HID], w2[OUT * HID], b2[OUT];
+} mlp;
+
+static double mlp_loss(const mlp *m, const float *x, const uint32_t *y, int B) {
+    double loss = 0;
+    for (int b = 0; b < B; b++) {
+        double h[HID], z[OUT], mx = -1e300, sum = 0;
+        for (int j = 0; j < HID; j++) {
+            double s = m->b1[j];
+            for (int i = 0; i < IN; i++) s += m->w1[j * IN + i] * x[b * IN + i];
+            h[j] = s > 0 ? s : 0;
+        }
+        for (int k = 0; k < OUT; k++) {
+            z[k] = m->b2[k];
+            for (int j = 0; j < HID; j++) z[k] += m->w2[k * HID + j] * h[j];
+            if (z[k] > mx) mx = z[k];
+        }
+        for (int k = 0; k < OUT; k++) sum += exp(z[k] - mx);
+        loss += log(sum) + mx - z[y[b]];
+    }
+    return loss / B;
+}
+
+static double *mlp_field(mlp *m, int t) {
+    double *f[4] = {m->w1, m->b1, m->w2, m->b2};
+    return f[t];
+}
+static const int mlp_sizes[4] = {HID * IN, HID, OUT * HID, OUT};
+static const char *const mlp_names[4] = {"m.0.weight", "m.0.bias", "m.1.weight", "m.1.bias"};
+
+static float *read_grad(alvk_context *ctx, alvk_params *p, const char *name) {
+    int i = alvk_params_find(p, name);
+    cr_assert_geq(i, 0);
+    size_t n = alvk_params_numel(p, i, 0);
+    float *v = malloc(n * sizeof *v);
+    alvk_buffer b = alvk_params_grad(p, i);
+    TEST_OK(alvk_buffer_read(ctx, &b, 0, v, n * sizeof *v));
+    return v;
+}
+
+/* Builds the MLP graph; returns the loss node. */
+static alvk_node build_mlp(alvk_graph *g, alvk_node *x, alvk_node *y) {
+    *x = alvk_graph_input(g, (uint32_t[]){IN}, 1);
+    *y = alvk_graph_labels(g);
+    alvk_node h = alvk_graph_relu(g, alvk_graph_linear(g, *x, alvk_graph_param(g, "m.0.weight"),
+                                                       alvk_graph_param(g, "m.0.bias")));
+    alvk_node z = alvk_graph_linear(g, h, alvk_graph_param(g, "m.1.weight"), alvk_graph_param(g, "m.1.bias"));
+    return alvk_graph_softmax_ce(g, z, *y);
+}
+
+Test(graph, mlp_loss_and_gradients_match_the_reference_at_every_batch) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p;
+    TEST_OK(alvk_params_create(ctx, &p));
+    TEST_OK(alvk_model_mlp(p, "m", IN, (uint32_t[]){HID}, 1, OUT));
+    TEST_OK(alvk_params_commit(p));
+    TEST_OK(alvk_params_initialize(p, 5));
+    mlp m;
+    for (int t = 0; t < 4; t++) {
+        float v[64];
+        TEST_OK(alvk_params_read(p, alvk_params_find(p, mlp_names[t]), v));
+        for (int k = 0; k < mlp_sizes[t]; k++) mlp_field(&m, t)[k] = v[k];
+    }
+    float x[MAXB * IN];
+    uint32_t y[MAXB];
+    for (int i = 0; i < MAXB * IN; i++) x[i] = (float)sin(1.7 * i);
+    for (int b = 0; b < MAXB; b++) y[b] = (uint32_t)(b * 2) % OUT;
+
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, MAXB, ALVK_GRAPH_TRAIN, &g));
+    alvk_node xn, yn, loss = build_mlp(g, &xn, &yn);
+    TEST_OK(alvk_graph_backward(g, loss));
+    TEST_OK(alvk_graph_output(g, loss));
+    TEST_OK(alvk_graph_compile(g));
+    static const int batches[] = {6, 3, 6, 1};
+    for (int r = 0; r < 4; r++) {
+        int B = batches[r];
+        TEST_OK(alvk_graph_set(g, xn, x, (uint32_t)B));
+        TEST_OK(alvk_graph_set(g, yn, y, (uint32_t)B));
+        TEST_OK(alvk_graph_run(g, (uint32_t)B));
+        float got;
+        TEST_OK(alvk_graph_read(g, loss, &got));
+        double want = mlp_loss(&m, x, y, B);
+        cr_expect(fabs(got - want) < 1e-5 * (1 + fabs(want)), "batch %d: loss %g, want %g", B, got, want);
+        for (int t = 0; t < 4; t++) {
+            float *gr = read_grad(ctx, p, mlp_names[t]);
+            for (int k = 0; k < mlp_sizes[t]; k++) {
+                double *v = &mlp_field(&m, t)[k], keep = *v, h = 1e-6;
+                *v = keep + h;
+                double up = mlp_loss(&m, x, y, B);
+                *v = keep - h;
+                double down = mlp_loss(&m, x, y, B);
+                *v = keep;
+                double fd = (up - down) / (2 * h);
+                cr_expect(fabs(gr[k] - fd) < 1e-4 * (1 + fabs(fd)), "batch %d: d%s[%d] = %g, "
+                          "finite differences %g", B, mlp_names[t], k, gr[k], fd);
+            }
+            free(gr);
+        }
+    }
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
+    test_close(ctx);
+}
+
+/* ---- a gradient penalty through a discriminator ----------------------------
+ * D(x) = sigmoid(w2 . relu(W1 x + b1) + b2); gp = mean((||dD/dx|| - 1)^2). */
+
+enum { DIN = 4, DH = 6, DB = 3 };
+
+typedef struct disc {
+    double w1[DH * DIN], b1[DH], w2[DH], b2[1];
+} disc;
+
+static double gp_ref(const disc *d, const float *x) {
+    double gp = 0;
+    for (int b = 0; b < DB; b++) {
+        double pre[DH], z = d->b2[0];
+        for (int j = 0; j < DH; j++) {
+            pre[j] = d->b1[j];
+            for (int i = 0; i < DIN; i++) pre[j] += d->w1[j * DIN + i] * x[b * DIN + i];
+            z += d->w2[j] * (pre[j] > 0 ? pre[j] : 0);
+        }
+        double s = 1 / (1 + exp(-z)), ds = s * (1 - s), norm2 = 0;
+        for (int i = 0; i < DIN; i++) {
+            double gi = 0;
+            for (int j = 0; j < DH; j++) gi += (pre[j] > 0) * d->w2[j] * d->w1[j * DIN + i];
+            gi *= ds;
+            norm2 += gi * gi;
+        }
+        gp += (sqrt(norm2) - 1) * (sqrt(norm2) - 1);
+    }
+    return gp / DB;
+}
+
+static double *disc_field(disc *d, int t) {
+    double *f[4] = {d->w1, d->b1, d->w2, d->b2};
+    return f[t];
+}
+static const int disc_sizes[4] = {DH * DIN, DH, DH, 1};
+static const char *const disc_names[4] = {"d.0.weight", "d.0.bias", "d.1.weight", "d.1.bias"};
+
+Test(graph, a_gradient_penalty_differentiates_a_gradient) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p;
+    TEST_OK(alvk_params_create(ctx, &p));
+    TEST_OK(alvk_model_mlp(p, "d", DIN, (uint32_t[]){DH}, 1, 1));
+    TEST_OK(alvk_params_commit(p));
+    TEST_OK(alvk_params_initialize(p, 11));
+    disc d;
+    for (int t = 0; t < 4; t++) {
+        float v[32];
+        int i = alvk_params_find(p, disc_names[t]);
+        if (t == 1) { /* non-zero biases, so every path is exercised */
+            for (int k = 0; k < DH; k++) v[k] = 0.1f * (float)(k - 2);
+            TEST_OK(alvk_params_write(p, i, v));
+        }
+        TEST_OK(alvk_params_read(p, i, v));
+        for (int k = 0; k < disc_sizes[t]; k++) disc_field(&d, t)[k] = v[k];
+    }
+    float x[DB * DIN];
+    for (int i = 0; i < DB * DIN; i++) x[i] = (float)cos(0.9 * i);
+
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, DB, ALVK_GRAPH_TRAIN, &g));
+    alvk_node xn = alvk_graph_input(g, (uint32_t[]){DIN}, 1);
+    alvk_node h = alvk_graph_relu(g, alvk_graph_linear(g, xn, alvk_graph_param(g, "d.0.weight"),
+                                                       alvk_graph_param(g, "d.0.bias")));
+    alvk_node out = alvk_graph_sigmoid(g, alvk_graph_linear(g, h, alvk_graph_param(g, "d.1.weight"),
+                                                            alvk_graph_param(g, "d.1.bias")));
+    alvk_node gx = alvk_graph_grad(g, out, xn);
+    alvk_node norm = alvk_graph_sqrt(g, alvk_graph_sum_rows(g, alvk_graph_square(g, gx)));
+    alvk_node gp = alvk_graph_mean(g, alvk_graph_square(g, graph_affine(g, norm, 1.0f, -1.0f)));
+    TEST_OK(alvk_graph_backward(g, gp));
+    TEST_OK(alvk_graph_output(g, gp));
+    TEST_OK(alvk_graph_compile(g));
+    TEST_OK(alvk_graph_set(g, xn, x, DB));
+    TEST_OK(alvk_graph_run(g, DB));
+    float got;
+    TEST_OK(alvk_graph_read(g, gp, &got));
+    double want = gp_ref(&d, x);
+    cr_expect(fabs(got - want) < 1e-5 * (1 + fabs(want)), "gp %g, want %g", got, want);
+    for (int t = 0; t < 4; t++) {
+        float *gr = read_grad(ctx, p, disc_names[t]);
+        for (int k = 0; k < disc_sizes[t]; k++) {
+            double *v = &disc_field(&d, t)[k], keep = *v, hh = 1e-6;
+            *v = keep + hh;
+            double up = gp_ref(&d, x);
+            *v = keep - hh;
+            double down = gp_ref(&d, x);
+            *v = keep;
+            double fd = (up - down) / (2 * hh);
+            cr_expect(fabs(gr[k] - fd) < 2e-4 * (1 + fabs(fd)), "d%s[%d] = %g, finite differences %g",
+                      disc_names[t], k, gr[k], fd);
+        }
+        free(gr);
+    }
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
+    test_close(ctx);
+}
+
+Test(graph, memory_is_reused_along_a_chain) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 16, ALVK_GRAPH_EVAL, &g));
+    alvk_node x = alvk_graph_input(g, (uint32_t[]){1024}, 1), y = x;
+    for (int i = 0; i < 20; i++) y = alvk_graph_relu(g, y);
+    TEST_OK(alvk_graph_output(g, y));
+    TEST_OK(alvk_graph_compile(g));
+    uint64_t one = 16 * 1024 * 4;
+    cr_expect_leq(alvk_graph_peak_bytes(g), 3 * one, "20 chained tensors need at most 3 live, "
+                  "planned %llu bytes", (unsigned long long)alvk_graph_peak_bytes(g));
+    float in[16 * 1024], out[16 * 1024];
+    for (int i = 0; i < 16 * 1024; i++) in[i] = (float)(i % 7) - 3;
+    TEST_OK(alvk_graph_set(g, x, in, 16));
+    TEST_OK(alvk_graph_run(g, 16));
+    TEST_OK(alvk_graph_read(g, y, out));
+    for (int i = 0; i < 16 * 1024; i++) cr_assert_eq(out[i], in[i] > 0 ? in[i] : 0);
+    alvk_graph_destroy(g);
+    test_close(ctx);
+}
+
+Test(graph, builder_errors_surface_at_compile) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 4, ALVK_GRAPH_TRAIN, &g));
+    alvk_node a = alvk_graph_input(g, (uint32_t[]){3}, 1), b = alvk_graph_input(g, (uint32_t[]){5}, 1);
+    alvk_node c = alvk_graph_add(g, a, b); /* shapes differ */
+    cr_expect_eq(c, -1);
+    alvk_node d = alvk_graph_relu(g, c);   /* builds on the failure */
+    cr_expect_eq(d, -1);
+    cr_expect_eq(alvk_graph_param(g, "nothing"), -1);
+    alvk_status s = alvk_graph_compile(g);
+    cr_expect_eq(s, ALVK_ERROR_INVALID_ARGUMENT);
+    cr_expect(strstr(alvk_last_error(), "add"), "the first error is reported: %s", alvk_last_error());
+    alvk_graph_destroy(g);
+    TEST_OK(alvk_graph_create(ctx, NULL, 4, ALVK_GRAPH_TRAIN, &g));
+    a = alvk_graph_input(g, (uint32_t[]){3}, 1);
+    alvk_node r = alvk_graph_relu(g, a), r2 = alvk_graph_relu(g, r);
+    TEST_OK(alvk_graph_output(g, r2));
+    TEST_OK(alvk_graph_compile(g));
+    float v[12] = {0};
+    TEST_OK(alvk_graph_set(g, a, v, 4));
+    cr_expect_eq(alvk_graph_run(g, 5), ALVK_ERROR_INVALID_ARGUMENT, "batch above the maximum");
+    TEST_OK(alvk_graph_run(g, 2));
+    cr_expect_eq(alvk_graph_read(g, r, v), ALVK_ERROR_INVALID_ARGUMENT, "r is not an output");
+    alvk_graph_destroy(g);
+    test_close(ctx);
+}
