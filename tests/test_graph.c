@@ -5,6 +5,10 @@
 #include "harness.h"
 #include "graph/graph.h"
 #include "nn/params.h"
+#include "ref/conv.h"
+#include "ref/norm_pool.h"
+#include "ref/ref.h"
+#include "ref/train.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -263,5 +267,105 @@ Test(graph, builder_errors_surface_at_compile) {
     TEST_OK(alvk_graph_run(g, 2));
     cr_expect_eq(alvk_graph_read(g, r, v), ALVK_ERROR_INVALID_ARGUMENT, "r is not an output");
     alvk_graph_destroy(g);
+    test_close(ctx);
+}
+
+/* ---- a small convolutional net: conv, batch norm, relu, max pool, global
+ * average pool, linear, loss; gradients against the reference by finite
+ * differences. */
+
+enum { CB = 3, CIN = 2, CH = 6, COUT = 4, CLS = 3 };
+
+static const char *const cnn_names[] = {"conv.weight", "conv.bias", "bn.weight", "bn.bias",
+                                        "fc.weight", "fc.bias"};
+
+static double cnn_loss(double *const *w, const float *xf, const uint32_t *labels) {
+    ref_conv c = {CB, CIN, CH, CH, COUT, 3, 3, 1, 1};
+    double x[CB * CIN * CH * CH], y[CB * COUT * CH * CH], z[CB * COUT * CH * CH];
+    double p[CB * COUT * 9], feat[CB * COUT], logits[CB * CLS], lab[CB], loss;
+    for (int i = 0; i < CB * CIN * CH * CH; i++) x[i] = xf[i];
+    ref_conv2d(&c, x, w[0], w[1], y);
+    ref_batchnorm_train(CB, COUT, CH * CH, 1e-5, 0.1, y, w[2], w[3], z, NULL, NULL, NULL, NULL);
+    for (int i = 0; i < CB * COUT * CH * CH; i++) z[i] = z[i] > 0 ? z[i] : 0;
+    ref_maxpool p_ = {CB, COUT, CH, CH, 3, 2, 1};
+    ref_maxpool2d(&p_, z, p);
+    for (int i = 0; i < CB * COUT; i++) {
+        feat[i] = 0;
+        for (int k = 0; k < 9; k++) feat[i] += p[i * 9 + k] / 9;
+    }
+    ref_gemm(CB, CLS, COUT, 0, 1, 1, 0, feat, w[4], w[5], logits);
+    for (int b = 0; b < CB; b++) lab[b] = labels[b];
+    ref_softmax_ce(CB, CLS, logits, lab, &loss, NULL);
+    return loss;
+}
+
+Test(graph, a_convolutional_net_matches_the_reference) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p;
+    TEST_OK(alvk_params_create(ctx, &p));
+    TEST_OK(alvk_params_add(p, "conv.weight", (uint32_t[]){COUT, CIN, 3, 3}, 4, ALVK_PARAM_TRAINABLE, NULL));
+    TEST_OK(alvk_params_add(p, "conv.bias", (uint32_t[]){COUT}, 1, ALVK_PARAM_TRAINABLE, NULL));
+    TEST_OK(alvk_params_add(p, "bn.weight", (uint32_t[]){COUT}, 1, ALVK_PARAM_TRAINABLE, NULL));
+    TEST_OK(alvk_params_add(p, "bn.bias", (uint32_t[]){COUT}, 1, ALVK_PARAM_TRAINABLE, NULL));
+    TEST_OK(alvk_params_add(p, "bn.running_mean", (uint32_t[]){COUT}, 1, ALVK_PARAM_STATE, NULL));
+    TEST_OK(alvk_params_add(p, "bn.running_var", (uint32_t[]){COUT}, 1, ALVK_PARAM_STATE, NULL));
+    TEST_OK(alvk_params_add(p, "fc.weight", (uint32_t[]){CLS, COUT}, 2, ALVK_PARAM_TRAINABLE, NULL));
+    TEST_OK(alvk_params_add(p, "fc.bias", (uint32_t[]){CLS}, 1, ALVK_PARAM_TRAINABLE, NULL));
+    TEST_OK(alvk_params_commit(p));
+    double *w[6];
+    for (int t = 0; t < 6; t++) {
+        int i = alvk_params_find(p, cnn_names[t]);
+        size_t n = alvk_params_numel(p, i, 0);
+        float v[128];
+        w[t] = malloc(n * sizeof *w[t]);
+        for (size_t k = 0; k < n; k++) v[k] = (float)(0.3 * sin(1.3 * (double)k + t) + (t == 2 ? 1 : 0));
+        TEST_OK(alvk_params_write(p, i, v));
+        for (size_t k = 0; k < n; k++) w[t][k] = v[k];
+    }
+    float x[CB * CIN * CH * CH];
+    uint32_t labels[CB] = {2, 0, 1};
+    for (int i = 0; i < CB * CIN * CH * CH; i++) x[i] = (float)cos(0.37 * i * i);
+
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, CB, ALVK_GRAPH_TRAIN, &g));
+    alvk_node xn = alvk_graph_input(g, (uint32_t[]){CIN, CH, CH}, 3), yn = alvk_graph_labels(g);
+    alvk_node h = alvk_graph_conv2d(g, xn, alvk_graph_param(g, "conv.weight"), alvk_graph_param(g, "conv.bias"), 1, 1);
+    h = alvk_graph_relu(g, alvk_graph_batchnorm(g, h, "bn"));
+    h = alvk_graph_avgpool_global(g, alvk_graph_maxpool2d(g, h, 3, 2, 1));
+    alvk_node logits = alvk_graph_linear(g, h, alvk_graph_param(g, "fc.weight"), alvk_graph_param(g, "fc.bias"));
+    alvk_node loss = alvk_graph_softmax_ce(g, logits, yn);
+    TEST_OK(alvk_graph_backward(g, loss));
+    TEST_OK(alvk_graph_output(g, loss));
+    TEST_OK(alvk_graph_compile(g));
+    TEST_OK(alvk_graph_set(g, xn, x, CB));
+    TEST_OK(alvk_graph_set(g, yn, labels, CB));
+    TEST_OK(alvk_graph_run(g, CB));
+    float got;
+    TEST_OK(alvk_graph_read(g, loss, &got));
+    double want = cnn_loss(w, x, labels);
+    cr_expect(fabs(got - want) < 1e-5 * (1 + fabs(want)), "loss %g, want %g", got, want);
+    for (int t = 0; t < 6; t++) {
+        float *gr = read_grad(ctx, p, cnn_names[t]);
+        size_t n = alvk_params_numel(p, alvk_params_find(p, cnn_names[t]), 0);
+        for (size_t k = 0; k < n; k++) {
+            double keep = w[t][k], hh = 1e-6;
+            w[t][k] = keep + hh;
+            double up = cnn_loss(w, x, labels);
+            w[t][k] = keep - hh;
+            double down = cnn_loss(w, x, labels);
+            w[t][k] = keep;
+            double fd = (up - down) / (2 * hh);
+            cr_expect(fabs(gr[k] - fd) < 1e-4 * (1 + fabs(fd)), "d%s[%zu] = %g, finite differences %g",
+                      cnn_names[t], k, gr[k], fd);
+        }
+        free(gr);
+    }
+    /* Training mode updated the running statistics. */
+    float rm[COUT];
+    TEST_OK(alvk_params_read(p, alvk_params_find(p, "bn.running_mean"), rm));
+    cr_expect(rm[0] != 0.0f, "the running mean moved");
+    for (int t = 0; t < 6; t++) free(w[t]);
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
     test_close(ctx);
 }
