@@ -316,6 +316,13 @@ ALVK_API alvk_node alvk_graph_mean(alvk_graph *g, alvk_node x);
 /* Mean softmax cross-entropy of logits [B, C] against labels: a scalar. */
 ALVK_API alvk_node alvk_graph_softmax_ce(alvk_graph *g, alvk_node logits, alvk_node labels);
 
+/* ResNet18's forward pass on x [N, C, H, W] with the tensors that
+ * alvk_model_resnet18 declared: returns the pooled features [N, 512]. */
+ALVK_API alvk_node alvk_graph_resnet18(alvk_graph *g, alvk_node x);
+/* An MLP's forward pass (alvk_model_mlp's PREFIX.i tensors, ReLU between
+ * layers, nothing after the last). */
+ALVK_API alvk_node alvk_graph_mlp(alvk_graph *g, alvk_node x, const char *prefix, uint32_t layers);
+
 /* Adds the gradient of the scalar `loss` to the graph and writes the
  * gradients of all trainable parameters it depends on into the store. */
 ALVK_API alvk_status alvk_graph_backward(alvk_graph *g, alvk_node loss);
