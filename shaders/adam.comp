@@ -4,8 +4,10 @@
 // operations torch.optim.Adam uses (no weight decay, no amsgrad):
 //   m = lerp(m, g, 1 - beta1)       v = beta2 v + (1 - beta2) g^2
 //   p -= step_size * (m / (sqrt(v) / sqrt(1 - beta2^t) + eps))
-// with step_size = lr / (1 - beta1^t) and the bias corrections computed on
-// the host in double. params, m and v are updated in place: read through
+// with step_size = lr / (1 - beta1^t). The bias corrections come from the
+// host (computed in double) or, with DEVICE_STEP, from a step counter on
+// the device (t = steps taken + 1, in float), so a recorded training step
+// replays without the host touching it; count.comp advances the counter. params, m and v are updated in place: read through
 // the fast read path (bindings 4-6 view the same memory as 1-3), written
 // through storage buffers; each value is read and then written by the one
 // invocation that owns it, so the two views never race.
@@ -13,9 +15,10 @@
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 
+layout(constant_id = 3) const uint DEVICE_STEP = 0;
 layout(push_constant) uniform Push {
     uint n;
-    float one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps;
+    float one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps, beta1, lr;
 } pc;
 ALVK_IN4(0, grads);
 layout(std430, binding = 1) writeonly buffer Params { vec4 p[]; };
@@ -24,14 +27,21 @@ layout(std430, binding = 3) writeonly buffer V { vec4 v[]; };
 ALVK_IN4(4, p_in);
 ALVK_IN4(5, m_in);
 ALVK_IN4(6, v_in);
+layout(std430, binding = 7) readonly buffer Steps { uint steps_taken; };
 
 void main() {
     uint q = alvk_flat_index(), i = 4u * q;
     if (i >= pc.n) return;
+    float step_size = pc.step_size, bc2_sqrt = pc.bc2_sqrt;
+    if (DEVICE_STEP != 0u) {
+        float t = float(steps_taken + 1u);
+        step_size = pc.lr / (1.0 - pow(pc.beta1, t));
+        bc2_sqrt = sqrt(1.0 - pow(pc.beta2, t));
+    }
     vec4 g = LOAD4(grads, q), p4 = LOAD4(p_in, q), m4 = LOAD4(m_in, q), v4 = LOAD4(v_in, q);
     vec4 mk = m4 + pc.one_minus_beta1 * (g - m4);
     vec4 vk = pc.beta2 * v4 + pc.one_minus_beta2 * g * g;
-    vec4 pk = p4 - pc.step_size * (mk / (sqrt(vk) / pc.bc2_sqrt + pc.eps));  // addcdiv's order
+    vec4 pk = p4 - step_size * (mk / (sqrt(vk) / bc2_sqrt + pc.eps));  // addcdiv's order
     if (i + 3u < pc.n) {  // whole vec4s: one store each
         m[q] = mk;
         v[q] = vk;

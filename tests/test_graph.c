@@ -416,3 +416,59 @@ Test(graph, resnet18_runs_a_training_step) {
     alvk_params_destroy(p);
     test_close(ctx);
 }
+
+/* A graph with Adam appended is a whole training step: one step moves
+ * every weight by lr against its gradient's sign (Adam's first step), the
+ * device counts the steps, and repeated steps drive the loss down. */
+Test(graph, adam_in_the_graph_trains) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p;
+    TEST_OK(alvk_params_create(ctx, &p));
+    TEST_OK(alvk_model_mlp(p, "m", IN, (uint32_t[]){HID}, 1, OUT));
+    TEST_OK(alvk_params_commit(p));
+    TEST_OK(alvk_params_initialize(p, 5));
+    float x[MAXB * IN];
+    uint32_t y[MAXB];
+    for (int i = 0; i < MAXB * IN; i++) x[i] = (float)sin(1.7 * i);
+    for (int b = 0; b < MAXB; b++) y[b] = (uint32_t)(b * 2) % OUT;
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, MAXB, ALVK_GRAPH_TRAIN, &g));
+    alvk_node xn, yn, loss = build_mlp(g, &xn, &yn);
+    TEST_OK(alvk_graph_backward(g, loss));
+    const double lr = 0.01;
+    TEST_OK(alvk_graph_adam(g, lr, 0.9, 0.999, 1e-8));
+    TEST_OK(alvk_graph_output(g, loss));
+    TEST_OK(alvk_graph_compile(g));
+    TEST_OK(alvk_graph_set(g, xn, x, MAXB));
+    TEST_OK(alvk_graph_set(g, yn, y, MAXB));
+    int w1 = alvk_params_find(p, "m.0.weight");
+    float before[HID * IN], after[HID * IN];
+    TEST_OK(alvk_params_read(p, w1, before));
+    TEST_OK(alvk_graph_run(g, MAXB));
+    TEST_OK(alvk_params_read(p, w1, after));
+    float *grad = read_grad(ctx, p, "m.0.weight");
+    int moved = 0;
+    for (int k = 0; k < HID * IN; k++) {
+        if (fabsf(grad[k]) < 1e-5f) continue; /* a dead unit: Adam's step is g / (|g| + eps) */
+        double want = before[k] - lr * (grad[k] > 0 ? 1 : -1);
+        cr_expect(fabs(after[k] - want) < 2e-5, "w[%d]: %g -> %g, want %g", k, before[k], after[k], want);
+        moved++;
+    }
+    cr_expect_gt(moved, 10);
+    float first, last = 0;
+    TEST_OK(alvk_graph_read(g, loss, &first));
+    for (int s = 1; s < 60; s++) TEST_OK(alvk_graph_run(g, MAXB));
+    TEST_OK(alvk_graph_read(g, loss, &last));
+    cr_expect_lt(last, 0.5f * first, "60 steps: loss %g -> %g", first, last);
+    uint32_t steps;
+    alvk_buffer sb = alvk_params_steps(p);
+    TEST_OK(alvk_buffer_read(ctx, &sb, 0, &steps, 4));
+    cr_expect_eq(steps, 60, "the device counted the steps");
+    TEST_OK(alvk_params_reset_optimizer(p));
+    TEST_OK(alvk_buffer_read(ctx, &sb, 0, &steps, 4));
+    cr_expect_eq(steps, 0);
+    free(grad);
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
+    test_close(ctx);
+}

@@ -293,3 +293,14 @@ alvk_status alvk_graph_output(alvk_graph *g, alvk_node x) {
     g->nodes[x].pinned = 1;
     return ALVK_OK;
 }
+
+alvk_status alvk_graph_adam(alvk_graph *g, double lr, double beta1, double beta2, double eps) {
+    if (!g || !g->params)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_adam: no graph or no parameter store");
+    alvk_node a = graph_add(g, OP_ADAM, NULL, 0, (uint32_t[]){1}, 1, 0);
+    if (a < 0) return alvk_error(g->error, "%s", g->error_msg);
+    g->nodes[a].hyper[0] = lr, g->nodes[a].hyper[1] = beta1;
+    g->nodes[a].hyper[2] = beta2, g->nodes[a].hyper[3] = eps;
+    g->nodes[a].bytes = 0; /* no output */
+    return ALVK_OK;
+}

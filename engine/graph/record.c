@@ -163,6 +163,13 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
         return alvk_op_softmax_ce_backward(cmd, dim(g, i, 0, batch), g->nodes[ce->in[0]].shape[1],
                                            &probs, &b, &dloss, &y);
     }
+    case OP_ADAM: {
+        alvk_buffer values, grads, m, v, steps = alvk_params_steps(g->params);
+        uint32_t total;
+        alvk_params_trainable(g->params, &values, &grads, &m, &v, &total);
+        alvk_adam h = {n->hyper[0], n->hyper[1], n->hyper[2], n->hyper[3], 0};
+        return alvk_op_adam_counted(cmd, total, &values, &grads, &m, &v, &h, &steps);
+    }
     default:
         return alvk_error(ALVK_ERROR_UNSUPPORTED, "graph op %d has no recording", (int)n->op);
     }

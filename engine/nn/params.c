@@ -28,6 +28,7 @@ struct alvk_params {
     int committed, have_snapshot;
     VkDeviceSize bytes, trainable_bytes;
     alvk_buffer values, grads, m, v, snapshot;
+    alvk_buffer steps; /* Adam's step count (uint32) */
 };
 
 alvk_status alvk_params_create(alvk_context *ctx, alvk_params **out) {
@@ -40,8 +41,8 @@ alvk_status alvk_params_create(alvk_context *ctx, alvk_params **out) {
 
 void alvk_params_destroy(alvk_params *p) {
     if (!p) return;
-    alvk_buffer *bufs[] = {&p->values, &p->grads, &p->m, &p->v, &p->snapshot};
-    for (int i = 0; i < 5; i++) alvk_buffer_free(p->ctx, bufs[i]);
+    alvk_buffer *bufs[] = {&p->values, &p->grads, &p->m, &p->v, &p->snapshot, &p->steps};
+    for (int i = 0; i < 6; i++) alvk_buffer_free(p->ctx, bufs[i]);
     free(p->tensors);
     free(p);
 }
@@ -122,10 +123,11 @@ alvk_status alvk_params_commit(alvk_params *p) {
     if (s == ALVK_OK) s = alvk_buffer_alloc(p->ctx, tb, &p->grads);
     if (s == ALVK_OK) s = alvk_buffer_alloc(p->ctx, tb, &p->m);
     if (s == ALVK_OK) s = alvk_buffer_alloc(p->ctx, tb, &p->v);
-    alvk_buffer *bufs[] = {&p->values, &p->grads, &p->m, &p->v};
-    for (int i = 0; i < 4 && s == ALVK_OK; i++) s = zero(p->ctx, bufs[i]);
+    if (s == ALVK_OK) s = alvk_buffer_alloc(p->ctx, 4, &p->steps);
+    alvk_buffer *bufs[] = {&p->values, &p->grads, &p->m, &p->v, &p->steps};
+    for (int i = 0; i < 5 && s == ALVK_OK; i++) s = zero(p->ctx, bufs[i]);
     if (s != ALVK_OK) {
-        for (int i = 0; i < 4; i++) alvk_buffer_free(p->ctx, bufs[i]);
+        for (int i = 0; i < 5; i++) alvk_buffer_free(p->ctx, bufs[i]);
         return s;
     }
     p->committed = 1;
@@ -183,6 +185,17 @@ alvk_status alvk_params_snapshot(alvk_params *p) {
     if (s == ALVK_OK) p->have_snapshot = 1;
     return s;
 }
+
+alvk_status alvk_params_reset_optimizer(alvk_params *p) {
+    if (!p || !p->committed)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_reset_optimizer: store not committed");
+    alvk_buffer *bufs[] = {&p->m, &p->v, &p->steps};
+    alvk_status s = ALVK_OK;
+    for (int i = 0; i < 3 && s == ALVK_OK; i++) s = zero(p->ctx, bufs[i]);
+    return s;
+}
+
+alvk_buffer alvk_params_steps(const alvk_params *p) { return p->steps; }
 
 alvk_status alvk_params_restore(alvk_params *p) {
     if (!p || !p->have_snapshot)

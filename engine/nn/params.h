@@ -16,6 +16,9 @@ alvk_buffer alvk_params_grad(const alvk_params *p, int i);
 void alvk_params_trainable(const alvk_params *p, alvk_buffer *values, alvk_buffer *grads,
                            alvk_buffer *m, alvk_buffer *v, uint32_t *n);
 
+/* Adam's step counter (one uint32 on the device). */
+alvk_buffer alvk_params_steps(const alvk_params *p);
+
 /* Tensor i's name, shape and kind. */
 const char *alvk_params_name(const alvk_params *p, int i);
 uint32_t alvk_params_shape(const alvk_params *p, int i, uint32_t shape[ALVK_MAX_DIMS]);

@@ -228,6 +228,10 @@ ALVK_API alvk_status alvk_params_read(alvk_params *params, int index, float *dat
  * with ALVK_ERROR_INVALID_ARGUMENT before any snapshot. */
 ALVK_API alvk_status alvk_params_snapshot(alvk_params *params);
 ALVK_API alvk_status alvk_params_restore(alvk_params *params);
+/* Zeroes the optimiser state (Adam's moments and step count), as a fresh
+ * torch.optim.Adam: with alvk_params_restore, how an active-learning round
+ * starts over. */
+ALVK_API alvk_status alvk_params_reset_optimizer(alvk_params *params);
 /* Writes every tensor to a safetensors file (written whole to PATH.tmp, then
  * renamed: an interrupted save never leaves a broken checkpoint). */
 ALVK_API alvk_status alvk_params_save(alvk_params *params, const char *path);
@@ -330,6 +334,12 @@ ALVK_API alvk_status alvk_graph_backward(alvk_graph *g, alvk_node loss);
  * from differentiable ops: differentiating it again (a gradient penalty)
  * works for linear layers, activations, elementwise ops and sums. */
 ALVK_API alvk_node alvk_graph_grad(alvk_graph *g, alvk_node y, alvk_node x);
+
+/* Appends one Adam step (torch.optim.Adam: no weight decay) over all
+ * trainable parameters of the store, after the gradients: every run of the
+ * graph is then a whole training step in one submission. The step count
+ * lives in the store (alvk_params_reset_optimizer zeroes it). */
+ALVK_API alvk_status alvk_graph_adam(alvk_graph *g, double lr, double beta1, double beta2, double eps);
 
 /* Marks a node whose value is read after a run (so its memory is not
  * reused). */
