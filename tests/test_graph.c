@@ -472,3 +472,46 @@ Test(graph, adam_in_the_graph_trains) {
     alvk_params_destroy(p);
     test_close(ctx);
 }
+
+/* Batches come from a pool on the device: gathered images and labels match
+ * the dataset, and the correct-count node counts argmax hits. */
+Test(graph, gathers_batches_from_a_pool) {
+    const char *mnist = getenv("ALVK_DATA");
+    alvk_dataset *ds;
+    if (!mnist || alvk_dataset_load(mnist, "t10k", 10, &ds) != ALVK_OK)
+        cr_skip_test("MNIST not fetched (ALVK_DATA)");
+    alvk_context *ctx = test_open(NULL);
+    alvk_pool *pool;
+    TEST_OK(alvk_pool_create(ctx, ds, &pool));
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 8, ALVK_GRAPH_EVAL, &g));
+    alvk_node idx = alvk_graph_indices(g), img = alvk_graph_gather(g, pool, idx);
+    alvk_node lab = alvk_graph_gathered_labels(g, img);
+    alvk_node logits = alvk_graph_input(g, (uint32_t[]){10}, 1);
+    alvk_node hits = alvk_graph_correct(g, logits, lab);
+    TEST_OK(alvk_graph_output(g, img));
+    TEST_OK(alvk_graph_output(g, hits));
+    TEST_OK(alvk_graph_compile(g));
+    uint32_t rows[5] = {0, 9999, 1234, 7, 7};
+    const uint8_t *labels = alvk_dataset_labels(ds), *pixels = alvk_dataset_images(ds);
+    float z[5 * 10] = {0};
+    for (int b = 0; b < 5; b++) z[b * 10 + (b < 3 ? labels[rows[b]] : (labels[rows[b]] + 1) % 10)] = 1;
+    TEST_OK(alvk_graph_set(g, idx, rows, 5));
+    TEST_OK(alvk_graph_set(g, logits, z, 5));
+    TEST_OK(alvk_graph_run(g, 5));
+    float got[5 * 784];
+    uint32_t count, got_labels[5];
+    TEST_OK(alvk_graph_read(g, img, got));
+    TEST_OK(alvk_graph_read(g, hits, (float *)&count));
+    TEST_OK(alvk_graph_read(g, lab, (float *)got_labels));
+    for (int b = 0; b < 5; b++) {
+        cr_expect_eq(got_labels[b], labels[rows[b]]);
+        for (int i = 0; i < 784; i++)
+            cr_assert_eq(got[b * 784 + i], pixels[rows[b] * 784 + i] / 255.0f, "row %d pixel %d", b, i);
+    }
+    cr_expect_eq(count, 3, "three rows have their label as argmax");
+    alvk_graph_destroy(g);
+    alvk_pool_destroy(pool);
+    alvk_dataset_destroy(ds);
+    test_close(ctx);
+}

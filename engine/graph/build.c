@@ -2,6 +2,7 @@
  * the graph (the first one wins) and surface at compile time, so a model
  * can be written as a plain sequence of calls. */
 #include "graph.h"
+#include "data/pool.h"
 #include "vk/context.h"
 
 #include <stdarg.h>
@@ -98,6 +99,42 @@ alvk_node alvk_graph_input(alvk_graph *g, const uint32_t *shape, uint32_t ndims)
     alvk_node x = graph_add(g, OP_INPUT, NULL, 0, full, ndims + 1, 1);
     if (x >= 0) g->nodes[x].pinned = 1;
     return x;
+}
+
+static int is_u32_rows(const node *n) {
+    return n->op == OP_LABELS || n->op == OP_GATHERED_LABELS;
+}
+
+alvk_node alvk_graph_indices(alvk_graph *g) { return alvk_graph_labels(g); }
+
+alvk_node alvk_graph_gather(alvk_graph *g, alvk_pool *pool, alvk_node indices) {
+    node *I = arg(g, indices, "gather");
+    if (!I) return -1;
+    if (!pool || I->op != OP_LABELS)
+        return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "gather: no pool, or indices not from alvk_graph_indices");
+    alvk_node x = graph_add(g, OP_GATHER, &indices, 1, (uint32_t[]){0, 1, pool->rows, pool->cols}, 4, 1);
+    if (x >= 0) {
+        g->nodes[x].pool = pool;
+        g->nodes[x].aux_bytes[0] = 4ull * g->max_batch; /* the labels */
+    }
+    return x;
+}
+
+alvk_node alvk_graph_gathered_labels(alvk_graph *g, alvk_node gather) {
+    node *G = arg(g, gather, "gathered_labels");
+    if (!G) return -1;
+    if (G->op != OP_GATHER) return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "gathered_labels: not a gather node");
+    alvk_node y = graph_add(g, OP_GATHERED_LABELS, &gather, 1, (uint32_t[]){0}, 1, 1);
+    if (y >= 0) g->nodes[y].bytes = 0; /* a view of the gather's labels */
+    return y;
+}
+
+alvk_node alvk_graph_correct(alvk_graph *g, alvk_node logits, alvk_node labels) {
+    node *L = arg(g, logits, "correct"), *Y = arg(g, labels, "correct");
+    if (!L || !Y) return -1;
+    if (L->ndims != 2 || !is_u32_rows(Y))
+        return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "correct: logits [B,C] and labels expected");
+    return graph_add(g, OP_CORRECT, (alvk_node[]){logits, labels}, 2, (uint32_t[]){1}, 1, 0);
 }
 
 alvk_node alvk_graph_labels(alvk_graph *g) {
@@ -281,7 +318,7 @@ alvk_node alvk_graph_mean(alvk_graph *g, alvk_node x) {
 alvk_node alvk_graph_softmax_ce(alvk_graph *g, alvk_node logits, alvk_node labels) {
     node *L = arg(g, logits, "softmax_ce"), *Y = arg(g, labels, "softmax_ce");
     if (!L || !Y) return -1;
-    if (L->ndims != 2 || Y->op != OP_LABELS || !L->batched)
+    if (L->ndims != 2 || !is_u32_rows(Y) || !L->batched)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "softmax_ce: logits [B,C] and labels expected");
     alvk_node y = graph_add(g, OP_SOFTMAX_CE, (alvk_node[]){logits, labels}, 2, (uint32_t[]){1}, 1, 0);
     if (y >= 0) g->nodes[y].aux_bytes[0] = L->bytes; /* the probabilities */

@@ -32,7 +32,8 @@
     X(MUL_ROWS, mul_rows) X(SUM_ROWS, sum_rows) X(EXPAND_ROWS, expand_rows)    \
     X(MEAN, mean) X(EXPAND_MEAN, expand_mean)                                  \
     X(SOFTMAX_CE, softmax_ce) X(SOFTMAX_CE_BWD, softmax_ce_bwd)                \
-    X(ONE, one) X(TO_GRAD, to_grad) X(ADAM, adam)
+    X(ONE, one) X(TO_GRAD, to_grad) X(ADAM, adam)                              \
+    X(GATHER, gather) X(GATHERED_LABELS, gathered_labels) X(CORRECT, correct)
 
 typedef enum graph_op {
 #define GRAPH_OP_ENUM(id, name) OP_##id,
@@ -51,6 +52,7 @@ typedef struct node {
     uint32_t attr[4];   /* op-specific: stride, pad, kernel, transposes, ... */
     float alpha, beta;  /* AFFINE: alpha x + beta */
     double hyper[4];    /* ADAM: lr, beta1, beta2, eps */
+    alvk_pool *pool;    /* GATHER */
     int param;          /* PARAM and TO_GRAD: the store tensor */
     /* Memory: the output and up to two auxiliary buffers (batch statistics,
      * argmax, probabilities), as offsets in the graph's arena, or views of

@@ -1,6 +1,7 @@
 /* Recording a graph's nodes into a command buffer, one op call each, with
  * the run's batch substituted for the first dimension of batched tensors. */
 #include "graph.h"
+#include "data/pool.h"
 #include "vk/context.h"
 
 /* Dimension d of node i at this batch. */
@@ -15,6 +16,7 @@ static uint32_t numel(const alvk_graph *g, int i, uint32_t batch) {
 
 alvk_buffer graph_buffer(const alvk_graph *g, int i) {
     const node *n = &g->nodes[i];
+    if (n->op == OP_GATHERED_LABELS) return graph_aux(g, n->in[0], 0);
     if (n->op == OP_PARAM) return alvk_params_value(g->params, n->param);
     if (n->op == OP_TO_GRAD) return alvk_params_grad(g->params, n->param);
     return alvk_buffer_view(&g->arena, n->offset, n->bytes);
@@ -163,6 +165,15 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
         return alvk_op_softmax_ce_backward(cmd, dim(g, i, 0, batch), g->nodes[ce->in[0]].shape[1],
                                            &probs, &b, &dloss, &y);
     }
+    case OP_GATHER: {
+        alvk_buffer labels = graph_aux(g, i, 0);
+        return alvk_op_gather(cmd, &n->pool->images, n->pool->rows * n->pool->cols, &n->pool->labels,
+                              &a, batch, &y, &labels);
+    }
+    case OP_GATHERED_LABELS:
+        return ALVK_OK;
+    case OP_CORRECT:
+        return alvk_op_correct_count(cmd, dim(g, ia, 0, batch), g->nodes[ia].shape[1], &a, &b, &y);
     case OP_ADAM: {
         alvk_buffer values, grads, m, v, steps = alvk_params_steps(g->params);
         uint32_t total;

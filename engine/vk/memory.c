@@ -26,7 +26,7 @@ struct alvk_block {
     VkDeviceSize reserved; /* bytes counted against the heap */
     VkDeviceSize used;
     uint8_t *mapped;
-    alvk_pool *pool;
+    alvk_mem_pool *pool;
     alvk_range *free;      /* sorted by offset, coalesced */
     alvk_block *next;
 };
@@ -67,7 +67,7 @@ uint32_t alvk_direct_memory_type(const VkPhysicalDeviceMemoryProperties *mem) {
                      0, heap);
 }
 
-static void set_pool(alvk_pool *pool, const VkPhysicalDeviceMemoryProperties *mem, uint32_t type,
+static void set_pool(alvk_mem_pool *pool, const VkPhysicalDeviceMemoryProperties *mem, uint32_t type,
                      int mapped) {
     pool->type = type;
     pool->heap = mem->memoryTypes[type].heapIndex;
@@ -118,7 +118,7 @@ static void destroy_block(alvk_context *ctx, alvk_block *b) {
     free(b);
 }
 
-static alvk_status out_of_memory(alvk_context *ctx, const alvk_pool *pool, VkDeviceSize asked,
+static alvk_status out_of_memory(alvk_context *ctx, const alvk_mem_pool *pool, VkDeviceSize asked,
                                  const char *why) {
     char a[32], l[32], t[32];
     VkDeviceSize heap = ctx->memprops.memoryHeaps[pool->heap].size;
@@ -129,7 +129,7 @@ static alvk_status out_of_memory(alvk_context *ctx, const alvk_pool *pool, VkDev
                       alvk_format_bytes(t, heap), why);
 }
 
-static alvk_status create_block(alvk_context *ctx, alvk_pool *pool, VkDeviceSize need,
+static alvk_status create_block(alvk_context *ctx, alvk_mem_pool *pool, VkDeviceSize need,
                                 alvk_block **out) {
     alvk_vk *vk = &ctx->vk;
     alvk_memory *m = &ctx->memory;
@@ -226,7 +226,7 @@ static int take_range(alvk_block *b, VkDeviceSize asize, VkDeviceSize *offset) {
     return 0;
 }
 
-static alvk_status pool_alloc(alvk_context *ctx, alvk_pool *pool, VkDeviceSize size,
+static alvk_status pool_alloc(alvk_context *ctx, alvk_mem_pool *pool, VkDeviceSize size,
                               alvk_buffer *out) {
     memset(out, 0, sizeof *out);
     if (size == 0) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "a buffer of 0 bytes");
@@ -300,7 +300,7 @@ void alvk_buffer_free(alvk_context *ctx, alvk_buffer *buf) {
     memset(buf, 0, sizeof *buf);
 }
 
-static void destroy_pool(alvk_context *ctx, alvk_pool *pool) {
+static void destroy_pool(alvk_context *ctx, alvk_mem_pool *pool) {
     while (pool->blocks) {
         alvk_block *b = pool->blocks;
         pool->blocks = b->next;

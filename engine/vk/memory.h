@@ -18,16 +18,16 @@ typedef struct alvk_buffer {
 } alvk_buffer;
 
 /* One memory type's blocks. */
-typedef struct alvk_pool {
+typedef struct alvk_mem_pool {
     uint32_t type;        /* memory type index, UINT32_MAX if none */
     uint32_t heap;
     int mapped;           /* blocks are persistently mapped */
     alvk_block *blocks;
-} alvk_pool;
+} alvk_mem_pool;
 
 typedef struct alvk_memory {
-    alvk_pool device;     /* tensors: device-local, mapped when that is free */
-    alvk_pool host;       /* staging: host-visible, coherent */
+    alvk_mem_pool device;     /* tensors: device-local, mapped when that is free */
+    alvk_mem_pool host;       /* staging: host-visible, coherent */
     VkDeviceSize alignment;
     VkDeviceSize block_size;
     uint64_t heap_used[VK_MAX_MEMORY_HEAPS];

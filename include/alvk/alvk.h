@@ -261,6 +261,14 @@ ALVK_API alvk_status alvk_model_mlp(alvk_params *params, const char *prefix, uin
  * whatever the order of declaration. */
 ALVK_API alvk_status alvk_params_initialize(alvk_params *params, uint64_t seed);
 
+/* ---- pools ----------------------------------------------------------------
+ * A dataset's images (as bytes) and labels uploaded to the device once;
+ * graphs gather their batches from it. */
+typedef struct alvk_dataset alvk_dataset;
+typedef struct alvk_pool alvk_pool;
+ALVK_API alvk_status alvk_pool_create(alvk_context *ctx, const alvk_dataset *ds, alvk_pool **out);
+ALVK_API void alvk_pool_destroy(alvk_pool *pool);
+
 /* ---- graphs -------------------------------------------------------------
  * A static compute graph over the tensors of a parameter store: built once
  * through the functions below, differentiated, memory-planned, compiled to
@@ -326,6 +334,18 @@ ALVK_API alvk_node alvk_graph_resnet18(alvk_graph *g, alvk_node x);
 /* An MLP's forward pass (alvk_model_mlp's PREFIX.i tensors, ReLU between
  * layers, nothing after the last). */
 ALVK_API alvk_node alvk_graph_mlp(alvk_graph *g, alvk_node x, const char *prefix, uint32_t layers);
+
+/* A uint32 input per row (indices of the images of a batch). */
+ALVK_API alvk_node alvk_graph_indices(alvk_graph *g);
+/* The images of a pool at the rows given by `indices`, gathered on the
+ * device and scaled to [0, 1]: [B, 1, rows, cols]. Per step the host sends
+ * only the indices. */
+ALVK_API alvk_node alvk_graph_gather(alvk_graph *g, alvk_pool *pool, alvk_node indices);
+/* The labels of the rows a gather node fetched (uint32 [B]). */
+ALVK_API alvk_node alvk_graph_gathered_labels(alvk_graph *g, alvk_node gather);
+/* How many rows of logits [B, C] have their largest value at the label: a
+ * uint32 scalar (read it as 32 bits, not as a float). */
+ALVK_API alvk_node alvk_graph_correct(alvk_graph *g, alvk_node logits, alvk_node labels);
 
 /* Adds the gradient of the scalar `loss` to the graph and writes the
  * gradients of all trainable parameters it depends on into the store. */
