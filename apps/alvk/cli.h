@@ -1,13 +1,54 @@
 /* The alvk program's subcommands and the conventions they share: exit
- * status 0 on success, 1 when the work failed, 2 on a usage error. */
+ * status 0 on success, 1 when the work failed, 2 on a usage error, 130
+ * when interrupted (after saving what was finished). */
 #ifndef ALVK_CLI_H
 #define ALVK_CLI_H
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+#include <alvk/alvk.h>
+#include <stdint.h>
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 
 /* Prints "alvk: message" and the usage hint to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...);
+/* Prints "alvk: what: <alvk_last_error()>"; returns EXIT_FAILED. */
+int cli_fail(const char *what);
+
+/* Parses the value of a flag; on a bad value prints why and returns 0. */
+int cli_uint(const char *flag, const char *text, uint64_t lo, uint64_t hi, uint32_t *out);
+int cli_double(const char *flag, const char *text, double lo, double hi, double *out);
+
+/* Progress on stderr: a line rewritten in place on a terminal, one line
+ * per call otherwise (at most every few seconds, so logs stay short). */
+void cli_progress(int final, const char *fmt, ...);
+
+/* Set by SIGINT/SIGTERM: long commands stop at the next step boundary. */
+extern volatile int cli_interrupted;
+void cli_catch_interrupts(void);
+
+/* ---- what train and eval share ------------------------------------------- */
+
+typedef struct session {
+    alvk_context *ctx;
+    alvk_params *params;
+    alvk_dataset *train, *test;
+    alvk_pool *train_pool, *test_pool;
+    alvk_graph *eval;
+    alvk_node eval_indices, eval_correct;
+    uint32_t eval_batch;
+} session;
+
+/* Opens the device, loads MNIST from data_dir (NULL: ALVK_DATA, else
+ * data/mnist), declares ResNet18 with a 10-class head, and builds the
+ * evaluation graph. Returns an exit status. */
+int session_open(session *s, const char *device, const char *data_dir, uint32_t eval_batch);
+void session_close(session *s);
+/* Test-set accuracy in [0, 1] of the model in the store; -1 on failure
+ * (alvk_last_error says why). */
+double session_test_accuracy(session *s);
 
 int cmd_devices(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

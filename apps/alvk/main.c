@@ -13,6 +13,8 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  devices [--json]   list the Vulkan devices, their limits, and the default\n"
+    "  train [options]    train ResNet18 on MNIST: the full-data baseline (see alvk train --help)\n"
+    "  eval --load FILE   test accuracy of a saved model\n"
     "\n"
     "options:\n"
     "  -h, --help         show this help\n"
@@ -22,7 +24,8 @@ static const char usage[] =
     "  ALVK_DEVICE=N|name         device by index or name substring\n"
     "  ALVK_LOG=error|warn|info|debug   log to stderr\n"
     "  ALVK_VALIDATION=1          Khronos validation layer; any message is an error\n"
-    "  ALVK_PIPELINE_CACHE=0      do not use the pipeline cache in ~/.cache/alvk\n";
+    "  ALVK_PIPELINE_CACHE=0      do not use the pipeline cache in ~/.cache/alvk\n"
+    "  ALVK_DATA=DIR              where the MNIST IDX files are (default data/mnist)\n";
 
 int cli_usage_error(const char *fmt, ...) {
     va_list ap;
@@ -47,6 +50,8 @@ int main(int argc, char **argv) {
         return EXIT_OK;
     }
     if (strcmp(cmd, "devices") == 0) return cmd_devices(argc - 1, argv + 1);
+    if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
     if (cmd[0] == '-') return cli_usage_error("unknown option '%s'", cmd);
     return cli_usage_error("unknown command '%s'", cmd);
 }

@@ -25,3 +25,7 @@ double alvk_random_normal(uint64_t seed, uint64_t stream, uint64_t counter) {
     double u2 = alvk_random_uniform(seed, stream, 2 * counter + 1);
     return sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);
 }
+
+uint64_t alvk_random(uint64_t seed, uint64_t stream, uint64_t counter) {
+    return alvk_random_u64(seed, stream, counter);
+}

@@ -187,6 +187,12 @@ ALVK_API alvk_status alvk_context_device_info(const alvk_context *ctx, int index
 /* "discrete", "integrated", "virtual", "cpu" or "other". */
 ALVK_API const char *alvk_device_type_str(alvk_device_type type);
 
+/* ---- randomness -------------------------------------------------------------
+ * Value number `counter` of stream `stream` under `seed`: the counter-based
+ * generator behind every random choice alvk makes (initial weights, data
+ * order), so a seed reproduces a run exactly. */
+ALVK_API uint64_t alvk_random(uint64_t seed, uint64_t stream, uint64_t counter);
+
 /* ---- parameter store ------------------------------------------------------
  * A model's tensors on the device, outside any graph, so the training, the
  * evaluation and the adversarial graphs of one model share weights,

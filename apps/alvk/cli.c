@@ -1,0 +1,133 @@
+/* Helpers every subcommand uses: flag values, progress lines, interrupts,
+ * and the session (device, data, model) that train and eval share. */
+#include "cli.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_fail(const char *what) {
+    fprintf(stderr, "alvk: %s: %s\n", what, alvk_last_error());
+    return EXIT_FAILED;
+}
+
+int cli_uint(const char *flag, const char *text, uint64_t lo, uint64_t hi, uint32_t *out) {
+    char *end;
+    unsigned long long v = text ? strtoull(text, &end, 10) : 0;
+    if (!text || !*text || *end || text[0] == '-' || v < lo || v > hi) {
+        fprintf(stderr, "alvk: %s takes a whole number in %llu..%llu, not '%s'\n", flag,
+                (unsigned long long)lo, (unsigned long long)hi, text ? text : "");
+        return 0;
+    }
+    *out = (uint32_t)v;
+    return 1;
+}
+
+int cli_double(const char *flag, const char *text, double lo, double hi, double *out) {
+    char *end;
+    double v = text ? strtod(text, &end) : 0;
+    if (!text || !*text || *end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "alvk: %s takes a number in [%g, %g], not '%s'\n", flag, lo, hi, text ? text : "");
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+void cli_progress(int final, const char *fmt, ...) {
+    static double last;
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    int tty = isatty(STDERR_FILENO);
+    if (!final && now - last < (tty ? 0.25 : 10.0)) return;
+    last = now;
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (tty) fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
+    else fprintf(stderr, "%s\n", line);
+    fflush(stderr);
+}
+
+volatile int cli_interrupted;
+
+static void on_signal(int sig) {
+    (void)sig;
+    cli_interrupted = 1;
+}
+
+void cli_catch_interrupts(void) {
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+}
+
+int session_open(session *s, const char *device, const char *data_dir, uint32_t eval_batch) {
+    memset(s, 0, sizeof *s);
+    if (!data_dir) data_dir = getenv("ALVK_DATA");
+    if (!data_dir || !*data_dir) data_dir = "data/mnist";
+    if (alvk_dataset_load(data_dir, "train", 10, &s->train) != ALVK_OK ||
+        alvk_dataset_load(data_dir, "t10k", 10, &s->test) != ALVK_OK) {
+        fprintf(stderr, "alvk: cannot load MNIST from %s: %s\n(fetch it with "
+                "scripts/fetch-mnist.sh, or point --data / ALVK_DATA at the IDX files)\n",
+                data_dir, alvk_last_error());
+        return EXIT_FAILED;
+    }
+    alvk_context_desc desc = {.device = device};
+    if (alvk_context_create(&desc, &s->ctx) != ALVK_OK) return cli_fail("opening the device");
+    s->eval_batch = eval_batch;
+    if (alvk_params_create(s->ctx, &s->params) != ALVK_OK ||
+        alvk_model_resnet18(s->params, 1, 10) != ALVK_OK || alvk_params_commit(s->params) != ALVK_OK)
+        return cli_fail("creating the model");
+    if (alvk_pool_create(s->ctx, s->train, &s->train_pool) != ALVK_OK ||
+        alvk_pool_create(s->ctx, s->test, &s->test_pool) != ALVK_OK)
+        return cli_fail("uploading the data set");
+    alvk_graph *g;
+    if (alvk_graph_create(s->ctx, s->params, eval_batch, ALVK_GRAPH_EVAL, &g) != ALVK_OK)
+        return cli_fail("building the evaluation graph");
+    s->eval = g;
+    s->eval_indices = alvk_graph_indices(g);
+    alvk_node x = alvk_graph_gather(g, s->test_pool, s->eval_indices);
+    alvk_node logits = alvk_graph_linear(g, alvk_graph_resnet18(g, x), alvk_graph_param(g, "fc.weight"),
+                                         alvk_graph_param(g, "fc.bias"));
+    s->eval_correct = alvk_graph_correct(g, logits, alvk_graph_gathered_labels(g, x));
+    if (alvk_graph_output(g, s->eval_correct) != ALVK_OK || alvk_graph_compile(g) != ALVK_OK)
+        return cli_fail("building the evaluation graph");
+    return EXIT_OK;
+}
+
+void session_close(session *s) {
+    alvk_graph_destroy(s->eval);
+    alvk_pool_destroy(s->train_pool);
+    alvk_pool_destroy(s->test_pool);
+    alvk_params_destroy(s->params);
+    alvk_context_destroy(s->ctx);
+    alvk_dataset_destroy(s->train);
+    alvk_dataset_destroy(s->test);
+    memset(s, 0, sizeof *s);
+}
+
+double session_test_accuracy(session *s) {
+    uint32_t n = alvk_dataset_count(s->test), correct = 0;
+    uint32_t *idx = malloc(s->eval_batch * sizeof *idx);
+    if (!idx) return -1;
+    for (uint32_t at = 0; at < n; at += s->eval_batch) {
+        uint32_t b = n - at < s->eval_batch ? n - at : s->eval_batch, hits;
+        for (uint32_t k = 0; k < b; k++) idx[k] = at + k;
+        if (alvk_graph_set(s->eval, s->eval_indices, idx, b) != ALVK_OK ||
+            alvk_graph_run(s->eval, b) != ALVK_OK ||
+            alvk_graph_read(s->eval, s->eval_correct, (float *)&hits) != ALVK_OK) {
+            free(idx);
+            return -1;
+        }
+        correct += hits;
+    }
+    free(idx);
+    return (double)correct / n;
+}

@@ -1,0 +1,40 @@
+/* `alvk eval`: the test-set accuracy of a saved model. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: alvk eval --load FILE [--data DIR] [--device N|name] [--batch-size N]\n"
+    "\n"
+    "Reports the MNIST test accuracy of a ResNet18 checkpoint written by\n"
+    "alvk train --save (or by PyTorch, with the same tensor names).\n";
+
+int cmd_eval(int argc, char **argv) {
+    const char *load = NULL, *data = NULL, *device = NULL;
+    uint32_t batch = 256;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage, stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "--load") == 0 && v) load = v, i++;
+        else if (strcmp(a, "--data") == 0 && v) data = v, i++;
+        else if (strcmp(a, "--device") == 0 && v) device = v, i++;
+        else if (strcmp(a, "--batch-size") == 0) {
+            if (!cli_uint(a, v, 1, 4096, &batch)) return EXIT_USAGE;
+            i++;
+        } else return cli_usage_error("eval: unknown option or missing value '%s'", a);
+    }
+    if (!load) return cli_usage_error("eval: --load FILE is required");
+    session s;
+    int rc = session_open(&s, device, data, batch);
+    if (rc == EXIT_OK && alvk_params_load(s.params, load) != ALVK_OK) rc = cli_fail("loading the model");
+    if (rc == EXIT_OK) {
+        double acc = session_test_accuracy(&s);
+        if (acc < 0) rc = cli_fail("evaluating");
+        else printf("test accuracy %.4f (%u images)\n", acc, alvk_dataset_count(s.test));
+    }
+    session_close(&s);
+    return rc;
+}
