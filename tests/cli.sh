@@ -27,6 +27,22 @@ check no-command 2 'usage: alvk' -- "$alvk"
 check unknown-command 2 "unknown command 'frobnicate'" -- "$alvk" frobnicate
 check unknown-flag 2 "unknown option '--frob'" -- "$alvk" --frob
 check unknown-devices-flag 2 "unknown option '--frob'" -- "$alvk" devices --frob
+check train-help 0 'full-data baseline' -- "$alvk" train --help
+check train-bad-number 2 'whole number' -- "$alvk" train --epochs zero
+check train-bad-lr 2 'takes a number' -- "$alvk" train --lr -1
+check train-unknown 2 "unknown option" -- "$alvk" train --frob
+check train-no-data 1 'fetch-mnist.sh' -- "$alvk" train --data /nonexistent
+check eval-needs-load 2 'load FILE is required' -- "$alvk" eval
+check eval-missing-file 1 'cannot open' -- env ALVK_DATA="${ALVK_DATA:-data/mnist}" "$alvk" eval --load /nonexistent.safetensors --test-size 8
+# A short training run and its checkpoint: eval must reproduce train's accuracy.
+if [ -f "${ALVK_DATA:-/nonexistent}/train-images-idx3-ubyte" ]; then
+  tmp=$(mktemp -d)
+  out=$("$alvk" train --epochs 1 --subset 128 --batch-size 64 --test-size 200 --seed 3 --save "$tmp/m.safetensors" 2>/dev/null)
+  train_acc=$(sed -n 's/.*test_accuracy \([0-9.]*\).*/\1/p' <<<"$out")
+  check train-reports-accuracy 0 'test_accuracy' -- echo "$out"
+  check eval-reproduces-train "0" "test accuracy ${train_acc:-none} " -- "$alvk" eval --load "$tmp/m.safetensors" --test-size 200 --seed 3
+  rm -rf "$tmp"
+fi
 if command -v python3 >/dev/null; then
   check devices-json-parses 0 'ok' -- sh -c "\"$alvk\" devices --json | python3 -c 'import json,sys; json.load(sys.stdin); print(\"ok\")'"
 fi

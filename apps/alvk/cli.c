@@ -68,7 +68,16 @@ void cli_catch_interrupts(void) {
     signal(SIGTERM, on_signal);
 }
 
-int session_open(session *s, const char *device, const char *data_dir, uint32_t eval_batch) {
+/* A seeded Fisher-Yates shuffle of v[0..n). */
+void cli_shuffle(uint32_t *v, uint32_t n, uint64_t seed, uint64_t stream) {
+    for (uint32_t i = n; i > 1; i--) {
+        uint32_t j = (uint32_t)(alvk_random(seed, stream, i) % i), t = v[i - 1];
+        v[i - 1] = v[j], v[j] = t;
+    }
+}
+
+int session_open(session *s, const char *device, const char *data_dir, uint32_t eval_batch,
+                 uint32_t test_size, uint64_t seed) {
     memset(s, 0, sizeof *s);
     if (!data_dir) data_dir = getenv("ALVK_DATA");
     if (!data_dir || !*data_dir) data_dir = "data/mnist";
@@ -79,6 +88,11 @@ int session_open(session *s, const char *device, const char *data_dir, uint32_t 
                 data_dir, alvk_last_error());
         return EXIT_FAILED;
     }
+    uint32_t n = alvk_dataset_count(s->test);
+    s->test_size = test_size && test_size < n ? test_size : n;
+    if (!(s->test_order = malloc(n * sizeof *s->test_order))) return cli_fail("allocating");
+    for (uint32_t i = 0; i < n; i++) s->test_order[i] = i;
+    if (s->test_size < n) cli_shuffle(s->test_order, n, seed, 0x7e57);
     alvk_context_desc desc = {.device = device};
     if (alvk_context_create(&desc, &s->ctx) != ALVK_OK) return cli_fail("opening the device");
     s->eval_batch = eval_batch;
@@ -110,24 +124,19 @@ void session_close(session *s) {
     alvk_context_destroy(s->ctx);
     alvk_dataset_destroy(s->train);
     alvk_dataset_destroy(s->test);
+    free(s->test_order);
     memset(s, 0, sizeof *s);
 }
 
 double session_test_accuracy(session *s) {
-    uint32_t n = alvk_dataset_count(s->test), correct = 0;
-    uint32_t *idx = malloc(s->eval_batch * sizeof *idx);
-    if (!idx) return -1;
+    uint32_t n = s->test_size, correct = 0;
     for (uint32_t at = 0; at < n; at += s->eval_batch) {
         uint32_t b = n - at < s->eval_batch ? n - at : s->eval_batch, hits;
-        for (uint32_t k = 0; k < b; k++) idx[k] = at + k;
-        if (alvk_graph_set(s->eval, s->eval_indices, idx, b) != ALVK_OK ||
+        if (alvk_graph_set(s->eval, s->eval_indices, s->test_order + at, b) != ALVK_OK ||
             alvk_graph_run(s->eval, b) != ALVK_OK ||
-            alvk_graph_read(s->eval, s->eval_correct, (float *)&hits) != ALVK_OK) {
-            free(idx);
+            alvk_graph_read(s->eval, s->eval_correct, (float *)&hits) != ALVK_OK)
             return -1;
-        }
         correct += hits;
     }
-    free(idx);
     return (double)correct / n;
 }

@@ -22,6 +22,9 @@ int cli_double(const char *flag, const char *text, double lo, double hi, double 
  * per call otherwise (at most every few seconds, so logs stay short). */
 void cli_progress(int final, const char *fmt, ...);
 
+/* A seeded Fisher-Yates shuffle of v[0..n) (stream: which shuffle). */
+void cli_shuffle(uint32_t *v, uint32_t n, uint64_t seed, uint64_t stream);
+
 /* Set by SIGINT/SIGTERM: long commands stop at the next step boundary. */
 extern volatile int cli_interrupted;
 void cli_catch_interrupts(void);
@@ -36,12 +39,15 @@ typedef struct session {
     alvk_graph *eval;
     alvk_node eval_indices, eval_correct;
     uint32_t eval_batch;
+    uint32_t *test_order, test_size; /* the test images evaluated */
 } session;
 
 /* Opens the device, loads MNIST from data_dir (NULL: ALVK_DATA, else
  * data/mnist), declares ResNet18 with a 10-class head, and builds the
- * evaluation graph. Returns an exit status. */
-int session_open(session *s, const char *device, const char *data_dir, uint32_t eval_batch);
+ * evaluation graph over test_size test images (0: all; otherwise a subset
+ * drawn with the seed). Returns an exit status. */
+int session_open(session *s, const char *device, const char *data_dir, uint32_t eval_batch,
+                 uint32_t test_size, uint64_t seed);
 void session_close(session *s);
 /* Test-set accuracy in [0, 1] of the model in the store; -1 on failure
  * (alvk_last_error says why). */

@@ -20,12 +20,13 @@ static const char usage[] =
     "  --lr X           Adam learning rate (default 1e-3)\n"
     "  --seed N         initial weights and data order (default 0)\n"
     "  --subset N       train on N images drawn with the seed (default: all 60,000)\n"
+    "  --test-size N    evaluate on N test images drawn with the seed (default: all 10,000)\n"
     "  --data DIR       the MNIST IDX files (default: $ALVK_DATA, else data/mnist)\n"
     "  --device N|name  the Vulkan device (default: $ALVK_DEVICE, else the best)\n"
     "  --save FILE      write the model (safetensors) after every epoch\n";
 
 typedef struct train_opts {
-    uint32_t epochs, batch, seed, subset;
+    uint32_t epochs, batch, seed, subset, test_size;
     double lr;
     const char *data, *device, *save;
 } train_opts;
@@ -42,6 +43,7 @@ static int parse(int argc, char **argv, train_opts *o) {
         else if (strcmp(a, "--batch-size") == 0) ok = cli_uint(a, v, 1, 4096, &o->batch), i++;
         else if (strcmp(a, "--seed") == 0) ok = cli_uint(a, v, 0, UINT32_MAX, &o->seed), i++;
         else if (strcmp(a, "--subset") == 0) ok = cli_uint(a, v, 1, UINT32_MAX, &o->subset), i++;
+        else if (strcmp(a, "--test-size") == 0) ok = cli_uint(a, v, 1, UINT32_MAX, &o->test_size), i++;
         else if (strcmp(a, "--lr") == 0) ok = cli_double(a, v, 1e-12, 10, &o->lr), i++;
         else if (strcmp(a, "--data") == 0 && v) o->data = v, i++;
         else if (strcmp(a, "--device") == 0 && v) o->device = v, i++;
@@ -56,14 +58,6 @@ static double now(void) {
     struct timespec ts;
     timespec_get(&ts, TIME_UTC);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* A seeded Fisher-Yates shuffle of v[0..n). */
-static void shuffle(uint32_t *v, uint32_t n, uint64_t seed, uint64_t stream) {
-    for (uint32_t i = n; i > 1; i--) {
-        uint32_t j = (uint32_t)(alvk_random(seed, stream, i) % i), t = v[i - 1];
-        v[i - 1] = v[j], v[j] = t;
-    }
 }
 
 static int build_train_graph(session *s, const train_opts *o, alvk_graph **g, alvk_node *idx,
@@ -91,7 +85,7 @@ int cmd_train(int argc, char **argv) {
     int rc = parse(argc, argv, &o);
     if (rc) return rc < 0 ? EXIT_OK : rc;
     session s;
-    if ((rc = session_open(&s, o.device, o.data, o.batch)) != EXIT_OK) {
+    if ((rc = session_open(&s, o.device, o.data, o.batch, o.test_size, o.seed)) != EXIT_OK) {
         session_close(&s);
         return rc;
     }
@@ -104,7 +98,7 @@ int cmd_train(int argc, char **argv) {
     if (rc == EXIT_OK) rc = build_train_graph(&s, &o, &g, &idx, &loss);
     if (rc == EXIT_OK) {
         for (uint32_t i = 0; i < total; i++) order[i] = i;
-        shuffle(order, total, o.seed, 0); /* the subset: the first n of a seeded permutation */
+        cli_shuffle(order, total, o.seed, 0); /* the subset: the first n of a seeded permutation */
         alvk_device_info d;
         alvk_context_device_info(s.ctx, alvk_context_device_index(s.ctx), &d);
         fprintf(stderr, "training ResNet18 on %u MNIST images, %u epochs of %u steps, batch %u, "
@@ -114,7 +108,7 @@ int cmd_train(int argc, char **argv) {
     uint32_t steps = (n + o.batch - 1) / o.batch;
     double start = now();
     for (uint32_t epoch = 1; rc == EXIT_OK && epoch <= o.epochs; epoch++) {
-        shuffle(order, n, o.seed, epoch);
+        cli_shuffle(order, n, o.seed, epoch);
         double epoch_start = now(), sum = 0;
         for (uint32_t step = 0; step < steps && !cli_interrupted; step++) {
             uint32_t b = n - step * o.batch < o.batch ? n - step * o.batch : o.batch;
