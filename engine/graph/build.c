@@ -18,13 +18,19 @@ alvk_status alvk_graph_create(alvk_context *ctx, alvk_params *params, uint32_t m
     alvk_graph *g = calloc(1, sizeof *g);
     if (!g) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a graph");
     g->ctx = ctx, g->params = params, g->max_batch = max_batch, g->mode = mode;
+    const char *profile = getenv("ALVK_PROFILE");
+    g->profile = profile && *profile && strcmp(profile, "0") != 0;
     *out = g;
     return ALVK_OK;
 }
 
 void alvk_graph_destroy(alvk_graph *g) {
     if (!g) return;
-    for (int i = 0; i < g->nrecordings; i++) alvk_cmd_destroy(g->recordings[i].cmd);
+    graph_profile_print(g);
+    for (int i = 0; i < g->nrecordings; i++) {
+        alvk_cmd_destroy(g->recordings[i].cmd);
+        free(g->recordings[i].first_timed);
+    }
     alvk_buffer_free(g->ctx, &g->arena);
     free(g->nodes);
     free(g);

@@ -66,6 +66,7 @@ typedef struct node {
 typedef struct recording {
     uint32_t batch;
     alvk_cmd *cmd;
+    uint32_t *first_timed; /* with ALVK_PROFILE: node i's timed commands start here */
 } recording;
 
 #define GRAPH_MAX_RECORDINGS 4
@@ -85,7 +86,16 @@ struct alvk_graph {
     recording recordings[GRAPH_MAX_RECORDINGS];
     int nrecordings;
     uint32_t last_batch;
+    /* ALVK_PROFILE=1: GPU milliseconds and runs per op, printed at destroy. */
+    int profile;
+    double profile_ms[OP_COUNT];
+    uint64_t profile_calls[OP_COUNT];
+    uint32_t profile_runs;
 };
+
+/* Adds the last run's per-op GPU times (ALVK_PROFILE) / prints the table. */
+void graph_profile_add(alvk_graph *g, const recording *r);
+void graph_profile_print(const alvk_graph *g);
 
 /* Adds a node (inputs already checked); returns its index or -1. */
 alvk_node graph_add(alvk_graph *g, graph_op op, const alvk_node *in, int nin,

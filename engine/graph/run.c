@@ -4,6 +4,7 @@
 #include "graph.h"
 #include "vk/context.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,19 +134,28 @@ static alvk_status recording_for(alvk_graph *g, uint32_t batch, alvk_cmd **out) 
         if (g->recordings[i].batch == batch) return *out = g->recordings[i].cmd, ALVK_OK;
     /* Keep the full batch and the most recent others. */
     if (g->nrecordings == GRAPH_MAX_RECORDINGS) {
-        alvk_cmd_destroy(g->recordings[GRAPH_MAX_RECORDINGS - 1].cmd);
+        recording *last = &g->recordings[GRAPH_MAX_RECORDINGS - 1];
+        alvk_cmd_destroy(last->cmd);
+        free(last->first_timed);
         g->nrecordings--;
     }
     alvk_cmd *cmd;
-    alvk_status s = alvk_cmd_create(g->ctx, 0, &cmd);
+    uint32_t *first = g->profile ? calloc((size_t)g->count + 1, sizeof *first) : NULL;
+    /* Timing: up to 8 timed commands per node (a convolution takes 4). */
+    alvk_status s = alvk_cmd_create(g->ctx, g->profile ? 8u * (uint32_t)g->count : 0, &cmd);
     if (s == ALVK_OK) s = alvk_cmd_begin(cmd);
-    for (int i = 0; i < g->count && s == ALVK_OK; i++) s = graph_record(g, cmd, i, batch);
+    for (int i = 0; i < g->count && s == ALVK_OK; i++) {
+        if (first) first[i] = alvk_cmd_timed_recorded(cmd);
+        s = graph_record(g, cmd, i, batch);
+    }
+    if (first) first[g->count] = alvk_cmd_timed_recorded(cmd);
     if (s == ALVK_OK) s = alvk_cmd_end(cmd);
     if (s != ALVK_OK) {
         alvk_cmd_destroy(cmd);
+        free(first);
         return s;
     }
-    g->recordings[g->nrecordings++] = (recording){batch, cmd};
+    g->recordings[g->nrecordings++] = (recording){batch, cmd, first};
     *out = cmd;
     return ALVK_OK;
 }
@@ -158,6 +168,8 @@ alvk_status alvk_graph_run(alvk_graph *g, uint32_t batch) {
     alvk_status s = recording_for(g, batch, &cmd);
     if (s == ALVK_OK) s = alvk_cmd_run(cmd);
     if (s == ALVK_OK) g->last_batch = batch;
+    for (int i = 0; s == ALVK_OK && g->profile && i < g->nrecordings; i++)
+        if (g->recordings[i].cmd == cmd) graph_profile_add(g, &g->recordings[i]);
     return s;
 }
 
@@ -171,4 +183,45 @@ alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data) {
                           "alvk_graph_output before compiling; its memory is reused", x);
     alvk_buffer b = graph_buffer(g, x);
     return alvk_buffer_read(g->ctx, &b, 0, data, 4 * graph_numel(n, g->last_batch));
+}
+
+static const char *const op_names[] = {
+#define GRAPH_OP_NAME(id, name) #name,
+    ALVK_GRAPH_OPS(GRAPH_OP_NAME)
+#undef GRAPH_OP_NAME
+};
+
+void graph_profile_add(alvk_graph *g, const recording *r) {
+    if (!r->first_timed) return;
+    for (int i = 0; i < g->count; i++) {
+        double ms = 0;
+        for (uint32_t k = r->first_timed[i]; k < r->first_timed[i + 1]; k++)
+            ms += alvk_cmd_dispatch_ms(r->cmd, k);
+        g->profile_ms[g->nodes[i].op] += ms;
+        g->profile_calls[g->nodes[i].op]++;
+    }
+    g->profile_runs++;
+}
+
+/* The per-op table, slowest first, on stderr: ALVK_PROFILE=1 asked for it. */
+void graph_profile_print(const alvk_graph *g) {
+    if (!g->profile || !g->profile_runs) return;
+    double total = 0;
+    int order[OP_COUNT], n = 0;
+    for (int op = 0; op < OP_COUNT; op++)
+        if (g->profile_calls[op]) order[n++] = op, total += g->profile_ms[op];
+    for (int i = 1; i < n; i++) /* insertion sort by time, descending */
+        for (int j = i; j > 0 && g->profile_ms[order[j]] > g->profile_ms[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1], order[j - 1] = t;
+        }
+    fprintf(stderr, "alvk profile: %u runs, %.2f ms of GPU time per run\n", g->profile_runs,
+            total / g->profile_runs);
+    fprintf(stderr, "  %-18s %10s %12s %7s\n", "op", "nodes", "ms per run", "share");
+    for (int i = 0; i < n; i++) {
+        int op = order[i];
+        fprintf(stderr, "  %-18s %10.0f %12.3f %6.1f%%\n", op_names[op],
+                (double)g->profile_calls[op] / g->profile_runs, g->profile_ms[op] / g->profile_runs,
+                total > 0 ? 100 * g->profile_ms[op] / total : 0);
+    }
 }

@@ -111,6 +111,8 @@ void alvk_cmd_destroy(alvk_cmd *cmd) {
 
 VkCommandBuffer alvk_cmd_handle(const alvk_cmd *cmd) { return cmd->cb; }
 
+uint32_t alvk_cmd_timed_recorded(const alvk_cmd *cmd) { return cmd->timed; }
+
 static void barrier(alvk_cmd *cmd, VkPipelineStageFlags dst_stage, VkAccessFlags dst_access) {
     VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                           .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,

@@ -49,6 +49,10 @@ alvk_status alvk_cmd_run(alvk_cmd *cmd);
 uint32_t alvk_cmd_timed_count(const alvk_cmd *cmd);
 double alvk_cmd_dispatch_ms(const alvk_cmd *cmd, uint32_t i);
 
+/* While recording: how many commands have been given timestamps so far
+ * (for mapping timings back to what recorded them). */
+uint32_t alvk_cmd_timed_recorded(const alvk_cmd *cmd);
+
 /* The raw command buffer, for tests that must record what the API forbids. */
 VkCommandBuffer alvk_cmd_handle(const alvk_cmd *cmd);
 
