@@ -154,6 +154,9 @@ static alvk_status vjp(walk *w, int i, alvk_node gy) {
     case OP_EXPAND_MEAN: /* out = gy / count everywhere */
         if (na) accumulate(w, a, alvk_graph_mean(g, gy));
         return ALVK_OK;
+    case OP_RESHAPE:
+        if (na) accumulate(w, a, graph_reshape(g, gy, A.shape, A.ndims, A.batched));
+        return ALVK_OK;
     case OP_SOFTMAX_CE:
         if (na) accumulate(w, a, graph_add(g, OP_SOFTMAX_CE_BWD, (alvk_node[]){i, b, gy}, 3, A.shape, 2, A.batched));
         return ALVK_OK;

@@ -259,6 +259,28 @@ alvk_node alvk_graph_maxpool2d(alvk_graph *g, alvk_node x, uint32_t k, uint32_t 
     return y;
 }
 
+alvk_node graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, uint32_t ndims, int batched) {
+    node *X = arg(g, x, "reshape");
+    if (!X) return -1;
+    uint64_t n = 1;
+    for (uint32_t d = batched ? 1 : 0; d < ndims; d++) n *= shape[d];
+    uint64_t have = graph_numel(X, 1); /* per row when batched */
+    if (X->batched != batched || n != have || !ndims || ndims > GRAPH_MAX_DIMS)
+        return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "reshape: %llu values per row cannot "
+                          "become %llu", (unsigned long long)have, (unsigned long long)n);
+    alvk_node y = graph_add(g, OP_RESHAPE, &x, 1, shape, ndims, batched);
+    if (y >= 0) g->nodes[y].bytes = 0; /* a view of x */
+    return y;
+}
+
+alvk_node alvk_graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, uint32_t ndims) {
+    if (!g || !shape || ndims + 1 > GRAPH_MAX_DIMS)
+        return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "reshape: bad shape");
+    uint32_t full[GRAPH_MAX_DIMS] = {0};
+    memcpy(full + 1, shape, ndims * sizeof *shape);
+    return graph_reshape(g, x, full, ndims + 1, 1);
+}
+
 alvk_node alvk_graph_avgpool_global(alvk_graph *g, alvk_node x) {
     node *X = arg(g, x, "avgpool_global");
     if (!X) return -1;

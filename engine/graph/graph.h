@@ -33,7 +33,8 @@
     X(MEAN, mean) X(EXPAND_MEAN, expand_mean)                                  \
     X(SOFTMAX_CE, softmax_ce) X(SOFTMAX_CE_BWD, softmax_ce_bwd)                \
     X(ONE, one) X(TO_GRAD, to_grad) X(ADAM, adam)                              \
-    X(GATHER, gather) X(GATHERED_LABELS, gathered_labels) X(CORRECT, correct)
+    X(GATHER, gather) X(GATHERED_LABELS, gathered_labels) X(CORRECT, correct)  \
+    X(RESHAPE, reshape)
 
 typedef enum graph_op {
 #define GRAPH_OP_ENUM(id, name) OP_##id,
@@ -105,6 +106,7 @@ alvk_node graph_fail(alvk_graph *g, alvk_status status, const char *fmt, ...) AL
 /* Builders the autodiff uses beyond the public ones. */
 alvk_node graph_affine(alvk_graph *g, alvk_node x, float alpha, float beta);
 alvk_node graph_div(alvk_graph *g, alvk_node a, alvk_node b);
+alvk_node graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, uint32_t ndims, int batched);
 
 /* Number of floats of a node at a given batch. */
 uint64_t graph_numel(const node *n, uint32_t batch);

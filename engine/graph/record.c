@@ -17,6 +17,7 @@ static uint32_t numel(const alvk_graph *g, int i, uint32_t batch) {
 alvk_buffer graph_buffer(const alvk_graph *g, int i) {
     const node *n = &g->nodes[i];
     if (n->op == OP_GATHERED_LABELS) return graph_aux(g, n->in[0], 0);
+    if (n->op == OP_RESHAPE) return graph_buffer(g, n->in[0]);
     if (n->op == OP_PARAM) return alvk_params_value(g->params, n->param);
     if (n->op == OP_TO_GRAD) return alvk_params_grad(g->params, n->param);
     return alvk_buffer_view(&g->arena, n->offset, n->bytes);
@@ -170,7 +171,7 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
         return alvk_op_gather(cmd, &n->pool->images, n->pool->rows * n->pool->cols, &n->pool->labels,
                               &a, batch, &y, &labels);
     }
-    case OP_GATHERED_LABELS:
+    case OP_GATHERED_LABELS: case OP_RESHAPE: /* views */
         return ALVK_OK;
     case OP_CORRECT:
         return alvk_op_correct_count(cmd, dim(g, ia, 0, batch), g->nodes[ia].shape[1], &a, &b, &y);

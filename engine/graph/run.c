@@ -38,7 +38,7 @@ static void live_ranges(alvk_graph *g) {
     /* A view lives in its owner's memory: the owner lives as long. */
     for (int i = g->count - 1; i >= 0; i--) {
         node *n = &g->nodes[i];
-        if (n->op == OP_GATHERED_LABELS && g->nodes[n->in[0]].last < n->last)
+        if ((n->op == OP_GATHERED_LABELS || n->op == OP_RESHAPE) && g->nodes[n->in[0]].last < n->last)
             g->nodes[n->in[0]].last = n->last;
     }
 }
@@ -178,7 +178,8 @@ alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data) {
     if (s != ALVK_OK) return s;
     if (!g->last_batch) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: nothing has run");
     const node *n = &g->nodes[x];
-    if (!n->pinned && n->op != OP_PARAM && n->op != OP_TO_GRAD && n->op != OP_GATHERED_LABELS)
+    if (!n->pinned && n->op != OP_PARAM && n->op != OP_TO_GRAD && n->op != OP_GATHERED_LABELS &&
+        n->op != OP_RESHAPE)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: node %d was not marked with "
                           "alvk_graph_output before compiling; its memory is reused", x);
     alvk_buffer b = graph_buffer(g, x);

@@ -209,6 +209,7 @@ alvk_status alvk_cmd_run(alvk_cmd *cmd) {
                            .pCommandBuffers = &cmd->cb};
     r = vk->vkQueueSubmit(ctx->queue, 1, &submit, cmd->fence);
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkQueueSubmit");
+    ctx->submissions++;
     r = vk->vkWaitForFences(ctx->device, 1, &cmd->fence, VK_TRUE, UINT64_MAX);
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkWaitForFences");
     if (cmd->timed) {

@@ -39,6 +39,7 @@ struct alvk_context {
     uint32_t timestamp_bits;
     VkCommandPool command_pool;
 
+    uint64_t submissions; /* queue submissions so far (tests count them) */
     alvk_memory memory;
     alvk_cmd *transfer; /* staging copies */
     alvk_pipelines *pipelines;

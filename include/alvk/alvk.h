@@ -314,6 +314,9 @@ ALVK_API alvk_node alvk_graph_conv2d(alvk_graph *g, alvk_node x, alvk_node w, al
 ALVK_API alvk_node alvk_graph_batchnorm(alvk_graph *g, alvk_node x, const char *prefix);
 ALVK_API alvk_node alvk_graph_maxpool2d(alvk_graph *g, alvk_node x, uint32_t k, uint32_t stride,
                                         uint32_t pad);
+/* The same values with another shape (excluding the batch, which stays):
+ * {784} turns [B, 1, 28, 28] into [B, 784]. No copy. */
+ALVK_API alvk_node alvk_graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, uint32_t ndims);
 /* [N, C, H, W] -> [N, C] */
 ALVK_API alvk_node alvk_graph_avgpool_global(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_relu(alvk_graph *g, alvk_node x);
