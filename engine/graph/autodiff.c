@@ -189,6 +189,20 @@ static alvk_status sweep(alvk_graph *g, alvk_node root, alvk_node seed, alvk_nod
     return g->error;
 }
 
+/* Whether gradient node x can write the store's gradient itself instead of
+ * being copied there: it computes into its own memory (not a view or a
+ * leaf), nothing else reads it, and it is nobody else's gradient yet. */
+static int writes_in_place(const alvk_graph *g, alvk_node x) {
+    const node *n = &g->nodes[x];
+    if (n->op == OP_PARAM || n->op == OP_RESHAPE || n->op == OP_GATHERED_LABELS ||
+        n->op == OP_INPUT || n->op == OP_LABELS || n->op == OP_ONE || n->grad_of >= 0 || n->pinned)
+        return 0;
+    for (int i = x + 1; i < g->count; i++)
+        for (int k = 0; k < g->nodes[i].nin; k++)
+            if (g->nodes[i].in[k] == x) return 0;
+    return 1;
+}
+
 /* A node of ones shaped like x. */
 static alvk_node ones_like(alvk_graph *g, alvk_node x) {
     node X = g->nodes[x];
@@ -206,6 +220,10 @@ alvk_status alvk_graph_backward(alvk_graph *g, alvk_node loss) {
     for (int i = 0; s == ALVK_OK && i <= loss; i++) {
         const node *n = &g->nodes[i];
         if (n->op != OP_PARAM || grads[i] < 0) continue;
+        if (writes_in_place(g, grads[i])) { /* the gradient lands in the store directly */
+            g->nodes[grads[i]].grad_of = n->param;
+            continue;
+        }
         alvk_node t = graph_add(g, OP_TO_GRAD, &grads[i], 1, n->shape, n->ndims, 0);
         if (t >= 0) g->nodes[t].param = g->nodes[i].param;
     }

@@ -64,7 +64,7 @@ alvk_node graph_add(alvk_graph *g, graph_op op, const alvk_node *in, int nin,
     }
     node *n = &g->nodes[g->count];
     memset(n, 0, sizeof *n);
-    n->op = op, n->nin = nin, n->ndims = ndims, n->batched = batched, n->param = -1;
+    n->op = op, n->nin = nin, n->ndims = ndims, n->batched = batched, n->param = -1, n->grad_of = -1;
     memcpy(n->in, in, (size_t)nin * sizeof *in);
     memcpy(n->shape, shape, ndims * sizeof *shape);
     if (batched) n->shape[0] = g->max_batch;

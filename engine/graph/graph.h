@@ -55,6 +55,7 @@ typedef struct node {
     double hyper[4];    /* ADAM: lr, beta1, beta2, eps */
     alvk_pool *pool;    /* GATHER */
     int param;          /* PARAM and TO_GRAD: the store tensor */
+    int grad_of;        /* >= 0: this node's output is that store tensor's gradient */
     /* Memory: the output and up to two auxiliary buffers (batch statistics,
      * argmax, probabilities), as offsets in the graph's arena, or views of
      * the store for PARAM and TO_GRAD. */

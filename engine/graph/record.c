@@ -20,6 +20,7 @@ alvk_buffer graph_buffer(const alvk_graph *g, int i) {
     if (n->op == OP_RESHAPE) return graph_buffer(g, n->in[0]);
     if (n->op == OP_PARAM) return alvk_params_value(g->params, n->param);
     if (n->op == OP_TO_GRAD) return alvk_params_grad(g->params, n->param);
+    if (n->grad_of >= 0) return alvk_params_grad(g->params, n->grad_of);
     return alvk_buffer_view(&g->arena, n->offset, n->bytes);
 }
 

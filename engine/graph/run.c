@@ -76,7 +76,7 @@ static alvk_status plan(alvk_graph *g) {
     int n = 0;
     for (int i = 0; i < g->count; i++) {
         node *nd = &g->nodes[i];
-        if (nd->op == OP_PARAM || nd->op == OP_TO_GRAD) continue; /* the store's memory */
+        if (nd->op == OP_PARAM || nd->op == OP_TO_GRAD || nd->grad_of >= 0) continue; /* the store's */
         uint64_t *where[3] = {&nd->offset, &nd->aux_offset[0], &nd->aux_offset[1]};
         uint64_t sizes[3] = {nd->bytes, nd->aux_bytes[0], nd->aux_bytes[1]};
         for (int k = 0; k < 3; k++) {
@@ -178,7 +178,7 @@ alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data) {
     if (s != ALVK_OK) return s;
     if (!g->last_batch) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: nothing has run");
     const node *n = &g->nodes[x];
-    if (!n->pinned && n->op != OP_PARAM && n->op != OP_TO_GRAD && n->op != OP_GATHERED_LABELS &&
+    if (!n->pinned && n->op != OP_PARAM && n->op != OP_TO_GRAD && n->grad_of < 0 && n->op != OP_GATHERED_LABELS &&
         n->op != OP_RESHAPE)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: node %d was not marked with "
                           "alvk_graph_output before compiling; its memory is reused", x);
