@@ -125,28 +125,42 @@ Test(graph, mlp_loss_and_gradients_match_the_reference_at_every_batch) {
 }
 
 /* ---- a gradient penalty through a discriminator ----------------------------
- * D(x) = sigmoid(w2 . relu(W1 x + b1) + b2); gp = mean((||dD/dx|| - 1)^2). */
+ * A 3-layer MLP with a sigmoid output, as the adversarial strategy's:
+ * D(x) = sigmoid(w3 . relu(W2 relu(W1 x + b1) + b2) + b3);
+ * gp = mean((||dD/dx|| - 1)^2), differentiated with respect to the weights. */
 
-enum { DIN = 4, DH = 6, DB = 3 };
+enum { DIN = 4, DH1 = 6, DH2 = 5, DB = 3 };
 
 typedef struct disc {
-    double w1[DH * DIN], b1[DH], w2[DH], b2[1];
+    double w1[DH1 * DIN], b1[DH1], w2[DH2 * DH1], b2[DH2], w3[DH2], b3[1];
 } disc;
 
 static double gp_ref(const disc *d, const float *x) {
     double gp = 0;
     for (int b = 0; b < DB; b++) {
-        double pre[DH], z = d->b2[0];
-        for (int j = 0; j < DH; j++) {
-            pre[j] = d->b1[j];
-            for (int i = 0; i < DIN; i++) pre[j] += d->w1[j * DIN + i] * x[b * DIN + i];
-            z += d->w2[j] * (pre[j] > 0 ? pre[j] : 0);
+        double p1[DH1], h1[DH1], p2[DH2], z = d->b3[0];
+        for (int j = 0; j < DH1; j++) {
+            p1[j] = d->b1[j];
+            for (int i = 0; i < DIN; i++) p1[j] += d->w1[j * DIN + i] * x[b * DIN + i];
+            h1[j] = p1[j] > 0 ? p1[j] : 0;
+        }
+        for (int k = 0; k < DH2; k++) {
+            p2[k] = d->b2[k];
+            for (int j = 0; j < DH1; j++) p2[k] += d->w2[k * DH1 + j] * h1[j];
+            z += d->w3[k] * (p2[k] > 0 ? p2[k] : 0);
         }
         double s = 1 / (1 + exp(-z)), ds = s * (1 - s), norm2 = 0;
+        /* dD/dx = ds * W1^T diag(p1 > 0) W2^T diag(p2 > 0) w3 */
+        double g2[DH2], g1[DH1];
+        for (int k = 0; k < DH2; k++) g2[k] = ds * d->w3[k] * (p2[k] > 0);
+        for (int j = 0; j < DH1; j++) {
+            g1[j] = 0;
+            for (int k = 0; k < DH2; k++) g1[j] += d->w2[k * DH1 + j] * g2[k];
+            g1[j] *= p1[j] > 0;
+        }
         for (int i = 0; i < DIN; i++) {
             double gi = 0;
-            for (int j = 0; j < DH; j++) gi += (pre[j] > 0) * d->w2[j] * d->w1[j * DIN + i];
-            gi *= ds;
+            for (int j = 0; j < DH1; j++) gi += d->w1[j * DIN + i] * g1[j];
             norm2 += gi * gi;
         }
         gp += (sqrt(norm2) - 1) * (sqrt(norm2) - 1);
@@ -155,25 +169,26 @@ static double gp_ref(const disc *d, const float *x) {
 }
 
 static double *disc_field(disc *d, int t) {
-    double *f[4] = {d->w1, d->b1, d->w2, d->b2};
+    double *f[6] = {d->w1, d->b1, d->w2, d->b2, d->w3, d->b3};
     return f[t];
 }
-static const int disc_sizes[4] = {DH * DIN, DH, DH, 1};
-static const char *const disc_names[4] = {"d.0.weight", "d.0.bias", "d.1.weight", "d.1.bias"};
+static const int disc_sizes[6] = {DH1 * DIN, DH1, DH2 * DH1, DH2, DH2, 1};
+static const char *const disc_names[6] = {"d.0.weight", "d.0.bias", "d.1.weight", "d.1.bias",
+                                          "d.2.weight", "d.2.bias"};
 
 Test(graph, a_gradient_penalty_differentiates_a_gradient) {
     alvk_context *ctx = test_open(NULL);
     alvk_params *p;
     TEST_OK(alvk_params_create(ctx, &p));
-    TEST_OK(alvk_model_mlp(p, "d", DIN, (uint32_t[]){DH}, 1, 1));
+    TEST_OK(alvk_model_mlp(p, "d", DIN, (uint32_t[]){DH1, DH2}, 2, 1));
     TEST_OK(alvk_params_commit(p));
     TEST_OK(alvk_params_initialize(p, 11));
     disc d;
-    for (int t = 0; t < 4; t++) {
-        float v[32];
+    for (int t = 0; t < 6; t++) {
+        float v[64];
         int i = alvk_params_find(p, disc_names[t]);
-        if (t == 1) { /* non-zero biases, so every path is exercised */
-            for (int k = 0; k < DH; k++) v[k] = 0.1f * (float)(k - 2);
+        if (t == 1 || t == 3) { /* non-zero biases, so every path is exercised */
+            for (int k = 0; k < disc_sizes[t]; k++) v[k] = 0.1f * (float)(k - 2);
             TEST_OK(alvk_params_write(p, i, v));
         }
         TEST_OK(alvk_params_read(p, i, v));
@@ -185,10 +200,7 @@ Test(graph, a_gradient_penalty_differentiates_a_gradient) {
     alvk_graph *g;
     TEST_OK(alvk_graph_create(ctx, p, DB, ALVK_GRAPH_TRAIN, &g));
     alvk_node xn = alvk_graph_input(g, (uint32_t[]){DIN}, 1);
-    alvk_node h = alvk_graph_relu(g, alvk_graph_linear(g, xn, alvk_graph_param(g, "d.0.weight"),
-                                                       alvk_graph_param(g, "d.0.bias")));
-    alvk_node out = alvk_graph_sigmoid(g, alvk_graph_linear(g, h, alvk_graph_param(g, "d.1.weight"),
-                                                            alvk_graph_param(g, "d.1.bias")));
+    alvk_node out = alvk_graph_sigmoid(g, alvk_graph_mlp(g, xn, "d", 3));
     alvk_node gx = alvk_graph_grad(g, out, xn);
     alvk_node norm = alvk_graph_sqrt(g, alvk_graph_sum_rows(g, alvk_graph_square(g, gx)));
     alvk_node gp = alvk_graph_mean(g, alvk_graph_square(g, graph_affine(g, norm, 1.0f, -1.0f)));
@@ -201,7 +213,7 @@ Test(graph, a_gradient_penalty_differentiates_a_gradient) {
     TEST_OK(alvk_graph_read(g, gp, &got));
     double want = gp_ref(&d, x);
     cr_expect(fabs(got - want) < 1e-5 * (1 + fabs(want)), "gp %g, want %g", got, want);
-    for (int t = 0; t < 4; t++) {
+    for (int t = 0; t < 6; t++) {
         float *gr = read_grad(ctx, p, disc_names[t]);
         for (int k = 0; k < disc_sizes[t]; k++) {
             double *v = &disc_field(&d, t)[k], keep = *v, hh = 1e-6;

@@ -102,7 +102,8 @@ int cmd_train(int argc, char **argv) {
         alvk_device_info d;
         alvk_context_device_info(s.ctx, alvk_context_device_index(s.ctx), &d);
         fprintf(stderr, "training ResNet18 on %u MNIST images, %u epochs of %u steps, batch %u, "
-                "on %s\n", n, o.epochs, (n + o.batch - 1) / o.batch, o.batch, d.name);
+                "on %s (%.0f MiB planned for activations and gradients)\n", n, o.epochs,
+                (n + o.batch - 1) / o.batch, o.batch, d.name, (double)alvk_graph_peak_bytes(g) / (1 << 20));
     }
     cli_catch_interrupts();
     uint32_t steps = (n + o.batch - 1) / o.batch;
