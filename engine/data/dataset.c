@@ -1,0 +1,78 @@
+/* Datasets of images and labels from IDX file pairs (MNIST and its
+ * relatives), held on the host; the engine uploads them to the device once
+ * and gathers batches there. */
+#include "idx.h"
+#include "vk/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct alvk_dataset {
+    alvk_idx images, labels;
+};
+
+/* DIR/NAME if it exists, else DIR/NAME.gz if that does, else DIR/NAME. */
+static void find(const char *dir, const char *name, char *path, size_t n) {
+    snprintf(path, n, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        fclose(f);
+        return;
+    }
+    snprintf(path, n, "%s/%s.gz", dir, name);
+    if ((f = fopen(path, "rb"))) {
+        fclose(f);
+        return;
+    }
+    snprintf(path, n, "%s/%s", dir, name);
+}
+
+alvk_status alvk_dataset_load(const char *dir, const char *split, uint32_t classes,
+                              alvk_dataset **out) {
+    if (!out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_dataset_load: out is NULL");
+    *out = NULL;
+    if (!dir || !split || !*split)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_dataset_load: no directory or split");
+    if (!classes) classes = 10;
+    alvk_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a dataset");
+    char name[256], images[1400], labels[1400];
+    snprintf(name, sizeof name, "%s-images-idx3-ubyte", split);
+    find(dir, name, images, sizeof images);
+    snprintf(name, sizeof name, "%s-labels-idx1-ubyte", split);
+    find(dir, name, labels, sizeof labels);
+    alvk_status s = alvk_idx_read(images, 3, &ds->images);
+    if (s == ALVK_OK) s = alvk_idx_read(labels, 1, &ds->labels);
+    if (s == ALVK_OK && ds->images.count != ds->labels.count)
+        s = alvk_error(ALVK_ERROR_FORMAT, "%s holds %llu images but %s holds %llu labels", images,
+                       (unsigned long long)ds->images.count, labels,
+                       (unsigned long long)ds->labels.count);
+    for (uint64_t i = 0; s == ALVK_OK && i < ds->labels.count; i++)
+        if (ds->labels.data[i] >= classes)
+            s = alvk_error(ALVK_ERROR_FORMAT, "%s: label %u of image %llu is not below %u", labels,
+                           ds->labels.data[i], (unsigned long long)i, classes);
+    if (s != ALVK_OK) {
+        alvk_dataset_destroy(ds);
+        return s;
+    }
+    *out = ds;
+    return ALVK_OK;
+}
+
+void alvk_dataset_destroy(alvk_dataset *ds) {
+    if (!ds) return;
+    alvk_idx_free(&ds->images);
+    alvk_idx_free(&ds->labels);
+    free(ds);
+}
+
+uint32_t alvk_dataset_count(const alvk_dataset *ds) { return ds ? (uint32_t)ds->images.count : 0; }
+
+void alvk_dataset_shape(const alvk_dataset *ds, uint32_t *rows, uint32_t *cols) {
+    if (rows) *rows = ds ? ds->images.dims[1] : 0;
+    if (cols) *cols = ds ? ds->images.dims[2] : 0;
+}
+
+const uint8_t *alvk_dataset_images(const alvk_dataset *ds) { return ds ? ds->images.data : NULL; }
+const uint8_t *alvk_dataset_labels(const alvk_dataset *ds) { return ds ? ds->labels.data : NULL; }

@@ -1,0 +1,35 @@
+/* A dataset on the device: its images as bytes and its labels, uploaded
+ * once; batches are gathered from it by index (engine/ops/gather.c), so a
+ * training step sends the device nothing but the indices. */
+#include "pool.h"
+#include "vk/context.h"
+
+#include <stdlib.h>
+
+alvk_status alvk_pool_create(alvk_context *ctx, const alvk_dataset *ds, alvk_pool **out) {
+    if (!ctx || !ds || !out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_pool_create: NULL argument");
+    *out = NULL;
+    alvk_pool *p = calloc(1, sizeof *p);
+    if (!p) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a pool");
+    p->ctx = ctx;
+    p->count = alvk_dataset_count(ds);
+    alvk_dataset_shape(ds, &p->rows, &p->cols);
+    size_t image_bytes = (size_t)p->count * p->rows * p->cols;
+    alvk_status s = alvk_buffer_alloc(ctx, image_bytes, &p->images);
+    if (s == ALVK_OK) s = alvk_buffer_alloc(ctx, p->count, &p->labels);
+    if (s == ALVK_OK) s = alvk_buffer_write(ctx, &p->images, 0, alvk_dataset_images(ds), image_bytes);
+    if (s == ALVK_OK) s = alvk_buffer_write(ctx, &p->labels, 0, alvk_dataset_labels(ds), p->count);
+    if (s != ALVK_OK) {
+        alvk_pool_destroy(p);
+        return s;
+    }
+    *out = p;
+    return ALVK_OK;
+}
+
+void alvk_pool_destroy(alvk_pool *p) {
+    if (!p) return;
+    alvk_buffer_free(p->ctx, &p->images);
+    alvk_buffer_free(p->ctx, &p->labels);
+    free(p);
+}

@@ -1,0 +1,14 @@
+/* The device-resident pool of images and labels, as the graph sees it. */
+#ifndef ALVK_POOL_H
+#define ALVK_POOL_H
+
+#include "alvk/alvk.h"
+#include "vk/memory.h"
+
+struct alvk_pool {
+    alvk_context *ctx;
+    uint32_t count, rows, cols;
+    alvk_buffer images, labels; /* bytes */
+};
+
+#endif
