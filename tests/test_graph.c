@@ -382,25 +382,36 @@ Test(graph, a_convolutional_net_matches_the_reference) {
     test_close(ctx);
 }
 
+/* A committed store with ResNet18 and a 10-class head, and its training
+ * graph at batch `batch` (input images, labels, loss; Adam when asked). */
+static alvk_graph *resnet_train_graph(alvk_context *ctx, alvk_params **p, uint32_t batch, int adam,
+                                      alvk_node *x, alvk_node *y, alvk_node *loss) {
+    TEST_OK(alvk_params_create(ctx, p));
+    TEST_OK(alvk_model_resnet18(*p, 1, 10));
+    TEST_OK(alvk_params_commit(*p));
+    TEST_OK(alvk_params_initialize(*p, 1));
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, *p, batch, ALVK_GRAPH_TRAIN, &g));
+    *x = alvk_graph_input(g, (uint32_t[]){1, 28, 28}, 3);
+    *y = alvk_graph_labels(g);
+    alvk_node logits = alvk_graph_linear(g, alvk_graph_resnet18(g, *x), alvk_graph_param(g, "fc.weight"),
+                                         alvk_graph_param(g, "fc.bias"));
+    *loss = alvk_graph_softmax_ce(g, logits, *y);
+    TEST_OK(alvk_graph_backward(g, *loss));
+    if (adam) TEST_OK(alvk_graph_adam(g, 1e-3, 0.9, 0.999, 1e-8));
+    TEST_OK(alvk_graph_output(g, *loss));
+    TEST_OK(alvk_graph_compile(g));
+    return g;
+}
+
 /* ResNet18 on 28x28 MNIST-sized inputs trains a step: the graph builds
  * from the store's names, plans memory, runs under validation, gives a
  * loss near ln 10 at initialisation, and repeats bit for bit. */
 Test(graph, resnet18_runs_a_training_step) {
     alvk_context *ctx = test_open(NULL);
     alvk_params *p;
-    TEST_OK(alvk_params_create(ctx, &p));
-    TEST_OK(alvk_model_resnet18(p, 1, 10));
-    TEST_OK(alvk_params_commit(p));
-    TEST_OK(alvk_params_initialize(p, 1));
-    alvk_graph *g;
-    TEST_OK(alvk_graph_create(ctx, p, 4, ALVK_GRAPH_TRAIN, &g));
-    alvk_node x = alvk_graph_input(g, (uint32_t[]){1, 28, 28}, 3), y = alvk_graph_labels(g);
-    alvk_node logits = alvk_graph_linear(g, alvk_graph_resnet18(g, x), alvk_graph_param(g, "fc.weight"),
-                                         alvk_graph_param(g, "fc.bias"));
-    alvk_node loss = alvk_graph_softmax_ce(g, logits, y);
-    TEST_OK(alvk_graph_backward(g, loss));
-    TEST_OK(alvk_graph_output(g, loss));
-    TEST_OK(alvk_graph_compile(g));
+    alvk_node x, y, loss;
+    alvk_graph *g = resnet_train_graph(ctx, &p, 4, 0, &x, &y, &loss);
     cr_expect(alvk_graph_peak_bytes(g) > 0 && alvk_graph_peak_bytes(g) < (64u << 20),
               "planned %llu bytes", (unsigned long long)alvk_graph_peak_bytes(g));
     float img[4 * 784];
@@ -535,19 +546,8 @@ Test(graph, gathers_batches_from_a_pool) {
 Test(graph, resnet18_plan_is_sound_and_a_step_is_one_submission) {
     alvk_context *ctx = test_open(NULL);
     alvk_params *p;
-    TEST_OK(alvk_params_create(ctx, &p));
-    TEST_OK(alvk_model_resnet18(p, 1, 10));
-    TEST_OK(alvk_params_commit(p));
-    alvk_graph *g;
-    TEST_OK(alvk_graph_create(ctx, p, 8, ALVK_GRAPH_TRAIN, &g));
-    alvk_node x = alvk_graph_input(g, (uint32_t[]){1, 28, 28}, 3), y = alvk_graph_labels(g);
-    alvk_node logits = alvk_graph_linear(g, alvk_graph_resnet18(g, x), alvk_graph_param(g, "fc.weight"),
-                                         alvk_graph_param(g, "fc.bias"));
-    alvk_node loss = alvk_graph_softmax_ce(g, logits, y);
-    TEST_OK(alvk_graph_backward(g, loss));
-    TEST_OK(alvk_graph_adam(g, 1e-3, 0.9, 0.999, 1e-8));
-    TEST_OK(alvk_graph_output(g, loss));
-    TEST_OK(alvk_graph_compile(g));
+    alvk_node x, y, loss;
+    alvk_graph *g = resnet_train_graph(ctx, &p, 8, 1, &x, &y, &loss);
     /* Every (range, lifetime) pair of arena blocks, outputs and aux alike. */
     typedef struct { uint64_t lo, hi; int first, last; } span;
     span *spans = calloc(3 * (size_t)g->count, sizeof *spans);

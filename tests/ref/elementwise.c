@@ -63,15 +63,21 @@ void ref_binary_backward(int op, double alpha, const double *a, const double *b,
     }
 }
 
+/* The sum (of squares) of the values that output j of a reduction takes. */
+static double sum_of(size_t outer, size_t mid, size_t inner, int square, const double *x, size_t j) {
+    double s = 0;
+    for (size_t o = 0; o < outer; o++)
+        for (size_t k = 0; k < inner; k++) {
+            double v = x[(o * mid + j) * inner + k];
+            s += square ? v * v : v;
+        }
+    return s;
+}
+
 void ref_reduce(size_t outer, size_t mid, size_t inner, double scale, int square, int sqrt_post,
                 const double *x, double *y) {
     for (size_t j = 0; j < mid; j++) {
-        double s = 0;
-        for (size_t o = 0; o < outer; o++)
-            for (size_t k = 0; k < inner; k++) {
-                double v = x[(o * mid + j) * inner + k];
-                s += square ? v * v : v;
-            }
+        double s = sum_of(outer, mid, inner, square, x, j);
         y[j] = sqrt_post ? sqrt(scale * s) : scale * s;
     }
 }
@@ -80,12 +86,7 @@ void ref_reduce_backward(size_t outer, size_t mid, size_t inner, double scale, i
                          int sqrt_post, const double *x, const double *dy, double *dx) {
     /* Recompute each output's sum, then spread its gradient. */
     for (size_t j = 0; j < mid; j++) {
-        double s = 0;
-        for (size_t o = 0; o < outer; o++)
-            for (size_t k = 0; k < inner; k++) {
-                double v = x[(o * mid + j) * inner + k];
-                s += square ? v * v : v;
-            }
+        double s = sum_of(outer, mid, inner, square, x, j);
         double g = dy[j] * scale;
         if (sqrt_post) g *= 0.5 / sqrt(scale * s);
         for (size_t o = 0; o < outer; o++)
