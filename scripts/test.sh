@@ -43,6 +43,10 @@ built=$(date +%s)
 echo "== build took $((built - start)) s"
 
 echo "== tests (validation layer on)"
-cd "$build"
-ALVK_VALIDATION=1 ctest --output-on-failure
-echo "== tests took $(( $(date +%s) - built )) s"
+(cd "$build" && ALVK_VALIDATION=1 ctest --output-on-failure)
+tested=$(date +%s)
+echo "== tests took $((tested - built)) s"
+
+echo "== consumption tests: subdirectory, find_package, pkg-config"
+ALVK_VALIDATION=1 bash scripts/consume.sh "$build"
+echo "== consumption tests took $(( $(date +%s) - tested )) s"

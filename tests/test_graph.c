@@ -649,3 +649,34 @@ Test(graph, training_fits_a_few_hundred_images_reproducibly) {
     cr_expect(memcmp(&a, &b, sizeof a) == 0, "same seed, final loss %.9g vs %.9g", a, b);
     alvk_dataset_destroy(ds);
 }
+
+/* Two contexts in one process are independent: each runs its own graph,
+ * interleaved, and gets the same answer it would get alone. */
+Test(graph, two_contexts_in_one_process) {
+    alvk_context *ctx[2] = {test_open(NULL), test_open(NULL)};
+    alvk_graph *g[2];
+    alvk_node x[2], y[2];
+    for (int c = 0; c < 2; c++) {
+        TEST_OK(alvk_graph_create(ctx[c], NULL, 4, ALVK_GRAPH_EVAL, &g[c]));
+        x[c] = alvk_graph_input(g[c], (uint32_t[]){8}, 1);
+        y[c] = alvk_graph_mean(g[c], alvk_graph_square(g[c], x[c]));
+        TEST_OK(alvk_graph_output(g[c], y[c]));
+        TEST_OK(alvk_graph_compile(g[c]));
+    }
+    float in[2][32], out[2];
+    for (int i = 0; i < 32; i++) in[0][i] = (float)i / 8, in[1][i] = 1.0f;
+    for (int round = 0; round < 3; round++)
+        for (int c = 0; c < 2; c++) {
+            TEST_OK(alvk_graph_set(g[c], x[c], in[c], 4));
+            TEST_OK(alvk_graph_run(g[c], 4));
+            TEST_OK(alvk_graph_read(g[c], y[c], &out[c]));
+        }
+    double want = 0;
+    for (int i = 0; i < 32; i++) want += (double)in[0][i] * in[0][i] / 32;
+    cr_expect(fabs(out[0] - want) < 1e-5 * want, "context 0: %g, want %g", out[0], want);
+    cr_expect_eq(out[1], 1.0f, "context 1: %g", out[1]);
+    for (int c = 0; c < 2; c++) {
+        alvk_graph_destroy(g[c]);
+        test_close(ctx[c]);
+    }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds and runs the examples the three ways a program can consume alvk
+# (volk's consumption tests): (1) the alvk tree as a CMake subdirectory,
+# (2) an installed alvk found with find_package(alvk CONFIG), (3) plain cc
+# with pkg-config. Then checks that the inference example reproduces
+# `alvk eval` on a checkpoint written by `alvk train`.
+#   usage: consume.sh BUILD_DIR   (a built alvk tree, for its alvk program)
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-build}" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+jobs=$(nproc)
+run() { echo "   $*"; "$@"; }
+
+echo "== consumption 1: add_subdirectory"
+mkdir -p "$work/sub"
+cat > "$work/sub/CMakeLists.txt" <<EOT
+cmake_minimum_required(VERSION 3.25)
+project(consumer C)
+add_subdirectory("$src" alvk)
+add_subdirectory("$src/apps/examples" examples)
+EOT
+cmake -S "$work/sub" -B "$work/sub/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$work/sub/build" -j"$jobs" --target mlp_train mnist_infer >/dev/null
+run "$work/sub/build/examples/mlp_train" | tail -1
+
+echo "== consumption 2: install + find_package"
+cmake -S "$src" -B "$work/lib" -DCMAKE_BUILD_TYPE=Release -DALVK_TESTS=OFF -DALVK_EXAMPLES=OFF \
+      -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
+cmake --build "$work/lib" -j"$jobs" >/dev/null
+cmake --install "$work/lib" >/dev/null
+cmake -S "$src/apps/examples" -B "$work/pkg" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/pkg" -j"$jobs" >/dev/null
+run "$work/pkg/mlp_train" | tail -1
+
+echo "== consumption 3: cc + pkg-config"
+export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig:$work/prefix/lib64/pkgconfig"
+# shellcheck disable=SC2046
+cc -std=c11 -O2 "$src/apps/examples/mlp_train.c" -o "$work/mlp_cc" $(pkg-config --cflags --libs alvk) -lm
+LD_LIBRARY_PATH="$work/prefix/lib:$work/prefix/lib64" run "$work/mlp_cc" | tail -1
+
+echo "== the inference example against alvk eval"
+data=${ALVK_DATA:-$src/data/mnist}
+if [ ! -f "$data/t10k-images-idx3-ubyte" ]; then
+  echo "   MNIST not fetched: skipped"
+  exit 0
+fi
+"$build/alvk" train --epochs 1 --subset 256 --test-size 100 --save "$work/m.safetensors" --data "$data" >/dev/null 2>&1
+want=$("$build/alvk" eval --load "$work/m.safetensors" --data "$data")
+got=$("$work/pkg/mnist_infer" "$work/m.safetensors" "$data")
+echo "   alvk eval:   $want"
+echo "   mnist_infer: $got"
+[ "$want" = "$got" ] || { echo "the inference example disagrees with alvk eval" >&2; exit 1; }
