@@ -5,22 +5,42 @@
  * readable message for the calling thread. The library never prints unless
  * logging is asked for, and never exits or aborts.
  *
- * Minimal example: open the default device, print its name, clean up.
+ * Minimal example: open the default device, build a two-layer MLP, train
+ * one step (loss, backward, Adam), read the loss, clean up. docs/api.md
+ * walks through the concepts with it.
  *
  *     #include <alvk/alvk.h>
  *     #include <stdio.h>
  *
  *     int main(void) {
  *         alvk_context *ctx;
- *         if (alvk_context_create(&(alvk_context_desc){0}, &ctx) != ALVK_OK) {
- *             fprintf(stderr, "alvk: %s\n", alvk_last_error());
- *             return 1;
- *         }
- *         alvk_device_info info;
- *         alvk_context_device_info(ctx, alvk_context_device_index(ctx), &info);
- *         printf("running on %s (%s)\n", info.name, info.driver_info);
+ *         alvk_params *params;
+ *         alvk_graph *g;
+ *         if (alvk_context_create(NULL, &ctx) != ALVK_OK) goto fail;
+ *         alvk_params_create(ctx, &params);
+ *         alvk_model_mlp(params, "mlp", 4, (uint32_t[]){8}, 1, 3);
+ *         if (alvk_params_commit(params) != ALVK_OK) goto fail;
+ *         alvk_params_initialize(params, 42);
+ *         alvk_graph_create(ctx, params, 2, ALVK_GRAPH_TRAIN, &g);
+ *         alvk_node x = alvk_graph_input(g, (uint32_t[]){4}, 1), y = alvk_graph_labels(g);
+ *         alvk_node loss = alvk_graph_softmax_ce(g, alvk_graph_mlp(g, x, "mlp", 2), y);
+ *         alvk_graph_backward(g, loss);
+ *         alvk_graph_adam(g, 1e-3, 0.9, 0.999, 1e-8);
+ *         alvk_graph_output(g, loss);
+ *         if (alvk_graph_compile(g) != ALVK_OK) goto fail;  // reports builder errors
+ *         float xs[8] = {0.1f, 0.2f, 0.3f, 0.4f, 1, 0, -1, 0}, l;
+ *         uint32_t ys[2] = {2, 0};
+ *         alvk_graph_set(g, x, xs, 2);
+ *         alvk_graph_set(g, y, ys, 2);
+ *         if (alvk_graph_run(g, 2) != ALVK_OK || alvk_graph_read(g, loss, &l) != ALVK_OK) goto fail;
+ *         printf("loss %.4f\n", l);
+ *         alvk_graph_destroy(g);
+ *         alvk_params_destroy(params);
  *         alvk_context_destroy(ctx);
  *         return 0;
+ *     fail:
+ *         fprintf(stderr, "alvk: %s\n", alvk_last_error());
+ *         return 1;
  *     }
  *
  * Environment variables (a desc field, when set, wins over them):
