@@ -1,6 +1,8 @@
 /* Context creation and device choice: by default, by index, by name, and
  * the errors for requests that match nothing. */
 #include "harness.h"
+#include "ops/ops.h"
+#include "vk/loader.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,4 +102,68 @@ Test(context, status_strings_cover_every_code) {
         cr_expect(strcmp(alvk_status_str((alvk_status)s), "unknown status") != 0, "code %d", s);
     cr_expect_str_eq(alvk_status_str(ALVK_STATUS_COUNT), "unknown status");
     cr_expect_str_eq(alvk_status_str(ALVK_ERROR_OUT_OF_DEVICE_MEMORY), "out of device memory");
+}
+
+/* A host that made its own instance and device hands them to alvk: alvk
+ * runs on them, creates and destroys none of its own, and the host's device
+ * still works after alvk_context_destroy. */
+Test(context, adopts_a_host_device) {
+    alvk_vk host;
+    TEST_OK(alvk_vk_load(&host));
+    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_1};
+    VkInstanceCreateInfo ii = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app};
+    VkInstance instance;
+    cr_assert_eq(host.vkCreateInstance(&ii, NULL, &instance), VK_SUCCESS);
+    alvk_vk_load_instance(&host, instance);
+    uint32_t n = 1;
+    VkPhysicalDevice gpu;
+    host.vkEnumeratePhysicalDevices(instance, &n, &gpu);
+    cr_assert_eq(n, 1);
+    uint32_t families = 0, family = UINT32_MAX;
+    host.vkGetPhysicalDeviceQueueFamilyProperties(gpu, &families, NULL);
+    VkQueueFamilyProperties props[16];
+    if (families > 16) families = 16;
+    host.vkGetPhysicalDeviceQueueFamilyProperties(gpu, &families, props);
+    for (uint32_t f = 0; f < families && family == UINT32_MAX; f++)
+        if (props[f].queueFlags & VK_QUEUE_COMPUTE_BIT) family = f;
+    float priority = 1;
+    VkDeviceQueueCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                  .queueFamilyIndex = family, .queueCount = 1, .pQueuePriorities = &priority};
+    VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1,
+                             .pQueueCreateInfos = &qi};
+    VkDevice device;
+    cr_assert_eq(host.vkCreateDevice(gpu, &di, NULL, &device), VK_SUCCESS);
+    cr_assert_null(alvk_vk_load_device(&host, device));
+    PFN_vkDeviceWaitIdle host_wait = host.vkDeviceWaitIdle;
+
+    union { PFN_vkGetInstanceProcAddr f; void *p; } gipa = {host.vkGetInstanceProcAddr};
+    alvk_context *ctx;
+    alvk_context_desc desc = {.vk_instance = instance, .vk_physical_device = gpu, .vk_device = device,
+                              .vk_queue_family = family, .vk_get_instance_proc_addr = gipa.p};
+    TEST_OK(alvk_context_create(&desc, &ctx));
+    cr_expect(ctx->adopted && ctx->device == device && ctx->instance == instance);
+    /* Work runs on the host's device. */
+    float x[5] = {1, 2, 3, 4, 5}, y[5];
+    alvk_buffer bx, by;
+    alvk_cmd *cmd;
+    TEST_OK(alvk_buffer_alloc(ctx, sizeof x, &bx));
+    TEST_OK(alvk_buffer_alloc(ctx, sizeof y, &by));
+    TEST_OK(alvk_buffer_write(ctx, &bx, 0, x, sizeof x));
+    TEST_OK(alvk_cmd_create(ctx, 0, &cmd));
+    TEST_OK(alvk_cmd_begin(cmd));
+    TEST_OK(alvk_op_unary(cmd, ALVK_UNARY_SQUARE, 0, &bx, &by, 5));
+    TEST_OK(alvk_cmd_end(cmd));
+    TEST_OK(alvk_cmd_run(cmd));
+    TEST_OK(alvk_buffer_read(ctx, &by, 0, y, sizeof y));
+    cr_expect(y[4] == 25.0f && y[0] == 1.0f);
+    alvk_cmd_destroy(cmd);
+    alvk_buffer_free(ctx, &bx);
+    alvk_buffer_free(ctx, &by);
+    alvk_context_destroy(ctx);
+    /* The host's objects and function pointers are untouched. */
+    cr_expect(host.vkDeviceWaitIdle == host_wait);
+    cr_expect_eq(host.vkDeviceWaitIdle(device), VK_SUCCESS, "the host's device outlives alvk");
+    host.vkDestroyDevice(device, NULL);
+    host.vkDestroyInstance(instance, NULL);
+    alvk_vk_unload(&host);
 }

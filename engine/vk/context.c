@@ -177,6 +177,8 @@ static alvk_status choose_queue(alvk_context *ctx) {
     return ALVK_OK;
 }
 
+static alvk_status finish_device(alvk_context *ctx);
+
 static alvk_status create_device(alvk_context *ctx) {
     alvk_vk *vk = &ctx->vk;
     ctx->gpu = ctx->physical[ctx->device_index];
@@ -213,16 +215,22 @@ static alvk_status create_device(alvk_context *ctx) {
                                .ppEnabledExtensionNames = exts};
     VkResult r = vk->vkCreateDevice(ctx->gpu, &info, NULL, &ctx->device);
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkCreateDevice");
+    return finish_device(ctx);
+}
+
+/* What follows having a device, alvk's own or a host's: the function
+ * table, the queue, a command pool. */
+static alvk_status finish_device(alvk_context *ctx) {
+    alvk_vk *vk = &ctx->vk;
     const char *missing = alvk_vk_load_device(vk, ctx->device);
     if (missing)
         return alvk_error(ALVK_ERROR_UNSUPPORTED, "the driver of %s lacks %s",
                           ctx->infos[ctx->device_index].name, missing);
     vk->vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
-
     VkCommandPoolCreateInfo pool = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                     .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
                                     .queueFamilyIndex = ctx->queue_family};
-    r = vk->vkCreateCommandPool(ctx->device, &pool, NULL, &ctx->command_pool);
+    VkResult r = vk->vkCreateCommandPool(ctx->device, &pool, NULL, &ctx->command_pool);
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkCreateCommandPool");
     return alvk_check_validation(ctx);
 }
@@ -246,12 +254,62 @@ static void resolve_cache_dir(alvk_context *ctx, const alvk_context_desc *desc) 
     if (!ctx->cache_dir[0]) ctx->pipeline_cache = 0;
 }
 
+/* Runs on a host's instance and device instead of creating them. */
+static alvk_status adopt(alvk_context *ctx, const alvk_context_desc *desc) {
+    if (!desc->vk_instance || !desc->vk_physical_device || !desc->vk_device)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "adopting a host device needs its instance, "
+                          "physical device and device");
+    alvk_vk *vk = &ctx->vk;
+    alvk_status s = ALVK_OK;
+    if (desc->vk_get_instance_proc_addr) {
+        memset(vk, 0, sizeof *vk);
+        union { void *p; PFN_vkGetInstanceProcAddr f; } gipa = {desc->vk_get_instance_proc_addr};
+        vk->vkGetInstanceProcAddr = gipa.f;
+    } else if ((s = alvk_vk_load(vk)) != ALVK_OK) {
+        return s;
+    }
+    ctx->adopted = 1;
+    ctx->validation = 0; /* the host's layers and messenger, if any, report */
+    ctx->instance = (VkInstance)desc->vk_instance;
+    ctx->api_version = desc->vk_api_version ? desc->vk_api_version : VK_API_VERSION_1_1;
+    alvk_vk_load_instance(vk, ctx->instance);
+    if ((s = alvk_devices_enumerate(ctx)) != ALVK_OK) return s;
+    ctx->device_index = -1;
+    for (int i = 0; i < ctx->device_count; i++)
+        if (ctx->physical[i] == (VkPhysicalDevice)desc->vk_physical_device) ctx->device_index = i;
+    if (ctx->device_index < 0)
+        return alvk_error(ALVK_ERROR_DEVICE_NOT_FOUND, "the host's physical device is not one of "
+                          "its instance's");
+    ctx->gpu = (VkPhysicalDevice)desc->vk_physical_device;
+    VkPhysicalDeviceProperties props;
+    vk->vkGetPhysicalDeviceProperties(ctx->gpu, &props);
+    ctx->limits = props.limits;
+    vk->vkGetPhysicalDeviceMemoryProperties(ctx->gpu, &ctx->memprops);
+    uint32_t n = 0;
+    vk->vkGetPhysicalDeviceQueueFamilyProperties(ctx->gpu, &n, NULL);
+    VkQueueFamilyProperties fam[64];
+    if (n > 64) n = 64;
+    vk->vkGetPhysicalDeviceQueueFamilyProperties(ctx->gpu, &n, fam);
+    if (desc->vk_queue_family >= n || !(fam[desc->vk_queue_family].queueFlags & VK_QUEUE_COMPUTE_BIT))
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "queue family %u of the host's device has "
+                          "no compute queue", desc->vk_queue_family);
+    ctx->queue_family = desc->vk_queue_family;
+    ctx->timestamp_bits = fam[ctx->queue_family].timestampValidBits;
+    ctx->device = (VkDevice)desc->vk_device;
+    return finish_device(ctx);
+}
+
 static alvk_status open_context(alvk_context *ctx, const alvk_context_desc *desc) {
-    alvk_status s = alvk_vk_load(&ctx->vk);
-    if (s == ALVK_OK) s = create_instance(ctx);
-    if (s == ALVK_OK) s = alvk_devices_enumerate(ctx);
-    if (s == ALVK_OK) s = alvk_devices_choose(ctx, desc->device);
-    if (s == ALVK_OK) s = create_device(ctx);
+    alvk_status s = ALVK_OK;
+    if (desc->vk_device || desc->vk_instance) {
+        s = adopt(ctx, desc);
+    } else {
+        s = alvk_vk_load(&ctx->vk);
+        if (s == ALVK_OK) s = create_instance(ctx);
+        if (s == ALVK_OK) s = alvk_devices_enumerate(ctx);
+        if (s == ALVK_OK) s = alvk_devices_choose(ctx, desc->device);
+        if (s == ALVK_OK) s = create_device(ctx);
+    }
     if (s == ALVK_OK) s = alvk_memory_init(ctx);
     if (s == ALVK_OK) s = alvk_pipelines_init(ctx);
     if (s == ALVK_OK) s = alvk_cmd_create(ctx, 0, &ctx->transfer);
@@ -297,10 +355,10 @@ void alvk_context_destroy(alvk_context *ctx) {
         alvk_pipelines_destroy(ctx);
         alvk_memory_destroy(ctx);
         if (ctx->command_pool) vk->vkDestroyCommandPool(ctx->device, ctx->command_pool, NULL);
-        vk->vkDestroyDevice(ctx->device, NULL);
+        if (!ctx->adopted) vk->vkDestroyDevice(ctx->device, NULL);
     }
     if (ctx->messenger) vk->vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
-    if (ctx->instance) vk->vkDestroyInstance(ctx->instance, NULL);
+    if (ctx->instance && !ctx->adopted) vk->vkDestroyInstance(ctx->instance, NULL);
     alvk_vk_unload(vk);
     free(ctx->physical);
     free(ctx->infos);

@@ -43,6 +43,7 @@ struct alvk_context {
     alvk_memory memory;
     alvk_cmd *transfer; /* staging copies */
     alvk_pipelines *pipelines;
+    int adopted;       /* instance and device belong to the host */
     int force_staging;
     /* Kernel choices measured on this device at first use (engine/ops/):
      * the read path and the GEMM variant; -1 until measured. */

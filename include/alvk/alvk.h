@@ -149,6 +149,19 @@ typedef struct alvk_context_desc {
     int force_staging;      /* 1: move data through staging buffers even when
                                device memory is host-visible (tests the path
                                that discrete GPUs take) */
+    /* A host's own Vulkan objects to run on (all of instance, physical
+     * device and device, or none). alvk then creates and destroys no
+     * instance or device, uses queue 0 of vk_queue_family, and loads its own
+     * function table from them, so the host's function pointers are never
+     * touched. The host keeps the objects alive until alvk_context_destroy
+     * returns and reports validation through its own messenger. */
+    void *vk_instance;              /* VkInstance */
+    void *vk_physical_device;       /* VkPhysicalDevice */
+    void *vk_device;                /* VkDevice */
+    uint32_t vk_queue_family;       /* a family with compute */
+    uint32_t vk_api_version;        /* the instance's API version; 0: 1.1 */
+    void *vk_get_instance_proc_addr; /* PFN_vkGetInstanceProcAddr; NULL: alvk
+                                        opens the system loader for it */
 } alvk_context_desc;
 
 typedef enum alvk_device_type {
