@@ -147,6 +147,7 @@ static alvk_status recording_for(alvk_graph *g, uint32_t batch, alvk_cmd **out) 
     for (int i = 0; i < g->count && s == ALVK_OK; i++) {
         if (first) first[i] = alvk_cmd_timed_recorded(cmd);
         s = graph_record(g, cmd, i, batch);
+        alvk_cmd_scratch_reuse(cmd); /* an op's scratch is its own */
     }
     if (first) first[g->count] = alvk_cmd_timed_recorded(cmd);
     if (s == ALVK_OK) s = alvk_cmd_end(cmd);

@@ -20,6 +20,7 @@ struct alvk_cmd {
     alvk_bindset **sets;
     uint32_t nsets, cap_sets;
     alvk_buffer *scratch;
+    char *scratch_busy;    /* scratch[i] is taken since the last reuse point */
     uint32_t nscratch, cap_scratch;
 };
 
@@ -50,11 +51,31 @@ alvk_status alvk_cmd_bindset(alvk_cmd *cmd, const alvk_pipeline *pipe,
 }
 
 alvk_status alvk_cmd_scratch(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out) {
-    if (!grow((void **)&cmd->scratch, &cmd->cap_scratch, cmd->nscratch, sizeof *cmd->scratch))
+    /* The smallest free scratch buffer that holds size, seen as size bytes. */
+    int best = -1;
+    for (uint32_t i = 0; i < cmd->nscratch; i++)
+        if (!cmd->scratch_busy[i] && cmd->scratch[i].size >= size &&
+            (best < 0 || cmd->scratch[i].size < cmd->scratch[best].size))
+            best = (int)i;
+    if (best >= 0) {
+        cmd->scratch_busy[best] = 1;
+        *out = alvk_buffer_view(&cmd->scratch[best], 0, size);
+        return ALVK_OK;
+    }
+    uint32_t cap = cmd->cap_scratch;
+    if (!grow((void **)&cmd->scratch, &cmd->cap_scratch, cmd->nscratch, sizeof *cmd->scratch) ||
+        (cmd->cap_scratch != cap && !(cmd->scratch_busy = realloc(cmd->scratch_busy, cmd->cap_scratch))))
         return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "growing a recording's scratch list");
     alvk_status s = alvk_buffer_alloc(cmd->ctx, size, out);
-    if (s == ALVK_OK) cmd->scratch[cmd->nscratch++] = *out;
+    if (s == ALVK_OK) {
+        cmd->scratch_busy[cmd->nscratch] = 1;
+        cmd->scratch[cmd->nscratch++] = *out;
+    }
     return s;
+}
+
+void alvk_cmd_scratch_reuse(alvk_cmd *cmd) {
+    for (uint32_t i = 0; i < cmd->nscratch; i++) cmd->scratch_busy[i] = 0;
 }
 
 alvk_context *alvk_cmd_context(const alvk_cmd *cmd) { return cmd->ctx; }
@@ -102,6 +123,7 @@ void alvk_cmd_destroy(alvk_cmd *cmd) {
     release_owned(cmd);
     free(cmd->sets);
     free(cmd->scratch);
+    free(cmd->scratch_busy);
     if (cmd->queries) vk->vkDestroyQueryPool(ctx->device, cmd->queries, NULL);
     if (cmd->fence) vk->vkDestroyFence(ctx->device, cmd->fence, NULL);
     if (cmd->cb) vk->vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &cmd->cb);

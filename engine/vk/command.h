@@ -25,6 +25,10 @@ alvk_status alvk_cmd_bindset(alvk_cmd *cmd, const alvk_pipeline *pipe,
                              const alvk_binding *bindings, uint32_t n, alvk_bindset **out);
 alvk_status alvk_cmd_scratch(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out);
 alvk_context *alvk_cmd_context(const alvk_cmd *cmd);
+/* Declares the scratch buffers handed out so far dead for what is recorded
+ * next (the barrier after every command orders the reuse), so a recording
+ * of many ops needs only the largest op's scratch, not the sum. */
+void alvk_cmd_scratch_reuse(alvk_cmd *cmd);
 /* Records one dispatch of pipe with its bindings and push constants, followed
  * by a compute-to-compute memory barrier, so each dispatch sees the writes of
  * the one before it. */
