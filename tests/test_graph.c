@@ -69,13 +69,24 @@ static alvk_node build_mlp(alvk_graph *g, alvk_node *x, alvk_node *y) {
     return alvk_graph_softmax_ce(g, z, *y);
 }
 
-Test(graph, mlp_loss_and_gradients_match_the_reference_at_every_batch) {
-    alvk_context *ctx = test_open(NULL);
+/* The MLP's store (seeded) and a fixed batch of MAXB rows. */
+static alvk_params *mlp_store(alvk_context *ctx) {
     alvk_params *p;
     TEST_OK(alvk_params_create(ctx, &p));
     TEST_OK(alvk_model_mlp(p, "m", IN, (uint32_t[]){HID}, 1, OUT));
     TEST_OK(alvk_params_commit(p));
     TEST_OK(alvk_params_initialize(p, 5));
+    return p;
+}
+
+static void mlp_batch(float x[MAXB * IN], uint32_t y[MAXB]) {
+    for (int i = 0; i < MAXB * IN; i++) x[i] = (float)sin(1.7 * i);
+    for (int b = 0; b < MAXB; b++) y[b] = (uint32_t)(b * 2) % OUT;
+}
+
+Test(graph, mlp_loss_and_gradients_match_the_reference_at_every_batch) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p = mlp_store(ctx);
     mlp m;
     for (int t = 0; t < 4; t++) {
         float v[64];
@@ -84,8 +95,7 @@ Test(graph, mlp_loss_and_gradients_match_the_reference_at_every_batch) {
     }
     float x[MAXB * IN];
     uint32_t y[MAXB];
-    for (int i = 0; i < MAXB * IN; i++) x[i] = (float)sin(1.7 * i);
-    for (int b = 0; b < MAXB; b++) y[b] = (uint32_t)(b * 2) % OUT;
+    mlp_batch(x, y);
 
     alvk_graph *g;
     TEST_OK(alvk_graph_create(ctx, p, MAXB, ALVK_GRAPH_TRAIN, &g));
@@ -445,15 +455,10 @@ Test(graph, resnet18_runs_a_training_step) {
  * device counts the steps, and repeated steps drive the loss down. */
 Test(graph, adam_in_the_graph_trains) {
     alvk_context *ctx = test_open(NULL);
-    alvk_params *p;
-    TEST_OK(alvk_params_create(ctx, &p));
-    TEST_OK(alvk_model_mlp(p, "m", IN, (uint32_t[]){HID}, 1, OUT));
-    TEST_OK(alvk_params_commit(p));
-    TEST_OK(alvk_params_initialize(p, 5));
+    alvk_params *p = mlp_store(ctx);
     float x[MAXB * IN];
     uint32_t y[MAXB];
-    for (int i = 0; i < MAXB * IN; i++) x[i] = (float)sin(1.7 * i);
-    for (int b = 0; b < MAXB; b++) y[b] = (uint32_t)(b * 2) % OUT;
+    mlp_batch(x, y);
     alvk_graph *g;
     TEST_OK(alvk_graph_create(ctx, p, MAXB, ALVK_GRAPH_TRAIN, &g));
     alvk_node xn, yn, loss = build_mlp(g, &xn, &yn);

@@ -8,8 +8,6 @@
 /* The operands conv_pack.comp lays out (its MODE). */
 enum { FWD_A, FWD_B, DATA_A, DATA_B, WEIGHT_A, WEIGHT_B };
 
-static uint32_t round8(uint32_t x) { return (x + 7u) & ~7u; }
-
 uint32_t alvk_conv_out(uint32_t in, uint32_t k, uint32_t stride, uint32_t pad) {
     return in + 2 * pad < k ? 0 : (in + 2 * pad - k) / stride + 1;
 }
@@ -47,7 +45,7 @@ static void radices(const alvk_conv *c, uint32_t mode, uint32_t r[4]) {
  * scratch; returns it and its row stride. */
 static alvk_status pack(alvk_cmd *cmd, const alvk_conv *c, uint32_t mode, const alvk_buffer *src,
                         uint32_t rows, uint32_t K, alvk_buffer *out, uint32_t *ld) {
-    uint32_t ldd = round8(rows), Kp = round8(K), r[4];
+    uint32_t ldd = alvk_round8(rows), Kp = alvk_round8(K), r[4];
     alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, out);
     if (s != ALVK_OK) return s;
     *ld = ldd;
@@ -98,7 +96,7 @@ static alvk_status check_all(const alvk_conv *c, const char *what, const alvk_bu
 static alvk_status pack_weights(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *w,
                                 uint32_t K, alvk_buffer *out, uint32_t *ld) {
     if (K % 4) return pack(cmd, c, FWD_B, w, c->Cout, K, out, ld);
-    uint32_t ldd = round8(c->Cout), Kp = round8(K);
+    uint32_t ldd = alvk_round8(c->Cout), Kp = alvk_round8(K);
     alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, out);
     if (s != ALVK_OK) return s;
     *ld = ldd;

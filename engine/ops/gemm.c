@@ -20,8 +20,6 @@ static const gemm_variant variants[] = {
 #define NVARIANTS (int)(sizeof variants / sizeof variants[0])
 #define TUNE_SIZE 256 /* the square GEMM the variants race on */
 
-static uint32_t round8(uint32_t x) { return (x + 7u) & ~7u; }
-
 /* An operand as the kernel wants it: K-major ([K][rows], row stride a
  * multiple of 8, K a multiple of 8). `kmajor` says how src is laid out. */
 static alvk_status packed(alvk_cmd *cmd, const alvk_buffer *src, int kmajor, uint32_t rows,
@@ -31,7 +29,7 @@ static alvk_status packed(alvk_cmd *cmd, const alvk_buffer *src, int kmajor, uin
         *ld = lds;
         return ALVK_OK;
     }
-    uint32_t ldd = round8(rows), Kp = round8(K);
+    uint32_t ldd = alvk_round8(rows), Kp = alvk_round8(K);
     alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, out);
     if (s != ALVK_OK) return s;
     *ld = ldd;
@@ -75,7 +73,7 @@ static alvk_status record_variant(alvk_cmd *cmd, const gemm_variant *v, const al
                      .spec = {bias != NULL, p->beta != 0.0f, p->nchw_pixels != 0, v->rm, v->rn}};
     alvk_binding bind[4] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c)};
     struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; uint32_t P; } push = {
-        p->M, p->N, round8(p->K), p->lda, p->ldb, p->ldc, p->alpha, p->beta, p->nchw_pixels};
+        p->M, p->N, alvk_round8(p->K), p->lda, p->ldb, p->ldc, p->alpha, p->beta, p->nchw_pixels};
     uint32_t tiles_n = (p->N + 4 * v->rn - 1) / (4 * v->rn), tiles_m = (p->M + 4 * v->rm - 1) / (4 * v->rm);
     uint32_t groups[3] = {(tiles_n + v->lx - 1) / v->lx, (tiles_m + v->ly - 1) / v->ly, 1};
     return alvk_op_dispatch(cmd, k, bind, 4, &push, sizeof push, groups);

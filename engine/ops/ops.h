@@ -169,6 +169,8 @@ alvk_status alvk_op_linear_backward(alvk_cmd *cmd, uint32_t M, uint32_t in, uint
                                     const alvk_buffer *dw, const alvk_buffer *db);
 
 /* ---- helpers for op files ---------------------------------------------- */
+/* x rounded up to a multiple of 8: the GEMM kernel's padding of K and rows. */
+static inline uint32_t alvk_round8(uint32_t x) { return (x + 7u) & ~7u; }
 /* Bindings for an input read as vec4 / as scalars, and for an output. */
 alvk_binding alvk_in4(const alvk_buffer *b);
 alvk_binding alvk_in1(const alvk_buffer *b);
