@@ -321,7 +321,10 @@ static double cnn_loss(double *const *w, const float *xf, const uint32_t *labels
     return loss;
 }
 
-Test(graph, a_convolutional_net_matches_the_reference) {
+/* The net once, or (twice) applied to two batches with the loss summed and
+ * only conv and batch norm differentiated (fc is a constant): batch norm
+ * used twice must add its weight gradients, and fc's must stay unwritten. */
+static void check_cnn(int twice) {
     alvk_context *ctx = test_open(NULL);
     alvk_params *p;
     TEST_OK(alvk_params_create(ctx, &p));
@@ -344,27 +347,34 @@ Test(graph, a_convolutional_net_matches_the_reference) {
         TEST_OK(alvk_params_write(p, i, v));
         for (size_t k = 0; k < n; k++) w[t][k] = v[k];
     }
-    float x[CB * CIN * CH * CH];
-    uint32_t labels[CB] = {2, 0, 1};
-    for (int i = 0; i < CB * CIN * CH * CH; i++) x[i] = (float)cos(0.37 * i * i);
+    float x[2][CB * CIN * CH * CH];
+    uint32_t labels[2][CB] = {{2, 0, 1}, {1, 1, 0}};
+    for (int i = 0; i < CB * CIN * CH * CH; i++) x[0][i] = (float)cos(0.37 * i * i), x[1][i] = (float)sin(0.23 * i);
 
     alvk_graph *g;
     TEST_OK(alvk_graph_create(ctx, p, CB, ALVK_GRAPH_TRAIN, &g));
-    alvk_node xn = alvk_graph_input(g, (uint32_t[]){CIN, CH, CH}, 3), yn = alvk_graph_labels(g);
-    alvk_node h = alvk_graph_conv2d(g, xn, alvk_graph_param(g, "conv.weight"), alvk_graph_param(g, "conv.bias"), 1, 1);
-    h = alvk_graph_relu(g, alvk_graph_batchnorm(g, h, "bn"));
-    h = alvk_graph_avgpool_global(g, alvk_graph_maxpool2d(g, h, 3, 2, 1));
-    alvk_node logits = alvk_graph_linear(g, h, alvk_graph_param(g, "fc.weight"), alvk_graph_param(g, "fc.bias"));
-    alvk_node loss = alvk_graph_softmax_ce(g, logits, yn);
-    TEST_OK(alvk_graph_backward(g, loss));
+    alvk_node xn[2], yn[2], loss = -1;
+    for (int r = 0; r <= twice; r++) {
+        xn[r] = alvk_graph_input(g, (uint32_t[]){CIN, CH, CH}, 3), yn[r] = alvk_graph_labels(g);
+        alvk_node h = alvk_graph_conv2d(g, xn[r], alvk_graph_param(g, "conv.weight"), alvk_graph_param(g, "conv.bias"), 1, 1);
+        h = alvk_graph_relu(g, alvk_graph_batchnorm(g, h, "bn"));
+        h = alvk_graph_avgpool_global(g, alvk_graph_maxpool2d(g, h, 3, 2, 1));
+        alvk_node logits = alvk_graph_linear(g, h, alvk_graph_param(g, "fc.weight"), alvk_graph_param(g, "fc.bias"));
+        alvk_node l = alvk_graph_softmax_ce(g, logits, yn[r]);
+        loss = r ? alvk_graph_add(g, loss, l) : l;
+    }
+    TEST_OK(twice ? alvk_graph_backward_params(g, loss, 0, 6) : alvk_graph_backward(g, loss));
     TEST_OK(alvk_graph_output(g, loss));
     TEST_OK(alvk_graph_compile(g));
-    TEST_OK(alvk_graph_set(g, xn, x, CB));
-    TEST_OK(alvk_graph_set(g, yn, labels, CB));
+    for (int r = 0; r <= twice; r++) {
+        TEST_OK(alvk_graph_set(g, xn[r], x[r], CB));
+        TEST_OK(alvk_graph_set(g, yn[r], labels[r], CB));
+    }
     TEST_OK(alvk_graph_run(g, CB));
     float got;
     TEST_OK(alvk_graph_read(g, loss, &got));
-    double want = cnn_loss(w, x, labels);
+#define CNN_LOSS() (cnn_loss(w, x[0], labels[0]) + (twice ? cnn_loss(w, x[1], labels[1]) : 0))
+    double want = CNN_LOSS();
     cr_expect(fabs(got - want) < 1e-5 * (1 + fabs(want)), "loss %g, want %g", got, want);
     for (int t = 0; t < 6; t++) {
         float *gr = read_grad(ctx, p, cnn_names[t]);
@@ -372,16 +382,17 @@ Test(graph, a_convolutional_net_matches_the_reference) {
         for (size_t k = 0; k < n; k++) {
             double keep = w[t][k], hh = 1e-6;
             w[t][k] = keep + hh;
-            double up = cnn_loss(w, x, labels);
+            double up = CNN_LOSS();
             w[t][k] = keep - hh;
-            double down = cnn_loss(w, x, labels);
+            double down = CNN_LOSS();
             w[t][k] = keep;
-            double fd = (up - down) / (2 * hh);
-            cr_expect(fabs(gr[k] - fd) < 1e-4 * (1 + fabs(fd)), "d%s[%zu] = %g, finite differences %g",
+            double fd = twice && t >= 4 ? 0 : (up - down) / (2 * hh); /* fc: a constant */
+            cr_expect(fabs(gr[k] - fd) < 1e-4 * (1 + fabs(fd)), "d%s[%zu] = %g, want %g",
                       cnn_names[t], k, gr[k], fd);
         }
         free(gr);
     }
+#undef CNN_LOSS
     /* Training mode updated the running statistics. */
     float rm[COUT];
     TEST_OK(alvk_params_read(p, alvk_params_find(p, "bn.running_mean"), rm));
@@ -391,6 +402,10 @@ Test(graph, a_convolutional_net_matches_the_reference) {
     alvk_params_destroy(p);
     test_close(ctx);
 }
+
+Test(graph, a_convolutional_net_matches_the_reference) { check_cnn(0); }
+
+Test(graph, a_net_applied_twice_sums_its_batch_norm_gradients) { check_cnn(1); }
 
 /* A committed store with ResNet18 and a 10-class head, and its training
  * graph at batch `batch` (input images, labels, loss; Adam when asked). */
@@ -503,6 +518,51 @@ Test(graph, adam_in_the_graph_trains) {
 
 /* Batches come from a pool on the device: gathered images and labels match
  * the dataset, and the correct-count node counts argmax hits. */
+/* Five steps of the MLP with one Adam over everything (groups = 0) or one
+ * per layer; returns all weights, read back in a malloc'd array. */
+static float *adam_steps(alvk_context *ctx, int groups) {
+    alvk_params *p = mlp_store(ctx);
+    float x[MAXB * IN];
+    uint32_t y[MAXB];
+    mlp_batch(x, y);
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, MAXB, ALVK_GRAPH_TRAIN, &g));
+    alvk_node xn, yn, loss = build_mlp(g, &xn, &yn);
+    TEST_OK(alvk_graph_backward(g, loss));
+    if (groups) {
+        TEST_OK(alvk_graph_adam_params(g, 0, 2, 0.01, 0.9, 0.999, 1e-8));
+        TEST_OK(alvk_graph_adam_params(g, 2, 2, 0.01, 0.9, 0.999, 1e-8));
+    } else {
+        TEST_OK(alvk_graph_adam(g, 0.01, 0.9, 0.999, 1e-8));
+    }
+    TEST_OK(alvk_graph_compile(g));
+    TEST_OK(alvk_graph_set(g, xn, x, MAXB));
+    TEST_OK(alvk_graph_set(g, yn, y, MAXB));
+    for (int s = 0; s < 5; s++) TEST_OK(alvk_graph_run(g, MAXB));
+    uint32_t steps;
+    alvk_buffer sb = alvk_params_steps(p);
+    TEST_OK(alvk_buffer_read(ctx, &sb, 0, &steps, 4));
+    cr_expect_eq(steps, 5, "one count per run, however many optimisers");
+    float *all = malloc(sizeof(float) * (HID * IN + HID + OUT * HID + OUT)), *at = all;
+    for (int t = 0; t < 4; t++) {
+        TEST_OK(alvk_params_read(p, alvk_params_find(p, mlp_names[t]), at));
+        at += mlp_sizes[t];
+    }
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
+    return all;
+}
+
+Test(graph, adam_per_parameter_group_equals_one_adam) {
+    alvk_context *ctx = test_open(NULL);
+    float *one = adam_steps(ctx, 0), *two = adam_steps(ctx, 1);
+    int n = HID * IN + HID + OUT * HID + OUT;
+    cr_expect(memcmp(one, two, sizeof(float) * (size_t)n) == 0, "two groups step as one Adam does");
+    free(one);
+    free(two);
+    test_close(ctx);
+}
+
 Test(graph, gathers_batches_from_a_pool) {
     const char *mnist = getenv("ALVK_DATA");
     alvk_dataset *ds;

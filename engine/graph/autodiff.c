@@ -7,15 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Which nodes lie on a path from `from` to a node of interest: trainable
- * parameters (wrt < 0) or node wrt. Only those get gradients. */
-static char *needs_grad(const alvk_graph *g, int upto, alvk_node wrt) {
+/* What a sweep differentiates with respect to: node wrt, or (wrt < 0) the
+ * trainable store tensors first..first+count-1. */
+typedef struct target {
+    alvk_node wrt;
+    int first, count;
+} target;
+
+/* Which nodes lie on a path from a node of interest to `upto`. Only those
+ * get gradients; everything else is a constant (torch's detach). */
+static char *needs_grad(const alvk_graph *g, int upto, target t) {
     char *need = calloc((size_t)upto + 1, 1);
     if (!need) return NULL;
     for (int i = 0; i <= upto; i++) {
         const node *n = &g->nodes[i];
-        if (wrt >= 0) need[i] = i == wrt;
-        else need[i] = n->op == OP_PARAM && alvk_params_kind(g->params, n->param) == ALVK_PARAM_TRAINABLE;
+        if (t.wrt >= 0) need[i] = i == t.wrt;
+        else need[i] = n->op == OP_PARAM && n->param >= t.first && n->param < t.first + t.count &&
+                       alvk_params_kind(g->params, n->param) == ALVK_PARAM_TRAINABLE;
         for (int k = 0; k < n->nin && !need[i]; k++)
             if (n->in[k] >= 0 && need[n->in[k]]) need[i] = 1;
     }
@@ -26,6 +34,7 @@ typedef struct walk {
     alvk_graph *g;
     alvk_node *grads;
     const char *need;
+    int first_new; /* the first node this sweep added */
 } walk;
 
 /* grads[x] += contribution */
@@ -46,6 +55,16 @@ static alvk_node matmul(alvk_graph *g, alvk_node a, alvk_node b, int ta, int tb,
     alvk_node y = node2(g, OP_MATMUL, a, b, like);
     if (y >= 0) g->nodes[y].attr[0] = (uint32_t)ta, g->nodes[y].attr[1] = (uint32_t)tb;
     return y;
+}
+
+/* Whether this sweep already wrote the gradient of batch-norm weight
+ * `gamma` (a model applied twice in one step, as the adversarial strategy's
+ * backbone is): later batch-norm gradients then add to it. */
+static int bn_seen(const walk *w, int gamma, alvk_node before) {
+    const alvk_graph *g = w->g;
+    for (int j = w->first_new; j < before; j++)
+        if (g->nodes[j].op == OP_BATCHNORM_BWD && g->nodes[g->nodes[j].in[2]].param == gamma) return 1;
+    return 0;
 }
 
 /* The VJP of node i for output gradient gy. Nodes are copied, not held by
@@ -88,6 +107,10 @@ static alvk_status vjp(walk *w, int i, alvk_node gy) {
         /* One kernel gives dx, dgamma and dbeta; the last two go straight
          * to the store (batch-norm weights have no other users). */
         alvk_node dx = graph_add(g, OP_BATCHNORM_BWD, (alvk_node[]){a, gy, n.in[1], i}, 4, A.shape, 4, A.batched);
+        if (dx >= 0 && bn_seen(w, g->nodes[n.in[1]].param, dx)) { /* a second use adds */
+            g->nodes[dx].attr[0] = 1;
+            g->nodes[dx].aux_bytes[0] = g->nodes[dx].aux_bytes[1] = 4ull * A.shape[1];
+        }
         if (na) accumulate(w, a, dx);
         return ALVK_OK;
     }
@@ -168,12 +191,13 @@ static alvk_status vjp(walk *w, int i, alvk_node gy) {
 }
 
 /* Walks nodes root..0 backwards from the seed gradient of root. */
-static alvk_status sweep(alvk_graph *g, alvk_node root, alvk_node seed, alvk_node wrt,
+static alvk_status sweep(alvk_graph *g, alvk_node root, alvk_node seed, target t,
                          alvk_node **grads_out, char **need_out) {
     *grads_out = NULL;
     *need_out = NULL;
     if (seed < 0) return g->error;
-    char *need = needs_grad(g, root, wrt);
+    int first_new = g->count;
+    char *need = needs_grad(g, root, t);
     alvk_node *grads = malloc((size_t)(root + 1) * sizeof *grads);
     if (!need || !grads) {
         free(need), free(grads);
@@ -181,7 +205,7 @@ static alvk_status sweep(alvk_graph *g, alvk_node root, alvk_node seed, alvk_nod
     }
     for (int i = 0; i <= root; i++) grads[i] = -1;
     grads[root] = seed;
-    walk w = {g, grads, need};
+    walk w = {g, grads, need, first_new};
     for (int i = root; i >= 0 && g->error == ALVK_OK; i--)
         if (grads[i] >= 0 && need[i]) vjp(&w, i, grads[i]);
     *grads_out = grads;
@@ -210,13 +234,19 @@ static alvk_node ones_like(alvk_graph *g, alvk_node x) {
 }
 
 alvk_status alvk_graph_backward(alvk_graph *g, alvk_node loss) {
+    return alvk_graph_backward_params(g, loss, 0, g && g->params ? alvk_params_count(g->params) : 0);
+}
+
+alvk_status alvk_graph_backward_params(alvk_graph *g, alvk_node loss, int first, int count) {
     if (!g) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_backward: no graph");
     if (g->error) return alvk_error(g->error, "%s", g->error_msg);
+    alvk_status s = graph_check_group(g, first, count, "alvk_graph_backward");
+    if (s != ALVK_OK) return s;
     if (loss < 0 || loss >= g->count || graph_numel(&g->nodes[loss], 1) != 1 || g->nodes[loss].batched)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_backward: the loss must be a scalar node");
     alvk_node *grads = NULL;
     char *need = NULL;
-    alvk_status s = sweep(g, loss, ones_like(g, loss), -1, &grads, &need);
+    s = sweep(g, loss, ones_like(g, loss), (target){-1, first, count}, &grads, &need);
     for (int i = 0; s == ALVK_OK && i <= loss; i++) {
         const node *n = &g->nodes[i];
         if (n->op != OP_PARAM || grads[i] < 0) continue;
@@ -239,7 +269,7 @@ alvk_node alvk_graph_grad(alvk_graph *g, alvk_node y, alvk_node x) {
     alvk_node *grads = NULL;
     char *need = NULL;
     alvk_node result = -1;
-    if (sweep(g, y, ones_like(g, y), x, &grads, &need) == ALVK_OK) {
+    if (sweep(g, y, ones_like(g, y), (target){x, 0, 0}, &grads, &need) == ALVK_OK) {
         result = grads[x];
         if (result < 0) graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "grad: y does not depend on x");
     }

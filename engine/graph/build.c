@@ -18,6 +18,7 @@ alvk_status alvk_graph_create(alvk_context *ctx, alvk_params *params, uint32_t m
     alvk_graph *g = calloc(1, sizeof *g);
     if (!g) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a graph");
     g->ctx = ctx, g->params = params, g->max_batch = max_batch, g->mode = mode;
+    g->bn_momentum = 0.1f;
     const char *profile = getenv("ALVK_PROFILE");
     g->profile = profile && *profile && strcmp(profile, "0") != 0;
     *out = g;
@@ -359,13 +360,39 @@ alvk_status alvk_graph_output(alvk_graph *g, alvk_node x) {
     return ALVK_OK;
 }
 
-alvk_status alvk_graph_adam(alvk_graph *g, double lr, double beta1, double beta2, double eps) {
-    if (!g || !g->params)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_adam: no graph or no parameter store");
+alvk_status alvk_graph_set_bn_momentum(alvk_graph *g, float momentum) {
+    if (!g || g->compiled || !(momentum >= 0 && momentum <= 1))
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set_bn_momentum: no graph, "
+                          "already compiled, or a momentum outside [0, 1]");
+    g->bn_momentum = momentum;
+    return ALVK_OK;
+}
+
+/* Checks that first..first+count-1 are store tensors, at least one trainable. */
+alvk_status graph_check_group(const alvk_graph *g, int first, int count, const char *what) {
+    if (!g || !g->params || count < 1 || first < 0 || first + count > alvk_params_count(g->params))
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: no graph, no parameter store, or "
+                          "tensors %d..%d are not in the store", what, first, first + count - 1);
+    for (int i = first; i < first + count; i++)
+        if (alvk_params_kind(g->params, i) == ALVK_PARAM_TRAINABLE) return ALVK_OK;
+    return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: tensors %d..%d hold nothing trainable",
+                      what, first, first + count - 1);
+}
+
+alvk_status alvk_graph_adam_params(alvk_graph *g, int first, int count, double lr, double beta1,
+                                   double beta2, double eps) {
+    alvk_status s = graph_check_group(g, first, count, "alvk_graph_adam_params");
+    if (s != ALVK_OK) return s;
     alvk_node a = graph_add(g, OP_ADAM, NULL, 0, (uint32_t[]){1}, 1, 0);
     if (a < 0) return alvk_error(g->error, "%s", g->error_msg);
-    g->nodes[a].hyper[0] = lr, g->nodes[a].hyper[1] = beta1;
-    g->nodes[a].hyper[2] = beta2, g->nodes[a].hyper[3] = eps;
-    g->nodes[a].bytes = 0; /* no output */
+    node *n = &g->nodes[a];
+    n->hyper[0] = lr, n->hyper[1] = beta1, n->hyper[2] = beta2, n->hyper[3] = eps;
+    n->param = first, n->nparams = count;
+    n->bytes = 0; /* no output */
     return ALVK_OK;
+}
+
+alvk_status alvk_graph_adam(alvk_graph *g, double lr, double beta1, double beta2, double eps) {
+    return alvk_graph_adam_params(g, 0, g && g->params ? alvk_params_count(g->params) : 0, lr,
+                                  beta1, beta2, eps);
 }

@@ -54,7 +54,8 @@ typedef struct node {
     float alpha, beta;  /* AFFINE: alpha x + beta */
     double hyper[4];    /* ADAM: lr, beta1, beta2, eps */
     alvk_pool *pool;    /* GATHER */
-    int param;          /* PARAM and TO_GRAD: the store tensor */
+    int param;          /* PARAM and TO_GRAD: the store tensor; ADAM: the first */
+    int nparams;        /* ADAM: how many store tensors it updates */
     int grad_of;        /* >= 0: this node's output is that store tensor's gradient */
     /* Memory: the output and up to two auxiliary buffers (batch statistics,
      * argmax, probabilities), as offsets in the graph's arena, or views of
@@ -78,6 +79,7 @@ struct alvk_graph {
     alvk_params *params;
     uint32_t max_batch;
     alvk_graph_mode mode;
+    float bn_momentum;   /* batch norm's running-statistics momentum */
     node *nodes;
     int count, cap;
     alvk_status error;   /* the first builder error, sticky */
@@ -108,6 +110,10 @@ alvk_node graph_fail(alvk_graph *g, alvk_status status, const char *fmt, ...) AL
 alvk_node graph_affine(alvk_graph *g, alvk_node x, float alpha, float beta);
 alvk_node graph_div(alvk_graph *g, alvk_node a, alvk_node b);
 alvk_node graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, uint32_t ndims, int batched);
+
+/* Checks that store tensors first..first+count-1 exist and include a
+ * trainable one (a parameter group of backward or Adam). */
+alvk_status graph_check_group(const alvk_graph *g, int first, int count, const char *what);
 
 /* Number of floats of a node at a given batch. */
 uint64_t graph_numel(const node *n, uint32_t batch);

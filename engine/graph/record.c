@@ -98,7 +98,7 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
         return alvk_op_reduce(cmd, &r, &a, &y);
     }
     case OP_BATCHNORM: {
-        alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], 1e-5f, 0.1f};
+        alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], 1e-5f, g->bn_momentum};
         alvk_bn_params p = bn_params(g, n);
         if (n->attr[0]) return alvk_op_batchnorm_eval(cmd, &bn, &a, &p, &y);
         alvk_buffer mean = graph_aux(g, i, 0), invstd = graph_aux(g, i, 1);
@@ -106,12 +106,20 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     }
     case OP_BATCHNORM_BWD: { /* in: x, dy, gamma, the BATCHNORM node */
         const node *fwd = &g->nodes[n->in[3]];
-        alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], 1e-5f, 0.1f};
+        alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], 1e-5f, g->bn_momentum};
         alvk_buffer gamma = graph_buffer(g, n->in[2]), mean = graph_aux(g, n->in[3], 0),
                     invstd = graph_aux(g, n->in[3], 1);
         alvk_buffer dgamma = alvk_params_grad(g->params, g->nodes[fwd->in[1]].param);
         alvk_buffer dbeta = alvk_params_grad(g->params, g->nodes[fwd->in[2]].param);
-        return alvk_op_batchnorm_backward(cmd, &bn, &a, &b, &gamma, &mean, &invstd, &y, &dgamma, &dbeta);
+        if (!n->attr[0])
+            return alvk_op_batchnorm_backward(cmd, &bn, &a, &b, &gamma, &mean, &invstd, &y, &dgamma, &dbeta);
+        /* A second use of these weights: this batch's sums go to scratch
+         * (the kernel needs them alone for dx), then into the store's. */
+        alvk_buffer mine[2] = {graph_aux(g, i, 0), graph_aux(g, i, 1)}, *store[2] = {&dgamma, &dbeta};
+        alvk_status s = alvk_op_batchnorm_backward(cmd, &bn, &a, &b, &gamma, &mean, &invstd, &y, &mine[0], &mine[1]);
+        for (int k = 0; k < 2 && s == ALVK_OK; k++)
+            s = elementwise2(cmd, ALVK_BINARY_ADD, store[k], &mine[k], store[k], bn.C);
+        return s;
     }
     case OP_MAXPOOL: {
         alvk_maxpool p = {dim(g, ia, 0, batch), n->shape[1], g->nodes[ia].shape[2],
@@ -176,12 +184,14 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
         return ALVK_OK;
     case OP_CORRECT:
         return alvk_op_correct_count(cmd, dim(g, ia, 0, batch), g->nodes[ia].shape[1], &a, &b, &y);
-    case OP_ADAM: {
+    case OP_ADAM: { /* the graph's last Adam advances the shared step counter */
         alvk_buffer values, grads, m, v, steps = alvk_params_steps(g->params);
         uint32_t total;
-        alvk_params_trainable(g->params, &values, &grads, &m, &v, &total);
+        alvk_params_trainable_range(g->params, n->param, n->nparams, &values, &grads, &m, &v, &total);
         alvk_adam h = {n->hyper[0], n->hyper[1], n->hyper[2], n->hyper[3], 0};
-        return alvk_op_adam_counted(cmd, total, &values, &grads, &m, &v, &h, &steps);
+        int last = 1;
+        for (int j = i + 1; j < g->count; j++) last &= g->nodes[j].op != OP_ADAM;
+        return alvk_op_adam_counted(cmd, total, &values, &grads, &m, &v, &h, &steps, last);
     }
     default:
         return alvk_error(ALVK_ERROR_UNSUPPORTED, "graph op %d has no recording", (int)n->op);

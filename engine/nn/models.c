@@ -98,6 +98,28 @@ alvk_status alvk_model_mlp(alvk_params *p, const char *prefix, uint32_t in, cons
     return s;
 }
 
+alvk_status alvk_model_mlp_default_init(alvk_params *p, const char *prefix) {
+    size_t len = prefix ? strlen(prefix) : 0;
+    int changed = 0;
+    for (int i = 0; p && len && i < alvk_params_count(p); i++) {
+        const char *name = alvk_params_name(p, i);
+        uint32_t shape[ALVK_MAX_DIMS], layer;
+        char kind[16];
+        if (strncmp(name, prefix, len) != 0 || sscanf(name + len, ".%u.%15s", &layer, kind) != 2) continue;
+        int w = alvk_params_find(p, name), weight = strcmp(kind, "weight") == 0;
+        if (!weight && strcmp(kind, "bias") != 0) continue;
+        char wname[192];
+        snprintf(wname, sizeof wname, "%s.%u.weight", prefix, layer);
+        alvk_params_shape(p, alvk_params_find(p, wname), shape);
+        alvk_params_set_init(p, w, ALVK_INIT_UNIFORM_FAN_IN, shape[1]);
+        changed++;
+    }
+    if (!changed)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_model_mlp_default_init: no layers "
+                          "called %s.N.weight in the store", prefix ? prefix : "(null)");
+    return ALVK_OK;
+}
+
 /* A tensor's stream number: a hash of its name, so values do not depend
  * on the order tensors were declared in. */
 static uint64_t stream_of(const char *name) {

@@ -211,13 +211,27 @@ alvk_buffer alvk_params_grad(const alvk_params *p, int i) {
     return alvk_buffer_view(&p->grads, p->tensors[i].offset, 4 * p->tensors[i].numel);
 }
 
+void alvk_params_trainable_range(const alvk_params *p, int first, int count, alvk_buffer *values,
+                                 alvk_buffer *grads, alvk_buffer *m, alvk_buffer *v, uint32_t *n) {
+    VkDeviceSize begin = p->trainable_bytes, end = 0;
+    for (int i = first; i < first + count && i < p->count; i++) {
+        const tensor *t = &p->tensors[i];
+        if (t->kind != ALVK_PARAM_TRAINABLE) continue;
+        if (t->offset < begin) begin = t->offset;
+        if (t->offset + 4 * t->numel > end) end = t->offset + 4 * t->numel;
+    }
+    if (end <= begin) begin = end = 0;
+    if (first <= 0 && first + count >= p->count) end = p->trainable_bytes; /* all: padding too */
+    *values = alvk_buffer_view(&p->values, begin, end - begin);
+    *grads = alvk_buffer_view(&p->grads, begin, end - begin);
+    *m = alvk_buffer_view(&p->m, begin, end - begin);
+    *v = alvk_buffer_view(&p->v, begin, end - begin);
+    *n = (uint32_t)((end - begin) / 4);
+}
+
 void alvk_params_trainable(const alvk_params *p, alvk_buffer *values, alvk_buffer *grads,
                            alvk_buffer *m, alvk_buffer *v, uint32_t *n) {
-    *values = alvk_buffer_view(&p->values, 0, p->trainable_bytes);
-    *grads = alvk_buffer_view(&p->grads, 0, p->trainable_bytes);
-    *m = alvk_buffer_view(&p->m, 0, p->trainable_bytes);
-    *v = alvk_buffer_view(&p->v, 0, p->trainable_bytes);
-    *n = (uint32_t)(p->trainable_bytes / 4);
+    alvk_params_trainable_range(p, 0, p->count, values, grads, m, v, n);
 }
 
 void alvk_params_set_init(alvk_params *p, int i, alvk_init init, uint32_t fan_in) {

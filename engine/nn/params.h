@@ -16,6 +16,12 @@ alvk_buffer alvk_params_grad(const alvk_params *p, int i);
 void alvk_params_trainable(const alvk_params *p, alvk_buffer *values, alvk_buffer *grads,
                            alvk_buffer *m, alvk_buffer *v, uint32_t *n);
 
+/* The same for the trainable tensors among first..first+count-1 only
+ * (declaration order; state tensors in the range are skipped): one group
+ * of a model trained by several optimisers. n is 0 when there are none. */
+void alvk_params_trainable_range(const alvk_params *p, int first, int count, alvk_buffer *values,
+                                 alvk_buffer *grads, alvk_buffer *m, alvk_buffer *v, uint32_t *n);
+
 /* Adam's step counter (one uint32 on the device). */
 alvk_buffer alvk_params_steps(const alvk_params *p);
 

@@ -13,7 +13,7 @@ static int overlap(const alvk_buffer *a, const alvk_buffer *b, uint64_t bytes) {
 
 static alvk_status adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
                         const alvk_buffer *grads, const alvk_buffer *m, const alvk_buffer *v,
-                        const alvk_adam *a, const alvk_buffer *steps) {
+                        const alvk_adam *a, const alvk_buffer *steps, int advance) {
     if (!a || !params || !grads || !m || !v)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "adam: missing hyperparameters or buffer");
     if (!n) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "adam: no parameters (n = 0)");
@@ -47,7 +47,7 @@ static alvk_status adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
                          alvk_in4(params), alvk_in4(m),     alvk_in4(v),
                          alvk_out(steps ? steps : grads)};
     alvk_status s = alvk_op_dispatch_1d(cmd, k, b, 8, &push, sizeof push, (n + 3ull) / 4);
-    if (s != ALVK_OK || !steps) return s;
+    if (s != ALVK_OK || !steps || !advance) return s;
     alvk_kernel count = {.shader = ALVK_SHADER_count, .local = {1}};
     alvk_binding cb = alvk_out(steps);
     return alvk_op_dispatch(cmd, count, &cb, 1, NULL, 0, (uint32_t[3]){1, 1, 1});
@@ -56,14 +56,14 @@ static alvk_status adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
 alvk_status alvk_op_adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
                          const alvk_buffer *grads, const alvk_buffer *m, const alvk_buffer *v,
                          const alvk_adam *a) {
-    return adam(cmd, n, params, grads, m, v, a, NULL);
+    return adam(cmd, n, params, grads, m, v, a, NULL, 0);
 }
 
 alvk_status alvk_op_adam_counted(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
                                  const alvk_buffer *grads, const alvk_buffer *m,
                                  const alvk_buffer *v, const alvk_adam *a,
-                                 const alvk_buffer *steps) {
+                                 const alvk_buffer *steps, int advance) {
     if (!steps || steps->size < 4)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "adam: no step counter");
-    return adam(cmd, n, params, grads, m, v, a, steps);
+    return adam(cmd, n, params, grads, m, v, a, steps, advance);
 }

@@ -67,11 +67,13 @@ alvk_status alvk_op_gather(alvk_cmd *cmd, const alvk_buffer *pool, uint32_t imag
 
 /* The same step with the step count kept on the device in `steps` (one
  * uint32: steps taken so far; a->step is ignored), which the recording
- * then advances: a recorded training step replays with no host work. The
+ * then advances when `advance` is set (several optimisers of one training
+ * step share the count: only the last advances it), so a recorded training
+ * step replays with no host work. The
  * bias corrections are then computed in float on the device. */
 alvk_status alvk_op_adam_counted(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
                                  const alvk_buffer *grads, const alvk_buffer *m,
                                  const alvk_buffer *v, const alvk_adam *a,
-                                 const alvk_buffer *steps);
+                                 const alvk_buffer *steps, int advance);
 
 #endif

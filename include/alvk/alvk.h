@@ -295,6 +295,12 @@ ALVK_API alvk_status alvk_model_resnet18(alvk_params *params, uint32_t in_channe
  * discriminator. */
 ALVK_API alvk_status alvk_model_mlp(alvk_params *params, const char *prefix, uint32_t in,
                                     const uint32_t *hidden, uint32_t nhidden, uint32_t out);
+/* Switches the layers of alvk_model_mlp's PREFIX to PyTorch's default
+ * Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and
+ * biases (call before alvk_params_initialize). With the Kaiming default a
+ * 512 -> 1 output layer's pre-activations have a standard deviation in the
+ * tens, which saturates a sigmoid after it. */
+ALVK_API alvk_status alvk_model_mlp_default_init(alvk_params *params, const char *prefix);
 /* Sets every tensor of a committed store to its initial values, all drawn
  * from one counter-based generator: the same seed gives the same values,
  * whatever the order of declaration. */
@@ -392,6 +398,13 @@ ALVK_API alvk_node alvk_graph_correct(alvk_graph *g, alvk_node logits, alvk_node
 /* Adds the gradient of the scalar `loss` to the graph and writes the
  * gradients of all trainable parameters it depends on into the store. */
 ALVK_API alvk_status alvk_graph_backward(alvk_graph *g, alvk_node loss);
+/* The same for the trainable tensors among store indices first..first+
+ * count-1 only; every other tensor is a constant (as torch's detach). How
+ * one graph trains two parts of a model on two losses (a backbone on one,
+ * a discriminator on another): each part's gradients come from its own
+ * loss. A part must be applied to the loss's inputs only once per loss,
+ * except models with batch norm, whose repeated use is summed. */
+ALVK_API alvk_status alvk_graph_backward_params(alvk_graph *g, alvk_node loss, int first, int count);
 /* The gradient of sum(y) with respect to x, as a node of x's shape, built
  * from differentiable ops: differentiating it again (a gradient penalty)
  * works for linear layers, activations, elementwise ops and sums. */
@@ -402,6 +415,18 @@ ALVK_API alvk_node alvk_graph_grad(alvk_graph *g, alvk_node y, alvk_node x);
  * graph is then a whole training step in one submission. The step count
  * lives in the store (alvk_params_reset_optimizer zeroes it). */
 ALVK_API alvk_status alvk_graph_adam(alvk_graph *g, double lr, double beta1, double beta2, double eps);
+/* One Adam step over the trainable tensors among store indices first..
+ * first+count-1 only: a separate optimiser per part of a model (Adam is
+ * per element, so two groups stepped together equal two torch.optim.Adam).
+ * All Adam steps of one graph share the store's step count, advanced once
+ * per run. */
+ALVK_API alvk_status alvk_graph_adam_params(alvk_graph *g, int first, int count, double lr,
+                                           double beta1, double beta2, double eps);
+/* Batch norm's momentum for the running statistics in a training graph
+ * (default 0.1, as PyTorch). 1 makes them the statistics of the last batch
+ * (running variance unbiased): how alvk recalibrates a model's statistics.
+ * Call before alvk_graph_compile. */
+ALVK_API alvk_status alvk_graph_set_bn_momentum(alvk_graph *g, float momentum);
 
 /* Marks a node whose value is read after a run (so its memory is not
  * reused). */
