@@ -212,7 +212,7 @@ Test(graph, a_gradient_penalty_differentiates_a_gradient) {
     alvk_node xn = alvk_graph_input(g, (uint32_t[]){DIN}, 1);
     alvk_node out = alvk_graph_sigmoid(g, alvk_graph_mlp(g, xn, "d", 3));
     alvk_node gx = alvk_graph_grad(g, out, xn);
-    alvk_node norm = alvk_graph_sqrt(g, alvk_graph_sum_rows(g, alvk_graph_square(g, gx)));
+    alvk_node norm = alvk_graph_norm_rows(g, gx);
     alvk_node gp = alvk_graph_mean(g, alvk_graph_square(g, graph_affine(g, norm, 1.0f, -1.0f)));
     TEST_OK(alvk_graph_backward(g, gp));
     TEST_OK(alvk_graph_output(g, gp));
@@ -240,6 +240,25 @@ Test(graph, a_gradient_penalty_differentiates_a_gradient) {
     }
     alvk_graph_destroy(g);
     alvk_params_destroy(p);
+    test_close(ctx);
+}
+
+Test(graph, a_zero_row_has_norm_gradient_zero) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 2, ALVK_GRAPH_TRAIN, &g));
+    alvk_node x = alvk_graph_input(g, (uint32_t[]){3}, 1);
+    alvk_node y = alvk_graph_mean(g, alvk_graph_norm_rows(g, x));
+    alvk_node dx = alvk_graph_grad(g, y, x);
+    TEST_OK(alvk_graph_output(g, dx));
+    TEST_OK(alvk_graph_compile(g));
+    float in[6] = {3, 0, 4, 0, 0, 0}, out[6];
+    TEST_OK(alvk_graph_set(g, x, in, 2));
+    TEST_OK(alvk_graph_run(g, 2));
+    TEST_OK(alvk_graph_read(g, dx, out));
+    float want[6] = {0.3f, 0, 0.4f, 0, 0, 0}; /* x / (2 |x|) for the mean of two rows */
+    for (int i = 0; i < 6; i++) cr_expect(fabsf(out[i] - want[i]) < 1e-6f, "dx[%d] = %g, want %g", i, out[i], want[i]);
+    alvk_graph_destroy(g);
     test_close(ctx);
 }
 

@@ -76,11 +76,26 @@ void cli_shuffle(uint32_t *v, uint32_t n, uint64_t seed, uint64_t stream) {
     }
 }
 
-int session_open(session *s, const char *device, const char *data_dir, uint32_t eval_batch,
-                 uint32_t test_size, uint64_t seed) {
-    memset(s, 0, sizeof *s);
+const char *session_data_dir(const char *data_dir) {
     if (!data_dir) data_dir = getenv("ALVK_DATA");
-    if (!data_dir || !*data_dir) data_dir = "data/mnist";
+    return data_dir && *data_dir ? data_dir : "data/mnist";
+}
+
+/* Declares the discriminator after everything else, so that the backbone
+ * and head are one group of store tensors and it is another. */
+static int add_discriminator(session *s, int kind) {
+    s->disc_first = alvk_params_count(s->params);
+    if (alvk_model_mlp(s->params, "disc", 512, (uint32_t[]){512, 512}, 2, 1) != ALVK_OK ||
+        (kind == DISC_DEFAULT && alvk_model_mlp_default_init(s->params, "disc") != ALVK_OK))
+        return 0;
+    s->disc_count = alvk_params_count(s->params) - s->disc_first;
+    return 1;
+}
+
+int session_open(session *s, const char *device, const char *data_dir, uint32_t eval_batch,
+                 uint32_t test_size, uint64_t seed, int discriminator) {
+    memset(s, 0, sizeof *s);
+    data_dir = session_data_dir(data_dir);
     if (alvk_dataset_load(data_dir, "train", 10, &s->train) != ALVK_OK ||
         alvk_dataset_load(data_dir, "t10k", 10, &s->test) != ALVK_OK) {
         fprintf(stderr, "alvk: cannot load MNIST from %s: %s\n(fetch it with "
@@ -97,7 +112,8 @@ int session_open(session *s, const char *device, const char *data_dir, uint32_t 
     if (alvk_context_create(&desc, &s->ctx) != ALVK_OK) return cli_fail("opening the device");
     s->eval_batch = eval_batch;
     if (alvk_params_create(s->ctx, &s->params) != ALVK_OK ||
-        alvk_model_resnet18(s->params, 1, 10) != ALVK_OK || alvk_params_commit(s->params) != ALVK_OK)
+        alvk_model_resnet18(s->params, 1, 10) != ALVK_OK ||
+        (discriminator && !add_discriminator(s, discriminator)) || alvk_params_commit(s->params) != ALVK_OK)
         return cli_fail("creating the model");
     if (alvk_pool_create(s->ctx, s->train, &s->train_pool) != ALVK_OK ||
         alvk_pool_create(s->ctx, s->test, &s->test_pool) != ALVK_OK)

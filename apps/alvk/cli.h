@@ -40,14 +40,23 @@ typedef struct session {
     alvk_node eval_indices, eval_correct;
     uint32_t eval_batch;
     uint32_t *test_order, test_size; /* the test images evaluated */
+    int disc_first, disc_count;      /* the discriminator's store tensors, if any */
 } session;
 
+/* The discriminator session_open can add: none, the notebook's (Kaiming
+ * fan_out), or PyTorch's default Linear init. */
+enum { DISC_NONE = 0, DISC_KAIMING, DISC_DEFAULT };
+
 /* Opens the device, loads MNIST from data_dir (NULL: ALVK_DATA, else
- * data/mnist), declares ResNet18 with a 10-class head, and builds the
+ * data/mnist), declares ResNet18 with a 10-class head (and after them the
+ * discriminator "disc", 512 -> 512 -> 512 -> 1, when asked), and builds the
  * evaluation graph over test_size test images (0: all; otherwise a subset
  * drawn with the seed). Returns an exit status. */
 int session_open(session *s, const char *device, const char *data_dir, uint32_t eval_batch,
-                 uint32_t test_size, uint64_t seed);
+                 uint32_t test_size, uint64_t seed, int discriminator);
+/* The data directory session_open reads: data_dir, else $ALVK_DATA, else
+ * data/mnist. */
+const char *session_data_dir(const char *data_dir);
 void session_close(session *s);
 /* Test-set accuracy in [0, 1] of the model in the store; -1 on failure
  * (alvk_last_error says why). */
@@ -56,5 +65,6 @@ double session_test_accuracy(session *s);
 int cmd_devices(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

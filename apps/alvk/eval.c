@@ -36,7 +36,7 @@ int cmd_eval(int argc, char **argv) {
     }
     if (!load) return cli_usage_error("eval: --load FILE is required");
     session s;
-    int rc = session_open(&s, device, data, batch, test_size, seed);
+    int rc = session_open(&s, device, data, batch, test_size, seed, DISC_NONE);
     if (rc == EXIT_OK && alvk_params_load(s.params, load) != ALVK_OK) rc = cli_fail("loading the model");
     if (rc == EXIT_OK) {
         double acc = session_test_accuracy(&s);

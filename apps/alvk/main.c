@@ -15,6 +15,8 @@ static const char usage[] =
     "  devices [--json]   list the Vulkan devices, their limits, and the default\n"
     "  train [options]    train ResNet18 on MNIST: the full-data baseline (see alvk train --help)\n"
     "  eval --load FILE   test accuracy of a saved model\n"
+    "  run [options]      active learning: uniform, margin, adversarial, ... with results\n"
+    "                     and plots (see alvk run --help; alvk run --preset demo to try it)\n"
     "\n"
     "options:\n"
     "  -h, --help         show this help\n"
@@ -52,6 +54,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "devices") == 0) return cmd_devices(argc - 1, argv + 1);
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0) return cmd_run(argc - 1, argv + 1);
     if (cmd[0] == '-') return cli_usage_error("unknown option '%s'", cmd);
     return cli_usage_error("unknown command '%s'", cmd);
 }

@@ -85,7 +85,7 @@ int cmd_train(int argc, char **argv) {
     int rc = parse(argc, argv, &o);
     if (rc) return rc < 0 ? EXIT_OK : rc;
     session s;
-    if ((rc = session_open(&s, o.device, o.data, o.batch, o.test_size, o.seed)) != EXIT_OK) {
+    if ((rc = session_open(&s, o.device, o.data, o.batch, o.test_size, o.seed, DISC_NONE)) != EXIT_OK) {
         session_close(&s);
         return rc;
     }

@@ -307,6 +307,10 @@ alvk_node graph_affine(alvk_graph *g, alvk_node x, float alpha, float beta) {
     return y;
 }
 
+alvk_node alvk_graph_affine(alvk_graph *g, alvk_node x, float alpha, float beta) {
+    return graph_affine(g, x, alpha, beta);
+}
+
 alvk_node alvk_graph_scale(alvk_graph *g, alvk_node x, float alpha) {
     return graph_affine(g, x, alpha, 0.0f);
 }
@@ -337,6 +341,10 @@ alvk_node alvk_graph_sum_rows(alvk_graph *g, alvk_node x) {
     if (!X) return -1;
     if (X->ndims != 2) return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "sum_rows: x must be 2-D");
     return graph_add(g, OP_SUM_ROWS, &x, 1, X->shape, 1, X->batched);
+}
+
+alvk_node alvk_graph_norm_rows(alvk_graph *g, alvk_node x) {
+    return alvk_graph_sqrt(g, graph_affine(g, alvk_graph_sum_rows(g, alvk_graph_square(g, x)), 1.0f, 1e-30f));
 }
 
 alvk_node alvk_graph_mean(alvk_graph *g, alvk_node x) {

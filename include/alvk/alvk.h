@@ -363,6 +363,8 @@ ALVK_API alvk_node alvk_graph_sigmoid(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_square(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_sqrt(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_scale(alvk_graph *g, alvk_node x, float alpha);
+/* alpha x + beta, elementwise. */
+ALVK_API alvk_node alvk_graph_affine(alvk_graph *g, alvk_node x, float alpha, float beta);
 /* Elementwise, same shapes. */
 ALVK_API alvk_node alvk_graph_add(alvk_graph *g, alvk_node a, alvk_node b);
 ALVK_API alvk_node alvk_graph_sub(alvk_graph *g, alvk_node a, alvk_node b);
@@ -371,6 +373,11 @@ ALVK_API alvk_node alvk_graph_mul(alvk_graph *g, alvk_node a, alvk_node b);
 ALVK_API alvk_node alvk_graph_mul_rows(alvk_graph *g, alvk_node x, alvk_node s);
 /* [B, F] -> [B]: the sum of each row. */
 ALVK_API alvk_node alvk_graph_sum_rows(alvk_graph *g, alvk_node x);
+/* [B, F] -> [B]: the L2 norm of each row, sqrt(sum(x^2) + 1e-30): the
+ * tiny term (below float resolution for any norm above 1e-23) gives a zero
+ * row the gradient 0, as torch's norm does, where a bare sqrt would give
+ * 0/0. The gradient-penalty's norm. */
+ALVK_API alvk_node alvk_graph_norm_rows(alvk_graph *g, alvk_node x);
 /* The mean of all values of x: a scalar. */
 ALVK_API alvk_node alvk_graph_mean(alvk_graph *g, alvk_node x);
 /* Mean softmax cross-entropy of logits [B, C] against labels: a scalar. */

@@ -1,0 +1,333 @@
+/* The model side of an active-learning round: the graphs, training (the
+ * classifier's and the adversarial strategy's), predictions over the pool,
+ * and the batch-norm statistics (saved, restored, recomputed). Everything
+ * goes through the public API. */
+#include "al.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CLASSES = 10 };
+
+static int fail(const char *what) { return cli_fail(what); }
+
+static alvk_node head(alvk_graph *g, alvk_node z) {
+    return alvk_graph_linear(g, z, alvk_graph_param(g, "fc.weight"), alvk_graph_param(g, "fc.bias"));
+}
+
+/* D(z) = sigmoid(MLP(z)): [B, 1]. */
+static alvk_node discriminator(alvk_graph *g, alvk_node z) {
+    return alvk_graph_sigmoid(g, alvk_graph_mlp(g, z, "disc", 3));
+}
+
+static int build_train(al_model *m, double lr) {
+    session *s = m->s;
+    alvk_graph *g;
+    if (alvk_graph_create(s->ctx, s->params, m->batch, ALVK_GRAPH_TRAIN, &g) != ALVK_OK) return 0;
+    m->train = g;
+    m->train_idx = alvk_graph_indices(g);
+    alvk_node x = alvk_graph_gather(g, s->train_pool, m->train_idx);
+    m->train_loss = alvk_graph_softmax_ce(g, head(g, alvk_graph_resnet18(g, x)), alvk_graph_gathered_labels(g, x));
+    /* Backbone and head only: a discriminator in the store is not trained here. */
+    int n = s->disc_count ? s->disc_first : alvk_params_count(s->params);
+    return alvk_graph_backward_params(g, m->train_loss, 0, n) == ALVK_OK &&
+           alvk_graph_adam_params(g, 0, n, lr, 0.9, 0.999, 1e-8) == ALVK_OK &&
+           alvk_graph_output(g, m->train_loss) == ALVK_OK && alvk_graph_compile(g) == ALVK_OK;
+}
+
+static int build_predict(al_model *m) {
+    session *s = m->s;
+    alvk_graph *g;
+    if (alvk_graph_create(s->ctx, s->params, m->batch, ALVK_GRAPH_EVAL, &g) != ALVK_OK) return 0;
+    m->predict = g;
+    m->pred_idx = alvk_graph_indices(g);
+    alvk_node z = alvk_graph_resnet18(g, alvk_graph_gather(g, s->train_pool, m->pred_idx));
+    m->pred_logits = head(g, z);
+    m->pred_d = s->disc_count ? discriminator(g, z) : -1;
+    return alvk_graph_output(g, m->pred_logits) == ALVK_OK &&
+           (m->pred_d < 0 || alvk_graph_output(g, m->pred_d) == ALVK_OK) && alvk_graph_compile(g) == ALVK_OK;
+}
+
+/* Training mode, forward only, momentum 1: after a run the running
+ * statistics are exactly that batch's. */
+static int build_recal(al_model *m) {
+    session *s = m->s;
+    alvk_graph *g;
+    if (alvk_graph_create(s->ctx, s->params, m->batch, ALVK_GRAPH_TRAIN, &g) != ALVK_OK) return 0;
+    m->recal = g;
+    m->recal_idx = alvk_graph_indices(g);
+    m->recal_out = alvk_graph_resnet18(g, alvk_graph_gather(g, s->train_pool, m->recal_idx));
+    return alvk_graph_set_bn_momentum(g, 1.0f) == ALVK_OK && alvk_graph_output(g, m->recal_out) == ALVK_OK &&
+           alvk_graph_compile(g) == ALVK_OK;
+}
+
+/* The adversarial step as DESIGN.md gives it (deeplay's AdversarialStrategy):
+ *   lb_z = B(x_l), ub_z = B(x_u), pred = CE(H(lb_z), y)
+ *   wae = pred - 1e-3 (mean(D(ub_z)^2) + mean((D(lb_z) - 1)^2))  -> Adam on B and H
+ *   gp = mean((||dD(interp)/d interp|| - 1)^2), interp = a lb_z + (1 - a) ub_z
+ *   dis = mean(D(ub_z)^2) + mean((D(lb_z) - 1)^2) + 0.02 gp       -> Adam on D
+ * The features are constants for the second loss (torch's detach): its
+ * gradient is taken with respect to D's tensors only. */
+static int build_adversarial(al_model *m, double lr) {
+    session *s = m->s;
+    alvk_graph *g;
+    if (alvk_graph_create(s->ctx, s->params, m->batch, ALVK_GRAPH_TRAIN, &g) != ALVK_OK) return 0;
+    m->adv = g;
+    m->adv_l = alvk_graph_indices(g);
+    m->adv_u = alvk_graph_indices(g);
+    m->adv_alpha = alvk_graph_input(g, (uint32_t[]){1}, 0); /* [B] */
+    alvk_node xl = alvk_graph_gather(g, s->train_pool, m->adv_l), xu = alvk_graph_gather(g, s->train_pool, m->adv_u);
+    alvk_node lz = alvk_graph_resnet18(g, xl), uz = alvk_graph_resnet18(g, xu);
+    m->adv_pred = alvk_graph_softmax_ce(g, head(g, lz), alvk_graph_gathered_labels(g, xl));
+    m->adv_dl = discriminator(g, lz);
+    m->adv_du = discriminator(g, uz);
+    alvk_node unlab = alvk_graph_mean(g, alvk_graph_square(g, m->adv_du));
+    alvk_node lab = alvk_graph_mean(g, alvk_graph_square(g, alvk_graph_affine(g, m->adv_dl, 1, -1)));
+    alvk_node dterms = alvk_graph_add(g, unlab, lab);
+    alvk_node wae = alvk_graph_add(g, m->adv_pred, alvk_graph_scale(g, dterms, -1e-3f));
+    alvk_node interp = alvk_graph_add(g, alvk_graph_mul_rows(g, lz, m->adv_alpha),
+                                      alvk_graph_mul_rows(g, uz, alvk_graph_affine(g, m->adv_alpha, -1, 1)));
+    alvk_node grad = alvk_graph_grad(g, discriminator(g, interp), interp);
+    alvk_node norm = alvk_graph_norm_rows(g, grad);
+    m->adv_gp = alvk_graph_mean(g, alvk_graph_square(g, alvk_graph_affine(g, norm, 1, -1)));
+    m->adv_dis = alvk_graph_add(g, dterms, alvk_graph_scale(g, m->adv_gp, 0.02f));
+    int bh = s->disc_first;
+    alvk_node outs[] = {m->adv_pred, m->adv_dis, m->adv_gp, m->adv_dl, m->adv_du};
+    int ok = alvk_graph_backward_params(g, wae, 0, bh) == ALVK_OK &&
+             alvk_graph_backward_params(g, m->adv_dis, s->disc_first, s->disc_count) == ALVK_OK &&
+             alvk_graph_adam_params(g, 0, bh, lr, 0.9, 0.999, 1e-8) == ALVK_OK &&
+             alvk_graph_adam_params(g, s->disc_first, s->disc_count, lr, 0.9, 0.999, 1e-8) == ALVK_OK;
+    for (int i = 0; i < 5 && ok; i++) ok = alvk_graph_output(g, outs[i]) == ALVK_OK;
+    return ok && alvk_graph_compile(g) == ALVK_OK;
+}
+
+/* The store indices of every batch norm's running mean and variance. */
+static int find_stats(al_model *m) {
+    alvk_params *p = m->s->params;
+    int n = alvk_params_count(p);
+    m->stats = malloc((size_t)n * sizeof *m->stats);
+    if (!m->stats) return 0;
+    /* ResNet18's batch norms, by torchvision name (the public API finds
+     * tensors by name; it does not list them). */
+    static const char *const blocks[] = {"layer1.0", "layer1.1", "layer2.0", "layer2.1",
+                                         "layer3.0", "layer3.1", "layer4.0", "layer4.1"};
+    static const char *const norms[] = {"bn1", "bn2", "downsample.1"};
+    m->nstats = 0;
+    m->saved_floats = 0;
+    for (int k = -1; k < 8 * 3; k++) {
+        char prefix[48], mean[64], var[64];
+        if (k < 0) snprintf(prefix, sizeof prefix, "bn1"); /* the stem's */
+        else snprintf(prefix, sizeof prefix, "%s.%s", blocks[k / 3], norms[k % 3]);
+        snprintf(mean, sizeof mean, "%.47s.running_mean", prefix);
+        snprintf(var, sizeof var, "%.47s.running_var", prefix);
+        int im = alvk_params_find(p, mean), iv = alvk_params_find(p, var);
+        if (im < 0 || iv < 0) continue; /* blocks without a shortcut */
+        m->stats[m->nstats++] = im;
+        m->stats[m->nstats++] = iv;
+        m->saved_floats += 2 * alvk_params_numel(p, im, ALVK_PARAM_STATE);
+    }
+    m->saved = malloc(m->saved_floats * sizeof *m->saved);
+    return m->saved != NULL && m->nstats > 0;
+}
+
+int al_model_init(al_model *m, session *s, uint32_t batch, double lr, int adversarial) {
+    memset(m, 0, sizeof *m);
+    m->s = s, m->batch = batch;
+    if (!build_train(m, lr)) return fail("building the training graph");
+    if (!build_predict(m)) return fail("building the prediction graph");
+    if (!build_recal(m)) return fail("building the statistics graph");
+    if (adversarial && !build_adversarial(m, lr)) return fail("building the adversarial graph");
+    if (!find_stats(m)) return fail("finding the batch-norm statistics");
+    return EXIT_OK;
+}
+
+void al_model_free(al_model *m) {
+    alvk_graph_destroy(m->train);
+    alvk_graph_destroy(m->predict);
+    alvk_graph_destroy(m->recal);
+    alvk_graph_destroy(m->adv);
+    free(m->stats);
+    free(m->saved);
+    memset(m, 0, sizeof *m);
+}
+
+int al_model_start(al_model *m, uint64_t seed) {
+    if (alvk_params_initialize(m->s->params, seed) != ALVK_OK || alvk_params_snapshot(m->s->params) != ALVK_OK)
+        return fail("initialising the model");
+    return al_model_reset(m);
+}
+
+int al_model_reset(al_model *m) {
+    if (alvk_params_restore(m->s->params) != ALVK_OK || alvk_params_reset_optimizer(m->s->params) != ALVK_OK)
+        return fail("restoring the initial weights");
+    return EXIT_OK;
+}
+
+static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+int al_train_classifier(al_model *m, const uint32_t *ids, uint32_t n, uint32_t epochs,
+                        uint64_t seed, uint64_t stream, al_train_stats *st, const al_progress *pr) {
+    memset(st, 0, sizeof *st);
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order), steps = (n + m->batch - 1) / m->batch;
+    if (!order) return fail("allocating");
+    int rc = EXIT_OK;
+    double sum = 0;
+    for (uint32_t e = 0; e < epochs && rc == EXIT_OK; e++) {
+        memcpy(order, ids, n * sizeof *order);
+        cli_shuffle(order, n, seed, stream + e);
+        for (uint32_t k = 0; k < steps; k++) {
+            if (cli_interrupted) {
+                rc = EXIT_INTERRUPTED;
+                break;
+            }
+            uint32_t b = min_u32(m->batch, n - k * m->batch);
+            float loss;
+            if (alvk_graph_set(m->train, m->train_idx, order + k * m->batch, b) != ALVK_OK ||
+                alvk_graph_run(m->train, b) != ALVK_OK || alvk_graph_read(m->train, m->train_loss, &loss) != ALVK_OK) {
+                rc = fail("training");
+                break;
+            }
+            sum += loss;
+            st->steps++, st->images += b;
+            if (pr) pr->step(pr->user, e + 1, epochs, k + 1, steps, sum / (double)st->steps, st->images);
+        }
+    }
+    st->loss = st->steps ? sum / (double)st->steps : NAN;
+    free(order);
+    return rc;
+}
+
+/* Whether a sigmoid output sits where its gradient has vanished (below
+ * 1e-6): the discriminator can no longer learn from it. */
+static int saturated(float y) { return y < 1e-6f || y > 1.0f - 1e-6f; }
+
+int al_train_adversarial(al_model *m, const uint32_t *labeled, uint32_t n_l, const uint32_t *unlabeled,
+                         uint32_t n_u, uint32_t epochs, uint64_t seed, uint64_t stream,
+                         al_train_stats *st, const al_progress *pr) {
+    memset(st, 0, sizeof *st);
+    uint32_t len = n_l > n_u ? n_l : n_u, B = m->batch, steps = (len + B - 1) / B;
+    uint32_t *perm = malloc(len * sizeof *perm), *li = malloc(B * sizeof *li), *ui = malloc(B * sizeof *ui);
+    float *alpha = malloc(B * sizeof *alpha), *dl = malloc(B * sizeof *dl), *du = malloc(B * sizeof *du);
+    int rc = perm && li && ui && alpha && dl && du && n_l && n_u ? EXIT_OK : fail("allocating");
+    double sums[3] = {0}, outputs = 0, sat = 0;
+    for (uint32_t e = 0; e < epochs && rc == EXIT_OK; e++) {
+        for (uint32_t i = 0; i < len; i++) perm[i] = i;
+        cli_shuffle(perm, len, seed, stream + e);
+        for (uint32_t k = 0; k < steps; k++) {
+            if (cli_interrupted) {
+                rc = EXIT_INTERRUPTED;
+                break;
+            }
+            uint32_t b = min_u32(B, len - k * B);
+            for (uint32_t j = 0; j < b; j++) { /* the joint dataset: both sides recycled by index */
+                uint32_t item = perm[k * B + j];
+                li[j] = labeled[item % n_l], ui[j] = unlabeled[item % n_u];
+                uint64_t r = alvk_random(seed, stream + e + 0x5eed0000ull, (uint64_t)k * B + j);
+                alpha[j] = (float)((double)(r >> 40) / (double)(1ull << 24)); /* U[0, 1) */
+            }
+            float v[3];
+            if (alvk_graph_set(m->adv, m->adv_l, li, b) != ALVK_OK || alvk_graph_set(m->adv, m->adv_u, ui, b) != ALVK_OK ||
+                alvk_graph_set(m->adv, m->adv_alpha, alpha, b) != ALVK_OK || alvk_graph_run(m->adv, b) != ALVK_OK ||
+                alvk_graph_read(m->adv, m->adv_pred, &v[0]) != ALVK_OK ||
+                alvk_graph_read(m->adv, m->adv_dis, &v[1]) != ALVK_OK ||
+                alvk_graph_read(m->adv, m->adv_gp, &v[2]) != ALVK_OK ||
+                alvk_graph_read(m->adv, m->adv_dl, dl) != ALVK_OK || alvk_graph_read(m->adv, m->adv_du, du) != ALVK_OK) {
+                rc = fail("adversarial training");
+                break;
+            }
+            for (int q = 0; q < 3; q++) sums[q] += v[q];
+            for (uint32_t j = 0; j < b; j++) sat += saturated(dl[j]) + saturated(du[j]);
+            outputs += 2.0 * b;
+            st->steps++, st->images += 2ull * b;
+            if (pr) pr->step(pr->user, e + 1, epochs, k + 1, steps, sums[0] / (double)st->steps, st->images);
+        }
+    }
+    double n = st->steps ? (double)st->steps : NAN;
+    st->loss = sums[0] / n, st->d_loss = sums[1] / n, st->penalty = sums[2] / n;
+    st->saturated = outputs > 0 ? sat / outputs : NAN;
+    free(perm), free(li), free(ui), free(alpha), free(dl), free(du);
+    return rc;
+}
+
+int al_predict(al_model *m, const uint32_t *ids, uint32_t n, float *probs, float *d) {
+    for (uint32_t at = 0; at < n; at += m->batch) {
+        if (cli_interrupted) return EXIT_INTERRUPTED;
+        uint32_t b = min_u32(m->batch, n - at);
+        if (alvk_graph_set(m->predict, m->pred_idx, ids + at, b) != ALVK_OK ||
+            alvk_graph_run(m->predict, b) != ALVK_OK ||
+            alvk_graph_read(m->predict, m->pred_logits, probs + (size_t)at * CLASSES) != ALVK_OK ||
+            (d && alvk_graph_read(m->predict, m->pred_d, d + at) != ALVK_OK))
+            return fail("predicting");
+    }
+    al_softmax_rows(probs, n, CLASSES);
+    return EXIT_OK;
+}
+
+/* Copies every statistics tensor between the store and host (to_host) or back. */
+static int stats_copy(al_model *m, float *at, int to_host) {
+    for (int k = 0; k < m->nstats; k++) {
+        alvk_status s = to_host ? alvk_params_read(m->s->params, m->stats[k], at)
+                                : alvk_params_write(m->s->params, m->stats[k], at);
+        if (s != ALVK_OK) return 0;
+        at += alvk_params_numel(m->s->params, m->stats[k], ALVK_PARAM_STATE);
+    }
+    return 1;
+}
+
+int al_stats_save(al_model *m) {
+    return stats_copy(m, m->saved, 1) ? EXIT_OK : fail("saving the batch-norm statistics");
+}
+
+int al_stats_restore(al_model *m) {
+    return stats_copy(m, m->saved, 0) ? EXIT_OK : fail("restoring the batch-norm statistics");
+}
+
+/* Runs the statistics graph over ids in near-equal batches (none of one
+ * image: its variance is undefined) and pools each batch's mean and
+ * unbiased variance into those of all n, as one pass would give them:
+ * mean = sum(n_k mu_k) / n, var = (sum((n_k - 1) v_k + n_k mu_k^2) - n mu^2) / (n - 1). */
+int al_stats_recalibrate(al_model *m, const uint32_t *ids, uint32_t n) {
+    if (n < 2) return EXIT_OK; /* nothing to compute from */
+    uint32_t nb = (n + m->batch - 1) / m->batch;
+    float *batch_stats = malloc(m->saved_floats * sizeof *batch_stats);
+    double *acc = calloc(m->saved_floats, sizeof *acc);
+    int rc = batch_stats && acc ? EXIT_OK : fail("allocating");
+    for (uint32_t k = 0, at = 0; k < nb && rc == EXIT_OK; k++) {
+        uint32_t b = (n - at) / (nb - k); /* near-equal shares: every batch >= 2 when n >= 2 */
+        if (alvk_graph_set(m->recal, m->recal_idx, ids + at, b) != ALVK_OK || alvk_graph_run(m->recal, b) != ALVK_OK ||
+            !stats_copy(m, batch_stats, 1)) {
+            rc = fail("recomputing the batch-norm statistics");
+            break;
+        }
+        /* stats alternate mean, variance per layer: accumulate both sums. */
+        uint64_t off = 0;
+        for (int t = 0; t < m->nstats; t += 2) {
+            uint64_t c = alvk_params_numel(m->s->params, m->stats[t], ALVK_PARAM_STATE);
+            for (uint64_t j = 0; j < c; j++) {
+                double mu = batch_stats[off + j], var = batch_stats[off + c + j];
+                acc[off + j] += b * mu;
+                acc[off + c + j] += (b - 1) * var + b * mu * mu;
+            }
+            off += 2 * c;
+        }
+        at += b;
+    }
+    if (rc == EXIT_OK) {
+        uint64_t off = 0;
+        for (int t = 0; t < m->nstats; t += 2) {
+            uint64_t c = alvk_params_numel(m->s->params, m->stats[t], ALVK_PARAM_STATE);
+            for (uint64_t j = 0; j < c; j++) {
+                double mu = acc[off + j] / n;
+                batch_stats[off + j] = (float)mu;
+                batch_stats[off + c + j] = (float)((acc[off + c + j] - n * mu * mu) / (n - 1));
+            }
+            off += 2 * c;
+        }
+        if (!stats_copy(m, batch_stats, 0)) rc = fail("writing the batch-norm statistics");
+    }
+    free(batch_stats);
+    free(acc);
+    return rc;
+}

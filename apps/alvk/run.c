@@ -1,0 +1,603 @@
+/* `alvk run`: the notebook's active-learning experiment. For each strategy
+ * and trial: annotate `budget` random images; then each round train from
+ * the initial weights, evaluate, query `budget` more, restore the weights.
+ * After every round the results and the whole state are on disk, so an
+ * interrupted run continues with --resume and ends as an uninterrupted one. */
+#include "al.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: alvk run [--preset seed|quick|demo] [options]\n"
+    "       alvk run --resume OUT [--data DIR] [--device N|name]\n"
+    "\n"
+    "Active learning on MNIST with ResNet18, as the notebook: start from `budget`\n"
+    "random labels; each round train from the initial weights, measure test accuracy,\n"
+    "let the strategy pick `budget` more labels. Rounds = max-budget / budget - 1.\n"
+    "Results, state and plots go to OUT after every round.\n"
+    "\n"
+    "  --strategies LIST        comma-separated: uniform, margin, adversarial (default: these\n"
+    "                           three), least-confidence, entropy\n"
+    "  --budget N               labels per round (default 120)\n"
+    "  --max-budget N           label budget of a trial (default 1800)\n"
+    "  --trials N               trials of each strategy but adversarial (default 5)\n"
+    "  --adversarial-trials N   trials of the adversarial strategy (default 1)\n"
+    "  --epochs N               epochs per round (default 40)\n"
+    "  --adversarial-epochs N   epochs per round of the adversarial strategy (default 5)\n"
+    "  --batch-size N           (default 128)\n"
+    "  --lr X                   Adam's learning rate, all optimisers (default 1e-3)\n"
+    "  --seed N                 initial weights, labels, data order (default 0); a seed\n"
+    "                           reproduces a run on the same device bit for bit\n"
+    "  --pool-size N            a seeded random pool of N training images (default: all 60,000)\n"
+    "  --test-size N            a seeded random N test images (default: all 10,000)\n"
+    "  --baseline-epochs N      also train the full-data baseline on the pool for N epochs\n"
+    "  --baseline FILE          the baseline: a checkpoint from alvk train --save\n"
+    "  --bn-recalibrate         recompute batch-norm statistics over the labeled set after\n"
+    "                           training, before evaluation and query (default: off, as the\n"
+    "                           notebook; the recalibrated accuracy is recorded either way)\n"
+    "  --discriminator-init kaiming|default\n"
+    "                           kaiming (the notebook's; saturates D) or PyTorch's default\n"
+    "  --out DIR                where results go (default: alvk-run)\n"
+    "  --data DIR               the MNIST IDX files (default: $ALVK_DATA, else data/mnist)\n"
+    "  --device N|name          the Vulkan device (default: $ALVK_DEVICE, else the best)\n"
+    "  --resume OUT             continue the interrupted run in OUT\n"
+    "\n"
+    "presets (flags after --preset override its values):\n"
+    "  seed    the notebook: the defaults above, all 60,000 images and 10,000 tests.\n"
+    "          Meant for a GPU: on lavapipe (2 cores) a single round takes hours.\n"
+    "  quick   pool 10,000, all test images, budget 20, max budget 200 (9 rounds),\n"
+    "          epochs 40, adversarial epochs 1, trials 3, adversarial trials 1.\n"
+    "          On lavapipe (2 cores): about 1.5 h per trial of each strategy.\n"
+    "  demo    pool 1,000, test 1,000, budget 20, max budget 100 (4 rounds), epochs 10,\n"
+    "          adversarial epochs 1, trials 1, all three strategies: about 8 minutes on\n"
+    "          lavapipe on 2 cores (measured), seconds on a GPU.\n"
+    "\n"
+    "Writes OUT/results.json, results.csv, summary.md, accuracy.svg, labels_needed.svg\n"
+    "and state.txt. Exit status: 0 done, 1 failed, 2 bad usage, 130 interrupted.\n";
+
+typedef struct run_opts {
+    al_config c;
+    const char *data, *device, *out, *resume;
+} run_opts;
+
+static const al_config seed_preset = {
+    .strategies = 1u << AL_UNIFORM | 1u << AL_MARGIN | 1u << AL_ADVERSARIAL,
+    .budget = 120, .max_budget = 1800, .trials = 5, .adversarial_trials = 1, .epochs = 40,
+    .adversarial_epochs = 5, .batch = 128, .lr = 1e-3};
+
+static int apply_preset(const char *name, al_config *c) {
+    *c = seed_preset;
+    if (strcmp(name, "seed") == 0) return 1;
+    if (strcmp(name, "quick") == 0) {
+        c->pool_size = 10000, c->budget = 20, c->max_budget = 200, c->epochs = 40;
+        c->adversarial_epochs = 1, c->trials = 3, c->adversarial_trials = 1;
+        return 1;
+    }
+    if (strcmp(name, "demo") == 0) {
+        c->pool_size = 1000, c->test_size = 1000, c->budget = 20, c->max_budget = 100, c->epochs = 10;
+        c->adversarial_epochs = 1, c->trials = 1, c->adversarial_trials = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_strategies(const char *text, uint32_t *out) {
+    char buf[256];
+    if (!text || strlen(text) >= sizeof buf) return 0;
+    strcpy(buf, text);
+    *out = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        int s = al_strategy_find(tok);
+        if (s < 0) {
+            fprintf(stderr, "alvk: unknown strategy '%s' (uniform, margin, least-confidence, entropy, "
+                    "adversarial)\n", tok);
+            return 0;
+        }
+        *out |= 1u << s;
+    }
+    return *out != 0;
+}
+
+/* Parses flags into o (o->c already holds the preset). Returns 0, -1 after
+ * --help, or EXIT_USAGE. `experiment` = 0 accepts only the flags that may
+ * change on --resume. */
+static int parse_flags(int argc, char **argv, run_opts *o, int experiment) {
+    al_config *c = &o->c;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int ok = 1, is_value = 1;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (strcmp(a, "--data") == 0 && v) o->data = v;
+        else if (strcmp(a, "--device") == 0 && v) o->device = v;
+        else if (!experiment) return cli_usage_error("run: with --resume only --data and --device may be given, not '%s'", a);
+        else if (strcmp(a, "--preset") == 0 && v) ok = 1; /* applied first */
+        else if (strcmp(a, "--strategies") == 0) ok = parse_strategies(v, &c->strategies);
+        else if (strcmp(a, "--budget") == 0) ok = cli_uint(a, v, 1, UINT32_MAX, &c->budget);
+        else if (strcmp(a, "--max-budget") == 0) ok = cli_uint(a, v, 1, UINT32_MAX, &c->max_budget);
+        else if (strcmp(a, "--trials") == 0) ok = cli_uint(a, v, 1, 1000, &c->trials);
+        else if (strcmp(a, "--adversarial-trials") == 0) ok = cli_uint(a, v, 1, 1000, &c->adversarial_trials);
+        else if (strcmp(a, "--epochs") == 0) ok = cli_uint(a, v, 1, 100000, &c->epochs);
+        else if (strcmp(a, "--adversarial-epochs") == 0) ok = cli_uint(a, v, 1, 100000, &c->adversarial_epochs);
+        else if (strcmp(a, "--batch-size") == 0) ok = cli_uint(a, v, 2, 4096, &c->batch);
+        else if (strcmp(a, "--lr") == 0) ok = cli_double(a, v, 1e-12, 10, &c->lr);
+        else if (strcmp(a, "--seed") == 0) ok = cli_uint(a, v, 0, UINT32_MAX, &c->seed);
+        else if (strcmp(a, "--pool-size") == 0) ok = cli_uint(a, v, 1, UINT32_MAX, &c->pool_size);
+        else if (strcmp(a, "--test-size") == 0) ok = cli_uint(a, v, 1, UINT32_MAX, &c->test_size);
+        else if (strcmp(a, "--baseline-epochs") == 0) ok = cli_uint(a, v, 1, 100000, &c->baseline_epochs);
+        else if (strcmp(a, "--baseline") == 0 && v) c->baseline_file = v;
+        else if (strcmp(a, "--out") == 0 && v) o->out = v;
+        else if (strcmp(a, "--bn-recalibrate") == 0) c->bn_recalibrate = 1, is_value = 0;
+        else if (strcmp(a, "--discriminator-init") == 0 && v) {
+            ok = strcmp(v, "kaiming") == 0 || strcmp(v, "default") == 0;
+            if (!ok) fprintf(stderr, "alvk: --discriminator-init takes kaiming or default, not '%s'\n", v);
+            c->discriminator_default_init = strcmp(v, "default") == 0;
+        } else return cli_usage_error("run: unknown option or missing value '%s'", a);
+        if (!ok) return EXIT_USAGE;
+        i += is_value;
+    }
+    return 0;
+}
+
+/* The flags that define the experiment, in a fixed order: stored in the
+ * state file, compared against --out's, and parsed back on --resume. */
+static void config_flags(const al_config *c, char *buf, size_t size) {
+    char list[128] = "";
+    for (int s = 0; s < AL_STRATEGIES; s++)
+        if (c->strategies >> s & 1) {
+            if (*list) strcat(list, ",");
+            strcat(list, al_strategy_name(s));
+        }
+    snprintf(buf, size, "--strategies %s --budget %u --max-budget %u --trials %u --adversarial-trials %u "
+             "--epochs %u --adversarial-epochs %u --batch-size %u --lr %.17g --seed %u --pool-size %u "
+             "--test-size %u%s --discriminator-init %s", list, c->budget, c->max_budget, c->trials,
+             c->adversarial_trials, c->epochs, c->adversarial_epochs, c->batch, c->lr, c->seed,
+             c->pool_size, c->test_size, c->bn_recalibrate ? " --bn-recalibrate" : "",
+             c->discriminator_default_init ? "default" : "kaiming");
+    if (c->baseline_epochs) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, " --baseline-epochs %u", c->baseline_epochs);
+    }
+}
+
+static int parse_config_text(const char *text, run_opts *o) {
+    char buf[1024], *argv[64];
+    int argc = 0;
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *t = strtok(buf, " "); t && argc < 64; t = strtok(NULL, " ")) argv[argc++] = t;
+    o->c = seed_preset;
+    o->c.strategies = 0;
+    return parse_flags(argc, argv, o, 1);
+}
+
+static int file_exists(const char *dir, const char *name) {
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (stat(path, &st) == 0) return 1;
+    snprintf(path, sizeof path, "%s/%s.gz", dir, name);
+    return stat(path, &st) == 0;
+}
+
+/* Every check that needs no device, before any work starts. */
+static int validate(const run_opts *o) {
+    const al_config *c = &o->c;
+    if (c->max_budget <= c->budget)
+        return cli_usage_error("run: --max-budget (%u) must be above --budget (%u)", c->max_budget, c->budget);
+    if (c->max_budget / c->budget < 2)
+        return cli_usage_error("run: --max-budget %u allows no round after the first %u labels "
+                               "(rounds = max-budget / budget - 1)", c->max_budget, c->budget);
+    uint32_t pool = c->pool_size ? c->pool_size : 60000;
+    if (pool < c->max_budget)
+        return cli_usage_error("run: the pool (%u images) is smaller than --max-budget (%u)", pool, c->max_budget);
+    if (c->pool_size > 60000 || c->test_size > 10000)
+        return cli_usage_error("run: MNIST has 60,000 training and 10,000 test images");
+    if (c->baseline_file && c->baseline_epochs)
+        return cli_usage_error("run: give --baseline FILE or --baseline-epochs N, not both");
+    const char *dir = session_data_dir(o->data);
+    static const char *const files[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    for (int i = 0; i < 4; i++)
+        if (!file_exists(dir, files[i]))
+            return cli_usage_error("run: %s has no %s[.gz] (fetch MNIST with scripts/fetch-mnist.sh, "
+                                   "or point --data / ALVK_DATA at the IDX files)", dir, files[i]);
+    return 0;
+}
+
+static double now(void) {
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- the run's position, streams and cost --------------------------------- */
+
+static uint32_t trials_of(const al_config *c, int s) {
+    return s == AL_ADVERSARIAL ? c->adversarial_trials : c->trials;
+}
+
+/* Random streams: what (labels, shuffles, queries), strategy, trial, round;
+ * epochs add to a shuffle's stream. */
+enum { STREAM_LABELS = 1, STREAM_TRAIN, STREAM_QUERY, STREAM_WEIGHTS, STREAM_POOL };
+static uint64_t stream_of(int what, int s, uint32_t trial, uint32_t round) {
+    return ((((uint64_t)what * 8 + (uint64_t)s) * 4096 + trial) * 4096 + round) << 20;
+}
+
+/* Work in units of one image's forward pass (a training image ~3), for the
+ * ETA: training, the two evaluations, the statistics pass and the query. */
+static double round_units(const al_config *c, int s, uint32_t round, uint32_t pool, uint32_t test) {
+    double n = (double)c->budget * (round + 1), unl = pool - n, train;
+    if (s == AL_ADVERSARIAL) train = 3.0 * c->adversarial_epochs * 2 * (n > unl ? n : unl);
+    else train = 3.0 * c->epochs * n;
+    double query = s == AL_UNIFORM || round + 1 == al_rounds(c) ? 0 : unl;
+    return train + 2.0 * test + n + query;
+}
+
+typedef struct progress {
+    const al_config *c;
+    int strategy;
+    uint32_t trial, round;
+    double start, total, done, round_done; /* units */
+    double round_t0;                       /* when the round's training began */
+    double step_units;                     /* per image of a training step */
+} progress;
+
+static void show(progress *p, const char *what, int final) {
+    double rate = p->done / (now() - p->start + 1e-9), eta = rate > 0 ? (p->total - p->done) / rate : 0;
+    int e = (int)eta;
+    cli_progress(final, "%s  trial %u/%u  round %u/%u  %s  ETA %d:%02d:%02d", al_strategy_name(p->strategy),
+                 p->trial + 1, trials_of(p->c, p->strategy), p->round + 1, al_rounds(p->c), what,
+                 e / 3600, e / 60 % 60, e % 60);
+}
+
+static void on_step(void *user, uint32_t epoch, uint32_t epochs, uint32_t step, uint32_t steps,
+                    double loss, uint64_t images) {
+    progress *p = user;
+    double t = now();
+    p->done = p->round_done + p->step_units * (double)images;
+    char what[160];
+    snprintf(what, sizeof what, "epoch %u/%u  step %u/%u  loss %.4f  %.0f images/s", epoch, epochs,
+             step, steps, loss, (double)images / (t - p->round_t0 + 1e-9));
+    show(p, what, 0);
+}
+
+/* ---- one round ------------------------------------------------------------ */
+
+typedef struct run {
+    run_opts o;
+    session s;
+    al_model m;
+    al_state st;
+    uint32_t *pool_ids, pool_size; /* pool position -> training-set index */
+    al_pool pool;
+    char device[256], driver[520];
+    progress pr;
+} run;
+
+static int save(run *r) {
+    return al_save(r->o.out, &r->st, &r->o.c, r->device, r->driver) ? EXIT_OK : EXIT_FAILED;
+}
+
+/* The labeled (or unlabeled) training-set indices of the pool. */
+static uint32_t labeled_ids(const run *r, uint32_t *out) {
+    for (uint32_t i = 0; i < r->pool.count; i++) out[i] = r->pool_ids[r->pool.order[i]];
+    return r->pool.count;
+}
+
+/* Picks the next `budget` positions of the unannotated list. */
+static int query(run *r, int s, uint32_t round, const uint32_t *unl, uint32_t n_u, uint32_t *pick) {
+    const al_config *c = &r->o.c;
+    if (s == AL_UNIFORM) {
+        al_pick_uniform(n_u, c->budget, c->seed, stream_of(STREAM_QUERY, s, r->pr.trial, round), pick);
+        return EXIT_OK;
+    }
+    float *probs = malloc((size_t)n_u * 10 * sizeof *probs), *d = s == AL_ADVERSARIAL ? malloc(n_u * sizeof *d) : NULL;
+    double *score = malloc(n_u * sizeof *score);
+    int rc = probs && score && (s != AL_ADVERSARIAL || d) ? EXIT_OK : cli_fail("allocating");
+    if (rc == EXIT_OK) rc = al_predict(&r->m, unl, n_u, probs, d);
+    if (rc == EXIT_OK) {
+        al_uncertainty_scores(s == AL_ADVERSARIAL ? AL_MARGIN : (al_strategy)s, probs, n_u, 10, score);
+        if (s == AL_ADVERSARIAL) al_adversarial_scores(score, d, n_u, score);
+        al_pick_smallest(score, n_u, c->budget, pick);
+    }
+    free(probs), free(d), free(score);
+    return rc;
+}
+
+static int run_round(run *r, int s, uint32_t round) {
+    const al_config *c = &r->o.c;
+    progress *pr = &r->pr;
+    uint32_t *lab = malloc(r->pool_size * sizeof *lab), *unl = malloc(r->pool_size * sizeof *unl);
+    uint32_t *unl_pos = malloc(r->pool_size * sizeof *unl_pos), *pick = malloc(c->budget * sizeof *pick);
+    if (!lab || !unl || !unl_pos || !pick) {
+        free(lab), free(unl), free(unl_pos), free(pick);
+        return cli_fail("allocating");
+    }
+    uint32_t n_l = labeled_ids(r, lab), n_u = al_pool_unannotated(&r->pool, unl_pos);
+    for (uint32_t i = 0; i < n_u; i++) unl[i] = r->pool_ids[unl_pos[i]];
+    al_record rec = {.strategy = s, .trial = pr->trial, .round = round, .annotated = n_l,
+                     .d_loss = NAN, .penalty = NAN, .saturated = NAN};
+    al_train_stats ts;
+    al_progress cb = {on_step, pr};
+    uint64_t stream = stream_of(STREAM_TRAIN, s, pr->trial, round);
+    double t0 = pr->round_t0 = now();
+    int rc = al_model_reset(&r->m);
+    if (rc == EXIT_OK && s == AL_ADVERSARIAL)
+        rc = al_train_adversarial(&r->m, lab, n_l, unl, n_u, c->adversarial_epochs, c->seed, stream, &ts, &cb);
+    else if (rc == EXIT_OK)
+        rc = al_train_classifier(&r->m, lab, n_l, c->epochs, c->seed, stream, &ts, &cb);
+    if (rc == EXIT_OK) {
+        rec.train_loss = ts.loss, rec.steps = ts.steps, rec.train_s = now() - t0;
+        if (s == AL_ADVERSARIAL) rec.d_loss = ts.d_loss, rec.penalty = ts.penalty, rec.saturated = ts.saturated;
+        pr->done = pr->round_done += pr->step_units * (double)ts.images;
+        show(pr, "evaluating", 0);
+        rec.accuracy = session_test_accuracy(&r->s);
+        if (rec.accuracy < 0) rc = cli_fail("evaluating");
+    }
+    /* The accuracy with statistics recomputed over the labeled set; kept
+     * for the query only with --bn-recalibrate. */
+    if (rc == EXIT_OK) rc = al_stats_save(&r->m);
+    if (rc == EXIT_OK) rc = al_stats_recalibrate(&r->m, lab, n_l);
+    if (rc == EXIT_OK) {
+        rec.accuracy_recal = session_test_accuracy(&r->s);
+        if (rec.accuracy_recal < 0) rc = cli_fail("evaluating");
+    }
+    if (rc == EXIT_OK && !c->bn_recalibrate) rc = al_stats_restore(&r->m);
+    pr->done = pr->round_done += 2.0 * r->s.test_size + n_l;
+    int last = round + 1 == al_rounds(c);
+    double q0 = now();
+    if (rc == EXIT_OK && !last) { /* the last round's picks would never be used */
+        show(pr, "querying", 0);
+        rc = query(r, s, round, unl, n_u, pick);
+        if (rc == EXIT_OK && !al_pool_annotate_positions(&r->pool, pick, c->budget)) rc = cli_fail("annotating");
+    }
+    rec.query_s = now() - q0;
+    free(lab), free(unl), free(unl_pos), free(pick);
+    if (rc != EXIT_OK) return rc;
+    if (!al_state_add(&r->st, &rec)) return cli_fail("allocating");
+    char line[256];
+    snprintf(line, sizeof line, "%u labels: accuracy %.2f %% (statistics recomputed: %.2f %%), loss %.4f, "
+             "%llu steps, %.0f s + %.0f s", n_l, 100 * rec.accuracy, 100 * rec.accuracy_recal,
+             rec.train_loss, (unsigned long long)rec.steps, rec.train_s, rec.query_s);
+    show(pr, line, 1);
+    if (s == AL_ADVERSARIAL && rec.saturated > 0.5)
+        fprintf(stderr, "alvk: warning: the discriminator is saturated (%.0f %% of its outputs within 1e-6 "
+                "of 0 or 1): its gradient penalty is constant and it does not learn, so the query ranks "
+                "by margin alone; --discriminator-init default avoids this\n", 100 * rec.saturated);
+    return EXIT_OK;
+}
+
+/* ---- the whole run -------------------------------------------------------- */
+
+/* Moves the state's position past the round just finished. */
+static void advance(run *r, int s, uint32_t trial, uint32_t round) {
+    al_state *st = &r->st;
+    const al_config *c = &r->o.c;
+    st->strategy = s, st->trial = trial, st->round = round + 1;
+    if (st->round == al_rounds(c)) st->round = 0, st->trial++;
+    if (st->trial == trials_of(c, s)) {
+        st->trial = 0;
+        do st->strategy++;
+        while (st->strategy < AL_STRATEGIES && !(c->strategies >> st->strategy & 1));
+    }
+    st->done = st->strategy >= AL_STRATEGIES;
+    /* The pool in progress, while the trial goes on. */
+    st->annotated_count = 0;
+    if (!st->done && st->round > 0) {
+        st->annotated_count = r->pool.count;
+        for (uint32_t i = 0; i < r->pool.count; i++) st->annotated[i] = r->pool.order[i];
+    }
+}
+
+static int run_trial(run *r, int s, uint32_t trial, uint32_t first_round) {
+    const al_config *c = &r->o.c;
+    r->pr.strategy = s, r->pr.trial = trial;
+    al_pool_free(&r->pool);
+    if (!al_pool_init(&r->pool, r->pool_size)) return cli_fail("allocating");
+    int ok = first_round > 0 ? al_pool_annotate_images(&r->pool, r->st.annotated, r->st.annotated_count)
+                             : al_pool_annotate_random(&r->pool, c->budget, c->seed,
+                                                       stream_of(STREAM_LABELS, 0, trial, 0));
+    if (!ok) return cli_fail("restoring the pool");
+    /* Every strategy of a trial starts from the same weights and labels:
+     * a paired comparison. */
+    int rc = al_model_start(&r->m, alvk_random(c->seed, STREAM_WEIGHTS, trial));
+    for (uint32_t round = first_round; round < al_rounds(c) && rc == EXIT_OK; round++) {
+        r->pr.round = round;
+        r->pr.round_done = r->pr.done;
+        rc = run_round(r, s, round);
+        if (rc != EXIT_OK) break;
+        advance(r, s, trial, round);
+        rc = save(r);
+    }
+    return rc;
+}
+
+/* The training-set images of the pool: all, or the first pool_size of a
+ * seeded permutation. */
+static int choose_pool(run *r) {
+    uint32_t total = alvk_dataset_count(r->s.train);
+    r->pool_size = r->o.c.pool_size && r->o.c.pool_size < total ? r->o.c.pool_size : total;
+    if (!(r->pool_ids = malloc(total * sizeof *r->pool_ids))) return 0;
+    for (uint32_t i = 0; i < total; i++) r->pool_ids[i] = i;
+    if (r->pool_size < total) cli_shuffle(r->pool_ids, total, r->o.c.seed, stream_of(STREAM_POOL, 0, 0, 0));
+    return 1;
+}
+
+static int baseline(run *r) {
+    const al_config *c = &r->o.c;
+    if (r->st.baseline >= 0 || (!c->baseline_file && !c->baseline_epochs)) return EXIT_OK;
+    if (c->baseline_file) { /* a checkpoint of ResNet18 + head: its own store */
+        session b;
+        int rc = session_open(&b, r->o.device, r->o.data, c->batch, c->test_size, c->seed, DISC_NONE);
+        if (rc == EXIT_OK && alvk_params_load(b.params, c->baseline_file) != ALVK_OK)
+            rc = cli_fail("loading the baseline");
+        if (rc == EXIT_OK && (r->st.baseline = session_test_accuracy(&b)) < 0) rc = cli_fail("evaluating the baseline");
+        session_close(&b);
+        return rc;
+    }
+    fprintf(stderr, "training the full-data baseline: %u images, %u epochs\n", r->pool_size, c->baseline_epochs);
+    al_train_stats ts;
+    progress *pr = &r->pr;
+    pr->strategy = AL_UNIFORM;
+    al_progress cb = {on_step, pr};
+    pr->round_t0 = now();
+    int rc = al_model_start(&r->m, alvk_random(c->seed, STREAM_WEIGHTS, 0));
+    if (rc == EXIT_OK)
+        rc = al_train_classifier(&r->m, r->pool_ids, r->pool_size, c->baseline_epochs, c->seed,
+                                 stream_of(STREAM_TRAIN, 7, 0, 0), &ts, &cb);
+    if (rc == EXIT_OK && (r->st.baseline = session_test_accuracy(&r->s)) < 0) rc = cli_fail("evaluating the baseline");
+    if (rc == EXIT_OK) fprintf(stderr, "full-data baseline: %.2f %% test accuracy\n", 100 * r->st.baseline);
+    if (rc == EXIT_OK) rc = save(r);
+    return rc;
+}
+
+/* Total and finished work for the ETA. */
+static void plan(run *r) {
+    const al_config *c = &r->o.c;
+    double total = 0;
+    for (int s = 0; s < AL_STRATEGIES; s++) {
+        if (!(c->strategies >> s & 1)) continue;
+        for (uint32_t t = 0; t < trials_of(c, s); t++)
+            for (uint32_t k = 0; k < al_rounds(c); k++) {
+                double u = round_units(c, s, k, r->pool_size, r->s.test_size);
+                int finished = r->st.done || s < r->st.strategy || (s == r->st.strategy &&
+                               (t < r->st.trial || (t == r->st.trial && k < r->st.round)));
+                if (!finished) total += u;
+            }
+    }
+    r->pr = (progress){.c = c, .start = now(), .total = total, .step_units = 3};
+}
+
+/* Opens OUT: a new experiment, or the one --resume names. */
+static int open_out(run *r) {
+    run_opts *o = &r->o;
+    if (o->resume) o->out = o->resume;
+    if (!o->out) o->out = "alvk-run";
+    al_state old = {0};
+    int have = al_state_load(o->out, &old);
+    if (have < 0) return EXIT_USAGE;
+    if (o->resume) {
+        if (!have) {
+            al_state_free(&old);
+            return cli_usage_error("run: %s holds no run to resume (no state.txt)", o->out);
+        }
+        run_opts keep = *o;
+        int rc = parse_config_text(old.config, o);
+        o->data = keep.data, o->device = keep.device, o->out = keep.out, o->resume = keep.resume;
+        if (rc) {
+            al_state_free(&old);
+            return cli_usage_error("run: %s/state.txt has a damaged config line", o->out);
+        }
+        r->st = old;
+        if (r->st.done) fprintf(stderr, "alvk: %s is already complete; rewriting its results\n", o->out);
+        return 0;
+    }
+    char mine[1024];
+    config_flags(&o->c, mine, sizeof mine);
+    if (have) {
+        int same = strcmp(old.config, mine) == 0;
+        al_state_free(&old);
+        if (same) return cli_usage_error("run: %s already holds this experiment; continue it with "
+                                         "alvk run --resume %s, or choose another --out", o->out, o->out);
+        return cli_usage_error("run: %s holds a different experiment; choose another --out", o->out);
+    }
+    if (mkdir(o->out, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "alvk: cannot create %s: %s\n", o->out, strerror(errno));
+        return EXIT_FAILED;
+    }
+    memset(&r->st, 0, sizeof r->st);
+    snprintf(r->st.config, sizeof r->st.config, "%s", mine);
+    r->st.baseline = -1;
+    r->st.strategy = 0;
+    while (r->st.strategy < AL_STRATEGIES && !(o->c.strategies >> r->st.strategy & 1)) r->st.strategy++;
+    return 0;
+}
+
+static int experiment(run *r) {
+    const al_config *c = &r->o.c;
+    int adversarial = c->strategies >> AL_ADVERSARIAL & 1;
+    int disc = adversarial ? (c->discriminator_default_init ? DISC_DEFAULT : DISC_KAIMING) : DISC_NONE;
+    int rc = session_open(&r->s, r->o.device, r->o.data, c->batch, c->test_size, c->seed, disc);
+    if (rc != EXIT_OK) return rc;
+    alvk_device_info d;
+    alvk_context_device_info(r->s.ctx, alvk_context_device_index(r->s.ctx), &d);
+    snprintf(r->device, sizeof r->device, "%s", d.name);
+    snprintf(r->driver, sizeof r->driver, "%s %s", d.driver_name, d.driver_info);
+    if (!choose_pool(r) || !(r->st.annotated = realloc(r->st.annotated, r->pool_size * sizeof *r->st.annotated)))
+        return cli_fail("allocating");
+    if ((rc = al_model_init(&r->m, &r->s, c->batch, c->lr, adversarial)) != EXIT_OK) return rc;
+    fprintf(stderr, "active learning on %s: pool %u, test %u, budget %u to %u (%u rounds), out %s\n",
+            r->device, r->pool_size, r->s.test_size, c->budget, c->max_budget, al_rounds(c), r->o.out);
+    if ((rc = save(r)) != EXIT_OK) return rc;
+    plan(r);
+    if ((rc = baseline(r)) != EXIT_OK) return rc;
+    while (!r->st.done && rc == EXIT_OK)
+        rc = run_trial(r, r->st.strategy, r->st.trial, r->st.round);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv) {
+    run *r = calloc(1, sizeof *r);
+    if (!r) return cli_fail("allocating");
+    run_opts *o = &r->o;
+    o->c = seed_preset;
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--preset") == 0 && !apply_preset(argv[i + 1], &o->c)) {
+            free(r);
+            return cli_usage_error("run: unknown preset '%s' (seed, quick, demo)", argv[i + 1]);
+        }
+        if (strcmp(argv[i], "--resume") == 0) o->resume = argv[i + 1];
+    }
+    int rc = 0;
+    if (o->resume) { /* only --data and --device besides */
+        char **rest = malloc((size_t)argc * sizeof *rest);
+        int n = 0;
+        for (int i = 1; rest && i < argc; i++) {
+            if (strcmp(argv[i], "--resume") == 0 && i + 1 < argc) i++;
+            else rest[n++] = argv[i];
+        }
+        rc = rest ? parse_flags(n, rest, o, 0) : EXIT_FAILED;
+        free(rest);
+    } else {
+        rc = parse_flags(argc - 1, argv + 1, o, 1);
+    }
+    /* A resumed run's flags come from its state; a new one's are checked
+     * before its directory is made. */
+    if (rc == 0) rc = o->resume ? open_out(r) : validate(o);
+    if (rc == 0) rc = o->resume ? validate(o) : open_out(r);
+    if (rc == 0) {
+        cli_catch_interrupts();
+        double t0 = now();
+        rc = experiment(r);
+        if (rc == EXIT_INTERRUPTED || (rc == EXIT_OK && cli_interrupted)) {
+            fprintf(stderr, "\nalvk: interrupted; %u finished rounds are saved in %s. Continue with:\n"
+                    "  alvk run --resume %s\n", r->st.nrecords, o->out, o->out);
+            rc = EXIT_INTERRUPTED;
+        } else if (rc == EXIT_OK) {
+            rc = save(r);
+            char path[4096];
+            snprintf(path, sizeof path, "%s/summary.md", o->out);
+            FILE *f = fopen(path, "r");
+            char line[1024];
+            while (f && fgets(line, sizeof line, f)) fputs(line, stdout);
+            if (f) fclose(f);
+            fprintf(stderr, "done in %.0f s: results in %s\n", now() - t0, o->out);
+        }
+    }
+    al_model_free(&r->m);
+    al_pool_free(&r->pool);
+    session_close(&r->s);
+    al_state_free(&r->st);
+    free(r->pool_ids);
+    free(r);
+    return rc < 0 ? EXIT_OK : rc;
+}
