@@ -3,19 +3,7 @@
 # statuses of failures (1) and usage errors (2). Usage: cli.sh path/to/alvk
 set -u
 alvk=$1
-fails=0
-check() { # check NAME WANT_STATUS PATTERN -- command...
-  local name=$1 want=$2 pattern=$3; shift 4
-  local out status
-  out=$("$@" 2>&1); status=$?
-  if [ "$status" != "$want" ]; then
-    echo "FAIL $name: exit $status, want $want"; echo "$out" | head -20; fails=$((fails + 1))
-  elif ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL $name: output lacks /$pattern/"; echo "$out" | head -20; fails=$((fails + 1))
-  else
-    echo "ok   $name"
-  fi
-}
+. "$(dirname "$0")/check.sh"
 check help 0 'devices' -- "$alvk" --help
 check version 0 '^alvk [0-9]+\.[0-9]+\.[0-9]+$' -- "$alvk" --version
 check devices 0 'maxStorageBufferRange' -- "$alvk" devices
@@ -46,4 +34,4 @@ fi
 if command -v python3 >/dev/null; then
   check devices-json-parses 0 'ok' -- sh -c "\"$alvk\" devices --json | python3 -c 'import json,sys; json.load(sys.stdin); print(\"ok\")'"
 fi
-[ "$fails" = 0 ] || { echo "$fails check(s) failed"; exit 1; }
+finish

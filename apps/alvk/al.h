@@ -67,6 +67,14 @@ void al_pick_smallest(const double *score, uint32_t n, uint32_t k, uint32_t *pos
 /* k positions of 0..n-1 uniformly without repeats (seeded). */
 void al_pick_uniform(uint32_t n, uint32_t k, uint64_t seed, uint64_t stream, uint32_t *positions);
 
+/* The adversarial strategy's joint dataset: max(n_l, n_u) items, item i
+ * pairing labeled[i % n_l] with unlabeled[i % n_u] (the shorter side is
+ * recycled). Fills batch k of `batch` items of the permutation perm
+ * (of 0..length-1) into li and ui; returns its size (the last is short). */
+uint32_t al_joint_length(uint32_t n_l, uint32_t n_u);
+uint32_t al_joint_batch(const uint32_t *labeled, uint32_t n_l, const uint32_t *unlabeled, uint32_t n_u,
+                        const uint32_t *perm, uint32_t k, uint32_t batch, uint32_t *li, uint32_t *ui);
+
 /* Softmax of logits rows in place (double inside). */
 void al_softmax_rows(float *x, uint32_t n, uint32_t classes);
 

@@ -207,7 +207,7 @@ int al_train_adversarial(al_model *m, const uint32_t *labeled, uint32_t n_l, con
                          uint32_t n_u, uint32_t epochs, uint64_t seed, uint64_t stream,
                          al_train_stats *st, const al_progress *pr) {
     memset(st, 0, sizeof *st);
-    uint32_t len = n_l > n_u ? n_l : n_u, B = m->batch, steps = (len + B - 1) / B;
+    uint32_t len = al_joint_length(n_l, n_u), B = m->batch, steps = (len + B - 1) / B;
     uint32_t *perm = malloc(len * sizeof *perm), *li = malloc(B * sizeof *li), *ui = malloc(B * sizeof *ui);
     float *alpha = malloc(B * sizeof *alpha), *dl = malloc(B * sizeof *dl), *du = malloc(B * sizeof *du);
     int rc = perm && li && ui && alpha && dl && du && n_l && n_u ? EXIT_OK : fail("allocating");
@@ -220,10 +220,8 @@ int al_train_adversarial(al_model *m, const uint32_t *labeled, uint32_t n_l, con
                 rc = EXIT_INTERRUPTED;
                 break;
             }
-            uint32_t b = min_u32(B, len - k * B);
-            for (uint32_t j = 0; j < b; j++) { /* the joint dataset: both sides recycled by index */
-                uint32_t item = perm[k * B + j];
-                li[j] = labeled[item % n_l], ui[j] = unlabeled[item % n_u];
+            uint32_t b = al_joint_batch(labeled, n_l, unlabeled, n_u, perm, k, B, li, ui);
+            for (uint32_t j = 0; j < b; j++) {
                 uint64_t r = alvk_random(seed, stream + e + 0x5eed0000ull, (uint64_t)k * B + j);
                 alpha[j] = (float)((double)(r >> 40) / (double)(1ull << 24)); /* U[0, 1) */
             }

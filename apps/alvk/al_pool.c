@@ -108,6 +108,19 @@ void al_adversarial_scores(const double *margin, const float *d, uint32_t n, dou
     for (uint32_t r = 0; r < n; r++) score[r] = 0.3 * margin[r] + 0.7 * (double)d[r];
 }
 
+uint32_t al_joint_length(uint32_t n_l, uint32_t n_u) { return n_l > n_u ? n_l : n_u; }
+
+uint32_t al_joint_batch(const uint32_t *labeled, uint32_t n_l, const uint32_t *unlabeled, uint32_t n_u,
+                        const uint32_t *perm, uint32_t k, uint32_t batch, uint32_t *li, uint32_t *ui) {
+    uint32_t len = al_joint_length(n_l, n_u), at = k * batch;
+    uint32_t b = at >= len ? 0 : len - at < batch ? len - at : batch;
+    for (uint32_t j = 0; j < b; j++) {
+        uint32_t item = perm[at + j];
+        li[j] = labeled[item % n_l], ui[j] = unlabeled[item % n_u];
+    }
+    return b;
+}
+
 /* qsort has no context argument: sort (score, position) pairs instead. */
 typedef struct scored {
     double score;

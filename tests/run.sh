@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `alvk run` end to end: usage errors exit 2 before any work; a tiny
+# experiment with every strategy leaves JSON, CSV and SVG that parse; the
+# same run interrupted with Ctrl-C and resumed ends with the same results
+# as the uninterrupted one (same seed, same numbers). Usage: run.sh path/to/alvk
+set -u
+alvk=$1
+. "$(dirname "$0")/check.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/empty"
+
+check run-help 0 'quick +pool 10,000' -- "$alvk" run --help
+check run-unknown-flag 2 "unknown option or missing value '--frob'" -- "$alvk" run --frob
+check run-unknown-strategy 2 "unknown strategy 'best'" -- "$alvk" run --strategies uniform,best
+check run-unknown-preset 2 "unknown preset 'huge'" -- "$alvk" run --preset huge
+check run-budget-zero 2 'budget takes a whole number' -- "$alvk" run --budget 0
+check run-max-not-above 2 'must be above --budget' -- "$alvk" run --budget 100 --max-budget 100
+check run-pool-too-small 2 'smaller than --max-budget' -- "$alvk" run --pool-size 100 --budget 20 --max-budget 200
+check run-no-idx-files 2 'has no train-images-idx3-ubyte' -- "$alvk" run --data "$tmp/empty" --out "$tmp/x"
+check run-resume-nothing 2 'no run to resume' -- "$alvk" run --resume "$tmp/empty"
+check run-resume-flags 2 'only --data and --device' -- "$alvk" run --resume "$tmp/empty" --budget 3
+
+if [ ! -f "${ALVK_DATA:-/nonexistent}/train-images-idx3-ubyte" ]; then
+  echo "skip the runs: no MNIST in \$ALVK_DATA"; finish; exit
+fi
+tiny=(--strategies uniform,margin,least-confidence,entropy,adversarial --pool-size 256 --test-size 64
+      --budget 8 --max-budget 24 --epochs 2 --adversarial-epochs 1 --trials 1 --batch-size 16 --seed 5)
+check run-tiny 0 'done in' -- "$alvk" run "${tiny[@]}" --out "$tmp/a"
+for f in results.json results.csv summary.md accuracy.svg labels_needed.svg state.txt; do
+  check "run-wrote-$f" 0 '^ok$' -- bash -c "test -s '$tmp/a/$f' && echo ok"
+done
+if command -v python3 >/dev/null; then
+  check run-json-parses 0 '^10 records, complete$' -- python3 -c "
+import json; d = json.load(open('$tmp/a/results.json'))
+assert d['config']['rounds'] == 2 and d['device']['name']
+print(len(d['records']), 'records,', 'complete' if d['complete'] else 'incomplete')"
+  check run-csv-parses 0 '^11 rows of 13$' -- python3 -c "
+import csv; rows = list(csv.reader(open('$tmp/a/results.csv')))
+assert all(len(r) == 13 for r in rows); print(len(rows), 'rows of', len(rows[0]))"
+  check run-svg-parses 0 '^polyline polyline$' -- python3 -c "
+import xml.etree.ElementTree as ET
+n = lambda f: 'polyline' if ET.parse('$tmp/a/' + f).getroot().find('{http://www.w3.org/2000/svg}polyline') is not None else 'none'
+print(n('accuracy.svg'), n('labels_needed.svg'))"
+fi
+check run-same-out 2 'already holds this experiment' -- "$alvk" run "${tiny[@]}" --out "$tmp/a"
+check run-other-out 2 'holds a different experiment' -- "$alvk" run "${tiny[@]}" --seed 6 --out "$tmp/a"
+
+# Ctrl-C after the first round, then --resume: the same numbers as run a.
+"$alvk" run "${tiny[@]}" --out "$tmp/b" >/dev/null 2>"$tmp/b.err" &
+pid=$!
+until grep -qs '^records [1-9]' "$tmp/b/state.txt" || ! kill -0 $pid 2>/dev/null; do sleep 0.2; done
+kill -INT $pid 2>/dev/null
+wait $pid
+status=$?
+check run-interrupt-status 0 '^130$' -- echo $status
+check run-interrupt-says-resume 0 "alvk run --resume $tmp/b" -- cat "$tmp/b.err"
+check run-resume 0 'done in' -- "$alvk" run --resume "$tmp/b"
+# Everything but the seconds (columns 9 and 10) must match.
+check run-resume-equals-uninterrupted 0 '^same$' -- bash -c \
+  "cmp <(cut -d, -f1-8,11-13 '$tmp/a/results.csv') <(cut -d, -f1-8,11-13 '$tmp/b/results.csv') && echo same"
+finish
