@@ -4,6 +4,7 @@
 #include "ops/ops.h"
 #include "vk/loader.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,14 +108,49 @@ Test(context, status_strings_cover_every_code) {
 /* A host that made its own instance and device hands them to alvk: alvk
  * runs on them, creates and destroys none of its own, and the host's device
  * still works after alvk_context_destroy. */
+static int host_messages;
+
+static VkBool32 VKAPI_PTR count_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                        VkDebugUtilsMessageTypeFlagsEXT type,
+                                        const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
+    (void)severity, (void)type;
+    fprintf(stderr, "host validation: %s\n", data->pMessage);
+    ++*(int *)user;
+    return VK_FALSE;
+}
+
 Test(context, adopts_a_host_device) {
     alvk_vk host;
     TEST_OK(alvk_vk_load(&host));
     VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_1};
     VkInstanceCreateInfo ii = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app};
+    /* Under ALVK_VALIDATION=1 the host validates (synchronisation too)
+     * through its own messenger, as a host program would. */
+    const char *env = getenv("ALVK_VALIDATION"), *layer = "VK_LAYER_KHRONOS_validation";
+    const char *ext = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+    VkValidationFeatureEnableEXT sync = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
+    VkValidationFeaturesEXT features = {.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+                                        .enabledValidationFeatureCount = 1, .pEnabledValidationFeatures = &sync};
+    int validate = env && strcmp(env, "1") == 0;
+    if (validate) {
+        ii.enabledLayerCount = 1, ii.ppEnabledLayerNames = &layer;
+        ii.enabledExtensionCount = 1, ii.ppEnabledExtensionNames = &ext;
+        ii.pNext = &features;
+    }
     VkInstance instance;
     cr_assert_eq(host.vkCreateInstance(&ii, NULL, &instance), VK_SUCCESS);
     alvk_vk_load_instance(&host, instance);
+    VkDebugUtilsMessengerEXT messenger = VK_NULL_HANDLE;
+    if (validate) {
+        VkDebugUtilsMessengerCreateInfoEXT mi = {
+            .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+            .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                               VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+            .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+            .pfnUserCallback = count_message, .pUserData = &host_messages};
+        cr_assert_eq(host.vkCreateDebugUtilsMessengerEXT(instance, &mi, NULL, &messenger), VK_SUCCESS);
+    }
     uint32_t n = 1;
     VkPhysicalDevice gpu;
     host.vkEnumeratePhysicalDevices(instance, &n, &gpu);
@@ -164,6 +200,55 @@ Test(context, adopts_a_host_device) {
     cr_expect(host.vkDeviceWaitIdle == host_wait);
     cr_expect_eq(host.vkDeviceWaitIdle(device), VK_SUCCESS, "the host's device outlives alvk");
     host.vkDestroyDevice(device, NULL);
+    if (messenger) host.vkDestroyDebugUtilsMessengerEXT(instance, messenger, NULL);
     host.vkDestroyInstance(instance, NULL);
     alvk_vk_unload(&host);
+    cr_expect_eq(host_messages, 0, "the host's validation layer reported %d messages", host_messages);
+}
+
+/* Host allocation callbacks that count what is live. */
+typedef struct counted {
+    int calls, live;
+} counted;
+
+static void *VKAPI_PTR counted_alloc(void *user, size_t size, size_t align, VkSystemAllocationScope scope) {
+    (void)scope;
+    counted *c = user;
+    void *p = NULL;
+    if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1) != 0) return NULL;
+    c->calls++, c->live++;
+    return p;
+}
+
+static void VKAPI_PTR counted_free(void *user, void *p) {
+    counted *c = user;
+    if (p) c->live--, free(p);
+}
+
+static void *VKAPI_PTR counted_realloc(void *user, void *old, size_t size, size_t align,
+                                       VkSystemAllocationScope scope) {
+    /* Without the old size, copy through a fresh block only when asked to grow from nothing. */
+    if (!old) return counted_alloc(user, size, align, scope);
+    if (!size) {
+        counted_free(user, old);
+        return NULL;
+    }
+    void *p = realloc(old, size); /* posix_memalign blocks may be realloc'd; alignment is then
+                                     malloc's, enough for every driver allocation seen here */
+    return p;
+}
+
+Test(context, uses_the_hosts_allocation_callbacks) {
+    counted c = {0};
+    VkAllocationCallbacks cb = {.pUserData = &c, .pfnAllocation = counted_alloc,
+                                .pfnReallocation = counted_realloc, .pfnFree = counted_free};
+    alvk_context *ctx = test_open(&(alvk_context_desc){.vk_allocator = &cb});
+    alvk_buffer b;
+    TEST_OK(alvk_buffer_alloc(ctx, 4096, &b));
+    float x[4] = {1, 2, 3, 4};
+    TEST_OK(alvk_buffer_write(ctx, &b, 0, x, sizeof x));
+    alvk_buffer_free(ctx, &b);
+    test_close(ctx);
+    cr_expect_gt(c.calls, 0, "Vulkan allocated through the callbacks");
+    cr_expect_eq(c.live, 0, "and freed all of it when the context went (%d left)", c.live);
 }

@@ -94,14 +94,14 @@ alvk_status alvk_cmd_create(alvk_context *ctx, uint32_t max_timed, alvk_cmd **ou
     alvk_status s = r == VK_SUCCESS ? ALVK_OK : alvk_vk_error(r, "vkAllocateCommandBuffers");
     if (s == ALVK_OK) {
         VkFenceCreateInfo finfo = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-        r = vk->vkCreateFence(ctx->device, &finfo, NULL, &cmd->fence);
+        r = vk->vkCreateFence(ctx->device, &finfo, ctx->allocator, &cmd->fence);
         if (r != VK_SUCCESS) s = alvk_vk_error(r, "vkCreateFence");
     }
     if (s == ALVK_OK && max_timed > 0 && ctx->timestamp_bits > 0) {
         VkQueryPoolCreateInfo qinfo = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                        .queryType = VK_QUERY_TYPE_TIMESTAMP,
                                        .queryCount = 2 * max_timed};
-        r = vk->vkCreateQueryPool(ctx->device, &qinfo, NULL, &cmd->queries);
+        r = vk->vkCreateQueryPool(ctx->device, &qinfo, ctx->allocator, &cmd->queries);
         if (r != VK_SUCCESS) s = alvk_vk_error(r, "vkCreateQueryPool");
         cmd->ticks = calloc(2 * (size_t)max_timed, sizeof *cmd->ticks);
         if (s == ALVK_OK && !cmd->ticks)
@@ -124,8 +124,8 @@ void alvk_cmd_destroy(alvk_cmd *cmd) {
     free(cmd->sets);
     free(cmd->scratch);
     free(cmd->scratch_busy);
-    if (cmd->queries) vk->vkDestroyQueryPool(ctx->device, cmd->queries, NULL);
-    if (cmd->fence) vk->vkDestroyFence(ctx->device, cmd->fence, NULL);
+    if (cmd->queries) vk->vkDestroyQueryPool(ctx->device, cmd->queries, ctx->allocator);
+    if (cmd->fence) vk->vkDestroyFence(ctx->device, cmd->fence, ctx->allocator);
     if (cmd->cb) vk->vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &cmd->cb);
     free(cmd->ticks);
     free(cmd);

@@ -133,7 +133,7 @@ static alvk_status create_instance(alvk_context *ctx) {
                                  .ppEnabledLayerNames = layers,
                                  .enabledExtensionCount = next,
                                  .ppEnabledExtensionNames = exts};
-    VkResult r = vk->vkCreateInstance(&info, NULL, &ctx->instance);
+    VkResult r = vk->vkCreateInstance(&info, ctx->allocator, &ctx->instance);
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
         return alvk_error(ALVK_ERROR_NO_DEVICE,
                           "no Vulkan driver is installed (vkCreateInstance: "
@@ -145,7 +145,7 @@ static alvk_status create_instance(alvk_context *ctx) {
     if (ctx->validation) {
         if (!vk->vkCreateDebugUtilsMessengerEXT)
             return alvk_error(ALVK_ERROR_UNSUPPORTED, "validation: no vkCreateDebugUtilsMessengerEXT");
-        r = vk->vkCreateDebugUtilsMessengerEXT(ctx->instance, &messenger, NULL, &ctx->messenger);
+        r = vk->vkCreateDebugUtilsMessengerEXT(ctx->instance, &messenger, ctx->allocator, &ctx->messenger);
         if (r != VK_SUCCESS) return alvk_vk_error(r, "vkCreateDebugUtilsMessengerEXT");
     }
     return alvk_check_validation(ctx);
@@ -213,7 +213,7 @@ static alvk_status create_device(alvk_context *ctx) {
                                .pQueueCreateInfos = &queue,
                                .enabledExtensionCount = next,
                                .ppEnabledExtensionNames = exts};
-    VkResult r = vk->vkCreateDevice(ctx->gpu, &info, NULL, &ctx->device);
+    VkResult r = vk->vkCreateDevice(ctx->gpu, &info, ctx->allocator, &ctx->device);
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkCreateDevice");
     return finish_device(ctx);
 }
@@ -230,7 +230,7 @@ static alvk_status finish_device(alvk_context *ctx) {
     VkCommandPoolCreateInfo pool = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                     .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
                                     .queueFamilyIndex = ctx->queue_family};
-    VkResult r = vk->vkCreateCommandPool(ctx->device, &pool, NULL, &ctx->command_pool);
+    VkResult r = vk->vkCreateCommandPool(ctx->device, &pool, ctx->allocator, &ctx->command_pool);
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkCreateCommandPool");
     return alvk_check_validation(ctx);
 }
@@ -331,6 +331,7 @@ alvk_status alvk_context_create(const alvk_context_desc *desc, alvk_context **ou
     alvk_logger_init(&ctx->log, desc->log_level, desc->log_fn, desc->log_user);
     ctx->validation = desc->validation ? desc->validation > 0 : env_flag("ALVK_VALIDATION");
     ctx->force_staging = desc->force_staging;
+    ctx->allocator = desc->vk_allocator;
     ctx->read_path = -1;
     ctx->gemm_variant = -1;
     resolve_cache_dir(ctx, desc);
@@ -354,11 +355,11 @@ void alvk_context_destroy(alvk_context *ctx) {
         alvk_cmd_destroy(ctx->transfer);
         alvk_pipelines_destroy(ctx);
         alvk_memory_destroy(ctx);
-        if (ctx->command_pool) vk->vkDestroyCommandPool(ctx->device, ctx->command_pool, NULL);
-        if (!ctx->adopted) vk->vkDestroyDevice(ctx->device, NULL);
+        if (ctx->command_pool) vk->vkDestroyCommandPool(ctx->device, ctx->command_pool, ctx->allocator);
+        if (!ctx->adopted) vk->vkDestroyDevice(ctx->device, ctx->allocator);
     }
-    if (ctx->messenger) vk->vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
-    if (ctx->instance && !ctx->adopted) vk->vkDestroyInstance(ctx->instance, NULL);
+    if (ctx->messenger) vk->vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, ctx->allocator);
+    if (ctx->instance && !ctx->adopted) vk->vkDestroyInstance(ctx->instance, ctx->allocator);
     alvk_vk_unload(vk);
     free(ctx->physical);
     free(ctx->infos);

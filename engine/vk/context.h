@@ -15,6 +15,7 @@ struct alvk_context {
     alvk_vk vk;
     alvk_logger log;
 
+    const VkAllocationCallbacks *allocator; /* the host's, for every Vulkan object; or NULL */
     VkInstance instance;
     uint32_t api_version; /* what the instance and device were created for */
     VkDebugUtilsMessengerEXT messenger;

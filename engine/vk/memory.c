@@ -104,10 +104,10 @@ alvk_status alvk_memory_init(alvk_context *ctx) {
 
 static void destroy_block(alvk_context *ctx, alvk_block *b) {
     alvk_vk *vk = &ctx->vk;
-    if (b->buffer) vk->vkDestroyBuffer(ctx->device, b->buffer, NULL);
+    if (b->buffer) vk->vkDestroyBuffer(ctx->device, b->buffer, ctx->allocator);
     if (b->memory) {
         if (b->mapped) vk->vkUnmapMemory(ctx->device, b->memory);
-        vk->vkFreeMemory(ctx->device, b->memory, NULL);
+        vk->vkFreeMemory(ctx->device, b->memory, ctx->allocator);
         ctx->memory.heap_used[b->pool->heap] -= b->reserved;
     }
     while (b->free) {
@@ -160,7 +160,7 @@ static alvk_status create_block(alvk_context *ctx, alvk_mem_pool *pool, VkDevice
                  VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT |
                  VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
-    VkResult r = vk->vkCreateBuffer(ctx->device, &binfo, NULL, &b->buffer);
+    VkResult r = vk->vkCreateBuffer(ctx->device, &binfo, ctx->allocator, &b->buffer);
     alvk_status s = ALVK_OK;
     if (r != VK_SUCCESS) s = alvk_vk_error(r, "vkCreateBuffer");
     VkMemoryRequirements req = {0};
@@ -176,7 +176,7 @@ static alvk_status create_block(alvk_context *ctx, alvk_mem_pool *pool, VkDevice
         VkMemoryAllocateInfo ainfo = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                       .allocationSize = req.size,
                                       .memoryTypeIndex = pool->type};
-        r = vk->vkAllocateMemory(ctx->device, &ainfo, NULL, &b->memory);
+        r = vk->vkAllocateMemory(ctx->device, &ainfo, ctx->allocator, &b->memory);
         if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
             s = out_of_memory(ctx, pool, req.size, " (the driver refused)");
         else if (r != VK_SUCCESS)

@@ -62,13 +62,13 @@ alvk_status alvk_pipelines_init(alvk_context *ctx) {
     VkPipelineCacheCreateInfo info = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
                                       .initialDataSize = size,
                                       .pInitialData = data};
-    VkResult r = ctx->vk.vkCreatePipelineCache(ctx->device, &info, NULL, &p->cache);
+    VkResult r = ctx->vk.vkCreatePipelineCache(ctx->device, &info, ctx->allocator, &p->cache);
     if (r != VK_SUCCESS && data) {
         /* The driver refused the blob: start empty rather than fail. */
         alvk_log(&ctx->log, ALVK_LOG_WARN, "the driver rejected the saved pipeline cache");
         info.initialDataSize = 0;
         info.pInitialData = NULL;
-        r = ctx->vk.vkCreatePipelineCache(ctx->device, &info, NULL, &p->cache);
+        r = ctx->vk.vkCreatePipelineCache(ctx->device, &info, ctx->allocator, &p->cache);
     }
     p->cache_loaded = data && info.pInitialData ? (long long)size : -1;
     free(data);
@@ -97,18 +97,18 @@ void alvk_pipelines_destroy(alvk_context *ctx) {
     while (p->list) {
         alvk_pipeline *pipe = p->list;
         p->list = pipe->next;
-        vk->vkDestroyPipeline(ctx->device, pipe->pipeline, NULL);
+        vk->vkDestroyPipeline(ctx->device, pipe->pipeline, ctx->allocator);
         free(pipe);
     }
     for (int i = 0; i < ALVK_SHADER_COUNT; i++) {
         shader_layout *s = &p->shaders[i];
-        if (s->layout) vk->vkDestroyPipelineLayout(ctx->device, s->layout, NULL);
-        if (s->set_layout) vk->vkDestroyDescriptorSetLayout(ctx->device, s->set_layout, NULL);
-        if (s->module) vk->vkDestroyShaderModule(ctx->device, s->module, NULL);
+        if (s->layout) vk->vkDestroyPipelineLayout(ctx->device, s->layout, ctx->allocator);
+        if (s->set_layout) vk->vkDestroyDescriptorSetLayout(ctx->device, s->set_layout, ctx->allocator);
+        if (s->module) vk->vkDestroyShaderModule(ctx->device, s->module, ctx->allocator);
     }
     for (uint32_t i = 0; i < p->npools; i++)
-        vk->vkDestroyDescriptorPool(ctx->device, p->pools[i], NULL);
-    if (p->cache) vk->vkDestroyPipelineCache(ctx->device, p->cache, NULL);
+        vk->vkDestroyDescriptorPool(ctx->device, p->pools[i], ctx->allocator);
+    if (p->cache) vk->vkDestroyPipelineCache(ctx->device, p->cache, ctx->allocator);
     free(p->pools);
     free(p);
     ctx->pipelines = NULL;
@@ -127,7 +127,7 @@ static alvk_status shader_get(alvk_context *ctx, alvk_shader_id id, const shader
     VkShaderModuleCreateInfo minfo = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
                                       .codeSize = spv.size,
                                       .pCode = spv.code};
-    VkResult r = vk->vkCreateShaderModule(ctx->device, &minfo, NULL, &s->module);
+    VkResult r = vk->vkCreateShaderModule(ctx->device, &minfo, ctx->allocator, &s->module);
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkCreateShaderModule");
 
     VkDescriptorSetLayoutBinding b[ALVK_MAX_BINDINGS];
@@ -140,7 +140,7 @@ static alvk_status shader_get(alvk_context *ctx, alvk_shader_id id, const shader
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
         .bindingCount = s->nbind,
         .pBindings = b};
-    r = vk->vkCreateDescriptorSetLayout(ctx->device, &sinfo, NULL, &s->set_layout);
+    r = vk->vkCreateDescriptorSetLayout(ctx->device, &sinfo, ctx->allocator, &s->set_layout);
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkCreateDescriptorSetLayout");
 
     uint32_t push = ctx->limits.maxPushConstantsSize < ALVK_PUSH_BYTES
@@ -152,7 +152,7 @@ static alvk_status shader_get(alvk_context *ctx, alvk_shader_id id, const shader
                                         .pSetLayouts = &s->set_layout,
                                         .pushConstantRangeCount = 1,
                                         .pPushConstantRanges = &range};
-    r = vk->vkCreatePipelineLayout(ctx->device, &linfo, NULL, &s->layout);
+    r = vk->vkCreatePipelineLayout(ctx->device, &linfo, ctx->allocator, &s->layout);
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkCreatePipelineLayout");
     return ALVK_OK;
 }
@@ -201,7 +201,7 @@ static alvk_status create_pipeline(alvk_context *ctx, const alvk_kernel *key,
                   .pSpecializationInfo = &spec},
         .layout = s->layout};
     VkResult r = ctx->vk.vkCreateComputePipelines(ctx->device, ctx->pipelines->cache, 1, &info,
-                                                  NULL, out);
+                                                  ctx->allocator, out);
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkCreateComputePipelines");
     return ALVK_OK;
 }
@@ -226,7 +226,7 @@ alvk_status alvk_pipeline_get(alvk_context *ctx, const alvk_kernel *kernel, alvk
     double ms = now_ms() - t0;
     if (s == ALVK_OK) s = alvk_check_validation(ctx);
     if (s != ALVK_OK) {
-        if (pipe->pipeline) ctx->vk.vkDestroyPipeline(ctx->device, pipe->pipeline, NULL);
+        if (pipe->pipeline) ctx->vk.vkDestroyPipeline(ctx->device, pipe->pipeline, ctx->allocator);
         free(pipe);
         return s;
     }
@@ -266,7 +266,7 @@ static alvk_status add_pool(alvk_context *ctx) {
                                        .maxSets = POOL_SETS,
                                        .poolSizeCount = 4,
                                        .pPoolSizes = sizes};
-    VkResult r = ctx->vk.vkCreateDescriptorPool(ctx->device, &info, NULL, &p->pools[p->npools]);
+    VkResult r = ctx->vk.vkCreateDescriptorPool(ctx->device, &info, ctx->allocator, &p->pools[p->npools]);
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkCreateDescriptorPool");
     p->npools++;
     return ALVK_OK;
@@ -357,7 +357,7 @@ alvk_status alvk_bindset_create(alvk_context *ctx, const alvk_pipeline *pipe,
             .format = b->format ? b->format : VK_FORMAT_R32G32B32A32_SFLOAT,
             .offset = offset,
             .range = range};
-        VkResult r = ctx->vk.vkCreateBufferView(ctx->device, &vinfo, NULL, &set->views[set->nviews]);
+        VkResult r = ctx->vk.vkCreateBufferView(ctx->device, &vinfo, ctx->allocator, &set->views[set->nviews]);
         if (r != VK_SUCCESS) {
             s = alvk_vk_error(r, "vkCreateBufferView");
             break;
@@ -381,7 +381,7 @@ alvk_status alvk_bindset_create(alvk_context *ctx, const alvk_pipeline *pipe,
 void alvk_bindset_destroy(alvk_context *ctx, alvk_bindset *set) {
     if (!set) return;
     for (uint32_t i = 0; i < set->nviews; i++)
-        ctx->vk.vkDestroyBufferView(ctx->device, set->views[i], NULL);
+        ctx->vk.vkDestroyBufferView(ctx->device, set->views[i], ctx->allocator);
     if (set->set) ctx->vk.vkFreeDescriptorSets(ctx->device, set->pool, 1, &set->set);
     free(set);
 }

@@ -146,6 +146,10 @@ typedef struct alvk_context_desc {
     void *log_user;
     int pipeline_cache;     /* 0: ALVK_PIPELINE_CACHE (default on); 1: on; -1: off */
     const char *cache_dir;  /* NULL: $XDG_CACHE_HOME/alvk or ~/.cache/alvk */
+    const void *vk_allocator; /* const VkAllocationCallbacks *: host memory for
+                               every Vulkan object alvk creates and destroys
+                               (their pAllocator); kept, not copied, until
+                               alvk_context_destroy returns. NULL: the driver's */
     int force_staging;      /* 1: move data through staging buffers even when
                                device memory is host-visible (tests the path
                                that discrete GPUs take) */
