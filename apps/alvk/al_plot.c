@@ -34,11 +34,12 @@ static void axes(al_text *t, const frame *f, const char *title, const char *xlab
               "<text x=\"%d\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">%s</text>\n",
               WIDTH, HEIGHT, WIDTH, HEIGHT, (LEFT + RIGHT) / 2, title);
     double xs = tick_step(f->x1 - f->x0, 6), ys = tick_step(f->y1 - f->y0, 6);
-    for (double x = ceil(f->x0 / xs - 1e-9) * xs; x <= f->x1 + 1e-9 * xs; x += xs)
+    /* Ticks by index, not by accumulated steps: no drift, no "-0". */
+    for (double i = ceil(f->x0 / xs - 1e-9), x; (x = i * xs + 0.0) <= f->x1 + 1e-9 * xs; i++)
         al_printf(t, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e5e5e5\"/>\n"
                   "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
                   px(f, x), TOP, px(f, x), BOTTOM, px(f, x), BOTTOM + 18, x);
-    for (double y = ceil(f->y0 / ys - 1e-9) * ys; y <= f->y1 + 1e-9 * ys; y += ys)
+    for (double i = ceil(f->y0 / ys - 1e-9), y; (y = i * ys + 0.0) <= f->y1 + 1e-9 * ys; i++)
         al_printf(t, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n"
                   "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
                   LEFT, py(f, y), RIGHT, py(f, y), LEFT - 6, py(f, y) + 4, y);
