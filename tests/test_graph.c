@@ -262,6 +262,47 @@ Test(graph, a_zero_row_has_norm_gradient_zero) {
     test_close(ctx);
 }
 
+Test(graph, momentum_one_keeps_the_last_batch_statistics) {
+    enum { N = 3, C = 2, HW = 4 };
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p;
+    TEST_OK(alvk_params_create(ctx, &p));
+    TEST_OK(alvk_params_add(p, "bn.weight", (uint32_t[]){C}, 1, ALVK_PARAM_TRAINABLE, NULL));
+    TEST_OK(alvk_params_add(p, "bn.bias", (uint32_t[]){C}, 1, ALVK_PARAM_TRAINABLE, NULL));
+    TEST_OK(alvk_params_add(p, "bn.running_mean", (uint32_t[]){C}, 1, ALVK_PARAM_STATE, NULL));
+    TEST_OK(alvk_params_add(p, "bn.running_var", (uint32_t[]){C}, 1, ALVK_PARAM_STATE, NULL));
+    TEST_OK(alvk_params_commit(p));
+    TEST_OK(alvk_params_write(p, 0, (float[]){1, 1}));
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, N, ALVK_GRAPH_TRAIN, &g));
+    alvk_node x = alvk_graph_input(g, (uint32_t[]){C, 2, 2}, 3);
+    TEST_OK(alvk_graph_output(g, alvk_graph_batchnorm(g, x, "bn")));
+    TEST_OK(alvk_graph_set_bn_momentum(g, 1.0f));
+    TEST_OK(alvk_graph_compile(g));
+    cr_expect_eq(alvk_graph_set_bn_momentum(g, 0.5f), ALVK_ERROR_INVALID_ARGUMENT, "too late: compiled");
+    float in[N * C * HW];
+    for (int i = 0; i < N * C * HW; i++) in[i] = (float)sin(0.7 * i * i) * 3;
+    TEST_OK(alvk_graph_set(g, x, in, N));
+    TEST_OK(alvk_graph_run(g, N));
+    float mean[C], var[C];
+    TEST_OK(alvk_params_read(p, 2, mean));
+    TEST_OK(alvk_params_read(p, 3, var));
+    for (int c = 0; c < C; c++) {
+        double m = 0, v = 0;
+        for (int n = 0; n < N; n++)
+            for (int k = 0; k < HW; k++) m += in[(n * C + c) * HW + k];
+        m /= N * HW;
+        for (int n = 0; n < N; n++)
+            for (int k = 0; k < HW; k++) v += (in[(n * C + c) * HW + k] - m) * (in[(n * C + c) * HW + k] - m);
+        v /= N * HW - 1; /* unbiased, as PyTorch updates the running variance */
+        cr_expect(fabs(mean[c] - m) < 1e-5 && fabs(var[c] - v) < 1e-4 * v, "channel %d: mean %g var %g, want %g %g",
+                  c, mean[c], var[c], m, v);
+    }
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
+    test_close(ctx);
+}
+
 Test(graph, memory_is_reused_along_a_chain) {
     alvk_context *ctx = test_open(NULL);
     alvk_graph *g;
