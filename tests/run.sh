@@ -46,6 +46,11 @@ fi
 check run-same-out 2 'already holds this experiment' -- "$alvk" run "${tiny[@]}" --out "$tmp/a"
 check run-other-out 2 'holds a different experiment' -- "$alvk" run "${tiny[@]}" --seed 6 --out "$tmp/a"
 
+# The baseline from an alvk train checkpoint lands in the summary.
+"$alvk" train --epochs 1 --subset 32 --batch-size 16 --test-size 32 --save "$tmp/base.safetensors" >/dev/null 2>&1
+check run-baseline-file 0 'Full-data baseline: [0-9.]+ %' -- "$alvk" run --strategies uniform --pool-size 64 \
+  --test-size 32 --budget 16 --max-budget 32 --epochs 1 --batch-size 16 --baseline "$tmp/base.safetensors" --out "$tmp/c"
+
 # Ctrl-C after the first round, then --resume: the same numbers as run a.
 "$alvk" run "${tiny[@]}" --out "$tmp/b" >/dev/null 2>"$tmp/b.err" &
 pid=$!

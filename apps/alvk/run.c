@@ -248,12 +248,17 @@ typedef struct progress {
     uint32_t trial, round;
     double start, total, done, round_done; /* units */
     double round_t0;                       /* when the round's training began */
+    int baseline;                          /* training the full-data baseline */
     double step_units;                     /* per image of a training step */
 } progress;
 
 static void show(progress *p, const char *what, int final) {
     double rate = p->done / (now() - p->start + 1e-9), eta = rate > 0 ? (p->total - p->done) / rate : 0;
     int e = (int)eta;
+    if (p->baseline) {
+        cli_progress(final, "full-data baseline  %s", what);
+        return;
+    }
     cli_progress(final, "%s  trial %u/%u  round %u/%u  %s  ETA %d:%02d:%02d", al_strategy_name(p->strategy),
                  p->trial + 1, trials_of(p->c, p->strategy), p->round + 1, al_rounds(p->c), what,
                  e / 3600, e / 60 % 60, e % 60);
@@ -447,7 +452,7 @@ static int baseline(run *r) {
     fprintf(stderr, "training the full-data baseline: %u images, %u epochs\n", r->pool_size, c->baseline_epochs);
     al_train_stats ts;
     progress *pr = &r->pr;
-    pr->strategy = AL_UNIFORM;
+    pr->baseline = 1;
     al_progress cb = {on_step, pr};
     pr->round_t0 = now();
     int rc = al_model_start(&r->m, alvk_random(c->seed, STREAM_WEIGHTS, 0));
@@ -455,6 +460,9 @@ static int baseline(run *r) {
         rc = al_train_classifier(&r->m, r->pool_ids, r->pool_size, c->baseline_epochs, c->seed,
                                  stream_of(STREAM_TRAIN, 7, 0, 0), &ts, &cb);
     if (rc == EXIT_OK && (r->st.baseline = session_test_accuracy(&r->s)) < 0) rc = cli_fail("evaluating the baseline");
+    pr->baseline = 0;
+    pr->done = 0; /* the ETA covers the rounds */
+    pr->start = now();
     if (rc == EXIT_OK) fprintf(stderr, "full-data baseline: %.2f %% test accuracy\n", 100 * r->st.baseline);
     if (rc == EXIT_OK) rc = save(r);
     return rc;
