@@ -35,9 +35,9 @@ if command -v python3 >/dev/null; then
 import json; d = json.load(open('$tmp/a/results.json'))
 assert d['config']['rounds'] == 2 and d['device']['name']
 print(len(d['records']), 'records,', 'complete' if d['complete'] else 'incomplete')"
-  check run-csv-parses 0 '^11 rows of 13$' -- python3 -c "
+  check run-csv-parses 0 '^11 rows of 14$' -- python3 -c "
 import csv; rows = list(csv.reader(open('$tmp/a/results.csv')))
-assert all(len(r) == 13 for r in rows); print(len(rows), 'rows of', len(rows[0]))"
+assert all(len(r) == 14 for r in rows); print(len(rows), 'rows of', len(rows[0]))"
   check run-svg-parses 0 '^polyline polyline$' -- python3 -c "
 import xml.etree.ElementTree as ET
 n = lambda f: 'polyline' if ET.parse('$tmp/a/' + f).getroot().find('{http://www.w3.org/2000/svg}polyline') is not None else 'none'
@@ -61,7 +61,7 @@ status=$?
 check run-interrupt-status 0 '^130$' -- echo $status
 check run-interrupt-says-resume 0 "alvk run --resume $tmp/b" -- cat "$tmp/b.err"
 check run-resume 0 'done in' -- "$alvk" run --resume "$tmp/b"
-# Everything but the seconds (columns 9 and 10) must match.
+# Everything but the seconds (columns 9 to 11) must match.
 check run-resume-equals-uninterrupted 0 '^same$' -- bash -c \
-  "cmp <(cut -d, -f1-8,11-13 '$tmp/a/results.csv') <(cut -d, -f1-8,11-13 '$tmp/b/results.csv') && echo same"
+  "cmp <(cut -d, -f1-8,12-14 '$tmp/a/results.csv') <(cut -d, -f1-8,12-14 '$tmp/b/results.csv') && echo same"
 finish

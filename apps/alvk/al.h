@@ -154,7 +154,7 @@ typedef struct al_record {
     double accuracy_recal;      /* the statistics recomputed over the labeled set */
     double train_loss;          /* mean over the steps */
     uint64_t steps;             /* optimiser steps */
-    double train_s, query_s;
+    double train_s, eval_s, query_s; /* seconds: training, the two evaluations, the query */
     double d_loss, penalty, saturated; /* discriminator loss, gradient penalty, share of D
                                           outputs at exactly 0 or 1 (last epoch) */
 } al_record;

@@ -146,15 +146,15 @@ static double area(const al_state *st, const al_config *c, int s) {
 /* ---- state.txt ----------------------------------------------------------------- */
 
 static void state_text(const al_state *st, al_text *t) {
-    al_printf(t, "alvk-run-state 1\nconfig %s\ndone %d\nnext %d %u %u\nbaseline %.17g\nannotated %u",
+    al_printf(t, "alvk-run-state 2\nconfig %s\ndone %d\nnext %d %u %u\nbaseline %.17g\nannotated %u",
               st->config, st->done, st->strategy, st->trial, st->round, st->baseline, st->annotated_count);
     for (uint32_t i = 0; i < st->annotated_count; i++) al_printf(t, " %u", st->annotated[i]);
     al_printf(t, "\nrecords %u\n", st->nrecords);
     for (uint32_t i = 0; i < st->nrecords; i++) {
         const al_record *r = &st->records[i];
-        al_printf(t, "%d %u %u %u %.17g %.17g %.17g %llu %.6f %.6f %.17g %.17g %.17g\n", r->strategy, r->trial,
+        al_printf(t, "%d %u %u %u %.17g %.17g %.17g %llu %.6f %.6f %.6f %.17g %.17g %.17g\n", r->strategy, r->trial,
                   r->round, r->annotated, r->accuracy, r->accuracy_recal, r->train_loss,
-                  (unsigned long long)r->steps, r->train_s, r->query_s, r->d_loss, r->penalty, r->saturated);
+                  (unsigned long long)r->steps, r->train_s, r->eval_s, r->query_s, r->d_loss, r->penalty, r->saturated);
     }
 }
 
@@ -172,7 +172,7 @@ int al_state_load(const char *out, al_state *st) {
     int version = 0, rc = 1;
     unsigned n = 0;
     char line[1200];
-    if (fscanf(f, "alvk-run-state %d\n", &version) != 1 || version != 1) rc = damaged(path, "not a version 1 state file");
+    if (fscanf(f, "alvk-run-state %d\n", &version) != 1 || version != 2) rc = damaged(path, "not a version 2 state file");
     if (rc > 0 && (!fgets(line, sizeof line, f) || strncmp(line, "config ", 7) != 0)) rc = damaged(path, "no config line");
     if (rc > 0) {
         line[strcspn(line, "\n")] = 0;
@@ -190,9 +190,9 @@ int al_state_load(const char *out, al_state *st) {
     for (uint32_t i = 0; rc > 0 && i < n; i++) {
         al_record r;
         unsigned long long steps;
-        if (fscanf(f, "%d %u %u %u %lf %lf %lf %llu %lf %lf %lf %lf %lf", &r.strategy, &r.trial, &r.round,
+        if (fscanf(f, "%d %u %u %u %lf %lf %lf %llu %lf %lf %lf %lf %lf %lf", &r.strategy, &r.trial, &r.round,
                    &r.annotated, &r.accuracy, &r.accuracy_recal, &r.train_loss, &steps, &r.train_s,
-                   &r.query_s, &r.d_loss, &r.penalty, &r.saturated) != 13 ||
+                   &r.eval_s, &r.query_s, &r.d_loss, &r.penalty, &r.saturated) != 14 ||
             r.strategy < 0 || r.strategy >= AL_STRATEGIES)
             rc = damaged(path, "a bad record");
         r.steps = steps;
@@ -253,6 +253,7 @@ static void results_json(const al_state *st, const al_config *c, const char *dev
         json_num(t, "train_loss", r->train_loss, ", ");
         al_printf(t, "\"steps\": %llu, ", (unsigned long long)r->steps);
         json_num(t, "train_seconds", r->train_s, ", ");
+        json_num(t, "eval_seconds", r->eval_s, ", ");
         json_num(t, "query_seconds", r->query_s, ", ");
         json_num(t, "discriminator_loss", r->d_loss, ", ");
         json_num(t, "gradient_penalty", r->penalty, ", ");
@@ -268,7 +269,7 @@ static void csv_num(al_text *t, double v, const char *sep) {
 
 static void results_csv(const al_state *st, al_text *t) {
     al_printf(t, "strategy,trial,round,annotated,test_accuracy,test_accuracy_recalibrated,train_loss,steps,"
-              "train_seconds,query_seconds,discriminator_loss,gradient_penalty,discriminator_saturated\n");
+              "train_seconds,eval_seconds,query_seconds,discriminator_loss,gradient_penalty,discriminator_saturated\n");
     for (uint32_t i = 0; i < st->nrecords; i++) {
         const al_record *r = &st->records[i];
         al_printf(t, "%s,%u,%u,%u,", al_strategy_name(r->strategy), r->trial, r->round, r->annotated);
@@ -277,6 +278,7 @@ static void results_csv(const al_state *st, al_text *t) {
         csv_num(t, r->train_loss, ",");
         al_printf(t, "%llu,", (unsigned long long)r->steps);
         csv_num(t, r->train_s, ",");
+        csv_num(t, r->eval_s, ",");
         csv_num(t, r->query_s, ",");
         csv_num(t, r->d_loss, ",");
         csv_num(t, r->penalty, ",");
@@ -348,17 +350,17 @@ static void summary_md(const al_state *st, const al_config *c, const char *devic
     al_printf(t, "\n## Test accuracy (%%) with batch-norm statistics recomputed over the labeled set\n\n");
     accuracy_table(st, c, 1, t);
     al_printf(t, "\n## Per strategy\n\n| strategy | area under the curve | mean steps per round | "
-              "train s | query s |\n|---|---:|---:|---:|---:|\n");
+              "train s | eval s | query s |\n|---|---:|---:|---:|---:|---:|\n");
     for (int s = 0; s < AL_STRATEGIES; s++) {
         if (!(c->strategies >> s & 1)) continue;
-        double steps = 0, train = 0, query = 0;
+        double steps = 0, train = 0, eval = 0, query = 0;
         int n = 0;
         for (uint32_t i = 0; i < st->nrecords; i++)
             if (st->records[i].strategy == s)
                 steps += (double)st->records[i].steps, train += st->records[i].train_s,
-                    query += st->records[i].query_s, n++;
-        al_printf(t, "| %s | %.4f | %.0f | %.0f | %.0f |\n", al_strategy_name(s), area(st, c, s),
-                  n ? steps / n : 0, train, query);
+                    eval += st->records[i].eval_s, query += st->records[i].query_s, n++;
+        al_printf(t, "| %s | %.4f | %.0f | %.0f | %.0f | %.0f |\n", al_strategy_name(s), area(st, c, s),
+                  n ? steps / n : 0, train, eval, query);
     }
     al_printf(t, "\nThe area is the mean of the median accuracy over the labels axis (trapezoids), in [0, 1].\n");
     effects(st, c, t);

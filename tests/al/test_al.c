@@ -133,9 +133,9 @@ Test(al, state_round_trips_and_damage_is_reported) {
     snprintf(st.config, sizeof st.config, "--budget 10 --max-budget 40");
     st.annotated = malloc(3 * sizeof *st.annotated);
     memcpy(st.annotated, (uint32_t[]){5, 9, 1}, 3 * sizeof *st.annotated);
-    al_record r = {AL_UNIFORM, 0, 0, 10, 0.5, 0.625, 1.25, 7, 1.5, 0.25, NAN, NAN, NAN};
+    al_record r = {AL_UNIFORM, 0, 0, 10, 0.5, 0.625, 1.25, 7, 1.5, 0.5, 0.25, NAN, NAN, NAN};
     cr_assert(al_state_add(&st, &r));
-    r = (al_record){AL_ADVERSARIAL, 0, 1, 20, 0.75, 0.8, 0.5, 70, 2, 1, 0.33, 0.99, 1};
+    r = (al_record){AL_ADVERSARIAL, 0, 1, 20, 0.75, 0.8, 0.5, 70, 2, 3, 1, 0.33, 0.99, 1};
     cr_assert(al_state_add(&st, &r));
     cr_assert(al_save(dir, &st, &c, "a device", "a driver"));
     al_state back;
@@ -144,7 +144,8 @@ Test(al, state_round_trips_and_damage_is_reported) {
     cr_expect(back.strategy == st.strategy && back.trial == 1 && back.round == 1 && back.baseline == st.baseline);
     cr_expect(back.annotated_count == 3 && back.annotated[2] == 1);
     cr_expect_eq(back.nrecords, 2);
-    cr_expect(back.records[1].accuracy == 0.75 && back.records[1].penalty == 0.99 && back.records[1].steps == 70);
+    cr_expect(back.records[1].accuracy == 0.75 && back.records[1].penalty == 0.99 && back.records[1].steps == 70 &&
+              back.records[1].eval_s == 3);
     cr_expect(isnan(back.records[0].d_loss), "NaN survives the round trip");
     al_state_free(&back);
     static const char *const files[] = {"results.json", "results.csv", "summary.md", "accuracy.svg",
@@ -157,7 +158,7 @@ Test(al, state_round_trips_and_damage_is_reported) {
     }
     snprintf(path, sizeof path, "%s/state.txt", dir);
     FILE *f = fopen(path, "w");
-    fputs("alvk-run-state 1\nconfig x\ndone 0\nnext 0 0\n", f);
+    fputs("alvk-run-state 2\nconfig x\ndone 0\nnext 0 0\n", f);
     fclose(f);
     cr_expect_eq(al_state_load(dir, &back), -1, "a truncated state is damaged, not empty");
     unlink(path);
