@@ -13,28 +13,9 @@ enum { CLASSES = 10 };
 
 static int fail(const char *what) { return cli_fail(what); }
 
-static alvk_node head(alvk_graph *g, alvk_node z) {
-    return alvk_graph_linear(g, z, alvk_graph_param(g, "fc.weight"), alvk_graph_param(g, "fc.bias"));
-}
-
 /* D(z) = sigmoid(MLP(z)): [B, 1]. */
 static alvk_node discriminator(alvk_graph *g, alvk_node z) {
     return alvk_graph_sigmoid(g, alvk_graph_mlp(g, z, "disc", 3));
-}
-
-static int build_train(al_model *m, double lr) {
-    session *s = m->s;
-    alvk_graph *g;
-    if (alvk_graph_create(s->ctx, s->params, m->batch, ALVK_GRAPH_TRAIN, &g) != ALVK_OK) return 0;
-    m->train = g;
-    m->train_idx = alvk_graph_indices(g);
-    alvk_node x = alvk_graph_gather(g, s->train_pool, m->train_idx);
-    m->train_loss = alvk_graph_softmax_ce(g, head(g, alvk_graph_resnet18(g, x)), alvk_graph_gathered_labels(g, x));
-    /* Backbone and head only: a discriminator in the store is not trained here. */
-    int n = s->disc_count ? s->disc_first : alvk_params_count(s->params);
-    return alvk_graph_backward_params(g, m->train_loss, 0, n) == ALVK_OK &&
-           alvk_graph_adam_params(g, 0, n, lr, 0.9, 0.999, 1e-8) == ALVK_OK &&
-           alvk_graph_output(g, m->train_loss) == ALVK_OK && alvk_graph_compile(g) == ALVK_OK;
 }
 
 static int build_predict(al_model *m) {
@@ -44,7 +25,7 @@ static int build_predict(al_model *m) {
     m->predict = g;
     m->pred_idx = alvk_graph_indices(g);
     alvk_node z = alvk_graph_resnet18(g, alvk_graph_gather(g, s->train_pool, m->pred_idx));
-    m->pred_logits = head(g, z);
+    m->pred_logits = session_head(g, z);
     m->pred_d = s->disc_count ? discriminator(g, z) : -1;
     return alvk_graph_output(g, m->pred_logits) == ALVK_OK &&
            (m->pred_d < 0 || alvk_graph_output(g, m->pred_d) == ALVK_OK) && alvk_graph_compile(g) == ALVK_OK;
@@ -80,7 +61,7 @@ static int build_adversarial(al_model *m, double lr) {
     m->adv_alpha = alvk_graph_input(g, (uint32_t[]){1}, 0); /* [B] */
     alvk_node xl = alvk_graph_gather(g, s->train_pool, m->adv_l), xu = alvk_graph_gather(g, s->train_pool, m->adv_u);
     alvk_node lz = alvk_graph_resnet18(g, xl), uz = alvk_graph_resnet18(g, xu);
-    m->adv_pred = alvk_graph_softmax_ce(g, head(g, lz), alvk_graph_gathered_labels(g, xl));
+    m->adv_pred = alvk_graph_softmax_ce(g, session_head(g, lz), alvk_graph_gathered_labels(g, xl));
     m->adv_dl = discriminator(g, lz);
     m->adv_du = discriminator(g, uz);
     alvk_node unlab = alvk_graph_mean(g, alvk_graph_square(g, m->adv_du));
@@ -135,7 +116,10 @@ static int find_stats(al_model *m) {
 int al_model_init(al_model *m, session *s, uint32_t batch, double lr, int adversarial) {
     memset(m, 0, sizeof *m);
     m->s = s, m->batch = batch;
-    if (!build_train(m, lr)) return fail("building the training graph");
+    /* Backbone and head only: a discriminator in the store is not trained here. */
+    int n = s->disc_count ? s->disc_first : alvk_params_count(s->params);
+    int rc = session_train_graph(s, batch, lr, n, &m->train, &m->train_idx, &m->train_loss);
+    if (rc != EXIT_OK) return rc;
     if (!build_predict(m)) return fail("building the prediction graph");
     if (!build_recal(m)) return fail("building the statistics graph");
     if (adversarial && !build_adversarial(m, lr)) return fail("building the adversarial graph");

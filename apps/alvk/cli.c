@@ -38,11 +38,15 @@ int cli_double(const char *flag, const char *text, double lo, double hi, double 
     return 1;
 }
 
-void cli_progress(int final, const char *fmt, ...) {
-    static double last;
+double cli_now(void) {
     struct timespec ts;
     timespec_get(&ts, TIME_UTC);
-    double now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void cli_progress(int final, const char *fmt, ...) {
+    static double last;
+    double now = cli_now();
     int tty = isatty(STDERR_FILENO);
     if (!final && now - last < (tty ? 0.25 : 10.0)) return;
     last = now;
@@ -124,11 +128,28 @@ int session_open(session *s, const char *device, const char *data_dir, uint32_t 
     s->eval = g;
     s->eval_indices = alvk_graph_indices(g);
     alvk_node x = alvk_graph_gather(g, s->test_pool, s->eval_indices);
-    alvk_node logits = alvk_graph_linear(g, alvk_graph_resnet18(g, x), alvk_graph_param(g, "fc.weight"),
-                                         alvk_graph_param(g, "fc.bias"));
+    alvk_node logits = session_head(g, alvk_graph_resnet18(g, x));
     s->eval_correct = alvk_graph_correct(g, logits, alvk_graph_gathered_labels(g, x));
     if (alvk_graph_output(g, s->eval_correct) != ALVK_OK || alvk_graph_compile(g) != ALVK_OK)
         return cli_fail("building the evaluation graph");
+    return EXIT_OK;
+}
+
+alvk_node session_head(alvk_graph *g, alvk_node z) {
+    return alvk_graph_linear(g, z, alvk_graph_param(g, "fc.weight"), alvk_graph_param(g, "fc.bias"));
+}
+
+int session_train_graph(session *s, uint32_t batch, double lr, int nparams, alvk_graph **g,
+                        alvk_node *indices, alvk_node *loss) {
+    if (alvk_graph_create(s->ctx, s->params, batch, ALVK_GRAPH_TRAIN, g) != ALVK_OK)
+        return cli_fail("building the training graph");
+    *indices = alvk_graph_indices(*g);
+    alvk_node x = alvk_graph_gather(*g, s->train_pool, *indices);
+    *loss = alvk_graph_softmax_ce(*g, session_head(*g, alvk_graph_resnet18(*g, x)), alvk_graph_gathered_labels(*g, x));
+    if (alvk_graph_backward_params(*g, *loss, 0, nparams) != ALVK_OK ||
+        alvk_graph_adam_params(*g, 0, nparams, lr, 0.9, 0.999, 1e-8) != ALVK_OK ||
+        alvk_graph_output(*g, *loss) != ALVK_OK || alvk_graph_compile(*g) != ALVK_OK)
+        return cli_fail("building the training graph");
     return EXIT_OK;
 }
 

@@ -18,6 +18,9 @@ int cli_fail(const char *what);
 int cli_uint(const char *flag, const char *text, uint64_t lo, uint64_t hi, uint32_t *out);
 int cli_double(const char *flag, const char *text, double lo, double hi, double *out);
 
+/* Wall-clock seconds (for rates, ETAs and the seconds results record). */
+double cli_now(void);
+
 /* Progress on stderr: a line rewritten in place on a terminal, one line
  * per call otherwise (at most every few seconds, so logs stay short). */
 void cli_progress(int final, const char *fmt, ...);
@@ -58,6 +61,14 @@ int session_open(session *s, const char *device, const char *data_dir, uint32_t 
  * data/mnist. */
 const char *session_data_dir(const char *data_dir);
 void session_close(session *s);
+/* The classifier's logits: the store's head fc on features z [B, 512]. */
+alvk_node session_head(alvk_graph *g, alvk_node z);
+/* The classifier's training step at `batch` images: gather from the
+ * training pool, ResNet18, head, cross-entropy, backward and Adam over store
+ * tensors 0..nparams-1 (the backbone and head; a discriminator declared
+ * after them is left alone). Returns an exit status. */
+int session_train_graph(session *s, uint32_t batch, double lr, int nparams, alvk_graph **g,
+                        alvk_node *indices, alvk_node *loss);
 /* Test-set accuracy in [0, 1] of the model in the store; -1 on failure
  * (alvk_last_error says why). */
 double session_test_accuracy(session *s);

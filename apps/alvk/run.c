@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -217,12 +216,6 @@ static int validate(const run_opts *o) {
     return 0;
 }
 
-static double now(void) {
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* ---- the run's position, streams and cost --------------------------------- */
 
 static uint32_t trials_of(const al_config *c, int s) {
@@ -257,7 +250,7 @@ typedef struct progress {
 } progress;
 
 static void show(progress *p, const char *what, int final) {
-    double rate = p->done / (now() - p->start + 1e-9), eta = rate > 0 ? (p->total - p->done) / rate : 0;
+    double rate = p->done / (cli_now() - p->start + 1e-9), eta = rate > 0 ? (p->total - p->done) / rate : 0;
     int e = (int)eta;
     if (p->baseline) {
         cli_progress(final, "full-data baseline  %s", what);
@@ -271,7 +264,7 @@ static void show(progress *p, const char *what, int final) {
 static void on_step(void *user, uint32_t epoch, uint32_t epochs, uint32_t step, uint32_t steps,
                     double loss, uint64_t images) {
     progress *p = user;
-    double t = now();
+    double t = cli_now();
     p->done = p->round_done + p->step_units * (double)images;
     char what[160];
     snprintf(what, sizeof what, "epoch %u/%u  step %u/%u  loss %.4f  %.0f images/s", epoch, epochs,
@@ -338,18 +331,18 @@ static int run_round(run *r, int s, uint32_t round) {
     al_train_stats ts;
     al_progress cb = {on_step, pr};
     uint64_t stream = stream_of(STREAM_TRAIN, s, pr->trial, round);
-    double t0 = pr->round_t0 = now();
+    double t0 = pr->round_t0 = cli_now();
     int rc = al_model_reset(&r->m);
     if (rc == EXIT_OK && s == AL_ADVERSARIAL)
         rc = al_train_adversarial(&r->m, lab, n_l, unl, n_u, c->adversarial_epochs, c->seed, stream, &ts, &cb);
     else if (rc == EXIT_OK)
         rc = al_train_classifier(&r->m, lab, n_l, c->epochs, c->seed, stream, &ts, &cb);
     if (rc == EXIT_OK) {
-        rec.train_loss = ts.loss, rec.steps = ts.steps, rec.train_s = now() - t0;
+        rec.train_loss = ts.loss, rec.steps = ts.steps, rec.train_s = cli_now() - t0;
         if (s == AL_ADVERSARIAL) rec.d_loss = ts.d_loss, rec.penalty = ts.penalty, rec.saturated = ts.saturated;
         pr->done = pr->round_done += pr->step_units * (double)ts.images;
         show(pr, "evaluating", 0);
-        t0 = now();
+        t0 = cli_now();
         rec.accuracy = session_test_accuracy(&r->s);
         if (rec.accuracy < 0) rc = cli_fail("evaluating");
     }
@@ -362,16 +355,16 @@ static int run_round(run *r, int s, uint32_t round) {
         if (rec.accuracy_recal < 0) rc = cli_fail("evaluating");
     }
     if (rc == EXIT_OK && !c->bn_recalibrate) rc = al_stats_restore(&r->m);
-    rec.eval_s = now() - t0;
+    rec.eval_s = cli_now() - t0;
     pr->done = pr->round_done += 2.0 * r->s.test_size + n_l;
     int last = round + 1 == al_rounds(c);
-    double q0 = now();
+    double q0 = cli_now();
     if (rc == EXIT_OK && !last) { /* the last round's picks would never be used */
         show(pr, "querying", 0);
         rc = query(r, s, round, unl, n_u, pick);
         if (rc == EXIT_OK && !al_pool_annotate_positions(&r->pool, pick, c->budget)) rc = cli_fail("annotating");
     }
-    rec.query_s = now() - q0;
+    rec.query_s = cli_now() - q0;
     free(lab), free(unl), free(unl_pos), free(pick);
     if (rc != EXIT_OK) return rc;
     if (!al_state_add(&r->st, &rec)) return cli_fail("allocating");
@@ -460,7 +453,7 @@ static int baseline(run *r) {
     progress *pr = &r->pr;
     pr->baseline = 1;
     al_progress cb = {on_step, pr};
-    pr->round_t0 = now();
+    pr->round_t0 = cli_now();
     int rc = al_model_start(&r->m, alvk_random(c->seed, STREAM_WEIGHTS, 0));
     if (rc == EXIT_OK)
         rc = al_train_classifier(&r->m, r->pool_ids, r->pool_size, c->baseline_epochs, c->seed,
@@ -468,7 +461,7 @@ static int baseline(run *r) {
     if (rc == EXIT_OK && (r->st.baseline = session_test_accuracy(&r->s)) < 0) rc = cli_fail("evaluating the baseline");
     pr->baseline = 0;
     pr->done = 0; /* the ETA covers the rounds */
-    pr->start = now();
+    pr->start = cli_now();
     if (rc == EXIT_OK) fprintf(stderr, "full-data baseline: %.2f %% test accuracy\n", 100 * r->st.baseline);
     if (rc == EXIT_OK) rc = save(r);
     return rc;
@@ -488,7 +481,7 @@ static void plan(run *r) {
                 if (!finished) total += u;
             }
     }
-    r->pr = (progress){.c = c, .start = now(), .total = total, .step_units = 3};
+    r->pr = (progress){.c = c, .start = cli_now(), .total = total, .step_units = 3};
 }
 
 /* Opens OUT: a new experiment, or the one --resume names. */
@@ -590,7 +583,7 @@ int cmd_run(int argc, char **argv) {
     if (rc == 0) rc = o->resume ? validate(o) : open_out(r);
     if (rc == 0) {
         cli_catch_interrupts();
-        double t0 = now();
+        double t0 = cli_now();
         rc = experiment(r);
         if (rc == EXIT_INTERRUPTED || (rc == EXIT_OK && cli_interrupted)) {
             fprintf(stderr, "\nalvk: interrupted; %u finished rounds are saved in %s. Continue with:\n"
@@ -604,7 +597,7 @@ int cmd_run(int argc, char **argv) {
             char line[1024];
             while (f && fgets(line, sizeof line, f)) fputs(line, stdout);
             if (f) fclose(f);
-            fprintf(stderr, "done in %.0f s: results in %s\n", now() - t0, o->out);
+            fprintf(stderr, "done in %.0f s: results in %s\n", cli_now() - t0, o->out);
         }
     }
     al_model_free(&r->m);

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char usage[] =
     "usage: alvk train [options]\n"
@@ -54,27 +53,6 @@ static int parse(int argc, char **argv, train_opts *o) {
     return 0;
 }
 
-static double now(void) {
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int build_train_graph(session *s, const train_opts *o, alvk_graph **g, alvk_node *idx,
-                             alvk_node *loss) {
-    if (alvk_graph_create(s->ctx, s->params, o->batch, ALVK_GRAPH_TRAIN, g) != ALVK_OK)
-        return cli_fail("building the training graph");
-    *idx = alvk_graph_indices(*g);
-    alvk_node x = alvk_graph_gather(*g, s->train_pool, *idx);
-    alvk_node logits = alvk_graph_linear(*g, alvk_graph_resnet18(*g, x), alvk_graph_param(*g, "fc.weight"),
-                                         alvk_graph_param(*g, "fc.bias"));
-    *loss = alvk_graph_softmax_ce(*g, logits, alvk_graph_gathered_labels(*g, x));
-    if (alvk_graph_backward(*g, *loss) != ALVK_OK || alvk_graph_adam(*g, o->lr, 0.9, 0.999, 1e-8) != ALVK_OK ||
-        alvk_graph_output(*g, *loss) != ALVK_OK || alvk_graph_compile(*g) != ALVK_OK)
-        return cli_fail("building the training graph");
-    return EXIT_OK;
-}
-
 static int save(alvk_params *p, const char *path) {
     if (path && alvk_params_save(p, path) != ALVK_OK) return cli_fail("saving the model");
     return EXIT_OK;
@@ -95,7 +73,7 @@ int cmd_train(int argc, char **argv) {
     uint32_t *order = malloc(total * sizeof *order), *batch = malloc(o.batch * sizeof *batch);
     if (!order || !batch) rc = EXIT_FAILED;
     if (rc == EXIT_OK && alvk_params_initialize(s.params, o.seed) != ALVK_OK) rc = cli_fail("initialising");
-    if (rc == EXIT_OK) rc = build_train_graph(&s, &o, &g, &idx, &loss);
+    if (rc == EXIT_OK) rc = session_train_graph(&s, o.batch, o.lr, alvk_params_count(s.params), &g, &idx, &loss);
     if (rc == EXIT_OK) {
         for (uint32_t i = 0; i < total; i++) order[i] = i;
         cli_shuffle(order, total, o.seed, 0); /* the subset: the first n of a seeded permutation */
@@ -107,10 +85,10 @@ int cmd_train(int argc, char **argv) {
     }
     cli_catch_interrupts();
     uint32_t steps = (n + o.batch - 1) / o.batch;
-    double start = now();
+    double start = cli_now();
     for (uint32_t epoch = 1; rc == EXIT_OK && epoch <= o.epochs; epoch++) {
         cli_shuffle(order, n, o.seed, epoch);
-        double epoch_start = now(), sum = 0;
+        double epoch_start = cli_now(), sum = 0;
         for (uint32_t step = 0; step < steps && !cli_interrupted; step++) {
             uint32_t b = n - step * o.batch < o.batch ? n - step * o.batch : o.batch;
             float l;
@@ -121,7 +99,7 @@ int cmd_train(int argc, char **argv) {
                 break;
             }
             sum += l;
-            double t = now() - epoch_start, rate = (step + 1.0) * o.batch / t;
+            double t = cli_now() - epoch_start, rate = (step + 1.0) * o.batch / t;
             int left = (int)(((double)(o.epochs - epoch) * steps + (steps - step - 1)) * o.batch / rate);
             cli_progress(0, "epoch %u/%u  step %u/%u  loss %.4f  %.0f images/s  ETA %d:%02d (training)",
                          epoch, o.epochs, step + 1, steps, sum / (step + 1), rate, left / 60, left % 60);
@@ -139,12 +117,12 @@ int cmd_train(int argc, char **argv) {
             break;
         }
         cli_progress(1, "epoch %u/%u  train loss %.4f  test accuracy %.2f %%  (%.0f s)", epoch,
-                     o.epochs, sum / steps, 100 * acc, now() - epoch_start);
+                     o.epochs, sum / steps, 100 * acc, cli_now() - epoch_start);
         printf("epoch %u train_loss %.6f test_accuracy %.4f\n", epoch, sum / steps, acc);
         fflush(stdout);
         rc = save(s.params, o.save);
     }
-    if (rc == EXIT_OK) fprintf(stderr, "done in %.0f s\n", now() - start);
+    if (rc == EXIT_OK) fprintf(stderr, "done in %.0f s\n", cli_now() - start);
     free(order);
     free(batch);
     alvk_graph_destroy(g);
