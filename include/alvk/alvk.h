@@ -414,7 +414,9 @@ ALVK_API alvk_status alvk_graph_backward(alvk_graph *g, alvk_node loss);
  * one graph trains two parts of a model on two losses (a backbone on one,
  * a discriminator on another): each part's gradients come from its own
  * loss. A part must be applied to the loss's inputs only once per loss,
- * except models with batch norm, whose repeated use is summed. */
+ * except models with batch norm, whose repeated use is summed. Batch-norm
+ * weights on the loss's path get their gradient written even when outside
+ * the range (their kernel writes it directly); no Adam over the range reads it. */
 ALVK_API alvk_status alvk_graph_backward_params(alvk_graph *g, alvk_node loss, int first, int count);
 /* The gradient of sum(y) with respect to x, as a node of x's shape, built
  * from differentiable ops: differentiating it again (a gradient penalty)
