@@ -1,40 +1,48 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : enable
 // The gather half of a convolution's data gradient: col[(n,oh,ow)][(ci,kh,kw)]
 // (row stride ldc) holds dy times the weights for every tap; each input
 // pixel sums the taps that reached it. One writer per dx element, no
 // atomics, fixed order. An invocation owns one input row (n, ci, ih) and
-// walks it, so the divisions happen once per row, not per pixel; STRIDE1
-// drops the divisibility tests that stride 1 never fails.
+// walks it, so the divisions happen once per row, not per pixel. The kernel
+// window is constant, so the tap loops unroll and the divisibility tests
+// compile to masks; every tap loads (index 0 when it missed) and selects,
+// which on lavapipe runs 2-3x faster than branching around the loads.
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 
-layout(constant_id = 3) const uint STRIDE1 = 0;
-layout(push_constant) uniform Push { uint N, Cin, H, W, KH, KW, stride, pad, OH, OW, ldc; } pc;
+layout(constant_id = 3) const uint KH = 3;
+layout(constant_id = 4) const uint KW = 3;
+layout(constant_id = 5) const uint STRIDE = 1;
+layout(constant_id = 6) const uint PAD = 1;
+layout(push_constant) uniform Push { uint N, Cin, H, W, OH, OW, ldc; } pc;
 ALVK_IN1(0, col);
 layout(std430, binding = 1) writeonly buffer DX { float dx[]; };
+
+// The output position o that tap t of input position p came from, if any:
+// p + PAD = o * STRIDE + t.
+bool source(uint p, uint t, uint n_out, out uint o) {
+    uint q = p + PAD - t;  // wraps when negative, which the range test catches
+    o = q / STRIDE;
+    return p + PAD >= t && q % STRIDE == 0u && o < n_out;
+}
 
 void main() {
     uint r = alvk_flat_index();  // row (n, ci, ih)
     if (r >= pc.N * pc.Cin * pc.H) return;
     uint ih = r % pc.H, ci = (r / pc.H) % pc.Cin, n = r / (pc.H * pc.Cin);
-    uint s = STRIDE1 != 0u ? 1u : pc.stride;
     for (uint iw = 0u; iw < pc.W; iw++) {
         float sum = 0.0;
-        for (uint kh = 0u; kh < pc.KH; kh++) {
-            int th = int(ih + pc.pad) - int(kh);
-            if (th < 0 || (STRIDE1 == 0u && th % int(s) != 0)) continue;
-            uint oh = uint(th) / s;
-            if (oh >= pc.OH) continue;
-            uint base = (n * pc.OH + oh) * pc.OW;
-            uint tap = (ci * pc.KH + kh) * pc.KW;
-            for (uint kw = 0u; kw < pc.KW; kw++) {
-                int tw = int(iw + pc.pad) - int(kw);
-                if (tw < 0 || (STRIDE1 == 0u && tw % int(s) != 0)) continue;
-                uint ow = uint(tw) / s;
-                if (ow >= pc.OW) continue;
-                sum += LOAD1(col, (base + ow) * pc.ldc + tap + kw);
+        [[unroll]] for (uint kh = 0u; kh < KH; kh++) {
+            uint oh, ow;
+            bool hit_h = source(ih, kh, pc.OH, oh);
+            uint base = (n * pc.OH + oh) * pc.OW, tap = (ci * KH + kh) * KW;
+            [[unroll]] for (uint kw = 0u; kw < KW; kw++) {
+                bool hit = hit_h && source(iw, kw, pc.OW, ow);
+                float v = LOAD1(col, hit ? (base + ow) * pc.ldc + tap + kw : 0u);
+                sum += hit ? v : 0.0;
             }
         }
         dx[r * pc.W + iw] = sum;

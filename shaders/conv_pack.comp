@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : enable
 // Lays out one operand of a convolution as the GEMM kernel wants it:
 // K-major, dst[k][i] with row stride ldd, zero-padded to [Kp][ldd]. MODE
 // says which operand (all NCHW; W is [Cout][Cin][KH][KW]):
@@ -10,48 +11,64 @@
 //   4 backward-weight A: k = (n,oh,ow),  i = co:        dy
 //   5 backward-weight B: k = (n,oh,ow),  i = (ci,kh,kw): x at the tap
 // Each invocation fills RUN consecutive i of one row k. k and the first i
-// are split into their three parts (k2,k1,k0), (i2,i1,i0) once, with the
-// radices in kr and ir; the following i step the parts without dividing
-// (divisions per element made this pass slower than the GEMM it feeds).
+// are split into their three parts (k2,k1,k0), (i2,i1,i0) once; the
+// following i step the parts without dividing.
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 
 #define RUN 8u
 layout(constant_id = 3) const uint MODE = 0;
+// The radices: k = (k2*KR1 + k1)*KR0 + k0, i likewise (0xffffffff for a part
+// that never wraps). Constants, so that splitting compiles to multiplies.
+layout(constant_id = 4) const uint KR1 = 1;
+layout(constant_id = 5) const uint KR0 = 1;
+layout(constant_id = 6) const uint IR1 = 1;
+layout(constant_id = 7) const uint IR0 = 1;
 layout(push_constant) uniform Push {
     uint N, Cin, H, W, Cout, KH, KW, stride, pad, OH, OW, rows, K, ldd, Kp;
-    uint kr1, kr0, ir1, ir0;  // radices: k = (k2*kr1 + k1)*kr0 + k0, i likewise
 } pc;
 ALVK_IN1(0, src);
-layout(std430, binding = 1) writeonly buffer Dst { float dst[]; };
+layout(std430, binding = 1) writeonly buffer Dst { vec4 dst[]; };
 
-// x[n][ci][oh*s + kh - pad][ow*s + kw - pad], 0 outside the image.
-float tap(uint n, uint ci, uint kh, uint kw, uint oh, uint ow) {
+// Where the element sits in src, and whether it exists there: a tap that
+// falls in the padding reads nothing and yields 0.
+bool tap(uint n, uint ci, uint kh, uint kw, uint oh, uint ow, out uint at) {
     int ih = int(oh * pc.stride + kh) - int(pc.pad), iw = int(ow * pc.stride + kw) - int(pc.pad);
-    if (ih < 0 || iw < 0 || ih >= int(pc.H) || iw >= int(pc.W)) return 0.0;
-    return LOAD1(src, ((n * pc.Cin + ci) * pc.H + uint(ih)) * pc.W + uint(iw));
+    at = ((n * pc.Cin + ci) * pc.H + uint(ih)) * pc.W + uint(iw);
+    return uint(ih) < pc.H && uint(iw) < pc.W;
 }
 
-float value(uint k, uint k2, uint k1, uint k0, uint i, uint i2, uint i1, uint i0) {
-    if (MODE == 0u) return tap(i2, k2, k1, k0, i1, i0);
-    if (MODE == 1u) return LOAD1(src, i * pc.K + k);
-    if (MODE == 2u) return LOAD1(src, ((i2 * pc.Cout + k) * pc.OH + i1) * pc.OW + i0);
-    if (MODE == 3u) return LOAD1(src, k * pc.rows + i);
-    if (MODE == 4u) return LOAD1(src, ((k2 * pc.Cout + i) * pc.OH + k1) * pc.OW + k0);
-    return tap(k2, i2, i1, i0, k1, k0);  // MODE 5
+bool source(uint k, uint k2, uint k1, uint k0, uint i, uint i2, uint i1, uint i0, out uint at) {
+    at = 0u;
+    if (MODE == 0u) return tap(i2, k2, k1, k0, i1, i0, at);
+    if (MODE == 1u) at = i * pc.K + k;
+    if (MODE == 2u) at = ((i2 * pc.Cout + k) * pc.OH + i1) * pc.OW + i0;
+    if (MODE == 3u) at = k * pc.rows + i;
+    if (MODE == 4u) at = ((k2 * pc.Cout + i) * pc.OH + k1) * pc.OW + k0;
+    if (MODE == 5u) return tap(k2, i2, i1, i0, k1, k0, at);
+    return true;
 }
 
+// Straight-line code: every lane loads (index 0 where there is nothing to
+// read) and selects, and stores whole vec4s. Branches around the loads and
+// scalar stores made this pass 1.5-2x slower on lavapipe.
 void main() {
     uint i = gl_GlobalInvocationID.x * RUN, k = gl_GlobalInvocationID.y;
     if (i >= pc.ldd || k >= pc.Kp) return;
-    uint k0 = k % pc.kr0, k1 = (k / pc.kr0) % pc.kr1, k2 = k / (pc.kr0 * pc.kr1);
-    uint i0 = i % pc.ir0, i1 = (i / pc.ir0) % pc.ir1, i2 = i / (pc.ir0 * pc.ir1);
-    for (uint r = 0u; r < RUN && i < pc.ldd; r++, i++) {
-        dst[k * pc.ldd + i] = i < pc.rows && k < pc.K ? value(k, k2, k1, k0, i, i2, i1, i0) : 0.0;
-        if (++i0 == pc.ir0) {
+    uint k0 = k % KR0, k1 = (k / KR0) % KR1, k2 = k / (KR0 * KR1);
+    uint i0 = i % IR0, i1 = (i / IR0) % IR1, i2 = i / (IR0 * IR1);
+    float v[RUN];
+    [[unroll]] for (uint r = 0u; r < RUN; r++, i++) {
+        uint at;
+        bool ok = source(k, k2, k1, k0, i, i2, i1, i0, at) && i < pc.rows && k < pc.K;
+        float x = LOAD1(src, ok ? at : 0u);
+        v[r] = ok ? x : 0.0;
+        if (++i0 == IR0) {
             i0 = 0u;
-            if (++i1 == pc.ir1) i1 = 0u, i2++;
+            if (++i1 == IR1) i1 = 0u, i2++;
         }
     }
+    uint q = (k * pc.ldd + i - RUN) / 4u;
+    [[unroll]] for (uint r = 0u; r < RUN; r += 4u) dst[q + r / 4u] = vec4(v[r], v[r + 1u], v[r + 2u], v[r + 3u]);
 }

@@ -52,12 +52,11 @@ static alvk_status pack(alvk_cmd *cmd, const alvk_conv *c, uint32_t mode, const 
     radices(c, mode, r);
     struct {
         uint32_t N, Cin, H, W, Cout, KH, KW, stride, pad, OH, OW, rows, K, ldd, Kp;
-        uint32_t kr1, kr0, ir1, ir0;
     } push = {c->N, c->Cin, c->H, c->W, c->Cout, c->KH, c->KW, c->stride, c->pad,
               alvk_conv_out(c->H, c->KH, c->stride, c->pad),
-              alvk_conv_out(c->W, c->KW, c->stride, c->pad), rows, K, ldd, Kp,
-              r[0], r[1], r[2], r[3]};
-    alvk_kernel k = {.shader = ALVK_SHADER_conv_pack, .local = {8, 8}, .nspec = 1, .spec = {mode}};
+              alvk_conv_out(c->W, c->KW, c->stride, c->pad), rows, K, ldd, Kp};
+    alvk_kernel k = {.shader = ALVK_SHADER_conv_pack, .local = {8, 8}, .nspec = 5,
+                     .spec = {mode, r[0], r[1], r[2], r[3]}};
     alvk_binding b[2] = {alvk_in1(src), alvk_out(out)};
     return alvk_op_dispatch(cmd, k, b, 2, &push, sizeof push,
                             (uint32_t[3]){(ldd / 8 + 7) / 8, (Kp + 7) / 8, 1});
@@ -135,9 +134,9 @@ alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c, cons
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * M * Ntaps, &col);
     if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, &col, NULL);
     if (s != ALVK_OK) return s;
-    struct { uint32_t N, Cin, H, W, KH, KW, stride, pad, OH, OW, ldc; } push = {
-        c->N, c->Cin, c->H, c->W, c->KH, c->KW, c->stride, c->pad, d.OH, d.OW, Ntaps};
-    alvk_kernel k = {.shader = ALVK_SHADER_col2im, .local = {64}, .nspec = 1, .spec = {c->stride == 1}};
+    struct { uint32_t N, Cin, H, W, OH, OW, ldc; } push = {c->N, c->Cin, c->H, c->W, d.OH, d.OW, Ntaps};
+    alvk_kernel k = {.shader = ALVK_SHADER_col2im, .local = {64}, .nspec = 4,
+                     .spec = {c->KH, c->KW, c->stride, c->pad}};
     alvk_binding b[2] = {alvk_in1(&col), alvk_out(dx)};
     return alvk_op_dispatch_1d(cmd, k, b, 2, &push, sizeof push, (uint64_t)c->N * c->Cin * c->H);
 }
