@@ -10,6 +10,8 @@
 //   3 backward-data B:   k = co,         i = (ci,kh,kw): w as it is, padded
 //   4 backward-weight A: k = (n,oh,ow),  i = co:        dy
 //   5 backward-weight B: k = (n,oh,ow),  i = (ci,kh,kw): x at the tap
+// The window (KH x KW taps) may be a crop of the weights' wKH x wKW that
+// starts at tap (lo, lo); engine/ops/conv.c says when.
 // Each invocation fills RUN consecutive i of one row k. k and the first i
 // are split into their three parts (k2,k1,k0), (i2,i1,i0) once; the
 // following i step the parts without dividing.
@@ -26,7 +28,8 @@ layout(constant_id = 5) const uint KR0 = 1;
 layout(constant_id = 6) const uint IR1 = 1;
 layout(constant_id = 7) const uint IR0 = 1;
 layout(push_constant) uniform Push {
-    uint N, Cin, H, W, Cout, KH, KW, stride, pad, OH, OW, rows, K, ldd, Kp;
+    uint N, Cin, H, W, Cout, stride, pad, OH, OW, rows, K, ldd, Kp;
+    uint wKH, wKW, lo;  // the weights' full window; the packed taps start at (lo, lo)
 } pc;
 ALVK_IN1(0, src);
 layout(std430, binding = 1) writeonly buffer Dst { vec4 dst[]; };
@@ -39,12 +42,16 @@ bool tap(uint n, uint ci, uint kh, uint kw, uint oh, uint ow, out uint at) {
     return uint(ih) < pc.H && uint(iw) < pc.W;
 }
 
+uint weight(uint co, uint ci, uint kh, uint kw) {
+    return ((co * pc.Cin + ci) * pc.wKH + pc.lo + kh) * pc.wKW + pc.lo + kw;
+}
+
 bool source(uint k, uint k2, uint k1, uint k0, uint i, uint i2, uint i1, uint i0, out uint at) {
     at = 0u;
     if (MODE == 0u) return tap(i2, k2, k1, k0, i1, i0, at);
-    if (MODE == 1u) at = i * pc.K + k;
+    if (MODE == 1u) at = weight(i, k2, k1, k0);
     if (MODE == 2u) at = ((i2 * pc.Cout + k) * pc.OH + i1) * pc.OW + i0;
-    if (MODE == 3u) at = k * pc.rows + i;
+    if (MODE == 3u) at = weight(k, i2, i1, i0);
     if (MODE == 4u) at = ((k2 * pc.Cout + i) * pc.OH + k1) * pc.OW + k0;
     if (MODE == 5u) return tap(k2, i2, i1, i0, k1, k0, at);
     return true;

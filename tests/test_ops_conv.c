@@ -95,6 +95,10 @@ static size_t build_table(void) {
     table[n++] = conv_case(130, 2, 3, 3, 3, 3, 1, 1, 1, 0); /* batch 130 */
     table[n++] = conv_case(2, 3, 1, 1, 4, 3, 1, 1, 1, 1);   /* 1x1 spatial, 3x3 kernel */
     table[n++] = conv_case(2, 3, 2, 2, 4, 3, 1, 1, 1, 1);   /* 2x2 spatial */
+    /* Windows cropped to the taps that touch the image (conv.c, crop). */
+    table[n++] = conv_case(2, 3, 2, 2, 4, 3, 2, 1, 1, 1);   /* 2x2 -> 1x1: taps 1..2 */
+    table[n++] = conv_case(2, 3, 1, 1, 5, 5, 1, 2, 0, 1);   /* 5x5 on 1x1: the centre */
+    table[n++] = conv_case(2, 2, 3, 3, 3, 7, 1, 2, 1, 1);   /* 7x7 on 3x3, pad 2: taps 2..4 */
     cr_assert(n <= MAX_CASES);
     return n;
 }

@@ -30,31 +30,65 @@ static alvk_status check_size(const char *what, const char *name, const alvk_buf
     return ALVK_OK;
 }
 
+/* A convolution as the kernels run it: the window cropped to the taps that
+ * can touch the image (see crop), and where that window sits in the
+ * weights' full KH x KW. */
+typedef struct conv_run {
+    alvk_conv c;           /* the cropped convolution: same output, smaller K */
+    uint32_t KH, KW, lo;   /* the weights' window, and the crop's first tap */
+} conv_run;
+
+/* Taps that fall in the padding for every output position multiply only
+ * zeros: a 3x3 convolution on a 1x1 image (ResNet18's layer4 on 28x28
+ * input) uses its centre tap alone. Cropping the window to the taps that
+ * can touch the image gives the same result with a K up to 9x smaller. The
+ * crop must be the same along both axes (one pad) and keep the output size. */
+static conv_run crop(const alvk_conv *c) {
+    conv_run r = {*c, c->KH, c->KW, 0};
+    uint32_t OH = alvk_conv_out(c->H, c->KH, c->stride, c->pad), lo = c->KH, hi = 0;
+    for (uint32_t kh = 0; kh < c->KH; kh++)
+        for (uint32_t oh = 0; oh < OH; oh++) {
+            uint32_t ih = oh * c->stride + kh; /* + pad: unsigned */
+            if (ih >= c->pad && ih - c->pad < c->H) {
+                lo = kh < lo ? kh : lo, hi = kh > hi ? kh : hi;
+                break;
+            }
+        }
+    if (lo > hi || (lo == 0 && hi == c->KH - 1) || c->KH != c->KW || c->H != c->W) return r;
+    alvk_conv cc = *c;
+    cc.KH = cc.KW = hi - lo + 1;
+    cc.pad = c->pad - lo;
+    if (alvk_conv_out(cc.H, cc.KH, cc.stride, cc.pad) != OH) return r;
+    r.c = cc, r.lo = lo;
+    return r;
+}
+
 /* How k and i split into three parts in each mode (see conv_pack.comp):
  * radices {k1, k0, i1, i0}; 0xffffffff marks a part that never wraps. */
 static void radices(const alvk_conv *c, uint32_t mode, uint32_t r[4]) {
     uint32_t OH = alvk_conv_out(c->H, c->KH, c->stride, c->pad);
     uint32_t OW = alvk_conv_out(c->W, c->KW, c->stride, c->pad), flat = 0xffffffffu;
     uint32_t taps[2] = {c->KH, c->KW}, out[2] = {OH, OW}, one[2] = {1, flat};
-    const uint32_t *k = mode == FWD_A ? taps : mode == WEIGHT_A || mode == WEIGHT_B ? out : one;
+    const uint32_t *k = mode == FWD_A || mode == FWD_B ? taps : mode == WEIGHT_A || mode == WEIGHT_B ? out : one;
     const uint32_t *i = mode == FWD_A || mode == DATA_A ? out : mode == DATA_B || mode == WEIGHT_B ? taps : one;
     r[0] = k[0], r[1] = k[1], r[2] = i[0], r[3] = i[1];
 }
 
 /* Packs one operand ([K][rows] from src, mode as in conv_pack.comp) into
  * scratch; returns it and its row stride. */
-static alvk_status pack(alvk_cmd *cmd, const alvk_conv *c, uint32_t mode, const alvk_buffer *src,
+static alvk_status pack(alvk_cmd *cmd, const conv_run *cr, uint32_t mode, const alvk_buffer *src,
                         uint32_t rows, uint32_t K, alvk_buffer *out, uint32_t *ld) {
+    const alvk_conv *c = &cr->c;
     uint32_t ldd = alvk_round8(rows), Kp = alvk_round8(K), r[4];
     alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, out);
     if (s != ALVK_OK) return s;
     *ld = ldd;
     radices(c, mode, r);
     struct {
-        uint32_t N, Cin, H, W, Cout, KH, KW, stride, pad, OH, OW, rows, K, ldd, Kp;
-    } push = {c->N, c->Cin, c->H, c->W, c->Cout, c->KH, c->KW, c->stride, c->pad,
+        uint32_t N, Cin, H, W, Cout, stride, pad, OH, OW, rows, K, ldd, Kp, wKH, wKW, lo;
+    } push = {c->N, c->Cin, c->H, c->W, c->Cout, c->stride, c->pad,
               alvk_conv_out(c->H, c->KH, c->stride, c->pad),
-              alvk_conv_out(c->W, c->KW, c->stride, c->pad), rows, K, ldd, Kp};
+              alvk_conv_out(c->W, c->KW, c->stride, c->pad), rows, K, ldd, Kp, cr->KH, cr->KW, cr->lo};
     alvk_kernel k = {.shader = ALVK_SHADER_conv_pack, .local = {8, 8}, .nspec = 5,
                      .spec = {mode, r[0], r[1], r[2], r[3]}};
     alvk_binding b[2] = {alvk_in1(src), alvk_out(out)};
@@ -90,31 +124,34 @@ static alvk_status check_all(const alvk_conv *c, const char *what, const alvk_bu
 }
 
 /* The forward GEMM's weights, [K][Cout] from w[Cout][K]: a vec4 transpose
- * when rows of w are whole vec4s (every layer but a 7x7 stem on few
- * channels), else the scalar gather. */
-static alvk_status pack_weights(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *w,
+ * when rows of w are whole vec4s and the window is not cropped (every
+ * layer but a 7x7 stem on few channels and the cropped ones), else the
+ * scalar gather. */
+static alvk_status pack_weights(alvk_cmd *cmd, const conv_run *r, const alvk_buffer *w,
                                 uint32_t K, alvk_buffer *out, uint32_t *ld) {
-    if (K % 4) return pack(cmd, c, FWD_B, w, c->Cout, K, out, ld);
-    uint32_t ldd = alvk_round8(c->Cout), Kp = alvk_round8(K);
+    if (K % 4 || r->c.KH != r->KH) return pack(cmd, r, FWD_B, w, r->c.Cout, K, out, ld);
+    uint32_t ldd = alvk_round8(r->c.Cout), Kp = alvk_round8(K);
     alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, out);
     if (s != ALVK_OK) return s;
     *ld = ldd;
-    struct { uint32_t rows, K, ldd, Kp; } push = {c->Cout, K, ldd, Kp};
+    struct { uint32_t rows, K, ldd, Kp; } push = {r->c.Cout, K, ldd, Kp};
     alvk_kernel k = {.shader = ALVK_SHADER_transpose4, .local = {64}};
     alvk_binding b[2] = {alvk_in4(w), alvk_out(out)};
     return alvk_op_dispatch(cmd, k, b, 2, &push, sizeof push,
                             (uint32_t[3]){(ldd + 63) / 64, Kp / 4, 1});
 }
 
-alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *x,
+alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer *x,
                            const alvk_buffer *w, const alvk_buffer *b, const alvk_buffer *y) {
+    conv_run r = crop(c0);
+    const alvk_conv *c = &r.c;
     conv_dims d = dims(c);
     uint32_t M = c->N * d.P_out, K = c->Cin * d.taps;
     alvk_buffer at, bk;
     alvk_gemm_packed g = {.M = M, .N = c->Cout, .K = K, .alpha = 1.0f, .nchw_pixels = d.P_out};
-    alvk_status s = check_all(c, "conv2d", x, w, y, b);
-    if (s == ALVK_OK) s = pack(cmd, c, FWD_A, x, M, K, &at, &g.lda);
-    if (s == ALVK_OK) s = pack_weights(cmd, c, w, K, &bk, &g.ldb);
+    alvk_status s = check_all(c0, "conv2d", x, w, y, b);
+    if (s == ALVK_OK) s = pack(cmd, &r, FWD_A, x, M, K, &at, &g.lda);
+    if (s == ALVK_OK) s = pack_weights(cmd, &r, w, K, &bk, &g.ldb);
     return s == ALVK_OK ? alvk_op_gemm_packed(cmd, &g, &at, &bk, y, b) : s;
 }
 
@@ -122,15 +159,17 @@ alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer 
  * contribution ([N*OH*OW][Cin*KH*KW]), and col2im sums the taps of each
  * input pixel. Unlike a GEMM over the zero-stuffed dy (K = Cout*KH*KW), no
  * multiply is wasted on zeros, which matters at stride 2 (4x). */
-alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *dy,
+alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer *dy,
                                          const alvk_buffer *w, const alvk_buffer *dx) {
+    conv_run r = crop(c0);
+    const alvk_conv *c = &r.c;
     conv_dims d = dims(c);
     uint32_t M = c->N * d.P_out, Ntaps = c->Cin * d.taps;
     alvk_buffer at, bk, col;
     alvk_gemm_packed g = {.M = M, .N = Ntaps, .K = c->Cout, .ldc = Ntaps, .alpha = 1.0f};
-    alvk_status s = check_all(c, "conv2d backward-data", dx, w, dy, NULL);
-    if (s == ALVK_OK) s = pack(cmd, c, DATA_A, dy, M, c->Cout, &at, &g.lda);
-    if (s == ALVK_OK) s = pack(cmd, c, DATA_B, w, Ntaps, c->Cout, &bk, &g.ldb);
+    alvk_status s = check_all(c0, "conv2d backward-data", dx, w, dy, NULL);
+    if (s == ALVK_OK) s = pack(cmd, &r, DATA_A, dy, M, c->Cout, &at, &g.lda);
+    if (s == ALVK_OK) s = pack(cmd, &r, DATA_B, w, Ntaps, c->Cout, &bk, &g.ldb);
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * M * Ntaps, &col);
     if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, &col, NULL);
     if (s != ALVK_OK) return s;
@@ -141,18 +180,34 @@ alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c, cons
     return alvk_op_dispatch_1d(cmd, k, b, 2, &push, sizeof push, (uint64_t)c->N * c->Cin * c->H);
 }
 
-alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c,
+/* dw over a cropped window is written to scratch, then spread over the
+ * full window with zeros at the taps the crop dropped. */
+static alvk_status uncrop(alvk_cmd *cmd, const conv_run *r, const alvk_buffer *dwc,
+                          const alvk_buffer *dw) {
+    uint32_t n = r->c.Cout * r->c.Cin * r->KH * r->KW;
+    alvk_kernel k = {.shader = ALVK_SHADER_conv_uncrop, .local = {64}, .nspec = 4,
+                     .spec = {r->KH, r->KW, r->c.KH, r->lo}};
+    alvk_binding b[2] = {alvk_in1(dwc), alvk_out(dw)};
+    return alvk_op_dispatch_1d(cmd, k, b, 2, &n, sizeof n, (n + 3) / 4);
+}
+
+alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c0,
                                            const alvk_buffer *x, const alvk_buffer *dy,
                                            const alvk_buffer *dw, const alvk_buffer *db) {
+    conv_run r = crop(c0);
+    const alvk_conv *c = &r.c;
     conv_dims d = dims(c);
     uint32_t Ntaps = c->Cin * d.taps, K = c->N * d.P_out;
-    alvk_buffer at, bk;
+    int cropped = c->KH != r.KH;
+    alvk_buffer at, bk, dwc = *dw;
     alvk_gemm_packed g = {.M = c->Cout, .N = Ntaps, .K = K, .ldc = Ntaps, .alpha = 1.0f};
-    alvk_status s = check_all(c, "conv2d backward-weight", x, dw, dy, db);
-    if (s == ALVK_OK) s = pack(cmd, c, WEIGHT_A, dy, c->Cout, K, &at, &g.lda);
-    if (s == ALVK_OK) s = pack(cmd, c, WEIGHT_B, x, Ntaps, K, &bk, &g.ldb);
-    if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, dw, NULL);
+    alvk_status s = check_all(c0, "conv2d backward-weight", x, dw, dy, db);
+    if (s == ALVK_OK) s = pack(cmd, &r, WEIGHT_A, dy, c->Cout, K, &at, &g.lda);
+    if (s == ALVK_OK) s = pack(cmd, &r, WEIGHT_B, x, Ntaps, K, &bk, &g.ldb);
+    if (s == ALVK_OK && cropped) s = alvk_cmd_scratch(cmd, 4ull * c->Cout * Ntaps, &dwc);
+    if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, &dwc, NULL);
+    if (s == ALVK_OK && cropped) s = uncrop(cmd, &r, &dwc, dw);
     if (s != ALVK_OK || !db) return s;
-    alvk_reduce r = {.outer = c->N, .mid = c->Cout, .inner = d.P_out, .scale = 1.0f};
-    return alvk_op_reduce(cmd, &r, dy, db);
+    alvk_reduce red = {.outer = c->N, .mid = c->Cout, .inner = d.P_out, .scale = 1.0f};
+    return alvk_op_reduce(cmd, &red, dy, db);
 }
