@@ -14,17 +14,21 @@
 #define TRAIN_GROUP "resnet18-28x28-train-b128"
 
 typedef struct options {
-    int json, check, quick, repeats;
+    int json, check, quick, repeats, dispatches;
     const char *op, *shape;
 } options;
 
 typedef struct result {
     double ms, gflops, gbps;
     int checked, ok;
+    uint32_t nparts;                  /* the dispatches (and copies) of the case */
+    double part_ms[BENCH_MAX_PARTS];  /* each one's time in the median run */
+    const char *part[BENCH_MAX_PARTS];
 } result;
 
 static const char usage[] =
-    "usage: alvk-bench [--json] [--quick] [--no-check] [--op NAME] [--shape TEXT] [--repeats N]\n"
+    "usage: alvk-bench [--json] [--quick] [--no-check] [--dispatches] [--op NAME] [--shape TEXT]\n"
+    "                  [--repeats N]\n"
     "\n"
     "Times alvk's kernels on the device alvk chooses (ALVK_DEVICE=N|name picks another).\n"
     "First measures the device's ceilings (FMA straight-line and in a loop, read\n"
@@ -39,6 +43,8 @@ static const char usage[] =
     "  --json        one JSON object: device, peaks, cases, totals\n"
     "  --quick       a representative subset, in seconds (for CI)\n"
     "  --no-check    skip checking results against the references\n"
+    "  --dispatches  also each case's dispatches, by shader, with their times in the\n"
+    "                median run (where a convolution's time goes: packing, GEMM, ...)\n"
     "  --op NAME     only cases of this op (conv2d, gemm, batchnorm, ...)\n"
     "  --shape TEXT  only cases whose shape contains TEXT (e.g. 128x64x7x7)\n"
     "  --repeats N   timed runs per case (default 5)\n"
@@ -53,6 +59,7 @@ static int parse(int argc, char **argv, options *o) {
         else if (strcmp(a, "--quick") == 0) o->quick = 1;
         else if (strcmp(a, "--check") == 0) o->check = 1;
         else if (strcmp(a, "--no-check") == 0) o->check = 0;
+        else if (strcmp(a, "--dispatches") == 0) o->dispatches = 1;
         else if (strcmp(a, "--op") == 0 && i + 1 < argc) o->op = argv[++i];
         else if (strcmp(a, "--shape") == 0 && i + 1 < argc) o->shape = argv[++i];
         else if (strcmp(a, "--repeats") == 0 && i + 1 < argc) {
@@ -123,7 +130,12 @@ static alvk_status run_case(alvk_context *ctx, const bench_case *c, const option
             r->ok = e <= 1.0;
         }
     }
-    if (s == ALVK_OK) s = bench_time(cmd, o->repeats, &r->ms);
+    if (s == ALVK_OK) s = bench_time(cmd, o->repeats, &r->ms, r->part_ms);
+    if (s == ALVK_OK) {
+        uint32_t n = alvk_cmd_timed_count(cmd);
+        r->nparts = n < BENCH_MAX_PARTS ? n : BENCH_MAX_PARTS;
+        for (uint32_t i = 0; i < r->nparts; i++) r->part[i] = alvk_cmd_timed_label(cmd, i);
+    }
     r->gflops = c->flops / (r->ms * 1e6);
     r->gbps = c->bytes / (r->ms * 1e6);
     alvk_cmd_destroy(cmd);
@@ -231,13 +243,22 @@ int main(int argc, char **argv) {
         if (o.json) {
             printf("%s\n  {\"group\": \"%s\", \"op\": \"%s\", \"direction\": \"%s\", \"shape\": \"%s\", "
                    "\"count\": %d, \"ms\": %.4f, \"gflops\": %.3f, \"gbps\": %.3f, \"pct_fma\": %.2f, "
-                   "\"pct_copy\": %.2f, \"pct_read\": %.2f, \"check\": \"%s\"}",
+                   "\"pct_copy\": %.2f, \"pct_read\": %.2f, \"check\": \"%s\"",
                    first ? "" : ",", c->group, c->kind->op, c->kind->direction, c->shape, c->count,
                    r.ms, r.gflops, r.gbps, pct_fma, pct_copy, pct_read, check);
+            if (o.dispatches) {
+                printf(", \"dispatches\": [");
+                for (uint32_t k = 0; k < r.nparts; k++)
+                    printf("%s{\"shader\": \"%s\", \"ms\": %.4f}", k ? ", " : "", r.part[k], r.part_ms[k]);
+                printf("]");
+            }
+            printf("}");
         } else {
             printf("%-16s %-16s %-28s %5d %10.3f %9.2f %8.2f %6.1f %6.1f %s\n", c->kind->op,
                    c->kind->direction, c->shape, c->count, r.ms, r.gflops, r.gbps, pct_fma,
                    pct_read, check);
+            for (uint32_t k = 0; o.dispatches && k < r.nparts; k++)
+                printf("%-16s   %-41s %10.3f\n", "", r.part[k], r.part_ms[k]);
         }
         fflush(stdout);
         first = 0;

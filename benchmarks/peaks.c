@@ -11,23 +11,31 @@
 #define READ_BYTES (64u << 20)
 #define READ_THREADS 8192u
 
-alvk_status bench_time(alvk_cmd *cmd, int repeats, double *ms) {
-    double t[64];
+alvk_status bench_time(alvk_cmd *cmd, int repeats, double *ms, double *parts) {
+    double t[64], part[64][BENCH_MAX_PARTS];
+    int order[64];
     if (repeats > 64) repeats = 64;
     for (int r = -1; r < repeats; r++) {
         alvk_status s = alvk_cmd_run(cmd);
         if (s != ALVK_OK) return s;
         if (r < 0) continue;
-        t[r] = 0;
-        for (uint32_t i = 0; i < alvk_cmd_timed_count(cmd); i++) t[r] += alvk_cmd_dispatch_ms(cmd, i);
+        t[r] = 0, order[r] = r;
+        for (uint32_t i = 0; i < alvk_cmd_timed_count(cmd); i++) {
+            double d = alvk_cmd_dispatch_ms(cmd, i);
+            t[r] += d;
+            if (i < BENCH_MAX_PARTS) part[r][i] = d;
+        }
     }
     for (int i = 1; i < repeats; i++) /* insertion sort: a handful of values */
-        for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-            double x = t[j];
-            t[j] = t[j - 1];
-            t[j - 1] = x;
+        for (int j = i; j > 0 && t[order[j]] < t[order[j - 1]]; j--) {
+            int x = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = x;
         }
-    *ms = t[repeats / 2];
+    int median = order[repeats / 2];
+    *ms = t[median];
+    for (uint32_t i = 0; parts && i < alvk_cmd_timed_count(cmd) && i < BENCH_MAX_PARTS; i++)
+        parts[i] = part[median][i];
     return ALVK_OK;
 }
 
@@ -41,7 +49,7 @@ static alvk_status time_one(alvk_context *ctx, alvk_kernel k, const alvk_binding
     if ((s = alvk_cmd_begin(cmd)) == ALVK_OK && (s = alvk_pipeline_get(ctx, &k, &pipe)) == ALVK_OK &&
         (s = alvk_cmd_bindset(cmd, pipe, b, nb, &set)) == ALVK_OK) {
         alvk_cmd_dispatch(cmd, pipe, set, push, push_size, groups, 1, 1);
-        if ((s = alvk_cmd_end(cmd)) == ALVK_OK) s = bench_time(cmd, 5, ms);
+        if ((s = alvk_cmd_end(cmd)) == ALVK_OK) s = bench_time(cmd, 5, ms, NULL);
     }
     alvk_cmd_destroy(cmd);
     return s;
@@ -81,7 +89,7 @@ static alvk_status copy_peak(alvk_context *ctx, const alvk_buffer *x, const alvk
     if (s != ALVK_OK) return s;
     if ((s = alvk_cmd_begin(cmd)) == ALVK_OK) {
         alvk_cmd_copy(cmd, x, 0, y, 0, READ_BYTES);
-        if ((s = alvk_cmd_end(cmd)) == ALVK_OK) s = bench_time(cmd, 5, &ms);
+        if ((s = alvk_cmd_end(cmd)) == ALVK_OK) s = bench_time(cmd, 5, &ms, NULL);
     }
     alvk_cmd_destroy(cmd);
     *gbps = 2.0 * READ_BYTES / (ms * 1e6); /* read + write */

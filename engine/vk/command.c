@@ -15,6 +15,7 @@ struct alvk_cmd {
     uint32_t max_timed;
     uint32_t timed;        /* dispatches timed in the current recording */
     uint64_t *ticks;
+    const char **labels;   /* per timed command: the shader's name, or "copy" */
     int have_ticks;        /* ticks hold the last run's results */
     /* What the current recording owns. */
     alvk_bindset **sets;
@@ -104,7 +105,8 @@ alvk_status alvk_cmd_create(alvk_context *ctx, uint32_t max_timed, alvk_cmd **ou
         r = vk->vkCreateQueryPool(ctx->device, &qinfo, ctx->allocator, &cmd->queries);
         if (r != VK_SUCCESS) s = alvk_vk_error(r, "vkCreateQueryPool");
         cmd->ticks = calloc(2 * (size_t)max_timed, sizeof *cmd->ticks);
-        if (s == ALVK_OK && !cmd->ticks)
+        cmd->labels = calloc(max_timed, sizeof *cmd->labels);
+        if (s == ALVK_OK && (!cmd->ticks || !cmd->labels))
             s = alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating timestamps");
         cmd->max_timed = max_timed;
     }
@@ -128,6 +130,7 @@ void alvk_cmd_destroy(alvk_cmd *cmd) {
     if (cmd->fence) vk->vkDestroyFence(ctx->device, cmd->fence, ctx->allocator);
     if (cmd->cb) vk->vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &cmd->cb);
     free(cmd->ticks);
+    free(cmd->labels);
     free(cmd);
 }
 
@@ -185,7 +188,7 @@ void alvk_cmd_dispatch(alvk_cmd *cmd, const alvk_pipeline *pipe, const alvk_bind
     if (timed) {
         vk->vkCmdWriteTimestamp(cmd->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, cmd->queries,
                                 2 * cmd->timed + 1);
-        cmd->timed++;
+        cmd->labels[cmd->timed++] = alvk_shader_spirv(alvk_pipeline_shader(pipe)).name;
     }
     device_barrier(cmd);
 }
@@ -203,7 +206,7 @@ void alvk_cmd_copy(alvk_cmd *cmd, const alvk_buffer *src, VkDeviceSize src_offse
     if (timed) {
         vk->vkCmdWriteTimestamp(cmd->cb, VK_PIPELINE_STAGE_TRANSFER_BIT, cmd->queries,
                                 2 * cmd->timed + 1);
-        cmd->timed++;
+        cmd->labels[cmd->timed++] = "copy";
     }
     device_barrier(cmd);
 }
@@ -246,6 +249,10 @@ alvk_status alvk_cmd_run(alvk_cmd *cmd) {
 }
 
 uint32_t alvk_cmd_timed_count(const alvk_cmd *cmd) { return cmd->have_ticks ? cmd->timed : 0; }
+
+const char *alvk_cmd_timed_label(const alvk_cmd *cmd, uint32_t i) {
+    return i < cmd->timed ? cmd->labels[i] : NULL;
+}
 
 double alvk_cmd_dispatch_ms(const alvk_cmd *cmd, uint32_t i) {
     if (!cmd->have_ticks || i >= cmd->timed) return -1.0;

@@ -52,6 +52,9 @@ alvk_status alvk_cmd_run(alvk_cmd *cmd);
  * the GPU milliseconds of command i, or -1 when it was not timed. */
 uint32_t alvk_cmd_timed_count(const alvk_cmd *cmd);
 double alvk_cmd_dispatch_ms(const alvk_cmd *cmd, uint32_t i);
+/* What timed command i of the recording ran: its shader's name (with the
+ * read path's suffix, e.g. "conv_pack_texel") or "copy"; NULL past the end. */
+const char *alvk_cmd_timed_label(const alvk_cmd *cmd, uint32_t i);
 
 /* While recording: how many commands have been given timestamps so far
  * (for mapping timings back to what recorded them). */

@@ -247,6 +247,7 @@ uint32_t alvk_pipeline_count(const alvk_context *ctx) { return ctx->pipelines->c
 double alvk_pipeline_compile_ms(const alvk_context *ctx) { return ctx->pipelines->compile_ms; }
 long long alvk_pipeline_cache_loaded(const alvk_context *ctx) { return ctx->pipelines->cache_loaded; }
 VkPipeline alvk_pipeline_handle(const alvk_pipeline *pipe) { return pipe->pipeline; }
+alvk_shader_id alvk_pipeline_shader(const alvk_pipeline *pipe) { return pipe->key.shader; }
 VkPipelineLayout alvk_pipeline_layout(const alvk_pipeline *pipe) { return pipe->shader->layout; }
 VkDescriptorSet alvk_bindset_handle(const alvk_bindset *set) { return set->set; }
 

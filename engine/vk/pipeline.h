@@ -54,6 +54,7 @@ void alvk_bindset_destroy(alvk_context *ctx, alvk_bindset *set);
 
 /* For the command recorder. */
 VkPipeline alvk_pipeline_handle(const alvk_pipeline *pipe);
+alvk_shader_id alvk_pipeline_shader(const alvk_pipeline *pipe);
 VkPipelineLayout alvk_pipeline_layout(const alvk_pipeline *pipe);
 VkDescriptorSet alvk_bindset_handle(const alvk_bindset *set);
 
