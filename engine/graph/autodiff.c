@@ -63,7 +63,9 @@ static alvk_node matmul(alvk_graph *g, alvk_node a, alvk_node b, int ta, int tb,
 static int bn_seen(const walk *w, int gamma, alvk_node before) {
     const alvk_graph *g = w->g;
     for (int j = w->first_new; j < before; j++)
-        if (g->nodes[j].op == OP_BATCHNORM_BWD && g->nodes[g->nodes[j].in[2]].param == gamma) return 1;
+        if (g->nodes[j].op == OP_BATCHNORM_BWD && g->nodes[j].attr[0] != BN_GRAD_SCRATCH &&
+            g->nodes[g->nodes[j].in[2]].param == gamma)
+            return 1;
     return 0;
 }
 
@@ -105,12 +107,15 @@ static alvk_status vjp(walk *w, int i, alvk_node gy) {
         if (n.attr[0]) return graph_fail(g, ALVK_ERROR_UNSUPPORTED, "backward through batch norm in "
                                          "evaluation mode is not supported"), g->error;
         /* One kernel gives dx, dgamma and dbeta; the last two go straight
-         * to the store (batch-norm weights have no other users). */
+         * to the store (batch-norm weights have no other users), or to
+         * scratch when this sweep does not differentiate them (a parameter
+         * range without them, or the gradient of an input). */
         alvk_node dx = graph_add(g, OP_BATCHNORM_BWD, (alvk_node[]){a, gy, n.in[1], i}, 4, A.shape, 4, A.batched);
-        if (dx >= 0 && bn_seen(w, g->nodes[n.in[1]].param, dx)) { /* a second use adds */
-            g->nodes[dx].attr[0] = 1;
-            g->nodes[dx].aux_bytes[0] = g->nodes[dx].aux_bytes[1] = 4ull * A.shape[1];
-        }
+        if (dx < 0) return g->error;
+        uint32_t how = !w->need[n.in[1]] && !w->need[n.in[2]] ? BN_GRAD_SCRATCH
+                       : bn_seen(w, g->nodes[n.in[1]].param, dx) ? BN_GRAD_ADD : BN_GRAD_STORE;
+        g->nodes[dx].attr[0] = how;
+        if (how != BN_GRAD_STORE) g->nodes[dx].aux_bytes[0] = g->nodes[dx].aux_bytes[1] = 4ull * A.shape[1];
         if (na) accumulate(w, a, dx);
         return ALVK_OK;
     }

@@ -9,7 +9,7 @@
 enum { FWD_A, FWD_B, DATA_A, DATA_B, WEIGHT_A, WEIGHT_B };
 
 uint32_t alvk_conv_out(uint32_t in, uint32_t k, uint32_t stride, uint32_t pad) {
-    return in + 2 * pad < k ? 0 : (in + 2 * pad - k) / stride + 1;
+    return !stride || in + 2 * pad < k ? 0 : (in + 2 * pad - k) / stride + 1; /* 0: impossible */
 }
 
 static alvk_status check(const alvk_conv *c, const char *what) {

@@ -106,7 +106,8 @@ alvk_status alvk_op_gemm_backward(alvk_cmd *cmd, const alvk_gemm *g, const alvk_
 typedef struct alvk_conv {
     uint32_t N, Cin, H, W, Cout, KH, KW, stride, pad;
 } alvk_conv;
-/* Output size along one dimension: (in + 2 pad - k) / stride + 1. */
+/* Output size along one dimension: (in + 2 pad - k) / stride + 1; 0 when the
+ * window does not fit or stride is 0. */
 uint32_t alvk_conv_out(uint32_t in, uint32_t k, uint32_t stride, uint32_t pad);
 alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *x,
                            const alvk_buffer *w, const alvk_buffer *b, const alvk_buffer *y);

@@ -414,13 +414,13 @@ ALVK_API alvk_status alvk_graph_backward(alvk_graph *g, alvk_node loss);
  * one graph trains two parts of a model on two losses (a backbone on one,
  * a discriminator on another): each part's gradients come from its own
  * loss. A part must be applied to the loss's inputs only once per loss,
- * except models with batch norm, whose repeated use is summed. Batch-norm
- * weights on the loss's path get their gradient written even when outside
- * the range (their kernel writes it directly); no Adam over the range reads it. */
+ * except models with batch norm, whose repeated use is summed. The store's
+ * gradients of tensors outside the range are left as they are. */
 ALVK_API alvk_status alvk_graph_backward_params(alvk_graph *g, alvk_node loss, int first, int count);
 /* The gradient of sum(y) with respect to x, as a node of x's shape, built
  * from differentiable ops: differentiating it again (a gradient penalty)
- * works for linear layers, activations, elementwise ops and sums. */
+ * works for linear layers, activations, elementwise ops and sums. The
+ * store's gradients are left as they are. */
 ALVK_API alvk_node alvk_graph_grad(alvk_graph *g, alvk_node y, alvk_node x);
 
 /* Appends one Adam step (torch.optim.Adam: no weight decay) over all
