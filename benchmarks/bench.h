@@ -19,10 +19,9 @@ typedef struct bench_peaks {
 alvk_status bench_measure_peaks(alvk_context *ctx, bench_peaks *out);
 
 /* Median GPU milliseconds of a recording (the sum of its timed commands),
- * over `repeats` runs after one warm-up. */
-/* Median GPU ms over `repeats` runs after a warm-up; with parts != NULL
- * also that run's time per timed command (at most BENCH_MAX_PARTS). */
-#define BENCH_MAX_PARTS 16
+ * over `repeats` runs after one warm-up; with parts != NULL also that run's
+ * time per timed command (at most BENCH_MAX_PARTS, as many as a case times). */
+#define BENCH_MAX_PARTS 64
 alvk_status bench_time(alvk_cmd *cmd, int repeats, double *ms, double *parts);
 
 typedef struct bench_case bench_case;

@@ -132,8 +132,8 @@ static alvk_status run_case(alvk_context *ctx, const bench_case *c, const option
     }
     if (s == ALVK_OK) s = bench_time(cmd, o->repeats, &r->ms, r->part_ms);
     if (s == ALVK_OK) {
-        uint32_t n = alvk_cmd_timed_count(cmd);
-        r->nparts = n < BENCH_MAX_PARTS ? n : BENCH_MAX_PARTS;
+        uint32_t timed = alvk_cmd_timed_count(cmd);
+        r->nparts = timed < BENCH_MAX_PARTS ? timed : BENCH_MAX_PARTS;
         for (uint32_t i = 0; i < r->nparts; i++) r->part[i] = alvk_cmd_timed_label(cmd, i);
     }
     r->gflops = c->flops / (r->ms * 1e6);

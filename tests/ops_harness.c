@@ -66,12 +66,15 @@ static void run_gpu(const op_case *c, alvk_read_path path, double *const *in,
         TEST_OK(alvk_buffer_alloc(ctx, c->in_len[k] * elem_size(c, k), &inb[k]));
         upload(ctx, &inb[k], in[k], c->in_len[k], c->integer[k], c->bytes[k]);
     }
-    for (uint32_t k = 0; k < c->nout; k++) {
-        TEST_OK(alvk_buffer_alloc(ctx, c->out_len[k] * 4, &outb[k]));
-    }
     alvk_cmd *cmd;
     TEST_OK(alvk_cmd_create(ctx, 0, &cmd));
     TEST_OK(alvk_cmd_begin(cmd));
+    /* Outputs start as NaN, so an element the op forgets to write fails
+     * instead of passing as the 0 of fresh memory. */
+    for (uint32_t k = 0; k < c->nout; k++) {
+        TEST_OK(alvk_buffer_alloc(ctx, c->out_len[k] * 4, &outb[k]));
+        alvk_cmd_fill(cmd, &outb[k], c->out_len[k] * 4, 0x7fc00000u);
+    }
     TEST_OK(c->gpu(cmd, c, inb, outb));
     TEST_OK(alvk_cmd_end(cmd));
     TEST_OK(alvk_cmd_run(cmd));

@@ -382,17 +382,52 @@ static double cnn_loss(double *const *w, const float *xf, const uint32_t *labels
 }
 
 /* How check_cnn differentiates the net. */
-enum { CNN_ALL,      /* once, every parameter */
-       CNN_TWICE,    /* applied to two batches, the loss summed, conv and batch
-                      * norm only: batch norm used twice adds its weight
-                      * gradients, and fc's stay unwritten */
-       CNN_CONV_ONLY /* once, conv only: dx flows through batch norm, whose
-                      * weight gradients stay unwritten */ };
+enum { CNN_ALL,       /* once, every parameter */
+       CNN_TWICE,     /* applied to two batches, the loss summed, conv and batch
+                       * norm only: batch norm used twice adds its weight
+                       * gradients, and fc's are left alone */
+       CNN_CONV_ONLY, /* once, conv only: dx flows through batch norm, whose
+                       * weight gradients are left alone */
+       CNN_SPLIT };   /* once, conv and bn.weight: bn.bias's gradient is left alone */
+
+/* The net on one or two batches with its loss, differentiated over store
+ * tensors 0..range-1 (range < 0: all). */
+static alvk_graph *cnn_graph(alvk_context *ctx, alvk_params *p, int twice, int range,
+                             alvk_node xn[2], alvk_node yn[2], alvk_node *loss) {
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, CB, ALVK_GRAPH_TRAIN, &g));
+    for (int r = 0; r <= twice; r++) {
+        xn[r] = alvk_graph_input(g, (uint32_t[]){CIN, CH, CH}, 3), yn[r] = alvk_graph_labels(g);
+        alvk_node h = alvk_graph_conv2d(g, xn[r], alvk_graph_param(g, "conv.weight"), alvk_graph_param(g, "conv.bias"), 1, 1);
+        h = alvk_graph_relu(g, alvk_graph_batchnorm(g, h, "bn"));
+        h = alvk_graph_avgpool_global(g, alvk_graph_maxpool2d(g, h, 3, 2, 1));
+        alvk_node logits = alvk_graph_linear(g, h, alvk_graph_param(g, "fc.weight"), alvk_graph_param(g, "fc.bias"));
+        alvk_node l = alvk_graph_softmax_ce(g, logits, yn[r]);
+        *loss = r ? alvk_graph_add(g, *loss, l) : l;
+    }
+    TEST_OK(range < 0 ? alvk_graph_backward(g, *loss) : alvk_graph_backward_params(g, *loss, 0, range));
+    TEST_OK(alvk_graph_output(g, *loss));
+    TEST_OK(alvk_graph_compile(g));
+    return g;
+}
+
+/* Runs it on batch `first` (and the next, twice). */
+static void run_cnn(alvk_graph *g, int twice, const alvk_node xn[2], const alvk_node yn[2],
+                    float x[2][CB * CIN * CH * CH], uint32_t labels[2][CB], int first) {
+    for (int r = 0; r <= twice; r++) {
+        TEST_OK(alvk_graph_set(g, xn[r], x[first + r], CB));
+        TEST_OK(alvk_graph_set(g, yn[r], labels[first + r], CB));
+    }
+    TEST_OK(alvk_graph_run(g, CB));
+}
 
 static void check_cnn(int mode) {
     int twice = mode == CNN_TWICE;
-    int trained = mode == CNN_CONV_ONLY ? 2 : mode == CNN_TWICE ? 4 : 6; /* of cnn_names */
-    int range = mode == CNN_CONV_ONLY ? 2 : 6; /* store tensors 0..: conv, bn (and its statistics) */
+    /* The leading names of cnn_names differentiated, and the store range
+     * (store order: conv.weight, conv.bias, bn.weight, bn.bias, bn's running
+     * statistics, fc.weight, fc.bias). */
+    int trained = mode == CNN_CONV_ONLY ? 2 : mode == CNN_SPLIT ? 3 : mode == CNN_TWICE ? 4 : 6;
+    int range = mode == CNN_ALL ? -1 : mode == CNN_TWICE ? 6 : trained;
     alvk_context *ctx = test_open(NULL);
     alvk_params *p;
     TEST_OK(alvk_params_create(ctx, &p));
@@ -419,26 +454,19 @@ static void check_cnn(int mode) {
     uint32_t labels[2][CB] = {{2, 0, 1}, {1, 1, 0}};
     for (int i = 0; i < CB * CIN * CH * CH; i++) x[0][i] = (float)cos(0.37 * i * i), x[1][i] = (float)sin(0.23 * i);
 
-    alvk_graph *g;
-    TEST_OK(alvk_graph_create(ctx, p, CB, ALVK_GRAPH_TRAIN, &g));
+    /* Gradients outside the range must keep what was there: a full
+     * backward on another batch puts values there first (0 otherwise). */
     alvk_node xn[2], yn[2], loss = -1;
-    for (int r = 0; r <= twice; r++) {
-        xn[r] = alvk_graph_input(g, (uint32_t[]){CIN, CH, CH}, 3), yn[r] = alvk_graph_labels(g);
-        alvk_node h = alvk_graph_conv2d(g, xn[r], alvk_graph_param(g, "conv.weight"), alvk_graph_param(g, "conv.bias"), 1, 1);
-        h = alvk_graph_relu(g, alvk_graph_batchnorm(g, h, "bn"));
-        h = alvk_graph_avgpool_global(g, alvk_graph_maxpool2d(g, h, 3, 2, 1));
-        alvk_node logits = alvk_graph_linear(g, h, alvk_graph_param(g, "fc.weight"), alvk_graph_param(g, "fc.bias"));
-        alvk_node l = alvk_graph_softmax_ce(g, logits, yn[r]);
-        loss = r ? alvk_graph_add(g, loss, l) : l;
+    float *before[6] = {0};
+    if (mode == CNN_CONV_ONLY || mode == CNN_SPLIT) {
+        alvk_graph *prime = cnn_graph(ctx, p, 0, -1, xn, yn, &loss);
+        run_cnn(prime, 0, xn, yn, x, labels, 1);
+        alvk_graph_destroy(prime);
     }
-    TEST_OK(mode == CNN_ALL ? alvk_graph_backward(g, loss) : alvk_graph_backward_params(g, loss, 0, range));
-    TEST_OK(alvk_graph_output(g, loss));
-    TEST_OK(alvk_graph_compile(g));
-    for (int r = 0; r <= twice; r++) {
-        TEST_OK(alvk_graph_set(g, xn[r], x[r], CB));
-        TEST_OK(alvk_graph_set(g, yn[r], labels[r], CB));
-    }
-    TEST_OK(alvk_graph_run(g, CB));
+    for (int t = trained; t < 6; t++) before[t] = read_grad(ctx, p, cnn_names[t]);
+
+    alvk_graph *g = cnn_graph(ctx, p, twice, range, xn, yn, &loss);
+    run_cnn(g, twice, xn, yn, x, labels, 0);
     float got;
     TEST_OK(alvk_graph_read(g, loss, &got));
 #define CNN_LOSS() (cnn_loss(w, x[0], labels[0]) + (twice ? cnn_loss(w, x[1], labels[1]) : 0))
@@ -447,18 +475,22 @@ static void check_cnn(int mode) {
     for (int t = 0; t < 6; t++) {
         float *gr = read_grad(ctx, p, cnn_names[t]);
         size_t n = alvk_params_numel(p, alvk_params_find(p, cnn_names[t]), 0);
-        for (size_t k = 0; k < n; k++) {
+        for (size_t k = 0; k < n && t >= trained; k++)
+            cr_expect(gr[k] == before[t][k], "d%s[%zu] = %g changed (was %g)", cnn_names[t], k,
+                      gr[k], before[t][k]);
+        for (size_t k = 0; k < n && t < trained; k++) {
             double keep = w[t][k], hh = 1e-6;
             w[t][k] = keep + hh;
             double up = CNN_LOSS();
             w[t][k] = keep - hh;
             double down = CNN_LOSS();
             w[t][k] = keep;
-            double fd = t >= trained ? 0 : (up - down) / (2 * hh); /* outside: unwritten */
+            double fd = (up - down) / (2 * hh);
             cr_expect(fabs(gr[k] - fd) < 1e-4 * (1 + fabs(fd)), "d%s[%zu] = %g, want %g",
                       cnn_names[t], k, gr[k], fd);
         }
         free(gr);
+        free(before[t]);
     }
 #undef CNN_LOSS
     /* Training mode updated the running statistics. */
@@ -478,6 +510,8 @@ Test(graph, a_net_applied_twice_sums_its_batch_norm_gradients) { check_cnn(CNN_T
 Test(graph, batch_norm_outside_the_differentiated_range_keeps_its_gradients) {
     check_cnn(CNN_CONV_ONLY);
 }
+
+Test(graph, a_range_that_splits_batch_norm_weights_writes_only_its_own) { check_cnn(CNN_SPLIT); }
 
 /* A committed store with ResNet18 and a 10-class head, and its training
  * graph at batch `batch` (input images, labels, loss; Adam when asked). */

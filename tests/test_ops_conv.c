@@ -95,10 +95,20 @@ static size_t build_table(void) {
     table[n++] = conv_case(130, 2, 3, 3, 3, 3, 1, 1, 1, 0); /* batch 130 */
     table[n++] = conv_case(2, 3, 1, 1, 4, 3, 1, 1, 1, 1);   /* 1x1 spatial, 3x3 kernel */
     table[n++] = conv_case(2, 3, 2, 2, 4, 3, 1, 1, 1, 1);   /* 2x2 spatial */
-    /* Windows cropped to the taps that touch the image (conv.c, crop). */
-    table[n++] = conv_case(2, 3, 2, 2, 4, 3, 2, 1, 1, 1);   /* 2x2 -> 1x1: taps 1..2 */
-    table[n++] = conv_case(2, 3, 1, 1, 5, 5, 1, 2, 0, 1);   /* 5x5 on 1x1: the centre */
-    table[n++] = conv_case(2, 2, 3, 3, 3, 7, 1, 2, 1, 1);   /* 7x7 on 3x3, pad 2: taps 2..4 */
+    /* Windows cropped to the taps that touch the image (conv.c, crop),
+     * forward and backward. */
+    static const uint32_t cropped[][6] = {
+        /* Cin, H, Cout, K, stride, pad */
+        {3, 2, 4, 3, 2, 1}, /* 2x2 -> 1x1: taps 1..2 */
+        {3, 1, 5, 5, 1, 2}, /* 5x5 on 1x1: the centre */
+        {2, 3, 3, 7, 1, 2}, /* 7x7 on 3x3, pad 2: taps 2..4 */
+        {2, 1, 3, 5, 1, 3}, /* 5x5 on 1x1, pad 3: taps 1..3, still padded by 2 */
+    };
+    for (size_t i = 0; i < sizeof cropped / sizeof cropped[0]; i++)
+        for (int backward = 0; backward <= 1; backward++) {
+            const uint32_t *r = cropped[i];
+            table[n++] = conv_case(2, r[0], r[1], r[1], r[2], r[3], r[4], r[5], 1, backward);
+        }
     cr_assert(n <= MAX_CASES);
     return n;
 }

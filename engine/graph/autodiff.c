@@ -58,14 +58,15 @@ static alvk_node matmul(alvk_graph *g, alvk_node a, alvk_node b, int ta, int tb,
 }
 
 /* Whether this sweep already wrote the gradient of batch-norm weight
- * `gamma` (a model applied twice in one step, as the adversarial strategy's
+ * `param` (a model applied twice in one step, as the adversarial strategy's
  * backbone is): later batch-norm gradients then add to it. */
-static int bn_seen(const walk *w, int gamma, alvk_node before) {
+static int bn_seen(const walk *w, int param, alvk_node before) {
     const alvk_graph *g = w->g;
-    for (int j = w->first_new; j < before; j++)
-        if (g->nodes[j].op == OP_BATCHNORM_BWD && g->nodes[j].attr[0] != BN_GRAD_SCRATCH &&
-            g->nodes[g->nodes[j].in[2]].param == gamma)
-            return 1;
+    for (int j = w->first_new; j < before; j++) {
+        const node *bwd = &g->nodes[j], *fwd = &g->nodes[bwd->in[3]];
+        for (int k = 0; bwd->op == OP_BATCHNORM_BWD && k < 2; k++)
+            if (bwd->attr[k] != BN_GRAD_SCRATCH && g->nodes[fwd->in[1 + k]].param == param) return 1;
+    }
     return 0;
 }
 
@@ -112,10 +113,13 @@ static alvk_status vjp(walk *w, int i, alvk_node gy) {
          * range without them, or the gradient of an input). */
         alvk_node dx = graph_add(g, OP_BATCHNORM_BWD, (alvk_node[]){a, gy, n.in[1], i}, 4, A.shape, 4, A.batched);
         if (dx < 0) return g->error;
-        uint32_t how = !w->need[n.in[1]] && !w->need[n.in[2]] ? BN_GRAD_SCRATCH
-                       : bn_seen(w, g->nodes[n.in[1]].param, dx) ? BN_GRAD_ADD : BN_GRAD_STORE;
-        g->nodes[dx].attr[0] = how;
-        if (how != BN_GRAD_STORE) g->nodes[dx].aux_bytes[0] = g->nodes[dx].aux_bytes[1] = 4ull * A.shape[1];
+        for (int k = 0; k < 2; k++) { /* gamma, beta */
+            alvk_node wk = n.in[1 + k];
+            g->nodes[dx].attr[k] = !w->need[wk] ? BN_GRAD_SCRATCH
+                                   : bn_seen(w, g->nodes[wk].param, dx) ? BN_GRAD_ADD : BN_GRAD_STORE;
+        }
+        if (g->nodes[dx].attr[0] != BN_GRAD_STORE || g->nodes[dx].attr[1] != BN_GRAD_STORE)
+            g->nodes[dx].aux_bytes[0] = g->nodes[dx].aux_bytes[1] = 4ull * A.shape[1];
         if (na) accumulate(w, a, dx);
         return ALVK_OK;
     }

@@ -43,7 +43,8 @@ typedef enum graph_op {
     OP_COUNT
 } graph_op;
 
-/* BATCHNORM_BWD's attr[0]: where the batch-norm weights' gradients go. */
+/* BATCHNORM_BWD's attr[0] (gamma) and attr[1] (beta): where the batch-norm
+ * weights' gradients go. */
 enum { BN_GRAD_STORE, /* into the store's gradients */
        BN_GRAD_ADD,   /* added to them: the weights' second use in one sweep */
        BN_GRAD_SCRATCH /* nowhere: this sweep does not differentiate them */ };

@@ -111,15 +111,17 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
                     invstd = graph_aux(g, n->in[3], 1);
         alvk_buffer dgamma = alvk_params_grad(g->params, g->nodes[fwd->in[1]].param);
         alvk_buffer dbeta = alvk_params_grad(g->params, g->nodes[fwd->in[2]].param);
-        if (n->attr[0] == BN_GRAD_STORE)
+        if (n->attr[0] == BN_GRAD_STORE && n->attr[1] == BN_GRAD_STORE)
             return alvk_op_batchnorm_backward(cmd, &bn, &a, &b, &gamma, &mean, &invstd, &y, &dgamma, &dbeta);
-        /* This batch's weight sums go to scratch (the kernel needs them
-         * alone for dx); a second use of the weights then adds them to the
-         * store's. */
+        /* Otherwise this batch's weight sums go to scratch (the kernel needs
+         * them alone for dx), and from there each into the store: copied,
+         * added to an earlier use's, or not at all (attr[0] gamma, [1] beta). */
         alvk_buffer mine[2] = {graph_aux(g, i, 0), graph_aux(g, i, 1)}, *store[2] = {&dgamma, &dbeta};
         alvk_status s = alvk_op_batchnorm_backward(cmd, &bn, &a, &b, &gamma, &mean, &invstd, &y, &mine[0], &mine[1]);
-        for (int k = 0; k < 2 && s == ALVK_OK && n->attr[0] == BN_GRAD_ADD; k++)
-            s = elementwise2(cmd, ALVK_BINARY_ADD, store[k], &mine[k], store[k], bn.C);
+        for (int k = 0; k < 2 && s == ALVK_OK; k++) {
+            if (n->attr[k] == BN_GRAD_ADD) s = elementwise2(cmd, ALVK_BINARY_ADD, store[k], &mine[k], store[k], bn.C);
+            if (n->attr[k] == BN_GRAD_STORE) alvk_cmd_copy(cmd, &mine[k], 0, store[k], 0, 4ull * bn.C);
+        }
         return s;
     }
     case OP_MAXPOOL: {
