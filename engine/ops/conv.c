@@ -111,17 +111,24 @@ static conv_dims dims(const alvk_conv *c) {
     return d;
 }
 
-/* Checks the shape and the sizes of x, w, y-shaped operands (NULL skips). */
-static alvk_status check_all(const alvk_conv *c, const char *what, const alvk_buffer *x,
-                             const alvk_buffer *w, const alvk_buffer *y, const alvk_buffer *b) {
-    conv_dims d = dims(c);
+/* Checks the shape and the sizes of x, w, y-shaped operands (NULL skips),
+ * then gives the convolution the kernels run (cropped) and its dims. */
+static alvk_status plan(const alvk_conv *c, const char *what, const alvk_buffer *x,
+                        const alvk_buffer *w, const alvk_buffer *y, const alvk_buffer *b,
+                        conv_run *r, conv_dims *d) {
     alvk_status s = check(c, what);
-    if (s == ALVK_OK) s = check_size(what, "the input", x, (uint64_t)c->N * c->Cin * d.P_in);
-    if (s == ALVK_OK) s = check_size(what, "the weights", w, (uint64_t)c->Cout * c->Cin * d.taps);
-    if (s == ALVK_OK) s = check_size(what, "the output", y, (uint64_t)c->N * c->Cout * d.P_out);
+    if (s != ALVK_OK) return s;
+    conv_dims full = dims(c);
+    s = check_size(what, "the input", x, (uint64_t)c->N * c->Cin * full.P_in);
+    if (s == ALVK_OK) s = check_size(what, "the weights", w, (uint64_t)c->Cout * c->Cin * full.taps);
+    if (s == ALVK_OK) s = check_size(what, "the output", y, (uint64_t)c->N * c->Cout * full.P_out);
     if (s == ALVK_OK) s = check_size(what, "the bias", b, c->Cout);
+    *r = crop(c);
+    *d = dims(&r->c);
     return s;
 }
+
+static int cropped(const conv_run *r) { return r->c.KH != r->KH; }
 
 /* The forward GEMM's weights, [K][Cout] from w[Cout][K]: a vec4 transpose
  * when rows of w are whole vec4s and the window is not cropped (every
@@ -129,7 +136,7 @@ static alvk_status check_all(const alvk_conv *c, const char *what, const alvk_bu
  * scalar gather. */
 static alvk_status pack_weights(alvk_cmd *cmd, const conv_run *r, const alvk_buffer *w,
                                 uint32_t K, alvk_buffer *out, uint32_t *ld) {
-    if (K % 4 || r->c.KH != r->KH) return pack(cmd, r, FWD_B, w, r->c.Cout, K, out, ld);
+    if (K % 4 || cropped(r)) return pack(cmd, r, FWD_B, w, r->c.Cout, K, out, ld);
     uint32_t ldd = alvk_round8(r->c.Cout), Kp = alvk_round8(K);
     alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, out);
     if (s != ALVK_OK) return s;
@@ -143,14 +150,15 @@ static alvk_status pack_weights(alvk_cmd *cmd, const conv_run *r, const alvk_buf
 
 alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer *x,
                            const alvk_buffer *w, const alvk_buffer *b, const alvk_buffer *y) {
-    conv_run r = crop(c0);
+    conv_run r;
+    conv_dims d;
+    alvk_status s = plan(c0, "conv2d", x, w, y, b, &r, &d);
+    if (s != ALVK_OK) return s;
     const alvk_conv *c = &r.c;
-    conv_dims d = dims(c);
     uint32_t M = c->N * d.P_out, K = c->Cin * d.taps;
     alvk_buffer at, bk;
     alvk_gemm_packed g = {.M = M, .N = c->Cout, .K = K, .alpha = 1.0f, .nchw_pixels = d.P_out};
-    alvk_status s = check_all(c0, "conv2d", x, w, y, b);
-    if (s == ALVK_OK) s = pack(cmd, &r, FWD_A, x, M, K, &at, &g.lda);
+    s = pack(cmd, &r, FWD_A, x, M, K, &at, &g.lda);
     if (s == ALVK_OK) s = pack_weights(cmd, &r, w, K, &bk, &g.ldb);
     return s == ALVK_OK ? alvk_op_gemm_packed(cmd, &g, &at, &bk, y, b) : s;
 }
@@ -161,14 +169,15 @@ alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer
  * multiply is wasted on zeros, which matters at stride 2 (4x). */
 alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer *dy,
                                          const alvk_buffer *w, const alvk_buffer *dx) {
-    conv_run r = crop(c0);
+    conv_run r;
+    conv_dims d;
+    alvk_status s = plan(c0, "conv2d backward-data", dx, w, dy, NULL, &r, &d);
+    if (s != ALVK_OK) return s;
     const alvk_conv *c = &r.c;
-    conv_dims d = dims(c);
     uint32_t M = c->N * d.P_out, Ntaps = c->Cin * d.taps;
     alvk_buffer at, bk, col;
     alvk_gemm_packed g = {.M = M, .N = Ntaps, .K = c->Cout, .ldc = Ntaps, .alpha = 1.0f};
-    alvk_status s = check_all(c0, "conv2d backward-data", dx, w, dy, NULL);
-    if (s == ALVK_OK) s = pack(cmd, &r, DATA_A, dy, M, c->Cout, &at, &g.lda);
+    s = pack(cmd, &r, DATA_A, dy, M, c->Cout, &at, &g.lda);
     if (s == ALVK_OK) s = pack(cmd, &r, DATA_B, w, Ntaps, c->Cout, &bk, &g.ldb);
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * M * Ntaps, &col);
     if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, &col, NULL);
@@ -194,19 +203,19 @@ static alvk_status uncrop(alvk_cmd *cmd, const conv_run *r, const alvk_buffer *d
 alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c0,
                                            const alvk_buffer *x, const alvk_buffer *dy,
                                            const alvk_buffer *dw, const alvk_buffer *db) {
-    conv_run r = crop(c0);
+    conv_run r;
+    conv_dims d;
+    alvk_status s = plan(c0, "conv2d backward-weight", x, dw, dy, db, &r, &d);
+    if (s != ALVK_OK) return s;
     const alvk_conv *c = &r.c;
-    conv_dims d = dims(c);
     uint32_t Ntaps = c->Cin * d.taps, K = c->N * d.P_out;
-    int cropped = c->KH != r.KH;
     alvk_buffer at, bk, dwc = *dw;
     alvk_gemm_packed g = {.M = c->Cout, .N = Ntaps, .K = K, .ldc = Ntaps, .alpha = 1.0f};
-    alvk_status s = check_all(c0, "conv2d backward-weight", x, dw, dy, db);
-    if (s == ALVK_OK) s = pack(cmd, &r, WEIGHT_A, dy, c->Cout, K, &at, &g.lda);
+    s = pack(cmd, &r, WEIGHT_A, dy, c->Cout, K, &at, &g.lda);
     if (s == ALVK_OK) s = pack(cmd, &r, WEIGHT_B, x, Ntaps, K, &bk, &g.ldb);
-    if (s == ALVK_OK && cropped) s = alvk_cmd_scratch(cmd, 4ull * c->Cout * Ntaps, &dwc);
+    if (s == ALVK_OK && cropped(&r)) s = alvk_cmd_scratch(cmd, 4ull * c->Cout * Ntaps, &dwc);
     if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, &dwc, NULL);
-    if (s == ALVK_OK && cropped) s = uncrop(cmd, &r, &dwc, dw);
+    if (s == ALVK_OK && cropped(&r)) s = uncrop(cmd, &r, &dwc, dw);
     if (s != ALVK_OK || !db) return s;
     alvk_reduce red = {.outer = c->N, .mid = c->Cout, .inner = d.P_out, .scale = 1.0f};
     return alvk_op_reduce(cmd, &red, dy, db);
