@@ -4,11 +4,18 @@
 // C[M,N] = alpha * A^T B + beta * C (+ bias[n]) with both operands packed
 // K-major: At[k][m] (row stride lda) and B[k][n] (row stride ldb), rows
 // zero-padded so that K, lda and ldb are multiples of 8 (gemm.c packs them).
-// Each invocation owns a (4 RM) x (4 RN) tile of C as vec4 accumulators; per
-// step of K it fetches RM vec4 of At and RN of B for 16 RM RN FMAs, with no
-// branches and no clamping inside the loop. The tile is a specialisation
-// constant chosen per device by measurement (gemm.c). On lavapipe (1024^3):
-// 4x4 tiles 25 GFLOP/s, 4x8 34, 8x8 44, 8x16 and 12x12 under 3 (spills).
+// Each invocation owns a (4 RM) x (4 RN) tile of C (RM, RN <= 8) as vec4
+// accumulators; per step of K it fetches RM vec4 of At and RN of B for
+// 16 RM RN FMAs, with no branches inside the loop.
+//
+// Why the code is unrolled by macros and not by loops: on lavapipe a fetch
+// costs as much as dozens of FMAs (texel reads run at ~10 GB/s even from
+// cache), so the larger the tile the better, even when its accumulators
+// spill to the stack (1024^3 on an AVX2 host: 8x8 15 GFLOP/s, 16x16 18,
+// 32x32 21). But NIR gives up unrolling loops that large, and a loop left
+// rolled indexes the accumulators dynamically, which demotes them to
+// per-lane scratch memory (5-10x slower). Every accumulator index below is
+// a literal; the tiles a specialisation leaves out are dead code.
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
@@ -18,8 +25,9 @@ layout(constant_id = 4) const uint ACCUMULATE = 0;  // beta != 0: read C
 // OUT_NCHW: row m of C is pixel (image m / P, position m % P) and column n a
 // channel, stored NCHW (convolutions); otherwise C is row-major with ldc.
 layout(constant_id = 5) const uint OUT_NCHW = 0;
-layout(constant_id = 6) const uint RM = 2;  // tile rows / 4 (1 or 2)
-layout(constant_id = 7) const uint RN = 2;  // tile columns / 4 (1 or 2)
+layout(constant_id = 6) const uint RM = 2;  // tile rows / 4 (1 to 8)
+layout(constant_id = 7) const uint RN = 2;  // tile columns / 4 (1 to 8)
+layout(constant_id = 8) const uint KU = 1;  // steps of K per loop iteration: 1, 2, 4 or 8
 
 layout(push_constant) uniform Push { uint M, N, K, lda, ldb, ldc; float alpha, beta; uint P; } pc;
 ALVK_IN4(0, At);
@@ -27,40 +35,59 @@ ALVK_IN4(1, B);
 layout(std430, binding = 2) buffer Cbuf { float C[]; };
 ALVK_IN1(3, bias);
 
-void main() {
-    uint n0 = gl_GlobalInvocationID.x * 4u * RN, m0 = gl_GlobalInvocationID.y * 4u * RM;
-    if (m0 >= pc.M || n0 >= pc.N) return;
-    vec4 acc[RM * RN * 4u];  // acc[(i RN + j) 4 + c][r] = C[m0 + 4i + r][n0 + 4j + c]
-    [[unroll]] for (uint t = 0u; t < RM * RN * 4u; t++) acc[t] = vec4(0.0);
-    uint ia = m0 >> 2, ib = n0 >> 2, sa = pc.lda >> 2, sb = pc.ldb >> 2;
-    for (uint k = 0u; k < pc.K; k += 8u) {
-        [[unroll]] for (uint kk = 0u; kk < 8u; kk++) {
-            vec4 a[RM], b[RN];
-            [[unroll]] for (uint i = 0u; i < RM; i++) a[i] = LOAD4(At, ia + i);
-            [[unroll]] for (uint j = 0u; j < RN; j++) b[j] = LOAD4(B, ib + j);
-            ia += sa;
-            ib += sb;
-            [[unroll]] for (uint i = 0u; i < RM; i++)
-                [[unroll]] for (uint j = 0u; j < RN; j++)
-                    [[unroll]] for (uint c = 0u; c < 4u; c++)
-                        acc[(i * RN + j) * 4u + c] += a[i] * b[j][c];
-        }
-    }
-    // C[m][n] lives at row(m) + n * col_stride. Both loops are unrolled so
-    // that every accumulator index is a constant: an indexed access would
-    // demote the accumulators to memory (5-10x slower on lavapipe).
-    uint col_stride = OUT_NCHW != 0u ? pc.P : 1u;
-    [[unroll]] for (uint i = 0u; i < 4u * RM; i++) {
-        uint m = m0 + i;
+
+#define FMA(i, j) if (i < RM && j < RN) {                                         \
+    acc[(i * 8 + j) * 4 + 0] += a[i] * b[j].x; acc[(i * 8 + j) * 4 + 1] += a[i] * b[j].y; \
+    acc[(i * 8 + j) * 4 + 2] += a[i] * b[j].z; acc[(i * 8 + j) * 4 + 3] += a[i] * b[j].w; }
+#define FMA_ROW(i) FMA(i, 0) FMA(i, 1) FMA(i, 2) FMA(i, 3) FMA(i, 4) FMA(i, 5) FMA(i, 6) FMA(i, 7)
+#define FMA_ALL FMA_ROW(0) FMA_ROW(1) FMA_ROW(2) FMA_ROW(3) FMA_ROW(4) FMA_ROW(5) FMA_ROW(6) FMA_ROW(7)
+#define ZERO(t) if (((t) >> 3) < RM && ((t) & 7) < RN) { \
+    acc[(t) * 4] = acc[(t) * 4 + 1] = acc[(t) * 4 + 2] = acc[(t) * 4 + 3] = vec4(0.0); }
+#define ZERO8(t) ZERO(t) ZERO(t + 1) ZERO(t + 2) ZERO(t + 3) ZERO(t + 4) ZERO(t + 5) ZERO(t + 6) ZERO(t + 7)
+#define LOADS(i) if (i < RM) a[i] = LOAD4(At, ia + i); if (i < RN) b[i] = LOAD4(B, ib + i);
+
+#define STEP LOADS(0) LOADS(1) LOADS(2) LOADS(3) LOADS(4) LOADS(5) LOADS(6) LOADS(7) \
+    ia += sa; ib += sb; FMA_ALL
+uint m0, n0;
+
+// Writes the 4x4 block (i, j) of the tile.
+void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
+    vec4 cols[4] = vec4[4](c0, c1, c2, c3);
+    [[unroll]] for (uint r = 0u; r < 4u; r++) {
+        uint m = m0 + 4u * i + r;
+        if (m >= pc.M) return;
         uint row = OUT_NCHW != 0u ? (m / pc.P) * pc.N * pc.P + m % pc.P : m * pc.ldc;
-        [[unroll]] for (uint j = 0u; j < 4u * RN; j++) {
-            uint n = n0 + j, ci = row + n * col_stride;
-            if (m < pc.M && n < pc.N) {
-                float v = pc.alpha * acc[((i >> 2) * RN + (j >> 2)) * 4u + (j & 3u)][i & 3u];
+        uint col_stride = OUT_NCHW != 0u ? pc.P : 1u;
+        [[unroll]] for (uint c = 0u; c < 4u; c++) {
+            uint n = n0 + 4u * j + c, ci = row + n * col_stride;
+            if (n < pc.N) {
+                float v = pc.alpha * cols[c][r];
                 if (ACCUMULATE != 0u) v += pc.beta * C[ci];
                 if (HAS_BIAS != 0u) v += LOAD1(bias, n);
                 C[ci] = v;
             }
         }
     }
+}
+#define STORE(t) if (((t) >> 3) < RM && ((t) & 7) < RN) \
+    store_block((t) >> 3, (t) & 7, acc[(t) * 4], acc[(t) * 4 + 1], acc[(t) * 4 + 2], acc[(t) * 4 + 3]);
+#define STORE8(t) STORE(t) STORE(t + 1) STORE(t + 2) STORE(t + 3) STORE(t + 4) STORE(t + 5) STORE(t + 6) STORE(t + 7)
+
+void main() {
+    // Tiles are numbered along N first, so the lanes of a workgroup are all
+    // busy even when N has fewer tiles than a workgroup has lanes.
+    uint tiles_n = (pc.N + 4u * RN - 1u) / (4u * RN), t = alvk_flat_index();
+    n0 = (t % tiles_n) * 4u * RN, m0 = (t / tiles_n) * 4u * RM;
+    if (m0 >= pc.M) return;
+    vec4 acc[256];  // acc[(i 8 + j) 4 + c][r] = C[m0 + 4i + r][n0 + 4j + c]
+    vec4 a[8], b[8];
+    ZERO8(0) ZERO8(8) ZERO8(16) ZERO8(24) ZERO8(32) ZERO8(40) ZERO8(48) ZERO8(56)
+    uint ia = m0 >> 2, ib = n0 >> 2, sa = pc.lda >> 2, sb = pc.ldb >> 2;
+    for (uint k = 0u; k < pc.K; k += KU) {
+        STEP
+        if (KU >= 2u) { STEP }
+        if (KU >= 4u) { STEP STEP }
+        if (KU >= 8u) { STEP STEP STEP STEP }
+    }
+    STORE8(0) STORE8(8) STORE8(16) STORE8(24) STORE8(32) STORE8(40) STORE8(48) STORE8(56)
 }

@@ -128,13 +128,17 @@ OP_TABLE_TEST(ops_gemm, build_table, table, MAX_CASES)
 
 /* Every register tile the device race can pick computes the same GEMM. */
 Test(ops_gemm, every_tile_variant) {
-    static const char *const tiles[] = {"8x8", "4x8", "8x4", "4x4"};
-    for (int t = 0; t < 4; t++) {
+    static const char *const tiles[] = {"16x16", "8x8", "4x8", "8x4", "4x4"};
+    for (int t = 0; t < 5; t++) {
         setenv("ALVK_GEMM_TILE", tiles[t], 1);
         op_case c = gemm_case(33, 70, 100, 1, 0, 1, 0.5, 0);
         snprintf(c.name + strlen(c.name), sizeof c.name - strlen(c.name), " tile=%s", tiles[t]);
         op_case_run(&c);
         c = gemm_case(130, 10, 17, 0, 1, 0, 0, 1);
+        snprintf(c.name + strlen(c.name), sizeof c.name - strlen(c.name), " tile=%s", tiles[t]);
+        op_case_run(&c);
+        /* Enough tiles that the large ones are not stepped down (gemm.c: fit). */
+        c = gemm_case(150, 140, 37, 1, 0, 1, 0.5, 0);
         snprintf(c.name + strlen(c.name), sizeof c.name - strlen(c.name), " tile=%s", tiles[t]);
         op_case_run(&c);
     }

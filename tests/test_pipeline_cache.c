@@ -14,7 +14,7 @@ static int warnings;
 static void count_warnings(void *user, alvk_log_level level, const char *msg) {
     (void)user;
     fprintf(stderr, "[alvk %d] %s\n", (int)level, msg);
-    if (level == ALVK_LOG_WARN && strstr(msg, "ignoring pipeline cache")) warnings++;
+    if (level == ALVK_LOG_WARN && strstr(msg, "ignoring pipelines cache")) warnings++;
 }
 
 /* A fresh directory per test, so parallel runs never share a file. */
@@ -31,7 +31,7 @@ static long long run_once(const char *dir, char *path, size_t n) {
                                                        .log_fn = count_warnings,
                                                        .log_level = ALVK_LOG_WARN});
     long long loaded = alvk_pipeline_cache_loaded(ctx);
-    if (path) alvk_disk_cache_path(ctx, path, n);
+    if (path) alvk_disk_cache_path(ctx, "pipelines", path, n);
     float x[5] = {1, 2, 3, 4, 5}, y[5] = {0}, got[5];
     axpy_run run;
     axpy_setup(ctx, &run, x, y, 5, 2.0f);
@@ -119,10 +119,70 @@ Test(pipeline_cache, can_be_turned_off) {
     fresh_dir(dir, sizeof dir);
     setenv("ALVK_PIPELINE_CACHE", "0", 1);
     alvk_context *ctx = test_open(&(alvk_context_desc){.cache_dir = dir});
-    alvk_disk_cache_path(ctx, path, sizeof path);
+    alvk_disk_cache_path(ctx, "pipelines", path, sizeof path);
     alvk_pipeline *p;
     TEST_OK(alvk_pipeline_get(ctx, &(alvk_kernel){.shader = ALVK_SHADER_axpy, .local = {64}}, &p));
     cr_expect_eq(alvk_pipeline_cache_loaded(ctx), -1);
     test_close(ctx);
     cr_expect_eq(file_size(path), -1, "ALVK_PIPELINE_CACHE=0 still wrote %s", path);
+}
+
+/* ---- the choices cache (ops/choices.c) ---------------------------------- */
+#include "ops/ops.h"
+
+static int cached_hits, choice_warnings;
+
+static void count_choices(void *user, alvk_log_level level, const char *msg) {
+    (void)user;
+    if (strstr(msg, "cached choice")) cached_hits++;
+    if (level == ALVK_LOG_WARN && strstr(msg, "choices cache")) choice_warnings++;
+}
+
+/* One 16x16 GEMM by the identity on a fresh context over dir: C must equal B. */
+static void gemm_once(const char *dir, char *path, size_t n) {
+    alvk_context *ctx = test_open(&(alvk_context_desc){.cache_dir = dir, .pipeline_cache = 1,
+                                                       .log_fn = count_choices,
+                                                       .log_level = ALVK_LOG_INFO});
+    if (path) alvk_disk_cache_path(ctx, "choices", path, n);
+    float a[256] = {0}, b[256], c[256];
+    for (int i = 0; i < 256; i++) b[i] = (float)i, a[i] = i % 17 == 0;
+    alvk_buffer ba, bb, bc;
+    TEST_OK(alvk_buffer_alloc(ctx, sizeof a, &ba));
+    TEST_OK(alvk_buffer_alloc(ctx, sizeof b, &bb));
+    TEST_OK(alvk_buffer_alloc(ctx, sizeof c, &bc));
+    TEST_OK(alvk_buffer_write(ctx, &ba, 0, a, sizeof a));
+    TEST_OK(alvk_buffer_write(ctx, &bb, 0, b, sizeof b));
+    alvk_cmd *cmd;
+    TEST_OK(alvk_cmd_create(ctx, 0, &cmd));
+    TEST_OK(alvk_cmd_begin(cmd));
+    TEST_OK(alvk_op_gemm(cmd, &(alvk_gemm){16, 16, 16, .alpha = 1}, &ba, &bb, &bc, NULL));
+    TEST_OK(alvk_cmd_end(cmd));
+    TEST_OK(alvk_cmd_run(cmd));
+    TEST_OK(alvk_buffer_read(ctx, &bc, 0, c, sizeof c));
+    for (int i = 0; i < 256; i++) cr_assert_eq(c[i], b[i], "C[%d] = %g, want %g", i, c[i], b[i]);
+    alvk_cmd_destroy(cmd);
+    alvk_buffer_free(ctx, &ba), alvk_buffer_free(ctx, &bb), alvk_buffer_free(ctx, &bc);
+    alvk_context_destroy(ctx);
+}
+
+Test(pipeline_cache, gemm_choice_is_cached_and_a_damaged_file_is_a_miss) {
+    unsetenv("ALVK_GEMM_TILE");
+    char dir[512], path[1200];
+    fresh_dir(dir, sizeof dir);
+    gemm_once(dir, path, sizeof path); /* races and writes the choice */
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "no choices file at %s", path);
+    cr_expect_eq(cached_hits, 0);
+    gemm_once(dir, NULL, 0);
+    cr_expect_eq(cached_hits, 1, "the second context did not use the cached choice");
+    FILE *f = fopen(path, "r+b");
+    cr_assert(f);
+    fseek(f, -4, SEEK_END);
+    fputs("junk", f); /* past the header: the checksum no longer matches */
+    fclose(f);
+    gemm_once(dir, NULL, 0);
+    cr_expect_eq(cached_hits, 1, "a damaged choice was used");
+    cr_expect_geq(choice_warnings, 1, "no warning about the damaged file");
+    gemm_once(dir, NULL, 0); /* the race rewrote it */
+    cr_expect_eq(cached_hits, 2);
 }

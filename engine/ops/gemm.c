@@ -10,12 +10,20 @@
 #include <stdlib.h>
 
 /* The variants chosen between on each device: the register tile (4 rm x
- * 4 rn floats of C per invocation) and the workgroup shape. */
+ * 4 rn floats of C per invocation), the workgroup size (lx * ly
+ * invocations) and how many steps of K one loop iteration takes, largest
+ * tile first. Large tiles win on lavapipe, where a fetch costs dozens of
+ * FMAs (the conv GEMM 6272x64x576 on an AVX2 host: 8x8 14.4 GFLOP/s, 16x16
+ * 17.6), small ones on GPUs, where registers are per lane and occupancy
+ * matters. 32x32 tiles reach 20.6 there but take lavapipe 17 s to compile,
+ * in every process (it keeps no binaries in the pipeline cache): not worth
+ * it. */
 typedef struct gemm_variant {
-    uint32_t rm, rn, lx, ly;
+    uint32_t rm, rn, lx, ly, ku;
 } gemm_variant;
 static const gemm_variant variants[] = {
-    {2, 2, 8, 4}, {2, 2, 16, 16}, {1, 2, 8, 8}, {2, 1, 8, 8}, {1, 1, 16, 16},
+    {4, 4, 8, 1, 1}, {2, 2, 8, 4, 8}, {2, 2, 16, 16, 8},
+    {1, 2, 8, 8, 8}, {2, 1, 8, 8, 8}, {1, 1, 16, 16, 8},
 };
 #define NVARIANTS (int)(sizeof variants / sizeof variants[0])
 #define TUNE_SIZE 256 /* the square GEMM the variants race on */
@@ -69,14 +77,13 @@ alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a
 static alvk_status record_variant(alvk_cmd *cmd, const gemm_variant *v, const alvk_gemm_packed *p,
                                   const alvk_buffer *at, const alvk_buffer *bk,
                                   const alvk_buffer *c, const alvk_buffer *bias) {
-    alvk_kernel k = {.shader = ALVK_SHADER_gemm, .local = {v->lx, v->ly}, .nspec = 5,
-                     .spec = {bias != NULL, p->beta != 0.0f, p->nchw_pixels != 0, v->rm, v->rn}};
+    alvk_kernel k = {.shader = ALVK_SHADER_gemm, .local = {v->lx * v->ly}, .nspec = 6,
+                     .spec = {bias != NULL, p->beta != 0.0f, p->nchw_pixels != 0, v->rm, v->rn, v->ku}};
     alvk_binding bind[4] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c)};
     struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; uint32_t P; } push = {
         p->M, p->N, alvk_round8(p->K), p->lda, p->ldb, p->ldc, p->alpha, p->beta, p->nchw_pixels};
-    uint32_t tiles_n = (p->N + 4 * v->rn - 1) / (4 * v->rn), tiles_m = (p->M + 4 * v->rm - 1) / (4 * v->rm);
-    uint32_t groups[3] = {(tiles_n + v->lx - 1) / v->lx, (tiles_m + v->ly - 1) / v->ly, 1};
-    return alvk_op_dispatch(cmd, k, bind, 4, &push, sizeof push, groups);
+    uint64_t tiles = (uint64_t)((p->N + 4 * v->rn - 1) / (4 * v->rn)) * ((p->M + 4 * v->rm - 1) / (4 * v->rm));
+    return alvk_op_dispatch_1d(cmd, k, bind, 4, &push, sizeof push, tiles);
 }
 
 /* Best of three timed runs of one variant on the tuning GEMM, in ms. */
@@ -96,8 +103,9 @@ static double time_variant(alvk_context *ctx, const gemm_variant *v, const alvk_
     return best;
 }
 
-/* The variant this device runs fastest, raced once per context;
- * ALVK_GEMM_TILE=RxC (e.g. 8x8, 4x8) picks one by its tile instead. */
+/* The variant this device runs fastest: raced once per device, the choice
+ * then cached on disk (choices.c) for later contexts; ALVK_GEMM_TILE=RxC
+ * (e.g. 16x16, 8x8) picks one by its tile instead. */
 static const gemm_variant *choose(alvk_context *ctx) {
     if (ctx->gemm_variant >= 0) return &variants[ctx->gemm_variant];
     ctx->gemm_variant = 0;
@@ -106,6 +114,14 @@ static const gemm_variant *choose(alvk_context *ctx) {
     if (env && sscanf(env, "%ux%u", &r, &c) == 2) {
         for (int i = NVARIANTS - 1; i >= 0; i--)
             if (4 * variants[i].rm == r && 4 * variants[i].rn == c) ctx->gemm_variant = i;
+        return &variants[ctx->gemm_variant];
+    }
+    alvk_choices cached;
+    int path = (int)alvk_ops_read_path(ctx);
+    if (alvk_choices_load(ctx, NVARIANTS, &cached) && cached.read_path == path) {
+        ctx->gemm_variant = cached.gemm_variant;
+        alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles (cached choice)", 4 * variants[cached.gemm_variant].rm,
+                 4 * variants[cached.gemm_variant].rn);
         return &variants[ctx->gemm_variant];
     }
     alvk_buffer a, b, m;
@@ -121,6 +137,7 @@ static const gemm_variant *choose(alvk_context *ctx) {
                 if (ms > 0 && (best < 0 || ms < best)) best = ms, ctx->gemm_variant = i;
             }
             alvk_buffer_free(ctx, &m);
+            if (best > 0) alvk_choices_save(ctx, NVARIANTS, &(alvk_choices){path, ctx->gemm_variant});
         }
         alvk_buffer_free(ctx, &b);
     }
@@ -128,10 +145,23 @@ static const gemm_variant *choose(alvk_context *ctx) {
     return &variants[ctx->gemm_variant];
 }
 
+/* A large tile leaves a small GEMM too few invocations to keep every core
+ * busy (a 64x64 weight gradient is 4 invocations of 32x32): step down to
+ * the next smaller tile until there are MIN_INVOCATIONS. */
+#define MIN_INVOCATIONS 64
+static const gemm_variant *fit(const gemm_variant *v, const alvk_gemm_packed *p) {
+    for (const gemm_variant *w = v + 1; w < variants + NVARIANTS; w++) {
+        uint64_t tiles = (uint64_t)((p->M + 4 * v->rm - 1) / (4 * v->rm)) * ((p->N + 4 * v->rn - 1) / (4 * v->rn));
+        if (tiles >= MIN_INVOCATIONS) break;
+        if (w->rm * w->rn < v->rm * v->rn) v = w;
+    }
+    return v;
+}
+
 alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,
                                 const alvk_buffer *bk, const alvk_buffer *c,
                                 const alvk_buffer *bias) {
-    return record_variant(cmd, choose(alvk_cmd_context(cmd)), p, at, bk, c, bias);
+    return record_variant(cmd, fit(choose(alvk_cmd_context(cmd)), p), p, at, bk, c, bias);
 }
 
 /* With C = op(A) op(B): dA = dC op(B)^T and dB = op(A)^T dC, each written in

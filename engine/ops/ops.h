@@ -18,6 +18,15 @@
 typedef enum alvk_read_path { ALVK_READ_SSBO, ALVK_READ_TEXEL } alvk_read_path;
 alvk_read_path alvk_ops_read_path(alvk_context *ctx);
 
+/* The measured choices cached on disk (choices.c): read path and GEMM
+ * variant (an index into gemm.c's table of gemm_variants). Load returns 1
+ * on a hit; a miss of any kind returns 0. */
+typedef struct alvk_choices {
+    int read_path, gemm_variant;
+} alvk_choices;
+int alvk_choices_load(alvk_context *ctx, uint32_t gemm_variants, alvk_choices *out);
+void alvk_choices_save(alvk_context *ctx, uint32_t gemm_variants, const alvk_choices *c);
+
 /* ---- elementwise -------------------------------------------------------- */
 #define ALVK_UNARY_OPS(X)                                                      \
     X(RELU, relu) X(SIGMOID, sigmoid) X(SCALE, scale) X(SQUARE, square) X(SQRT, sqrt) X(AFFINE, affine)

@@ -58,7 +58,7 @@ alvk_status alvk_pipelines_init(alvk_context *ctx) {
     if (!p) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating pipeline state");
     ctx->pipelines = p;
     size_t size = 0;
-    void *data = ctx->pipeline_cache ? alvk_disk_cache_load(ctx, &size) : NULL;
+    void *data = ctx->pipeline_cache ? alvk_disk_cache_load(ctx, "pipelines", &size) : NULL;
     VkPipelineCacheCreateInfo info = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
                                       .initialDataSize = size,
                                       .pInitialData = data};
@@ -85,7 +85,7 @@ static void save_cache(alvk_context *ctx) {
     if (ctx->vk.vkGetPipelineCacheData(ctx->device, p->cache, &size, NULL) != VK_SUCCESS) return;
     void *data = malloc(size ? size : 1);
     if (data && ctx->vk.vkGetPipelineCacheData(ctx->device, p->cache, &size, data) == VK_SUCCESS)
-        alvk_disk_cache_save(ctx, data, size);
+        alvk_disk_cache_save(ctx, "pipelines", data, size);
     free(data);
 }
 

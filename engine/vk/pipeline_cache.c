@@ -51,22 +51,22 @@ static void expected_header(const alvk_context *ctx, cache_header *h) {
     memcpy(h->uuid, props.pipelineCacheUUID, VK_UUID_SIZE);
 }
 
-void alvk_disk_cache_path(const alvk_context *ctx, char *path, size_t n) {
+void alvk_disk_cache_path(const alvk_context *ctx, const char *kind, char *path, size_t n) {
     cache_header h;
     expected_header(ctx, &h);
     char uuid[2 * VK_UUID_SIZE + 1];
     for (unsigned i = 0; i < VK_UUID_SIZE; i++) snprintf(uuid + 2 * i, 3, "%02x", h.uuid[i]);
-    snprintf(path, n, "%s/pipelines-%04x-%04x-%s.bin", ctx->cache_dir, h.vendor_id, h.device_id,
+    snprintf(path, n, "%s/%s-%04x-%04x-%s.bin", ctx->cache_dir, kind, h.vendor_id, h.device_id,
              uuid);
 }
 
-void *alvk_disk_cache_load(alvk_context *ctx, size_t *size) {
+void *alvk_disk_cache_load(alvk_context *ctx, const char *kind, size_t *size) {
     *size = 0;
     char path[1200];
-    alvk_disk_cache_path(ctx, path, sizeof path);
+    alvk_disk_cache_path(ctx, kind, path, sizeof path);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        alvk_log(&ctx->log, ALVK_LOG_DEBUG, "no pipeline cache at %s yet", path);
+        alvk_log(&ctx->log, ALVK_LOG_DEBUG, "no %s cache at %s yet", kind, path);
         return NULL;
     }
     cache_header want, got;
@@ -85,7 +85,7 @@ void *alvk_disk_cache_load(alvk_context *ctx, size_t *size) {
     else if (fnv1a(data, got.data_size) != got.checksum) why = "damaged (checksum mismatch)";
     fclose(f);
     if (why) {
-        alvk_log(&ctx->log, ALVK_LOG_WARN, "ignoring pipeline cache %s: %s", path, why);
+        alvk_log(&ctx->log, ALVK_LOG_WARN, "ignoring %s cache %s: %s", kind, path, why);
         free(data);
         return NULL;
     }
@@ -106,15 +106,15 @@ static int make_dirs(const char *dir) {
     return mkdir_one(tmp) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-int alvk_disk_cache_save(alvk_context *ctx, const void *data, size_t size) {
+int alvk_disk_cache_save(alvk_context *ctx, const char *kind, const void *data, size_t size) {
     char path[1200], tmp[1300];
-    alvk_disk_cache_path(ctx, path, sizeof path);
+    alvk_disk_cache_path(ctx, kind, path, sizeof path);
     /* One temporary name per process: concurrent writers never collide, and
      * the rename makes whichever finishes last the cache. */
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)process_id());
     if (make_dirs(ctx->cache_dir) != 0) {
-        alvk_log(&ctx->log, ALVK_LOG_WARN, "cannot create %s: %s; pipeline cache not saved",
-                 ctx->cache_dir, strerror(errno));
+        alvk_log(&ctx->log, ALVK_LOG_WARN, "cannot create %s: %s; %s cache not saved",
+                 ctx->cache_dir, strerror(errno), kind);
         return 0;
     }
     cache_header h;
@@ -126,11 +126,11 @@ int alvk_disk_cache_save(alvk_context *ctx, const void *data, size_t size) {
     if (f && fclose(f) != 0) ok = 0;
     if (ok && rename(tmp, path) != 0) ok = 0;
     if (!ok) {
-        alvk_log(&ctx->log, ALVK_LOG_WARN, "cannot write pipeline cache %s: %s", path,
+        alvk_log(&ctx->log, ALVK_LOG_WARN, "cannot write %s cache %s: %s", kind, path,
                  strerror(errno));
         remove(tmp);
         return 0;
     }
-    alvk_log(&ctx->log, ALVK_LOG_DEBUG, "saved %zu bytes of pipeline cache to %s", size, path);
+    alvk_log(&ctx->log, ALVK_LOG_DEBUG, "saved %zu bytes of %s cache to %s", size, kind, path);
     return 1;
 }
