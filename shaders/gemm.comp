@@ -4,15 +4,16 @@
 // C[M,N] = alpha * A^T B + beta * C (+ bias[n]) with both operands packed
 // K-major: At[k][m] (row stride lda) and B[k][n] (row stride ldb), rows
 // zero-padded so that K, lda and ldb are multiples of 8 (gemm.c packs them).
-// Each invocation owns a (4 RM) x (4 RN) tile of C (RM, RN <= 8) as vec4
+// Each invocation owns a (4 RM) x (4 RN) tile of C (RM, RN <= 4) as vec4
 // accumulators; per step of K it fetches RM vec4 of At and RN of B for
 // 16 RM RN FMAs, with no branches inside the loop.
 //
 // Why the code is unrolled by macros and not by loops: on lavapipe a fetch
 // costs as much as dozens of FMAs (texel reads run at ~10 GB/s even from
 // cache), so the larger the tile the better, even when its accumulators
-// spill to the stack (1024^3 on an AVX2 host: 8x8 15 GFLOP/s, 16x16 18,
-// 32x32 21). But NIR gives up unrolling loops that large, and a loop left
+// spill to the stack (1024^3 on an AVX2 host: 8x8 15 GFLOP/s, 16x16 18;
+// 32x32 reached 21 but took lavapipe 17 s to compile, so tiles stop at
+// 16x16). But NIR gives up unrolling loops that large, and a loop left
 // rolled indexes the accumulators dynamically, which demotes them to
 // per-lane scratch memory (5-10x slower). Every accumulator index below is
 // a literal; the tiles a specialisation leaves out are dead code.
@@ -25,8 +26,8 @@ layout(constant_id = 4) const uint ACCUMULATE = 0;  // beta != 0: read C
 // OUT_NCHW: row m of C is pixel (image m / P, position m % P) and column n a
 // channel, stored NCHW (convolutions); otherwise C is row-major with ldc.
 layout(constant_id = 5) const uint OUT_NCHW = 0;
-layout(constant_id = 6) const uint RM = 2;  // tile rows / 4 (1 to 8)
-layout(constant_id = 7) const uint RN = 2;  // tile columns / 4 (1 to 8)
+layout(constant_id = 6) const uint RM = 2;  // tile rows / 4 (1 to 4)
+layout(constant_id = 7) const uint RN = 2;  // tile columns / 4 (1 to 4)
 layout(constant_id = 8) const uint KU = 1;  // steps of K per loop iteration: 1, 2, 4 or 8
 
 layout(push_constant) uniform Push { uint M, N, K, lda, ldb, ldc; float alpha, beta; uint P; } pc;
@@ -36,18 +37,18 @@ layout(std430, binding = 2) buffer Cbuf { float C[]; };
 ALVK_IN1(3, bias);
 
 
-#define FMA(i, j) if (i < RM && j < RN) {                                         \
-    acc[(i * 8 + j) * 4 + 0] += a[i] * b[j].x; acc[(i * 8 + j) * 4 + 1] += a[i] * b[j].y; \
-    acc[(i * 8 + j) * 4 + 2] += a[i] * b[j].z; acc[(i * 8 + j) * 4 + 3] += a[i] * b[j].w; }
-#define FMA_ROW(i) FMA(i, 0) FMA(i, 1) FMA(i, 2) FMA(i, 3) FMA(i, 4) FMA(i, 5) FMA(i, 6) FMA(i, 7)
-#define FMA_ALL FMA_ROW(0) FMA_ROW(1) FMA_ROW(2) FMA_ROW(3) FMA_ROW(4) FMA_ROW(5) FMA_ROW(6) FMA_ROW(7)
-#define ZERO(t) if (((t) >> 3) < RM && ((t) & 7) < RN) { \
-    acc[(t) * 4] = acc[(t) * 4 + 1] = acc[(t) * 4 + 2] = acc[(t) * 4 + 3] = vec4(0.0); }
-#define ZERO8(t) ZERO(t) ZERO(t + 1) ZERO(t + 2) ZERO(t + 3) ZERO(t + 4) ZERO(t + 5) ZERO(t + 6) ZERO(t + 7)
+// Block t = 4 i + j of the tile is the 4x4 at rows 4i, columns 4j; its
+// accumulators are acc[4 t + c][r] = C[m0 + 4i + r][n0 + 4j + c].
+#define IN_TILE(t) (((t) >> 2) < RM && ((t) & 3) < RN)
+#define FMA(t) if (IN_TILE(t)) {                                                       \
+    acc[(t) * 4 + 0] += a[(t) >> 2] * b[(t) & 3].x; acc[(t) * 4 + 1] += a[(t) >> 2] * b[(t) & 3].y; \
+    acc[(t) * 4 + 2] += a[(t) >> 2] * b[(t) & 3].z; acc[(t) * 4 + 3] += a[(t) >> 2] * b[(t) & 3].w; }
+#define ZERO(t) if (IN_TILE(t)) acc[(t) * 4] = acc[(t) * 4 + 1] = acc[(t) * 4 + 2] = acc[(t) * 4 + 3] = vec4(0.0);
+#define STORE(t) if (IN_TILE(t)) \
+    store_block((t) >> 2, (t) & 3, acc[(t) * 4], acc[(t) * 4 + 1], acc[(t) * 4 + 2], acc[(t) * 4 + 3]);
+#define ALL16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 #define LOADS(i) if (i < RM) a[i] = LOAD4(At, ia + i); if (i < RN) b[i] = LOAD4(B, ib + i);
-
-#define STEP LOADS(0) LOADS(1) LOADS(2) LOADS(3) LOADS(4) LOADS(5) LOADS(6) LOADS(7) \
-    ia += sa; ib += sb; FMA_ALL
+#define STEP LOADS(0) LOADS(1) LOADS(2) LOADS(3) ia += sa; ib += sb; ALL16(FMA)
 uint m0, n0;
 
 // Writes the 4x4 block (i, j) of the tile.
@@ -69,9 +70,6 @@ void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
         }
     }
 }
-#define STORE(t) if (((t) >> 3) < RM && ((t) & 7) < RN) \
-    store_block((t) >> 3, (t) & 7, acc[(t) * 4], acc[(t) * 4 + 1], acc[(t) * 4 + 2], acc[(t) * 4 + 3]);
-#define STORE8(t) STORE(t) STORE(t + 1) STORE(t + 2) STORE(t + 3) STORE(t + 4) STORE(t + 5) STORE(t + 6) STORE(t + 7)
 
 void main() {
     // Tiles are numbered along N first, so the lanes of a workgroup are all
@@ -79,9 +77,8 @@ void main() {
     uint tiles_n = (pc.N + 4u * RN - 1u) / (4u * RN), t = alvk_flat_index();
     n0 = (t % tiles_n) * 4u * RN, m0 = (t / tiles_n) * 4u * RM;
     if (m0 >= pc.M) return;
-    vec4 acc[256];  // acc[(i 8 + j) 4 + c][r] = C[m0 + 4i + r][n0 + 4j + c]
-    vec4 a[8], b[8];
-    ZERO8(0) ZERO8(8) ZERO8(16) ZERO8(24) ZERO8(32) ZERO8(40) ZERO8(48) ZERO8(56)
+    vec4 acc[64], a[4], b[4];
+    ALL16(ZERO)
     uint ia = m0 >> 2, ib = n0 >> 2, sa = pc.lda >> 2, sb = pc.ldb >> 2;
     for (uint k = 0u; k < pc.K; k += KU) {
         STEP
@@ -89,5 +86,5 @@ void main() {
         if (KU >= 4u) { STEP STEP }
         if (KU >= 8u) { STEP STEP STEP STEP }
     }
-    STORE8(0) STORE8(8) STORE8(16) STORE8(24) STORE8(32) STORE8(40) STORE8(48) STORE8(56)
+    ALL16(STORE)
 }

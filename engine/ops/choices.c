@@ -1,5 +1,5 @@
-/* The kernel variants a device measured fastest (the read path, the GEMM
- * tile), kept on disk beside the pipeline cache under the same header
+/* The GEMM variant a device measured fastest (and the read path it was
+ * measured under), kept on disk beside the pipeline cache under the same header
  * (device, driver, checksum), so a new process does not race them again:
  * on lavapipe a race compiles every variant, seconds per context. A file
  * that is missing, damaged, of another device or names a variant this

@@ -74,6 +74,11 @@ alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a
     return alvk_op_gemm_packed(cmd, &p, &at, &bk, c, bias);
 }
 
+/* How many register tiles of variant v cover C: one invocation each. */
+static uint64_t tiles(const gemm_variant *v, const alvk_gemm_packed *p) {
+    return (uint64_t)((p->M + 4 * v->rm - 1) / (4 * v->rm)) * ((p->N + 4 * v->rn - 1) / (4 * v->rn));
+}
+
 static alvk_status record_variant(alvk_cmd *cmd, const gemm_variant *v, const alvk_gemm_packed *p,
                                   const alvk_buffer *at, const alvk_buffer *bk,
                                   const alvk_buffer *c, const alvk_buffer *bias) {
@@ -82,8 +87,7 @@ static alvk_status record_variant(alvk_cmd *cmd, const gemm_variant *v, const al
     alvk_binding bind[4] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c)};
     struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; uint32_t P; } push = {
         p->M, p->N, alvk_round8(p->K), p->lda, p->ldb, p->ldc, p->alpha, p->beta, p->nchw_pixels};
-    uint64_t tiles = (uint64_t)((p->N + 4 * v->rn - 1) / (4 * v->rn)) * ((p->M + 4 * v->rm - 1) / (4 * v->rm));
-    return alvk_op_dispatch_1d(cmd, k, bind, 4, &push, sizeof push, tiles);
+    return alvk_op_dispatch_1d(cmd, k, bind, 4, &push, sizeof push, tiles(v, p));
 }
 
 /* Best of three timed runs of one variant on the tuning GEMM, in ms. */
@@ -146,15 +150,12 @@ static const gemm_variant *choose(alvk_context *ctx) {
 }
 
 /* A large tile leaves a small GEMM too few invocations to keep every core
- * busy (a 64x64 weight gradient is 4 invocations of 32x32): step down to
- * the next smaller tile until there are MIN_INVOCATIONS. */
+ * busy (a 64x64 weight gradient is 16 invocations of 16x16): step down to
+ * smaller tiles until there are MIN_INVOCATIONS. */
 #define MIN_INVOCATIONS 64
 static const gemm_variant *fit(const gemm_variant *v, const alvk_gemm_packed *p) {
-    for (const gemm_variant *w = v + 1; w < variants + NVARIANTS; w++) {
-        uint64_t tiles = (uint64_t)((p->M + 4 * v->rm - 1) / (4 * v->rm)) * ((p->N + 4 * v->rn - 1) / (4 * v->rn));
-        if (tiles >= MIN_INVOCATIONS) break;
+    for (const gemm_variant *w = v + 1; w < variants + NVARIANTS && tiles(v, p) < MIN_INVOCATIONS; w++)
         if (w->rm * w->rn < v->rm * v->rn) v = w;
-    }
     return v;
 }
 

@@ -18,9 +18,10 @@
 typedef enum alvk_read_path { ALVK_READ_SSBO, ALVK_READ_TEXEL } alvk_read_path;
 alvk_read_path alvk_ops_read_path(alvk_context *ctx);
 
-/* The measured choices cached on disk (choices.c): read path and GEMM
- * variant (an index into gemm.c's table of gemm_variants). Load returns 1
- * on a hit; a miss of any kind returns 0. */
+/* The GEMM variant measured fastest, cached on disk (choices.c): an index
+ * into gemm.c's table of gemm_variants, with the read path it was measured
+ * under (a cached choice counts only for that path). Load returns 1 on a
+ * hit; a miss of any kind returns 0. */
 typedef struct alvk_choices {
     int read_path, gemm_variant;
 } alvk_choices;
