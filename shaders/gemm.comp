@@ -6,7 +6,9 @@
 // zero-padded so that K, lda and ldb are multiples of 8 (gemm.c packs them).
 // Each invocation owns a (4 RM) x (4 RN) tile of C (RM, RN <= 4) as vec4
 // accumulators; per step of K it fetches RM vec4 of At and RN of B for
-// 16 RM RN FMAs, with no branches inside the loop.
+// 16 RM RN FMAs, with no branches inside the loop. A batch of GEMMs of one
+// shape (Winograd's 16) runs along the grid's z, operand z starting sa, sb
+// and sc floats after operand z - 1.
 //
 // Why the code is unrolled by macros and not by loops: on lavapipe a fetch
 // costs as much as dozens of FMAs (texel reads run at ~10 GB/s even from
@@ -30,7 +32,7 @@ layout(constant_id = 6) const uint RM = 2;  // tile rows / 4 (1 to 4)
 layout(constant_id = 7) const uint RN = 2;  // tile columns / 4 (1 to 4)
 layout(constant_id = 8) const uint KU = 1;  // steps of K per loop iteration: 1, 2, 4 or 8
 
-layout(push_constant) uniform Push { uint M, N, K, lda, ldb, ldc; float alpha, beta; uint P; } pc;
+layout(push_constant) uniform Push { uint M, N, K, lda, ldb, ldc; float alpha, beta; uint P, sa, sb, sc; } pc;
 ALVK_IN4(0, At);
 ALVK_IN4(1, B);
 layout(std430, binding = 2) buffer Cbuf { float C[]; };
@@ -49,7 +51,7 @@ ALVK_IN1(3, bias);
 #define ALL16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 #define LOADS(i) if (i < RM) a[i] = LOAD4(At, ia + i); if (i < RN) b[i] = LOAD4(B, ib + i);
 #define STEP LOADS(0) LOADS(1) LOADS(2) LOADS(3) ia += sa; ib += sb; ALL16(FMA)
-uint m0, n0;
+uint m0, n0, cz;  // the tile's origin; cz: where this batch's C starts
 
 // Writes the 4x4 block (i, j) of the tile.
 void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
@@ -57,7 +59,7 @@ void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
     [[unroll]] for (uint r = 0u; r < 4u; r++) {
         uint m = m0 + 4u * i + r;
         if (m >= pc.M) return;
-        uint row = OUT_NCHW != 0u ? (m / pc.P) * pc.N * pc.P + m % pc.P : m * pc.ldc;
+        uint row = cz + (OUT_NCHW != 0u ? (m / pc.P) * pc.N * pc.P + m % pc.P : m * pc.ldc);
         uint col_stride = OUT_NCHW != 0u ? pc.P : 1u;
         [[unroll]] for (uint c = 0u; c < 4u; c++) {
             uint n = n0 + 4u * j + c, ci = row + n * col_stride;
@@ -79,7 +81,9 @@ void main() {
     if (m0 >= pc.M) return;
     vec4 acc[64], a[4], b[4];
     ALL16(ZERO)
-    uint ia = m0 >> 2, ib = n0 >> 2, sa = pc.lda >> 2, sb = pc.ldb >> 2;
+    uint z = gl_WorkGroupID.z, sa = pc.lda >> 2, sb = pc.ldb >> 2;
+    uint ia = (z * pc.sa + m0) >> 2, ib = (z * pc.sb + n0) >> 2;
+    cz = z * pc.sc;
     for (uint k = 0u; k < pc.K; k += KU) {
         STEP
         if (KU >= 2u) { STEP }

@@ -1,12 +1,16 @@
 /* Op table: conv2d forward, backward-data and backward-weight on every
- * distinct layer shape of ResNet18 on 28x28 inputs, and odd shapes. */
+ * distinct layer shape of ResNet18 on 28x28 inputs, odd shapes, and each
+ * form the op picks between (im2col, Winograd, cropped windows). */
 #include "ops_harness.h"
 #include "ref/conv.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* u: N, Cin, H, W, Cout, K (square), stride, pad; the bias is u[8] != 0. */
+/* u: N, Cin, H, W, Cout, K (square), stride, pad; the bias is u[8] != 0;
+ * u[9]: im2col forced (see choose_form). */
 static alvk_conv conv_of(const op_case *c) {
     return (alvk_conv){c->u[0], c->u[1], c->u[2], c->u[3], c->u[4], c->u[5], c->u[5], c->u[6], c->u[7]};
 }
@@ -14,9 +18,16 @@ static ref_conv ref_of(const op_case *c) {
     return (ref_conv){c->u[0], c->u[1], c->u[2], c->u[3], c->u[4], c->u[5], c->u[5], c->u[6], c->u[7]};
 }
 
+/* u[9] set: the row forces im2col where Winograd would run (stride-1 3x3),
+ * so both forms keep their reference rows. Each row is its own process. */
+static void choose_form(const op_case *c) {
+    if (c->u[9]) setenv("ALVK_WINOGRAD", "0", 1);
+}
+
 /* Inputs x, w, b; output y. */
 static alvk_status gpu_conv(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                             const alvk_buffer *out) {
+    choose_form(c);
     alvk_conv cv = conv_of(c);
     return alvk_op_conv2d(cmd, &cv, &in[0], &in[1], c->u[8] ? &in[2] : NULL, &out[0]);
 }
@@ -27,6 +38,7 @@ static void ref_conv_fwd(const op_case *c, const double *const *in, double *cons
 /* Inputs x, w, b, dy; outputs dx, dw, db. */
 static alvk_status gpu_conv_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                                 const alvk_buffer *out) {
+    choose_form(c);
     alvk_conv cv = conv_of(c);
     alvk_status s = alvk_op_conv2d_backward_data(cmd, &cv, &in[3], &in[1], &out[0]);
     return s == ALVK_OK ? alvk_op_conv2d_backward_weight(cmd, &cv, &in[0], &in[3], &out[1], &out[2]) : s;
@@ -95,6 +107,23 @@ static size_t build_table(void) {
     table[n++] = conv_case(130, 2, 3, 3, 3, 3, 1, 1, 1, 0); /* batch 130 */
     table[n++] = conv_case(2, 3, 1, 1, 4, 3, 1, 1, 1, 1);   /* 1x1 spatial, 3x3 kernel */
     table[n++] = conv_case(2, 3, 2, 2, 4, 3, 1, 1, 1, 1);   /* 2x2 spatial */
+    /* Winograd's edges: odd maps (partial tiles), pad 0 and 2, channels off
+     * every tile; and im2col on the shapes Winograd takes (u[9]). */
+    static const uint32_t wino[][6] = {
+        /* N, Cin, H, W, Cout, pad */
+        {2, 5, 7, 5, 6, 0}, {2, 3, 5, 4, 5, 2}, {3, 9, 3, 3, 17, 1}, {1, 2, 1, 2, 3, 1},
+    };
+    for (size_t i = 0; i < sizeof wino / sizeof wino[0]; i++)
+        for (int backward = 0; backward <= 1; backward++) {
+            const uint32_t *r = wino[i];
+            table[n++] = conv_case(r[0], r[1], r[2], r[3], r[4], 3, 1, r[5], 1, backward);
+        }
+    for (int backward = 0; backward <= 1; backward++) {
+        op_case im2col = conv_case(1, 64, 7, 7, 64, 3, 1, 1, 1, backward);
+        im2col.u[9] = 1;
+        strncat(im2col.name, " im2col", sizeof im2col.name - strlen(im2col.name) - 1);
+        table[n++] = im2col;
+    }
     /* Windows cropped to the taps that touch the image (conv.c, crop),
      * forward and backward. */
     static const uint32_t cropped[][6] = {

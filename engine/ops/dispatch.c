@@ -46,12 +46,19 @@ alvk_status alvk_op_dispatch(alvk_cmd *cmd, alvk_kernel kernel, const alvk_bindi
 alvk_status alvk_op_dispatch_1d(alvk_cmd *cmd, alvk_kernel kernel, const alvk_binding *bindings,
                                 uint32_t nbind, const void *push, uint32_t push_size,
                                 uint64_t items) {
+    return alvk_op_dispatch_layers(cmd, kernel, bindings, nbind, push, push_size, items, 1);
+}
+
+alvk_status alvk_op_dispatch_layers(alvk_cmd *cmd, alvk_kernel kernel,
+                                    const alvk_binding *bindings, uint32_t nbind,
+                                    const void *push, uint32_t push_size, uint64_t items,
+                                    uint32_t layers) {
     alvk_context *ctx = alvk_cmd_context(cmd);
     uint64_t local = kernel.local[0] ? kernel.local[0] : 1;
     uint64_t groups = (items + local - 1) / local;
     uint64_t max_x = ctx->limits.maxComputeWorkGroupCount[0];
     uint32_t grid[3] = {(uint32_t)(groups < max_x ? groups : max_x),
-                        (uint32_t)((groups + max_x - 1) / max_x), 1};
+                        (uint32_t)((groups + max_x - 1) / max_x), layers};
     if (groups == 0) grid[0] = grid[1] = 0;
     return alvk_op_dispatch(cmd, kernel, bindings, nbind, push, push_size, grid);
 }

@@ -74,10 +74,12 @@ alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a
     return alvk_op_gemm_packed(cmd, &p, &at, &bk, c, bias);
 }
 
-/* How many register tiles of variant v cover C: one invocation each. */
+/* How many register tiles of variant v cover one C: one invocation each. */
 static uint64_t tiles(const gemm_variant *v, const alvk_gemm_packed *p) {
     return (uint64_t)((p->M + 4 * v->rm - 1) / (4 * v->rm)) * ((p->N + 4 * v->rn - 1) / (4 * v->rn));
 }
+
+static uint32_t batch(const alvk_gemm_packed *p) { return p->batch ? p->batch : 1; }
 
 static alvk_status record_variant(alvk_cmd *cmd, const gemm_variant *v, const alvk_gemm_packed *p,
                                   const alvk_buffer *at, const alvk_buffer *bk,
@@ -85,15 +87,17 @@ static alvk_status record_variant(alvk_cmd *cmd, const gemm_variant *v, const al
     alvk_kernel k = {.shader = ALVK_SHADER_gemm, .local = {v->lx * v->ly}, .nspec = 6,
                      .spec = {bias != NULL, p->beta != 0.0f, p->nchw_pixels != 0, v->rm, v->rn, v->ku}};
     alvk_binding bind[4] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c)};
-    struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; uint32_t P; } push = {
-        p->M, p->N, alvk_round8(p->K), p->lda, p->ldb, p->ldc, p->alpha, p->beta, p->nchw_pixels};
-    return alvk_op_dispatch_1d(cmd, k, bind, 4, &push, sizeof push, tiles(v, p));
+    struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; uint32_t P, sa, sb, sc; } push = {
+        p->M, p->N, alvk_round8(p->K), p->lda, p->ldb, p->ldc, p->alpha, p->beta, p->nchw_pixels,
+        p->sa, p->sb, p->sc};
+    return alvk_op_dispatch_layers(cmd, k, bind, 4, &push, sizeof push, tiles(v, p), batch(p));
 }
 
 /* Best of three timed runs of one variant on the tuning GEMM, in ms. */
 static double time_variant(alvk_context *ctx, const gemm_variant *v, const alvk_buffer *a,
                            const alvk_buffer *b, const alvk_buffer *c) {
-    alvk_gemm_packed p = {TUNE_SIZE, TUNE_SIZE, TUNE_SIZE, TUNE_SIZE, TUNE_SIZE, TUNE_SIZE, 1.0f, 0, 0};
+    alvk_gemm_packed p = {.M = TUNE_SIZE, .N = TUNE_SIZE, .K = TUNE_SIZE, .lda = TUNE_SIZE,
+                          .ldb = TUNE_SIZE, .ldc = TUNE_SIZE, .alpha = 1.0f};
     alvk_cmd *cmd;
     double best = -1;
     if (alvk_cmd_create(ctx, 1, &cmd) != ALVK_OK) return -1;
@@ -154,7 +158,7 @@ static const gemm_variant *choose(alvk_context *ctx) {
  * smaller tiles until there are MIN_INVOCATIONS. */
 #define MIN_INVOCATIONS 64
 static const gemm_variant *fit(const gemm_variant *v, const alvk_gemm_packed *p) {
-    for (const gemm_variant *w = v + 1; w < variants + NVARIANTS && tiles(v, p) < MIN_INVOCATIONS; w++)
+    for (const gemm_variant *w = v + 1; w < variants + NVARIANTS && tiles(v, p) * batch(p) < MIN_INVOCATIONS; w++)
         if (w->rm * w->rn < v->rm * v->rn) v = w;
     return v;
 }

@@ -94,11 +94,14 @@ alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a
 /* The GEMM kernel itself, on operands already K-major and padded: at[k][m]
  * (row stride lda) and bk[k][n] (row stride ldb), both multiples of 8, rows
  * up to round8(K) present (zeros past K). With nchw_pixels = P, C is written
- * NCHW: row m is pixel m % P of image m / P, column n is the channel. */
+ * NCHW: row m is pixel m % P of image m / P, column n is the channel. With
+ * batch > 1 it runs that many GEMMs of this shape, operand z starting
+ * sa, sb and sc floats after operand z - 1 (sa and sb multiples of 4). */
 typedef struct alvk_gemm_packed {
     uint32_t M, N, K, lda, ldb, ldc;
     float alpha, beta;
     uint32_t nchw_pixels;
+    uint32_t batch, sa, sb, sc; /* 0: one GEMM */
 } alvk_gemm_packed;
 alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,
                                 const alvk_buffer *bk, const alvk_buffer *c,
@@ -112,7 +115,8 @@ alvk_status alvk_op_gemm_backward(alvk_cmd *cmd, const alvk_gemm *g, const alvk_
 /* ---- conv2d (NCHW, weights [Cout][Cin][KH][KW], dilation 1, groups 1) ----
  * As GEMMs on the shared core: forward M = N*OH*OW pixels, N = Cout,
  * K = Cin*KH*KW; backward-data M = N*H*W, N = Cin, K = Cout*KH*KW;
- * backward-weight M = Cout, N = Cin*KH*KW, K = N*OH*OW. */
+ * backward-weight M = Cout, N = Cin*KH*KW, K = N*OH*OW. Stride-1 3x3
+ * forward and backward-data run Winograd F(2x2, 3x3) (conv.c). */
 typedef struct alvk_conv {
     uint32_t N, Cin, H, W, Cout, KH, KW, stride, pad;
 } alvk_conv;
@@ -196,6 +200,11 @@ alvk_status alvk_op_dispatch(alvk_cmd *cmd, alvk_kernel kernel, const alvk_bindi
 alvk_status alvk_op_dispatch_1d(alvk_cmd *cmd, alvk_kernel kernel, const alvk_binding *bindings,
                                 uint32_t nbind, const void *push, uint32_t push_size,
                                 uint64_t items);
+/* The same grid repeated `layers` times along z (gl_WorkGroupID.z). */
+alvk_status alvk_op_dispatch_layers(alvk_cmd *cmd, alvk_kernel kernel,
+                                    const alvk_binding *bindings, uint32_t nbind,
+                                    const void *push, uint32_t push_size, uint64_t items,
+                                    uint32_t layers);
 
 /* Losses, scores, the optimiser and batch gathering. */
 #include "ops_train.h"
