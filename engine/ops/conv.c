@@ -157,8 +157,9 @@ static alvk_status pack_weights(alvk_cmd *cmd, const conv_run *r, const alvk_buf
  * channels in one batched dispatch, the output transform; they replace the
  * im2col pack and the GEMM, and for the data gradient col2im too (dx is
  * itself a stride-1 3x3 convolution: of dy, with the weights turned 180
- * degrees, Cin and Cout swapped and pad 2 - pad). On ResNet18's 7x7, 4x4
- * and 2x2 maps the GEMMs do 0.58, 0.44 and 0.44 of im2col's work.
+ * degrees, Cin and Cout swapped and pad 2 - pad). The weight gradient is
+ * the transpose of the forward pass (winograd_weight). On ResNet18's 7x7,
+ * 4x4 and 2x2 maps the GEMMs do 0.58, 0.44 and 0.44 of im2col's work.
  * ALVK_WINOGRAD=0 turns it off (to compare, or to rule it out). */
 typedef struct wino {
     uint32_t N, Cin, H, W, Cout, OH, OW, pad; /* as a forward convolution */
@@ -171,40 +172,79 @@ static int winograd_fits(const conv_run *r) {
            !(env && strcmp(env, "0") == 0);
 }
 
-/* flip: the data gradient's weights (w is [Cout][Cin] of the forward
- * convolution, so [p->Nn][p->K] here). Tile rows are padded to 16, the
- * widest GEMM tile, so no tile reads past its operand. */
+/* Tiles of a Winograd convolution: 2x2 output pixels each. */
+static uint32_t tiles_along(uint32_t out) { return (out + 1) / 2; }
+static uint32_t round16(uint32_t n) { return (n + 15) / 16 * 16; }
+
+/* One wino_input.comp pass (mode as there) over the NCHW activation src of
+ * C channels, H x W, into 16 [rows][ld] blocks of scratch. */
+static alvk_status transform(alvk_cmd *cmd, uint32_t mode, const alvk_buffer *src,
+                             uint32_t C, uint32_t H, uint32_t W, uint32_t pad,
+                             uint32_t OH, uint32_t OW, uint32_t T, uint32_t ld,
+                             uint32_t rows, alvk_buffer *out) {
+    alvk_status s = alvk_cmd_scratch(cmd, 64ull * rows * ld, out); /* 16 floats each */
+    if (s != ALVK_OK) return s;
+    struct { uint32_t C, H, W, pad, TH, TW, T, ld, rows; } push = {
+        C, H, W, pad, tiles_along(OH), tiles_along(OW), T, ld, rows};
+    /* 16 x 4 invocations: 64 channels of a tile may be all there is along x. */
+    alvk_kernel k = {.shader = ALVK_SHADER_wino_input, .local = {16, 4}, .nspec = 1, .spec = {mode}};
+    return alvk_op_dispatch(cmd, k, (alvk_binding[2]){alvk_in1(src), alvk_out(out)}, 2, &push,
+                            sizeof push, (uint32_t[3]){(ld / 4 + 15) / 16, (rows + 3) / 4, 1});
+}
+
+/* Forward, or with flip the data gradient (w is the forward convolution's
+ * [Cout][Cin], so [p->Cout][p->Cin] swapped here). Rows of tiles and
+ * channels are padded to 16, the widest GEMM tile, so no tile reads past
+ * its operand. */
 static alvk_status winograd(alvk_cmd *cmd, const wino *p, int flip, const alvk_buffer *x,
                             const alvk_buffer *w, const alvk_buffer *bias, const alvk_buffer *y) {
-    uint32_t TH = (p->OH + 1) / 2, TW = (p->OW + 1) / 2, T = p->N * TH * TW;
-    uint32_t ldt = (T + 15) / 16 * 16, ldn = (p->Cout + 15) / 16 * 16, Kp = alvk_round8(p->Cin);
+    uint32_t T = p->N * tiles_along(p->OH) * tiles_along(p->OW);
+    uint32_t ldt = round16(T), ldn = round16(p->Cout), Kp = alvk_round8(p->Cin);
     alvk_buffer v, u, m;
-    alvk_status s = alvk_cmd_scratch(cmd, 64ull * Kp * ldt, &v); /* 16 floats per element */
+    alvk_status s = transform(cmd, 0, x, p->Cin, p->H, p->W, p->pad, p->OH, p->OW, T, ldt, Kp, &v);
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 64ull * Kp * ldn, &u);
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 64ull * T * p->Cout, &m);
     if (s != ALVK_OK) return s;
-
-    struct { uint32_t C, H, W, pad, TH, TW, T, ldt, Kp; } pin = {p->Cin, p->H, p->W, p->pad,
-                                                                TH, TW, T, ldt, Kp};
-    alvk_kernel ki = {.shader = ALVK_SHADER_wino_input, .local = {64}};
-    s = alvk_op_dispatch(cmd, ki, (alvk_binding[2]){alvk_in1(x), alvk_out(&v)}, 2, &pin,
-                         sizeof pin, (uint32_t[3]){(ldt / 4 + 63) / 64, Kp, 1});
     struct { uint32_t K, Nn, Kp, ldn, Cin; } pw = {p->Cin, p->Cout, Kp, ldn, flip ? p->Cout : p->Cin};
     alvk_kernel kw = {.shader = ALVK_SHADER_wino_weight, .local = {64}, .nspec = 1, .spec = {flip}};
-    if (s == ALVK_OK)
-        s = alvk_op_dispatch_1d(cmd, kw, (alvk_binding[2]){alvk_in1(w), alvk_out(&u)}, 2, &pw,
-                                sizeof pw, (uint64_t)Kp * ldn);
+    s = alvk_op_dispatch_1d(cmd, kw, (alvk_binding[2]){alvk_in1(w), alvk_out(&u)}, 2, &pw,
+                            sizeof pw, (uint64_t)Kp * ldn);
     alvk_gemm_packed g = {.M = T, .N = p->Cout, .K = p->Cin, .lda = ldt, .ldb = ldn,
                           .ldc = p->Cout, .alpha = 1.0f, .batch = 16, .sa = Kp * ldt,
                           .sb = Kp * ldn, .sc = T * p->Cout};
     if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &v, &u, &m, NULL);
     if (s != ALVK_OK) return s;
 
-    struct { uint32_t C, OH, OW, TH, TW, T, sc; } pout = {p->Cout, p->OH, p->OW, TH, TW, T, g.sc};
+    struct { uint32_t C, OH, OW, TH, TW, T, sc; } pout = {
+        p->Cout, p->OH, p->OW, tiles_along(p->OH), tiles_along(p->OW), T, g.sc};
     alvk_kernel ko = {.shader = ALVK_SHADER_wino_output, .local = {64}, .nspec = 1,
                       .spec = {bias != NULL}};
     alvk_binding b[3] = {alvk_in1(&m), alvk_out(y), alvk_in1(bias ? bias : &m)};
     return alvk_op_dispatch_1d(cmd, ko, b, 3, &pout, sizeof pout, (uint64_t)T * p->Cout);
+}
+
+/* The weight gradient: the forward's transpose. Per tile, V = B^T d B of
+ * the input patch and Z = A dy A^T of the output tile's gradient; 16 GEMMs
+ * sum V^T Z over the tiles (K = tiles), and G^T (.) G of each 4x4 sum is
+ * the filter's gradient. */
+static alvk_status winograd_weight(alvk_cmd *cmd, const alvk_conv *c, uint32_t OH, uint32_t OW,
+                                   const alvk_buffer *x, const alvk_buffer *dy,
+                                   const alvk_buffer *dw) {
+    uint32_t T = c->N * tiles_along(OH) * tiles_along(OW), Tp = alvk_round8(T);
+    uint32_t ldi = round16(c->Cin), ldo = round16(c->Cout);
+    alvk_buffer v, z, m;
+    alvk_status s = transform(cmd, 1, x, c->Cin, c->H, c->W, c->pad, OH, OW, T, ldi, Tp, &v);
+    if (s == ALVK_OK) s = transform(cmd, 2, dy, c->Cout, OH, OW, 0, OH, OW, T, ldo, Tp, &z);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 64ull * c->Cin * c->Cout, &m);
+    alvk_gemm_packed g = {.M = c->Cin, .N = c->Cout, .K = T, .lda = ldi, .ldb = ldo,
+                          .ldc = c->Cout, .alpha = 1.0f, .batch = 16, .sa = Tp * ldi,
+                          .sb = Tp * ldo, .sc = c->Cin * c->Cout};
+    if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &v, &z, &m, NULL);
+    if (s != ALVK_OK) return s;
+    struct { uint32_t Cin, Cout, sc; } push = {c->Cin, c->Cout, g.sc};
+    alvk_kernel k = {.shader = ALVK_SHADER_wino_wgrad, .local = {64}};
+    return alvk_op_dispatch_1d(cmd, k, (alvk_binding[2]){alvk_in1(&m), alvk_out(dw)}, 2, &push,
+                               sizeof push, (uint64_t)c->Cin * c->Cout);
 }
 
 alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer *x,
@@ -267,6 +307,22 @@ static alvk_status uncrop(alvk_cmd *cmd, const conv_run *r, const alvk_buffer *d
     return alvk_op_dispatch_1d(cmd, k, b, 2, &n, sizeof n, (n + 3) / 4);
 }
 
+/* dw as one GEMM over the pixels of im2col'd operands. */
+static alvk_status im2col_weight(alvk_cmd *cmd, const conv_run *r, const conv_dims *d,
+                                 const alvk_buffer *x, const alvk_buffer *dy,
+                                 const alvk_buffer *dw) {
+    const alvk_conv *c = &r->c;
+    uint32_t Ntaps = c->Cin * d->taps, K = c->N * d->P_out;
+    alvk_buffer at, bk, dwc = *dw;
+    alvk_gemm_packed g = {.M = c->Cout, .N = Ntaps, .K = K, .ldc = Ntaps, .alpha = 1.0f};
+    alvk_status s = pack(cmd, r, WEIGHT_A, dy, c->Cout, K, &at, &g.lda);
+    if (s == ALVK_OK) s = pack(cmd, r, WEIGHT_B, x, Ntaps, K, &bk, &g.ldb);
+    if (s == ALVK_OK && cropped(r)) s = alvk_cmd_scratch(cmd, 4ull * c->Cout * Ntaps, &dwc);
+    if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, &dwc, NULL);
+    if (s == ALVK_OK && cropped(r)) s = uncrop(cmd, r, &dwc, dw);
+    return s;
+}
+
 alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c0,
                                            const alvk_buffer *x, const alvk_buffer *dy,
                                            const alvk_buffer *dw, const alvk_buffer *db) {
@@ -274,16 +330,9 @@ alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c0,
     conv_dims d;
     alvk_status s = plan(c0, "conv2d backward-weight", x, dw, dy, db, &r, &d);
     if (s != ALVK_OK) return s;
-    const alvk_conv *c = &r.c;
-    uint32_t Ntaps = c->Cin * d.taps, K = c->N * d.P_out;
-    alvk_buffer at, bk, dwc = *dw;
-    alvk_gemm_packed g = {.M = c->Cout, .N = Ntaps, .K = K, .ldc = Ntaps, .alpha = 1.0f};
-    s = pack(cmd, &r, WEIGHT_A, dy, c->Cout, K, &at, &g.lda);
-    if (s == ALVK_OK) s = pack(cmd, &r, WEIGHT_B, x, Ntaps, K, &bk, &g.ldb);
-    if (s == ALVK_OK && cropped(&r)) s = alvk_cmd_scratch(cmd, 4ull * c->Cout * Ntaps, &dwc);
-    if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, &dwc, NULL);
-    if (s == ALVK_OK && cropped(&r)) s = uncrop(cmd, &r, &dwc, dw);
+    s = winograd_fits(&r) ? winograd_weight(cmd, &r.c, d.OH, d.OW, x, dy, dw)
+                          : im2col_weight(cmd, &r, &d, x, dy, dw);
     if (s != ALVK_OK || !db) return s;
-    alvk_reduce red = {.outer = c->N, .mid = c->Cout, .inner = d.P_out, .scale = 1.0f};
+    alvk_reduce red = {.outer = r.c.N, .mid = r.c.Cout, .inner = d.P_out, .scale = 1.0f};
     return alvk_op_reduce(cmd, &red, dy, db);
 }
