@@ -1,12 +1,16 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : enable
 // Max pooling, PyTorch semantics: windows K x K at stride S, padding P whose
 // positions never win; the first maximum in row-major window order wins
 // ties. Also records where each maximum came from (index in the input
-// plane), which is all the backward pass needs. alvk-variant: texel
+// plane), which is all the backward pass needs. The window is a
+// specialisation constant, so its loops unroll; every tap loads (index 0 in
+// the padding) and selects, branch-free. alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 
+layout(constant_id = 3) const uint K = 3;
 layout(push_constant) uniform Push { uint planes, H, W, OH, OW, K, S, P; } pc;
 ALVK_IN1(0, x);
 layout(std430, binding = 1) writeonly buffer Y { float y[]; };
@@ -20,15 +24,16 @@ void main() {
     int h0 = int(oh * pc.S) - int(pc.P), w0 = int(ow * pc.S) - int(pc.P);
     float best = uintBitsToFloat(0xff800000u);  // -inf
     uint where = 0u;
-    for (uint kh = 0u; kh < pc.K; kh++) {
+    [[unroll]] for (uint kh = 0u; kh < K; kh++) {
         int ih = h0 + int(kh);
-        if (ih < 0 || ih >= int(pc.H)) continue;
-        for (uint kw = 0u; kw < pc.K; kw++) {
+        [[unroll]] for (uint kw = 0u; kw < K; kw++) {
             int iw = w0 + int(kw);
-            if (iw < 0 || iw >= int(pc.W)) continue;
+            bool inside = uint(ih) < pc.H && uint(iw) < pc.W;
             uint i = uint(ih) * pc.W + uint(iw);
-            float v = LOAD1(x, plane * pc.H * pc.W + i);
-            if (v > best) { best = v; where = i; }
+            float v = LOAD1(x, inside ? plane * pc.H * pc.W + i : 0u);
+            bool wins = inside && v > best;
+            best = wins ? v : best;
+            where = wins ? i : where;
         }
     }
     y[o] = best;

@@ -1,33 +1,49 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : enable
 // Max pooling backward as a gather, so no two invocations write one place
 // and no atomics are needed: each input pixel sums dy over the windows that
 // cover it and chose it. An invocation owns one input row (divisions once
-// per row, not per pixel).
+// per row, not per pixel). At most SPAN = ceil(K / S) windows cover a pixel
+// along each axis, so the window loops unroll; every candidate loads (index
+// 0 where there is none) and selects, which lavapipe runs far faster than
+// data-dependent loops.
+// alvk-variant: texel
 #include "alvk.glsl"
+#include "alvk_read.glsl"
 
+layout(constant_id = 3) const uint SPAN = 2;
 layout(push_constant) uniform Push { uint planes, H, W, OH, OW, K, S, P; } pc;
-layout(std430, binding = 0) readonly buffer Arg { uint argmax[]; };
-layout(std430, binding = 1) readonly buffer DY { float dy[]; };
+ALVK_IN1U(0, argmax);
+ALVK_IN1(1, dy);
 layout(std430, binding = 2) writeonly buffer DX { float dx[]; };
+
+// Window o - a along one axis covers position i (its last candidate o is
+// the last window starting at or before i): o*S - P <= i < o*S - P + K.
+bool covers(uint i, uint a, uint n_out, out uint o) {
+    uint last = (i + pc.P) / pc.S;
+    o = last - a;  // wraps when a > last, which the range test catches
+    return a <= last && o < n_out && o * pc.S + pc.K > i + pc.P;
+}
 
 void main() {
     uint r = alvk_flat_index();  // row (plane, ih)
     if (r >= pc.planes * pc.H) return;
     uint plane = r / pc.H, ih = r % pc.H;
-    // Outputs whose window [o*S - P, o*S - P + K) holds ih: o*S <= ih + P < o*S + K.
-    int lo_h = (int(ih + pc.P) - int(pc.K) + int(pc.S)) / int(pc.S);
-    uint hi_h = min((ih + pc.P) / pc.S, pc.OH - 1u);
     for (uint iw = 0u; iw < pc.W; iw++) {
         uint p = ih * pc.W + iw;
-        int lo_w = (int(iw + pc.P) - int(pc.K) + int(pc.S)) / int(pc.S);
-        uint hi_w = min((iw + pc.P) / pc.S, pc.OW - 1u);
         float g = 0.0;
-        for (uint oh = uint(max(lo_h, 0)); oh <= hi_h; oh++)
-            for (uint ow = uint(max(lo_w, 0)); ow <= hi_w; ow++) {
-                uint o = (plane * pc.OH + oh) * pc.OW + ow;
-                if (argmax[o] == p) g += dy[o];
+        [[unroll]] for (uint a = 0u; a < SPAN; a++) {
+            uint oh, ow;
+            bool in_h = covers(ih, a, pc.OH, oh);
+            [[unroll]] for (uint b = 0u; b < SPAN; b++) {
+                bool hit = in_h && covers(iw, b, pc.OW, ow);
+                uint o = hit ? (plane * pc.OH + oh) * pc.OW + ow : 0u;
+                uint from = LOAD1U(argmax, o);
+                float d = LOAD1(dy, o);
+                g += hit && from == p ? d : 0.0;
             }
+        }
         dx[r * pc.W + iw] = g;
     }
 }

@@ -11,6 +11,9 @@ alvk_binding alvk_in4(const alvk_buffer *b) {
 alvk_binding alvk_in1(const alvk_buffer *b) {
     return (alvk_binding){.buffer = *b, .format = VK_FORMAT_R32_SFLOAT};
 }
+alvk_binding alvk_in1u(const alvk_buffer *b) {
+    return (alvk_binding){.buffer = *b, .format = VK_FORMAT_R32_UINT};
+}
 alvk_binding alvk_out(const alvk_buffer *b) { return (alvk_binding){.buffer = *b}; }
 
 /* The texel twin of a shader is compiled right after it, named NAME_texel. */

@@ -186,9 +186,11 @@ alvk_status alvk_op_linear_backward(alvk_cmd *cmd, uint32_t M, uint32_t in, uint
 /* ---- helpers for op files ---------------------------------------------- */
 /* x rounded up to a multiple of 8: the GEMM kernel's padding of K and rows. */
 static inline uint32_t alvk_round8(uint32_t x) { return (x + 7u) & ~7u; }
-/* Bindings for an input read as vec4 / as scalars, and for an output. */
+/* Bindings for an input read as vec4 / as scalars / as uint scalars, and
+ * for an output. */
 alvk_binding alvk_in4(const alvk_buffer *b);
 alvk_binding alvk_in1(const alvk_buffer *b);
+alvk_binding alvk_in1u(const alvk_buffer *b);
 alvk_binding alvk_out(const alvk_buffer *b);
 /* Records one dispatch of `kernel` (its _texel twin when the read path says
  * so) over a grid of groups[0..2] workgroups. */

@@ -28,7 +28,7 @@ alvk_status alvk_op_maxpool2d(alvk_cmd *cmd, const alvk_maxpool *p, const alvk_b
         s = alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "maxpool2d: a buffer is smaller than its shape");
     if (s != ALVK_OK) return s;
     pool_push push = {p->N * p->C, p->H, p->W, OH, OW, p->K, p->stride, p->pad};
-    alvk_kernel k = {.shader = ALVK_SHADER_maxpool, .local = {LOCAL}};
+    alvk_kernel k = {.shader = ALVK_SHADER_maxpool, .local = {LOCAL}, .nspec = 1, .spec = {p->K}};
     alvk_binding b[3] = {alvk_in1(x), alvk_out(y), alvk_out(argmax)};
     return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, out);
 }
@@ -44,8 +44,9 @@ alvk_status alvk_op_maxpool2d_backward(alvk_cmd *cmd, const alvk_maxpool *p,
                        "maxpool2d backward: a buffer is smaller than its shape");
     if (s != ALVK_OK) return s;
     pool_push push = {p->N * p->C, p->H, p->W, OH, OW, p->K, p->stride, p->pad};
-    alvk_kernel k = {.shader = ALVK_SHADER_maxpool_backward, .local = {LOCAL}};
-    alvk_binding b[3] = {alvk_out(argmax), alvk_out(dy), alvk_out(dx)};
+    alvk_kernel k = {.shader = ALVK_SHADER_maxpool_backward, .local = {LOCAL}, .nspec = 1,
+                     .spec = {(p->K + p->stride - 1) / p->stride}};
+    alvk_binding b[3] = {alvk_in1u(argmax), alvk_in1(dy), alvk_out(dx)};
     return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, (uint64_t)p->N * p->C * p->H);
 }
 
