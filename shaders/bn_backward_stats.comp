@@ -9,7 +9,7 @@
 
 layout(constant_id = 3) const uint SERIAL = 0;  // see channel_sum.glsl
 
-layout(push_constant) uniform Push { uint N, C, HW; } pc;
+layout(push_constant) uniform Push { uint N, C, HW, SEGS, SEG; } pc;
 ALVK_IN1(0, x);
 ALVK_IN1(1, dy);
 ALVK_IN1(2, mean);
@@ -17,11 +17,11 @@ ALVK_IN1(3, invstd);
 layout(std430, binding = 4) writeonly buffer DGamma { float dgamma[]; };
 layout(std430, binding = 5) writeonly buffer DBeta { float dbeta[]; };
 
-shared float lane_sum[gl_WorkGroupSize.x];
+shared vec2 lane_sum[gl_WorkGroupSize.x];
 
 float mu, is;
 #define DY(i) LOAD1(dy, i)
-#define DY_XHAT(i) (LOAD1(dy, i) * (LOAD1(x, i) - mu) * is)
+#define DY_XHAT(i) (LOAD1(dy, i) * (LOAD1(x, i) - mu) * is)  // dy's load is shared
 
 void main() {
     uint c = SERIAL != 0u ? gl_GlobalInvocationID.x : gl_WorkGroupID.x;
@@ -29,8 +29,7 @@ void main() {
     mu = LOAD1(mean, c);
     is = LOAD1(invstd, c);
     float sum_dy, sum_dy_xhat;
-    CHANNEL_SUM(sum_dy, DY)
-    CHANNEL_SUM(sum_dy_xhat, DY_XHAT)
+    CHANNEL_SUM2(sum_dy, DY, sum_dy_xhat, DY_XHAT)
     if (SERIAL == 0u && gl_LocalInvocationID.x != 0u) return;
     dbeta[c] = sum_dy;
     dgamma[c] = sum_dy_xhat;

@@ -11,14 +11,14 @@
 
 layout(constant_id = 3) const uint SERIAL = 0;  // see channel_sum.glsl
 
-layout(push_constant) uniform Push { uint N, C, HW; float eps, momentum; } pc;
+layout(push_constant) uniform Push { uint N, C, HW, SEGS, SEG; float eps, momentum; } pc;
 ALVK_IN1(0, x);
 layout(std430, binding = 1) writeonly buffer Mean { float mean[]; };
 layout(std430, binding = 2) writeonly buffer Invstd { float invstd[]; };
 layout(std430, binding = 3) buffer RunMean { float running_mean[]; };
 layout(std430, binding = 4) buffer RunVar { float running_var[]; };
 
-shared float lane_sum[gl_WorkGroupSize.x];
+shared vec2 lane_sum[gl_WorkGroupSize.x];
 
 float mu;
 #define VALUE(i) LOAD1(x, i)

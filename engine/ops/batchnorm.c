@@ -1,7 +1,10 @@
 /* Batch normalisation over NCHW, training and evaluation, with PyTorch's
  * semantics. Statistics and gradient sums run one workgroup per channel in
  * a fixed order (bit-for-bit repeatable); the elementwise parts are
- * separate vec4 kernels. */
+ * separate kernels, an invocation per segment of a plane. Every kernel
+ * walks planes (n, c) in segments (SEGS per plane of SEG values each), so
+ * a channel's numbers load once per segment and every lane's loop has the
+ * same length. */
 #include "ops.h"
 
 #define STATS_LOCAL 64
@@ -9,6 +12,22 @@
 /* Channels with at most this many values are summed one invocation per
  * channel (see shaders/include/channel_sum.glsl). */
 #define SERIAL_MAX 4096u
+
+/* How the per-channel sums cut planes: enough segments that a workgroup's
+ * lanes all get one, each at least one value. */
+static void stat_segments(const alvk_batchnorm *b, uint32_t *segs, uint32_t *seg) {
+    uint32_t want = (STATS_LOCAL + b->N - 1) / b->N;
+    *segs = want < b->HW ? want : b->HW;
+    *seg = (b->HW + *segs - 1) / *segs;
+}
+
+/* How the elementwise kernels cut planes: into equal segments of at most
+ * 64 values (a 14x14 plane: 4 of 49), so lanes rarely idle at a plane's end. */
+#define APPLY_SEG 64u
+static void apply_segments(const alvk_batchnorm *b, uint32_t *segs, uint32_t *seg) {
+    *segs = (b->HW + APPLY_SEG - 1) / APPLY_SEG;
+    *seg = (b->HW + *segs - 1) / *segs;
+}
 
 /* The per-channel kernel: a workgroup per channel, or an invocation. */
 static alvk_status per_channel(alvk_cmd *cmd, alvk_shader_id shader, const alvk_batchnorm *b,
@@ -40,12 +59,13 @@ static alvk_status check_bn(const alvk_batchnorm *b, const alvk_buffer *const *b
 static alvk_status apply(alvk_cmd *cmd, const alvk_batchnorm *b, int eval, const alvk_buffer *x,
                          const alvk_buffer *mean, const alvk_buffer *scale,
                          const alvk_bn_params *p, const alvk_buffer *y) {
-    uint32_t n = b->N * b->C * b->HW;
-    struct { uint32_t n, C, HW; float eps; } push = {n, b->C, b->HW, b->eps};
+    struct { uint32_t planes, C, HW, segs, seg; float eps; } push = {.planes = b->N * b->C, .C = b->C, .HW = b->HW};
+    apply_segments(b, &push.segs, &push.seg);
+    push.eps = b->eps;
     alvk_kernel k = {.shader = ALVK_SHADER_bn_apply, .local = {APPLY_LOCAL}, .nspec = 1, .spec = {eval != 0}};
-    alvk_binding bind[6] = {alvk_in4(x), alvk_in1(mean), alvk_in1(scale),
+    alvk_binding bind[6] = {alvk_in1(x), alvk_in1(mean), alvk_in1(scale),
                             alvk_in1(&p->gamma), alvk_in1(&p->beta), alvk_out(y)};
-    return alvk_op_dispatch_1d(cmd, k, bind, 6, &push, sizeof push, (n + 3ull) / 4);
+    return alvk_op_dispatch_1d(cmd, k, bind, 6, &push, sizeof push, (uint64_t)push.planes * push.segs);
 }
 
 alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
@@ -55,7 +75,9 @@ alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, cons
     const alvk_buffer *small[] = {&p->gamma, &p->beta, &p->running_mean, &p->running_var, mean, invstd};
     alvk_status s = check_bn(b, big, 2, small, 6, "batchnorm (training)");
     if (s != ALVK_OK) return s;
-    struct { uint32_t N, C, HW; float eps, momentum; } push = {b->N, b->C, b->HW, b->eps, b->momentum};
+    struct { uint32_t N, C, HW, segs, seg; float eps, momentum; } push = {.N = b->N, .C = b->C, .HW = b->HW};
+    stat_segments(b, &push.segs, &push.seg);
+    push.eps = b->eps, push.momentum = b->momentum;
     alvk_binding bind[5] = {alvk_in1(x), alvk_out(mean), alvk_out(invstd),
                             alvk_out(&p->running_mean), alvk_out(&p->running_var)};
     s = per_channel(cmd, ALVK_SHADER_bn_stats, b, bind, 5, &push, sizeof push);
@@ -79,15 +101,18 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
     const alvk_buffer *small[] = {gamma, mean, invstd, dgamma, dbeta};
     alvk_status s = check_bn(b, big, 3, small, 5, "batchnorm backward");
     if (s != ALVK_OK) return s;
-    struct { uint32_t N, C, HW; } spush = {b->N, b->C, b->HW};
+    struct { uint32_t N, C, HW, segs, seg; } spush = {.N = b->N, .C = b->C, .HW = b->HW};
+    stat_segments(b, &spush.segs, &spush.seg);
     alvk_binding sb[6] = {alvk_in1(x), alvk_in1(dy), alvk_in1(mean), alvk_in1(invstd),
                           alvk_out(dgamma), alvk_out(dbeta)};
     s = per_channel(cmd, ALVK_SHADER_bn_backward_stats, b, sb, 6, &spush, sizeof spush);
     if (s != ALVK_OK) return s;
-    uint32_t n = b->N * b->C * b->HW;
-    struct { uint32_t n, C, HW, count; } apush = {n, b->C, b->HW, b->N * b->HW};
+    struct { uint32_t planes, C, HW, segs, seg, count; } apush = {.planes = b->N * b->C, .C = b->C, .HW = b->HW};
+    apply_segments(b, &apush.segs, &apush.seg);
+    apush.count = b->N * b->HW;
     alvk_kernel ka = {.shader = ALVK_SHADER_bn_backward_apply, .local = {APPLY_LOCAL}};
-    alvk_binding ab[8] = {alvk_in4(x), alvk_in4(dy), alvk_in1(mean), alvk_in1(invstd),
+    alvk_binding ab[8] = {alvk_in1(x), alvk_in1(dy), alvk_in1(mean), alvk_in1(invstd),
                           alvk_in1(gamma), alvk_in1(dgamma), alvk_in1(dbeta), alvk_out(dx)};
-    return alvk_op_dispatch_1d(cmd, ka, ab, 8, &apush, sizeof apush, (n + 3ull) / 4);
+    return alvk_op_dispatch_1d(cmd, ka, ab, 8, &apush, sizeof apush,
+                               (uint64_t)apush.planes * apush.segs);
 }

@@ -7,10 +7,17 @@
 #define LOCAL 64
 #define MAX_PARTS 1024u
 #define MIN_CHUNK 2048u
+#define SEG_MAX 64u
 #define MAX_GRID 65535u
 #define SERIAL_MAX 64u  /* sums this short run one invocation per output */
 
 /* Groups for `parts` x `mid` outputs, mid folded into y and z. */
+/* Rows of `inner` values are cut into equal segments of at most SEG_MAX. */
+static void segments(uint32_t inner, uint32_t *segs, uint32_t *seg) {
+    *segs = (inner + SEG_MAX - 1) / SEG_MAX;
+    *seg = (inner + *segs - 1) / *segs;
+}
+
 static void grid(uint32_t parts, uint32_t mid, uint32_t g[3]) {
     g[0] = parts;
     g[1] = mid < MAX_GRID ? mid : MAX_GRID;
@@ -26,11 +33,15 @@ alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffe
     if (x->size < 4 * count * r->mid || y->size < 4ull * r->mid)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "reduce: buffers too small for %ux%ux%u",
                           r->outer, r->mid, r->inner);
-    uint64_t chunk = (count + MAX_PARTS - 1) / MAX_PARTS;
-    if (chunk < MIN_CHUNK) chunk = MIN_CHUNK;
-    uint32_t parts = (uint32_t)((count + chunk - 1) / chunk), g[3];
-    struct { uint32_t outer, mid, inner, chunk, parts; float scale; } push = {
-        r->outer, r->mid, r->inner, (uint32_t)chunk, parts, r->scale};
+    /* A part holds at least a workgroup's worth of segments and MIN_CHUNK values. */
+    uint32_t segs, seg;
+    segments(r->inner, &segs, &seg);
+    uint64_t rows = (uint64_t)r->outer * segs, chunk = (rows + MAX_PARTS - 1) / MAX_PARTS;
+    if (chunk < LOCAL) chunk = LOCAL;
+    if (chunk * seg < MIN_CHUNK) chunk = (MIN_CHUNK + seg - 1) / seg;
+    uint32_t parts = (uint32_t)((rows + chunk - 1) / chunk), g[3];
+    struct { uint32_t outer, mid, inner, chunk, parts, segs, seg; float scale; } push = {
+        r->outer, r->mid, r->inner, (uint32_t)chunk, parts, segs, seg, r->scale};
     alvk_kernel k = {.shader = ALVK_SHADER_reduce, .local = {LOCAL}, .nspec = 3,
                      .spec = {r->square != 0, r->sqrt != 0, count <= SERIAL_MAX}};
     if (count <= SERIAL_MAX) {
@@ -52,7 +63,8 @@ alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffe
     /* Second pass: [1, mid, parts] -> [mid], squares already taken. */
     push.outer = 1;
     push.inner = parts;
-    push.chunk = parts;
+    segments(parts, &push.segs, &push.seg);
+    push.chunk = push.segs;
     push.parts = 1;
     k.spec[0] = 0;
     alvk_binding b2[2] = {alvk_in1(&partial), alvk_out(y)};
