@@ -35,7 +35,7 @@ layout(constant_id = 8) const uint KU = 1;  // steps of K per loop iteration: 1,
 layout(push_constant) uniform Push { uint M, N, K, lda, ldb, ldc; float alpha, beta; uint P, sa, sb, sc; } pc;
 ALVK_IN4(0, At);
 ALVK_IN4(1, B);
-layout(std430, binding = 2) buffer Cbuf { float C[]; };
+layout(std430, binding = 2) buffer Cbuf { vec4 C[]; };
 ALVK_IN1(3, bias);
 
 
@@ -53,21 +53,34 @@ ALVK_IN1(3, bias);
 #define STEP LOADS(0) LOADS(1) LOADS(2) LOADS(3) ia += sa; ib += sb; ALL16(FMA)
 uint m0, n0, cz;  // the tile's origin; cz: where this batch's C starts
 
-// Writes the 4x4 block (i, j) of the tile.
+// Writes the 4x4 block (i, j) of the tile: a row's 4 columns as one vec4
+// store where C is row-major with whole, aligned vec4s (lavapipe stores
+// lane by lane, so 4 scalar stores cost nearly 4 times one vec4 store, and
+// with a short K the stores rival the FMAs), scalars otherwise.
 void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
     vec4 cols[4] = vec4[4](c0, c1, c2, c3);
+    uint n = n0 + 4u * j;
+    bool whole = OUT_NCHW == 0u && (pc.ldc & 3u) == 0u && (cz & 3u) == 0u && n + 3u < pc.N;
     [[unroll]] for (uint r = 0u; r < 4u; r++) {
         uint m = m0 + 4u * i + r;
         if (m >= pc.M) return;
         uint row = cz + (OUT_NCHW != 0u ? (m / pc.P) * pc.N * pc.P + m % pc.P : m * pc.ldc);
         uint col_stride = OUT_NCHW != 0u ? pc.P : 1u;
+        if (whole) {
+            uint q = (row + n) >> 2;
+            vec4 v = pc.alpha * vec4(cols[0][r], cols[1][r], cols[2][r], cols[3][r]);
+            if (ACCUMULATE != 0u) v += pc.beta * C[q];
+            if (HAS_BIAS != 0u) v += vec4(LOAD1(bias, n), LOAD1(bias, n + 1u), LOAD1(bias, n + 2u), LOAD1(bias, n + 3u));
+            C[q] = v;
+            continue;
+        }
         [[unroll]] for (uint c = 0u; c < 4u; c++) {
-            uint n = n0 + 4u * j + c, ci = row + n * col_stride;
-            if (n < pc.N) {
+            uint ci = row + (n + c) * col_stride;
+            if (n + c < pc.N) {
                 float v = pc.alpha * cols[c][r];
-                if (ACCUMULATE != 0u) v += pc.beta * C[ci];
-                if (HAS_BIAS != 0u) v += LOAD1(bias, n);
-                C[ci] = v;
+                if (ACCUMULATE != 0u) v += pc.beta * C[ci >> 2][ci & 3u];
+                if (HAS_BIAS != 0u) v += LOAD1(bias, n + c);
+                C[ci >> 2][ci & 3u] = v;
             }
         }
     }
