@@ -217,10 +217,11 @@ static alvk_status winograd(alvk_cmd *cmd, const wino *p, int flip, const alvk_b
 
     struct { uint32_t C, OH, OW, TH, TW, T, sc; } pout = {
         p->Cout, p->OH, p->OW, tiles_along(p->OH), tiles_along(p->OW), T, g.sc};
-    alvk_kernel ko = {.shader = ALVK_SHADER_wino_output, .local = {64}, .nspec = 1,
-                      .spec = {bias != NULL}};
-    alvk_binding b[3] = {alvk_in1(&m), alvk_out(y), alvk_in1(bias ? bias : &m)};
-    return alvk_op_dispatch_1d(cmd, ko, b, 3, &pout, sizeof pout, (uint64_t)T * p->Cout);
+    uint32_t lanes = p->Cout % 4 ? 1 : 4; /* channels per invocation, read as vec4s */
+    alvk_kernel ko = {.shader = ALVK_SHADER_wino_output, .local = {64}, .nspec = 2,
+                      .spec = {bias != NULL, lanes}};
+    alvk_binding b[3] = {alvk_in4(&m), alvk_out(y), alvk_in1(bias ? bias : &m)};
+    return alvk_op_dispatch_1d(cmd, ko, b, 3, &pout, sizeof pout, (uint64_t)T * p->Cout / lanes);
 }
 
 /* The weight gradient: the forward's transpose. Per tile, V = B^T d B of
