@@ -1,24 +1,22 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : enable
-// Winograd F(2x2, 3x3), 2 of 3: the weight transform U = G g G^T of each
-// 3x3 filter g, as 16 K-major GEMM operands u[xi][k][n] (row stride ldn,
-// [Kp][ldn] each, zero past K and Nn). Forward: k = ci, n = co, g =
-// w[co][ci]. With FLIP (the data gradient, a convolution of dy with the
-// weights turned 180 degrees and Cin and Cout swapped): k = co, n = ci.
+// Winograd F(F x F, 3x3): the weight transform U = G g G^T of each 3x3
+// filter g (include/winograd.glsl), as ALPHA^2 K-major GEMM operands
+// u[xi][k][n] (row stride ldn, [Kp][ldn] each, zero past K and Nn).
+// Forward: k = ci, n = co, g = w[co][ci]. With FLIP (the data gradient, a
+// convolution of dy with the weights turned 180 degrees and Cin and Cout
+// swapped): k = co, n = ci.
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 
 layout(constant_id = 3) const uint FLIP = 0;
+layout(constant_id = 4) const uint F = 2;
+#include "winograd.glsl"
 layout(push_constant) uniform Push { uint K, Nn, Kp, ldn, Cin; } pc;
 ALVK_IN1(0, w);
 layout(std430, binding = 1) writeonly buffer Ubuf { float u[]; };
-
-// G along one axis of the filter.
-vec4 gv(float g0, float g1, float g2) {
-    return vec4(g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2);
-}
 
 void main() {
     uint i = alvk_flat_index();
@@ -33,11 +31,12 @@ void main() {
             float val = LOAD1(w, base + (FLIP != 0u ? 8u - 3u * r - s : 3u * r + s));
             g[r][s] = live ? val : 0.0;
         }
-    vec4 rows[3];  // rows[r] = (g G^T)[r]
-    [[unroll]] for (uint r = 0u; r < 3u; r++) rows[r] = gv(g[r][0], g[r][1], g[r][2]);
+    float h[3][ALPHA];  // h = g G^T
+    [[unroll]] for (uint r = 0u; r < 3u; r++)
+        [[unroll]] for (uint b = 0u; b < ALPHA; b++)
+            h[r][b] = g[r][0] * G(b, 0u) + g[r][1] * G(b, 1u) + g[r][2] * G(b, 2u);
     uint layer = pc.Kp * pc.ldn;
-    [[unroll]] for (uint b = 0u; b < 4u; b++) {
-        vec4 col = gv(rows[0][b], rows[1][b], rows[2][b]);
-        [[unroll]] for (uint a = 0u; a < 4u; a++) u[(4u * a + b) * layer + i] = col[a];
-    }
+    [[unroll]] for (uint a = 0u; a < ALPHA; a++)
+        [[unroll]] for (uint b = 0u; b < ALPHA; b++)
+            u[(ALPHA * a + b) * layer + i] = G(a, 0u) * h[0][b] + G(a, 1u) * h[1][b] + G(a, 2u) * h[2][b];
 }

@@ -151,43 +151,59 @@ static alvk_status pack_weights(alvk_cmd *cmd, const conv_run *r, const alvk_buf
                             (uint32_t[3]){(ldd + 63) / 64, Kp / 4, 1});
 }
 
-/* Winograd F(2x2, 3x3) (Lavin and Gray, 2015) for stride-1 3x3 windows:
- * each 2x2 output tile costs 16 multiply-adds per channel pair instead of
- * 36. Three passes (shaders/wino_*.comp): the input transform, 16 GEMMs over
- * channels in one batched dispatch, the output transform; they replace the
- * im2col pack and the GEMM, and for the data gradient col2im too (dx is
- * itself a stride-1 3x3 convolution: of dy, with the weights turned 180
- * degrees, Cin and Cout swapped and pad 2 - pad). The weight gradient is
- * the transpose of the forward pass (winograd_weight). On ResNet18's 7x7,
- * 4x4 and 2x2 maps the GEMMs do 0.58, 0.44 and 0.44 of im2col's work.
- * ALVK_WINOGRAD=0 turns it off (to compare, or to rule it out). */
+/* Winograd F(F x F, 3 x 3) (Lavin and Gray, 2015) for stride-1 3x3
+ * windows, F = 2 or 4: an F x F output tile costs ALPHA^2 = (F + 2)^2
+ * multiply-adds per channel pair instead of 9 F^2. Three passes
+ * (shaders/wino_*.comp): the input transform, ALPHA^2 GEMMs over channels
+ * in one batched dispatch, the output transform; they replace the im2col
+ * pack and the GEMM, and for the data gradient col2im too (dx is itself a
+ * stride-1 3x3 convolution: of dy, with the weights turned 180 degrees, Cin
+ * and Cout swapped and pad 2 - pad). The weight gradient is the transpose
+ * of the forward pass (winograd_weight). The tile is whichever needs fewer
+ * multiplies on the map, tiles past its edge included: on ResNet18's 7x7
+ * and 4x4 maps F = 4 (0.33 and 0.25 of im2col's multiply-adds), on 2x2
+ * maps F = 2 (0.44). F = 4's transforms have larger coefficients, so its
+ * rounding error is a few times F = 2's (still within the op tests'
+ * tolerances, which do not change). ALVK_WINOGRAD=0 turns Winograd off,
+ * =2 or =4 forces a tile (to compare, or to rule one out). */
 typedef struct wino {
     uint32_t N, Cin, H, W, Cout, OH, OW, pad; /* as a forward convolution */
+    uint32_t F;                               /* the output tile: F x F */
 } wino;
 
-static int winograd_fits(const conv_run *r) {
-    const char *env = getenv("ALVK_WINOGRAD");
-    const alvk_conv *c = &r->c;
-    return c->KH == 3 && c->KW == 3 && c->stride == 1 && c->pad <= 2 && !cropped(r) &&
-           !(env && strcmp(env, "0") == 0);
-}
-
-/* Tiles of a Winograd convolution: 2x2 output pixels each. */
-static uint32_t tiles_along(uint32_t out) { return (out + 1) / 2; }
+/* Tiles along a map of `out` pixels. */
+static uint32_t tiles_along(uint32_t out, uint32_t F) { return (out + F - 1) / F; }
 static uint32_t round16(uint32_t n) { return (n + 15) / 16 * 16; }
 
+static uint64_t wino_cost(uint32_t OH, uint32_t OW, uint32_t F) {
+    return (uint64_t)tiles_along(OH, F) * tiles_along(OW, F) * (F + 2) * (F + 2);
+}
+
+/* The tile Winograd uses for a convolution whose tiles cover OH x OW, or 0
+ * when the window is not a stride-1 3x3. */
+static uint32_t winograd_tile(const conv_run *r, uint32_t OH, uint32_t OW) {
+    const char *env = getenv("ALVK_WINOGRAD");
+    const alvk_conv *c = &r->c;
+    if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->pad > 2 || cropped(r) ||
+        (env && strcmp(env, "0") == 0))
+        return 0;
+    if (env && (strcmp(env, "2") == 0 || strcmp(env, "4") == 0)) return (uint32_t)atoi(env);
+    return wino_cost(OH, OW, 4) < wino_cost(OH, OW, 2) ? 4 : 2;
+}
+
 /* One wino_input.comp pass (mode as there) over the NCHW activation src of
- * C channels, H x W, into 16 [rows][ld] blocks of scratch. */
-static alvk_status transform(alvk_cmd *cmd, uint32_t mode, const alvk_buffer *src,
+ * C channels, H x W, into ALPHA^2 [rows][ld] blocks of scratch. */
+static alvk_status transform(alvk_cmd *cmd, uint32_t mode, uint32_t F, const alvk_buffer *src,
                              uint32_t C, uint32_t H, uint32_t W, uint32_t pad,
                              uint32_t OH, uint32_t OW, uint32_t T, uint32_t ld,
                              uint32_t rows, alvk_buffer *out) {
-    alvk_status s = alvk_cmd_scratch(cmd, 64ull * rows * ld, out); /* 16 floats each */
+    alvk_status s = alvk_cmd_scratch(cmd, 4ull * (F + 2) * (F + 2) * rows * ld, out);
     if (s != ALVK_OK) return s;
     struct { uint32_t C, H, W, pad, TH, TW, T, ld, rows; } push = {
-        C, H, W, pad, tiles_along(OH), tiles_along(OW), T, ld, rows};
+        C, H, W, pad, tiles_along(OH, F), tiles_along(OW, F), T, ld, rows};
     /* 16 x 4 invocations: 64 channels of a tile may be all there is along x. */
-    alvk_kernel k = {.shader = ALVK_SHADER_wino_input, .local = {16, 4}, .nspec = 1, .spec = {mode}};
+    alvk_kernel k = {.shader = ALVK_SHADER_wino_input, .local = {16, 4}, .nspec = 2,
+                     .spec = {mode, F}};
     return alvk_op_dispatch(cmd, k, (alvk_binding[2]){alvk_in1(src), alvk_out(out)}, 2, &push,
                             sizeof push, (uint32_t[3]){(ld / 4 + 15) / 16, (rows + 3) / 4, 1});
 }
@@ -198,52 +214,55 @@ static alvk_status transform(alvk_cmd *cmd, uint32_t mode, const alvk_buffer *sr
  * its operand. */
 static alvk_status winograd(alvk_cmd *cmd, const wino *p, int flip, const alvk_buffer *x,
                             const alvk_buffer *w, const alvk_buffer *bias, const alvk_buffer *y) {
-    uint32_t T = p->N * tiles_along(p->OH) * tiles_along(p->OW);
+    uint32_t F = p->F, A2 = (F + 2) * (F + 2);
+    uint32_t T = p->N * tiles_along(p->OH, F) * tiles_along(p->OW, F);
     uint32_t ldt = round16(T), ldn = round16(p->Cout), Kp = alvk_round8(p->Cin);
     alvk_buffer v, u, m;
-    alvk_status s = transform(cmd, 0, x, p->Cin, p->H, p->W, p->pad, p->OH, p->OW, T, ldt, Kp, &v);
-    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 64ull * Kp * ldn, &u);
-    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 64ull * T * p->Cout, &m);
+    alvk_status s = transform(cmd, 0, F, x, p->Cin, p->H, p->W, p->pad, p->OH, p->OW, T, ldt,
+                              Kp, &v);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * A2 * Kp * ldn, &u);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * A2 * T * p->Cout, &m);
     if (s != ALVK_OK) return s;
     struct { uint32_t K, Nn, Kp, ldn, Cin; } pw = {p->Cin, p->Cout, Kp, ldn, flip ? p->Cout : p->Cin};
-    alvk_kernel kw = {.shader = ALVK_SHADER_wino_weight, .local = {64}, .nspec = 1, .spec = {flip}};
+    alvk_kernel kw = {.shader = ALVK_SHADER_wino_weight, .local = {64}, .nspec = 2,
+                      .spec = {flip, F}};
     s = alvk_op_dispatch_1d(cmd, kw, (alvk_binding[2]){alvk_in1(w), alvk_out(&u)}, 2, &pw,
                             sizeof pw, (uint64_t)Kp * ldn);
     alvk_gemm_packed g = {.M = T, .N = p->Cout, .K = p->Cin, .lda = ldt, .ldb = ldn,
-                          .ldc = p->Cout, .alpha = 1.0f, .batch = 16, .sa = Kp * ldt,
+                          .ldc = p->Cout, .alpha = 1.0f, .batch = A2, .sa = Kp * ldt,
                           .sb = Kp * ldn, .sc = T * p->Cout};
     if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &v, &u, &m, NULL);
     if (s != ALVK_OK) return s;
 
     struct { uint32_t C, OH, OW, TH, TW, T, sc; } pout = {
-        p->Cout, p->OH, p->OW, tiles_along(p->OH), tiles_along(p->OW), T, g.sc};
+        p->Cout, p->OH, p->OW, tiles_along(p->OH, F), tiles_along(p->OW, F), T, g.sc};
     uint32_t lanes = p->Cout % 4 ? 1 : 4; /* channels per invocation, read as vec4s */
-    alvk_kernel ko = {.shader = ALVK_SHADER_wino_output, .local = {64}, .nspec = 2,
-                      .spec = {bias != NULL, lanes}};
+    alvk_kernel ko = {.shader = ALVK_SHADER_wino_output, .local = {64}, .nspec = 3,
+                      .spec = {bias != NULL, lanes, F}};
     alvk_binding b[3] = {alvk_in4(&m), alvk_out(y), alvk_in1(bias ? bias : &m)};
     return alvk_op_dispatch_1d(cmd, ko, b, 3, &pout, sizeof pout, (uint64_t)T * p->Cout / lanes);
 }
 
 /* The weight gradient: the forward's transpose. Per tile, V = B^T d B of
- * the input patch and Z = A dy A^T of the output tile's gradient; 16 GEMMs
- * sum V^T Z over the tiles (K = tiles), and G^T (.) G of each 4x4 sum is
+ * the input patch and Z = A dy A^T of the output tile's gradient; ALPHA^2
+ * GEMMs sum V^T Z over the tiles (K = tiles), and G^T (.) G of each sum is
  * the filter's gradient. */
 static alvk_status winograd_weight(alvk_cmd *cmd, const alvk_conv *c, uint32_t OH, uint32_t OW,
-                                   const alvk_buffer *x, const alvk_buffer *dy,
+                                   uint32_t F, const alvk_buffer *x, const alvk_buffer *dy,
                                    const alvk_buffer *dw) {
-    uint32_t T = c->N * tiles_along(OH) * tiles_along(OW), Tp = alvk_round8(T);
-    uint32_t ldi = round16(c->Cin), ldo = round16(c->Cout);
+    uint32_t T = c->N * tiles_along(OH, F) * tiles_along(OW, F), Tp = alvk_round8(T);
+    uint32_t ldi = round16(c->Cin), ldo = round16(c->Cout), A2 = (F + 2) * (F + 2);
     alvk_buffer v, z, m;
-    alvk_status s = transform(cmd, 1, x, c->Cin, c->H, c->W, c->pad, OH, OW, T, ldi, Tp, &v);
-    if (s == ALVK_OK) s = transform(cmd, 2, dy, c->Cout, OH, OW, 0, OH, OW, T, ldo, Tp, &z);
-    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 64ull * c->Cin * c->Cout, &m);
+    alvk_status s = transform(cmd, 1, F, x, c->Cin, c->H, c->W, c->pad, OH, OW, T, ldi, Tp, &v);
+    if (s == ALVK_OK) s = transform(cmd, 2, F, dy, c->Cout, OH, OW, 0, OH, OW, T, ldo, Tp, &z);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * A2 * c->Cin * c->Cout, &m);
     alvk_gemm_packed g = {.M = c->Cin, .N = c->Cout, .K = T, .lda = ldi, .ldb = ldo,
-                          .ldc = c->Cout, .alpha = 1.0f, .batch = 16, .sa = Tp * ldi,
+                          .ldc = c->Cout, .alpha = 1.0f, .batch = A2, .sa = Tp * ldi,
                           .sb = Tp * ldo, .sc = c->Cin * c->Cout};
     if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &v, &z, &m, NULL);
     if (s != ALVK_OK) return s;
     struct { uint32_t Cin, Cout, sc; } push = {c->Cin, c->Cout, g.sc};
-    alvk_kernel k = {.shader = ALVK_SHADER_wino_wgrad, .local = {64}};
+    alvk_kernel k = {.shader = ALVK_SHADER_wino_wgrad, .local = {64}, .nspec = 1, .spec = {F}};
     return alvk_op_dispatch_1d(cmd, k, (alvk_binding[2]){alvk_in1(&m), alvk_out(dw)}, 2, &push,
                                sizeof push, (uint64_t)c->Cin * c->Cout);
 }
@@ -255,8 +274,9 @@ alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer
     alvk_status s = plan(c0, "conv2d", x, w, y, b, &r, &d);
     if (s != ALVK_OK) return s;
     const alvk_conv *c = &r.c;
-    if (winograd_fits(&r)) {
-        wino p = {c->N, c->Cin, c->H, c->W, c->Cout, d.OH, d.OW, c->pad};
+    uint32_t F = winograd_tile(&r, d.OH, d.OW);
+    if (F) {
+        wino p = {c->N, c->Cin, c->H, c->W, c->Cout, d.OH, d.OW, c->pad, F};
         return winograd(cmd, &p, 0, x, w, b, y);
     }
     uint32_t M = c->N * d.P_out, K = c->Cin * d.taps;
@@ -278,8 +298,9 @@ alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c0, con
     alvk_status s = plan(c0, "conv2d backward-data", dx, w, dy, NULL, &r, &d);
     if (s != ALVK_OK) return s;
     const alvk_conv *c = &r.c;
-    if (winograd_fits(&r)) {
-        wino p = {c->N, c->Cout, d.OH, d.OW, c->Cin, c->H, c->W, 2 - c->pad};
+    uint32_t F = winograd_tile(&r, c->H, c->W);
+    if (F) {
+        wino p = {c->N, c->Cout, d.OH, d.OW, c->Cin, c->H, c->W, 2 - c->pad, F};
         return winograd(cmd, &p, 1, dy, w, NULL, dx);
     }
     uint32_t M = c->N * d.P_out, Ntaps = c->Cin * d.taps;
@@ -331,8 +352,8 @@ alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c0,
     conv_dims d;
     alvk_status s = plan(c0, "conv2d backward-weight", x, dw, dy, db, &r, &d);
     if (s != ALVK_OK) return s;
-    s = winograd_fits(&r) ? winograd_weight(cmd, &r.c, d.OH, d.OW, x, dy, dw)
-                          : im2col_weight(cmd, &r, &d, x, dy, dw);
+    uint32_t F = winograd_tile(&r, d.OH, d.OW);
+    s = F ? winograd_weight(cmd, &r.c, d.OH, d.OW, F, x, dy, dw) : im2col_weight(cmd, &r, &d, x, dy, dw);
     if (s != ALVK_OK || !db) return s;
     alvk_reduce red = {.outer = r.c.N, .mid = r.c.Cout, .inner = d.P_out, .scale = 1.0f};
     return alvk_op_reduce(cmd, &red, dy, db);

@@ -116,7 +116,7 @@ alvk_status alvk_op_gemm_backward(alvk_cmd *cmd, const alvk_gemm *g, const alvk_
  * As GEMMs on the shared core: forward M = N*OH*OW pixels, N = Cout,
  * K = Cin*KH*KW; backward-data M = N*H*W, N = Cin, K = Cout*KH*KW;
  * backward-weight M = Cout, N = Cin*KH*KW, K = N*OH*OW. Stride-1 3x3
- * forward and backward-data run Winograd F(2x2, 3x3) (conv.c). */
+ * windows run Winograd F(2x2 or 4x4, 3x3) in all three directions (conv.c). */
 typedef struct alvk_conv {
     uint32_t N, Cin, H, W, Cout, KH, KW, stride, pad;
 } alvk_conv;
