@@ -513,6 +513,66 @@ Test(graph, batch_norm_outside_the_differentiated_range_keeps_its_gradients) {
 
 Test(graph, a_range_that_splits_batch_norm_weights_writes_only_its_own) { check_cnn(CNN_SPLIT); }
 
+/* Evaluation folds batch norm into the convolution before it (run.c,
+ * fold_batchnorm): conv -> bn -> relu matches the reference with nonzero
+ * running statistics, the batch norm becomes a view with no dispatch, and a
+ * convolution whose output is also read elsewhere keeps its batch norm.
+ * Folding reorders the rounding, so the tolerance is the conv's. */
+Test(graph, evaluation_folds_batch_norm_into_the_convolution) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p;
+    TEST_OK(alvk_params_create(ctx, &p));
+    TEST_OK(alvk_params_add(p, "conv.weight", (uint32_t[]){COUT, CIN, 3, 3}, 4, ALVK_PARAM_TRAINABLE, NULL));
+    TEST_OK(alvk_params_add(p, "conv.bias", (uint32_t[]){COUT}, 1, ALVK_PARAM_TRAINABLE, NULL));
+    static const char *const bn[] = {"bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"};
+    for (int k = 0; k < 4; k++)
+        TEST_OK(alvk_params_add(p, bn[k], (uint32_t[]){COUT}, 1, k < 2 ? ALVK_PARAM_TRAINABLE : ALVK_PARAM_STATE, NULL));
+    TEST_OK(alvk_params_commit(p));
+    double w[COUT * CIN * 9], b[COUT], t[4][COUT];
+    float v[COUT * CIN * 9];
+    for (int i = 0; i < COUT * CIN * 9; i++) w[i] = v[i] = (float)(0.3 * sin(1.3 * i));
+    TEST_OK(alvk_params_write(p, alvk_params_find(p, "conv.weight"), v));
+    for (int i = 0; i < COUT; i++) b[i] = v[i] = (float)(0.1 * i - 0.2);
+    TEST_OK(alvk_params_write(p, alvk_params_find(p, "conv.bias"), v));
+    for (int k = 0; k < 4; k++) {
+        for (int i = 0; i < COUT; i++)
+            t[k][i] = v[i] = (float)(k == 3 ? 0.5 + 0.3 * i : k == 0 ? 1.5 - 0.4 * i : 0.2 * cos(i + k));
+        TEST_OK(alvk_params_write(p, alvk_params_find(p, bn[k]), v));
+    }
+    float x[CB * CIN * CH * CH];
+    double xd[CB * CIN * CH * CH], y[CB * COUT * CH * CH], z[CB * COUT * CH * CH];
+    for (int i = 0; i < CB * CIN * CH * CH; i++) xd[i] = x[i] = (float)cos(0.37 * i * i);
+    ref_conv c = {CB, CIN, CH, CH, COUT, 3, 3, 1, 1};
+    ref_conv2d(&c, xd, w, b, y);
+    ref_batchnorm_eval(CB, COUT, CH * CH, 1e-5, y, t[0], t[1], t[2], t[3], z);
+    for (int shared = 0; shared <= 1; shared++) {
+        alvk_graph *g;
+        TEST_OK(alvk_graph_create(ctx, p, CB, ALVK_GRAPH_EVAL, &g));
+        alvk_node xn = alvk_graph_input(g, (uint32_t[]){CIN, CH, CH}, 3);
+        alvk_node conv = alvk_graph_conv2d(g, xn, alvk_graph_param(g, "conv.weight"),
+                                           alvk_graph_param(g, "conv.bias"), 1, 1);
+        alvk_node bnn = alvk_graph_batchnorm(g, conv, "bn");
+        alvk_node out = alvk_graph_relu(g, bnn);
+        if (shared) out = alvk_graph_add(g, out, alvk_graph_relu(g, conv)); /* conv read twice */
+        TEST_OK(alvk_graph_output(g, out));
+        TEST_OK(alvk_graph_compile(g));
+        cr_expect_eq(g->nodes[bnn].folded_into, shared ? 0 : conv, "folded into the conv: %d",
+                     g->nodes[bnn].folded_into);
+        TEST_OK(alvk_graph_set(g, xn, x, CB));
+        TEST_OK(alvk_graph_run(g, CB));
+        float got[CB * COUT * CH * CH];
+        TEST_OK(alvk_graph_read(g, out, got));
+        for (int i = 0; i < CB * COUT * CH * CH; i++) {
+            double want = (z[i] > 0 ? z[i] : 0) + (shared && y[i] > 0 ? y[i] : 0);
+            cr_assert(fabs(got[i] - want) <= 2e-5 * (1 + fabs(want)), "%s: output %d is %.7g, want %.7g",
+                      shared ? "conv read twice" : "folded", i, got[i], want);
+        }
+        alvk_graph_destroy(g);
+    }
+    alvk_params_destroy(p);
+    test_close(ctx);
+}
+
 /* A committed store with ResNet18 and a 10-class head, and its training
  * graph at batch `batch` (input images, labels, loss; Adam when asked). */
 static alvk_graph *resnet_train_graph(alvk_context *ctx, alvk_params **p, uint32_t batch, int adam,

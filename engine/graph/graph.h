@@ -70,6 +70,12 @@ typedef struct node {
     uint64_t offset, aux_offset[2];
     int first, last;    /* the range of nodes during which it is live */
     int pinned;         /* written by the host or read after the run */
+    /* Batch norm folded at compile (evaluation graphs, run.c): the CONV2D
+     * records its weights and bias scaled by the BATCHNORM's statistics, and
+     * the BATCHNORM becomes a view of the CONV2D's output (0: not folded;
+     * node 0 is never an op with inputs). */
+    int bn_folded;      /* CONV2D: the BATCHNORM folded into it */
+    int folded_into;    /* BATCHNORM: the CONV2D it was folded into */
 } node;
 
 typedef struct recording {

@@ -4,6 +4,8 @@
 #include "data/pool.h"
 #include "vk/context.h"
 
+#define BN_EPS 1e-5f /* PyTorch's default, as deeplay uses it */
+
 /* Dimension d of node i at this batch. */
 static uint32_t dim(const alvk_graph *g, int i, uint32_t d, uint32_t batch) {
     const node *n = &g->nodes[i];
@@ -18,6 +20,7 @@ alvk_buffer graph_buffer(const alvk_graph *g, int i) {
     const node *n = &g->nodes[i];
     if (n->op == OP_GATHERED_LABELS) return graph_aux(g, n->in[0], 0);
     if (n->op == OP_RESHAPE) return graph_buffer(g, n->in[0]);
+    if (n->folded_into) return graph_buffer(g, n->folded_into);
     if (n->op == OP_PARAM) return alvk_params_value(g->params, n->param);
     if (n->op == OP_TO_GRAD) return alvk_params_grad(g->params, n->param);
     if (n->grad_of >= 0) return alvk_params_grad(g->params, n->grad_of);
@@ -40,6 +43,20 @@ static alvk_conv conv_of(const alvk_graph *g, int x, int w, uint32_t stride, uin
 static alvk_bn_params bn_params(const alvk_graph *g, const node *bn) {
     return (alvk_bn_params){graph_buffer(g, bn->in[1]), graph_buffer(g, bn->in[2]),
                             graph_buffer(g, bn->in[3]), graph_buffer(g, bn->in[4])};
+}
+
+/* A convolution with the evaluation batch norm after it folded in: the
+ * scaled weights and bias go to scratch, recomputed every run. */
+static alvk_status conv_folded(const alvk_graph *g, alvk_cmd *cmd, const alvk_conv *c,
+                               const node *n, const alvk_buffer *x, const alvk_buffer *w,
+                               const alvk_buffer *bias, const alvk_buffer *y) {
+    uint32_t per_filter = c->Cin * c->KH * c->KW;
+    alvk_bn_params p = bn_params(g, &g->nodes[n->bn_folded]);
+    alvk_buffer w2, b2;
+    alvk_status s = alvk_cmd_scratch(cmd, 4ull * c->Cout * per_filter, &w2);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * c->Cout, &b2);
+    if (s == ALVK_OK) s = alvk_op_batchnorm_fold(cmd, c->Cout, per_filter, BN_EPS, w, bias, &p, &w2, &b2);
+    return s == ALVK_OK ? alvk_op_conv2d(cmd, c, x, &w2, &b2, y) : s;
 }
 
 static alvk_status elementwise2(alvk_cmd *cmd, alvk_binary_op op, const alvk_buffer *a,
@@ -82,6 +99,7 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
         alvk_conv c = conv_of(g, ia, ib, n->attr[0], n->attr[1], batch);
         alvk_buffer bias;
         if (n->nin > 2) bias = graph_buffer(g, n->in[2]);
+        if (n->bn_folded) return conv_folded(g, cmd, &c, n, &a, &b, n->nin > 2 ? &bias : NULL, &y);
         return alvk_op_conv2d(cmd, &c, &a, &b, n->nin > 2 ? &bias : NULL, &y);
     }
     case OP_CONV_BWD_DATA: { /* in: dy, w, x (for its shape) */
@@ -98,7 +116,8 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
         return alvk_op_reduce(cmd, &r, &a, &y);
     }
     case OP_BATCHNORM: {
-        alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], 1e-5f, g->bn_momentum};
+        if (n->folded_into) return ALVK_OK; /* done by the convolution */
+        alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], BN_EPS, g->bn_momentum};
         alvk_bn_params p = bn_params(g, n);
         if (n->attr[0]) return alvk_op_batchnorm_eval(cmd, &bn, &a, &p, &y);
         alvk_buffer mean = graph_aux(g, i, 0), invstd = graph_aux(g, i, 1);
@@ -106,7 +125,7 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     }
     case OP_BATCHNORM_BWD: { /* in: x, dy, gamma, the BATCHNORM node */
         const node *fwd = &g->nodes[n->in[3]];
-        alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], 1e-5f, g->bn_momentum};
+        alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], BN_EPS, g->bn_momentum};
         alvk_buffer gamma = graph_buffer(g, n->in[2]), mean = graph_aux(g, n->in[3], 0),
                     invstd = graph_aux(g, n->in[3], 1);
         alvk_buffer dgamma = alvk_params_grad(g->params, g->nodes[fwd->in[1]].param);

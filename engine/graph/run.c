@@ -20,6 +20,34 @@ static int by_size_desc(const void *a, const void *b) {
     return (x->bytes < y->bytes) - (x->bytes > y->bytes);
 }
 
+/* The node whose memory a view node lives in, or -1. */
+static int owner(const node *n) {
+    if (n->op == OP_GATHERED_LABELS || n->op == OP_RESHAPE) return n->in[0];
+    return n->folded_into ? n->folded_into : -1;
+}
+
+/* Folds each evaluation-mode batch norm into the convolution that feeds it
+ * when nothing else reads the convolution's output (nor the host): the
+ * convolution then records with scaled weights and bias (bn_fold.comp) and
+ * the batch norm costs no dispatch. ALVK_FOLD_BN=0 turns it off. */
+static void fold_batchnorm(alvk_graph *g) {
+    const char *env = getenv("ALVK_FOLD_BN");
+    if (env && strcmp(env, "0") == 0) return;
+    for (int i = 0; i < g->count; i++) {
+        node *bn = &g->nodes[i];
+        if (bn->op != OP_BATCHNORM || !bn->attr[0] || g->nodes[bn->in[0]].op != OP_CONV2D) continue;
+        int conv = bn->in[0], readers = 0;
+        for (int j = 0; j < g->count; j++)
+            for (int k = 0; k < g->nodes[j].nin; k++)
+                readers += g->nodes[j].in[k] == conv ||
+                           (g->nodes[j].in[k] == i && g->nodes[j].op == OP_BATCHNORM_BWD);
+        if (readers != 1 || g->nodes[conv].pinned || g->nodes[conv].bn_folded) continue;
+        g->nodes[conv].bn_folded = i;
+        bn->folded_into = conv;
+        bn->bytes = bn->aux_bytes[0] = bn->aux_bytes[1] = 0;
+    }
+}
+
 /* Live ranges: a node lives from its creation (or the start, for inputs
  * the host writes before the run) to its last reader (or the end, for
  * outputs read after it). */
@@ -38,8 +66,8 @@ static void live_ranges(alvk_graph *g) {
     /* A view lives in its owner's memory: the owner lives as long. */
     for (int i = g->count - 1; i >= 0; i--) {
         node *n = &g->nodes[i];
-        if ((n->op == OP_GATHERED_LABELS || n->op == OP_RESHAPE) && g->nodes[n->in[0]].last < n->last)
-            g->nodes[n->in[0]].last = n->last;
+        int o = owner(n);
+        if (o >= 0 && g->nodes[o].last < n->last) g->nodes[o].last = n->last;
     }
 }
 
@@ -101,6 +129,7 @@ alvk_status alvk_graph_compile(alvk_graph *g) {
     if (g->error) return alvk_error(g->error, "%s", g->error_msg);
     if (g->compiled) return ALVK_OK;
     if (!g->count) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_compile: empty graph");
+    fold_batchnorm(g);
     alvk_status s = plan(g);
     if (s != ALVK_OK) return s;
     g->compiled = 1;
@@ -179,8 +208,7 @@ alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data) {
     if (s != ALVK_OK) return s;
     if (!g->last_batch) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: nothing has run");
     const node *n = &g->nodes[x];
-    if (!n->pinned && n->op != OP_PARAM && n->op != OP_TO_GRAD && n->grad_of < 0 && n->op != OP_GATHERED_LABELS &&
-        n->op != OP_RESHAPE)
+    if (!n->pinned && n->op != OP_PARAM && n->op != OP_TO_GRAD && n->grad_of < 0 && owner(n) < 0)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: node %d was not marked with "
                           "alvk_graph_output before compiling; its memory is reused", x);
     alvk_buffer b = graph_buffer(g, x);

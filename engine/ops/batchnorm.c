@@ -116,3 +116,23 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
     return alvk_op_dispatch_1d(cmd, ka, ab, 8, &apush, sizeof apush,
                                (uint64_t)apush.planes * apush.segs);
 }
+
+alvk_status alvk_op_batchnorm_fold(alvk_cmd *cmd, uint32_t Cout, uint32_t per_filter, float eps,
+                                   const alvk_buffer *w, const alvk_buffer *b,
+                                   const alvk_bn_params *p, const alvk_buffer *w_out,
+                                   const alvk_buffer *b_out) {
+    uint64_t n = (uint64_t)Cout * per_filter;
+    if (!n || n > UINT32_MAX || w->size < 4 * n || w_out->size < 4 * n || b_out->size < 4ull * Cout ||
+        (b && b->size < 4ull * Cout) || p->gamma.size < 4ull * Cout || p->beta.size < 4ull * Cout ||
+        p->running_mean.size < 4ull * Cout || p->running_var.size < 4ull * Cout)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "batchnorm fold: an operand does not hold "
+                          "%u filters of %u weights", Cout, per_filter);
+    struct { uint32_t Cout, per_filter; float eps; } push = {Cout, per_filter, eps};
+    int vec4 = per_filter % 4 == 0;
+    alvk_kernel k = {.shader = ALVK_SHADER_bn_fold, .local = {64}, .nspec = 2,
+                     .spec = {b != NULL, vec4}};
+    alvk_binding bind[8] = {alvk_in4(w), alvk_in1(b ? b : w), alvk_in1(&p->gamma),
+                            alvk_in1(&p->beta), alvk_in1(&p->running_mean),
+                            alvk_in1(&p->running_var), alvk_out(w_out), alvk_out(b_out)};
+    return alvk_op_dispatch_1d(cmd, k, bind, 8, &push, sizeof push, vec4 ? n / 4 : n);
+}

@@ -166,6 +166,13 @@ alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, cons
                                     const alvk_buffer *mean, const alvk_buffer *invstd);
 alvk_status alvk_op_batchnorm_eval(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
                                    const alvk_bn_params *p, const alvk_buffer *y);
+/* Evaluation-mode batch norm folded into a convolution's Cout filters of
+ * per_filter weights each (bn_fold.comp): w_out and b_out (Cout floats)
+ * give conv(x; w_out, b_out) = bn(conv(x; w, b)); b may be NULL. */
+alvk_status alvk_op_batchnorm_fold(alvk_cmd *cmd, uint32_t Cout, uint32_t per_filter, float eps,
+                                   const alvk_buffer *w, const alvk_buffer *b,
+                                   const alvk_bn_params *p, const alvk_buffer *w_out,
+                                   const alvk_buffer *b_out);
 /* Training-mode gradients: dx, dgamma, dbeta. */
 alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
                                        const alvk_buffer *x, const alvk_buffer *dy,
