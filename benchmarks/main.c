@@ -14,7 +14,7 @@
 #define TRAIN_GROUP "resnet18-28x28-train-b128"
 
 typedef struct options {
-    int json, check, quick, repeats, dispatches;
+    int json, check, quick, repeats, dispatches, e2e;
     const char *op, *shape;
 } options;
 
@@ -28,7 +28,7 @@ typedef struct result {
 
 static const char usage[] =
     "usage: alvk-bench [--json] [--quick] [--no-check] [--dispatches] [--op NAME] [--shape TEXT]\n"
-    "                  [--repeats N]\n"
+    "                  [--repeats N] [--e2e]\n"
     "\n"
     "Times alvk's kernels on the device alvk chooses (ALVK_DEVICE=N|name picks another).\n"
     "First measures the device's ceilings (FMA straight-line and in a loop, read\n"
@@ -40,7 +40,7 @@ static const char usage[] =
     "forward on 224x224x3 at batch 1 and 8, square GEMMs 256-2048 and two\n"
     "ResNet-shaped ones.\n"
     "\n"
-    "  --json        one JSON object: device, peaks, cases, totals\n"
+    "  --json        one JSON object: device, peaks, cases, totals (and end_to_end)\n"
     "  --quick       a representative subset, in seconds (for CI)\n"
     "  --no-check    skip checking results against the references\n"
     "  --dispatches  also each case's dispatches, by shader, with their times in the\n"
@@ -48,6 +48,9 @@ static const char usage[] =
     "  --op NAME     only cases of this op (conv2d, gemm, batchnorm, ...)\n"
     "  --shape TEXT  only cases whose shape contains TEXT (e.g. 128x64x7x7)\n"
     "  --repeats N   timed runs per case (default 5)\n"
+    "  --e2e         also the app's real graphs end to end: runs alvk-e2e (beside this\n"
+    "                program; MNIST from ALVK_DATA or data/mnist) after the cases, for\n"
+    "                the training step, evaluation and adversarial step in images/s\n"
     "\n"
     "Exit status: 0, 1 when a check failed or the device failed, 2 on usage errors.\n";
 
@@ -60,6 +63,7 @@ static int parse(int argc, char **argv, options *o) {
         else if (strcmp(a, "--check") == 0) o->check = 1;
         else if (strcmp(a, "--no-check") == 0) o->check = 0;
         else if (strcmp(a, "--dispatches") == 0) o->dispatches = 1;
+        else if (strcmp(a, "--e2e") == 0) o->e2e = 1;
         else if (strcmp(a, "--op") == 0 && i + 1 < argc) o->op = argv[++i];
         else if (strcmp(a, "--shape") == 0 && i + 1 < argc) o->shape = argv[++i];
         else if (strcmp(a, "--repeats") == 0 && i + 1 < argc) {
@@ -160,6 +164,28 @@ static void json_string(const char *s) {
         if ((unsigned char)*s >= 0x20) putchar(*s);
     }
     putchar('"');
+}
+
+/* Runs alvk-e2e from this program's folder (json: --json) and copies what
+ * it prints to stdout; 0 when it succeeded. */
+static int end_to_end(const char *argv0, int json) {
+    const char *slash = strrchr(argv0, '/');
+    char cmd[4096];
+    int dir = slash ? (int)(slash - argv0) : 0;
+    if (strchr(argv0, '\'') || dir > 4000) return 1;
+    snprintf(cmd, sizeof cmd, "'%.*s%salvk-e2e'%s", dir, argv0, slash ? "/" : "",
+             json ? " --json" : "");
+    fflush(stdout);
+    FILE *f = popen(cmd, "r");
+    if (!f) return 1;
+    char buf[4096];
+    size_t n, total = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (json && total + n > 0 && buf[n - 1] == '\n') n--; /* one line, inside ours */
+        fwrite(buf, 1, n, stdout);
+        total += n;
+    }
+    return pclose(f) != 0 || total == 0;
 }
 
 int main(int argc, char **argv) {
@@ -269,7 +295,7 @@ int main(int argc, char **argv) {
     if (o.json) {
         printf("\n ],\n \"totals\": {\"resnet18_train_step_ms\": %.3f, \"implied_images_per_s\": %.2f, "
                "\"conv_train_step_gflops\": %.3f, \"resnet18_224_b1_forward_ms\": %.3f, "
-               "\"resnet18_224_b8_forward_ms\": %.3f, \"checks_failed\": %d}}\n",
+               "\"resnet18_224_b8_forward_ms\": %.3f, \"checks_failed\": %d}",
                have_step ? train_ms : 0, ips, conv_ms > 0 ? conv_flops / (conv_ms * 1e6) : 0,
                fwd224_b1, fwd224_b8, failed);
     } else {
@@ -282,6 +308,17 @@ int main(int argc, char **argv) {
         if (fwd224_b8 > 0) printf("ResNet18 forward 224x224x3, batch 8: %.1f ms\n", fwd224_b8);
         if (failed) printf("%d check(s) FAILED\n", failed);
     }
-    alvk_context_destroy(ctx);
-    return failed ? 1 : 0;
+    alvk_context_destroy(ctx); /* alvk-e2e opens its own */
+    int e2e_failed = 0;
+    if (o.e2e) {
+        printf(o.json ? ",\n \"end_to_end\": " : "\nend to end (alvk-e2e, wall clock):\n");
+        e2e_failed = end_to_end(argv[0], o.json);
+        if (e2e_failed) {
+            if (o.json) printf("null");
+            fprintf(stderr, "alvk-bench: the end-to-end cases failed (alvk-e2e beside alvk-bench; "
+                            "MNIST from ALVK_DATA or data/mnist)\n");
+        }
+    }
+    if (o.json) printf("}\n");
+    return failed || e2e_failed ? 1 : 0;
 }
