@@ -93,22 +93,41 @@ static alvk_status record_variant(alvk_cmd *cmd, const gemm_variant *v, const al
     return alvk_op_dispatch_layers(cmd, k, bind, 4, &push, sizeof push, tiles(v, p), batch(p));
 }
 
-/* Best of three timed runs of one variant on the tuning GEMM, in ms. */
-static double time_variant(alvk_context *ctx, const gemm_variant *v, const alvk_buffer *a,
-                           const alvk_buffer *b, const alvk_buffer *c) {
+/* The fastest variant on the tuning GEMM, or -1. Each variant's time is
+ * the best of ROUNDS runs, and the rounds interleave the variants: a burst
+ * of load from another process (a parallel test, a build) then slows one
+ * run of every variant rather than all runs of one, which used to crown the
+ * wrong tile, and the choice is cached for good. */
+#define ROUNDS 5
+static int race(alvk_context *ctx, const alvk_buffer *a, const alvk_buffer *b,
+                const alvk_buffer *m) {
     alvk_gemm_packed p = {.M = TUNE_SIZE, .N = TUNE_SIZE, .K = TUNE_SIZE, .lda = TUNE_SIZE,
                           .ldb = TUNE_SIZE, .ldc = TUNE_SIZE, .alpha = 1.0f};
-    alvk_cmd *cmd;
-    double best = -1;
-    if (alvk_cmd_create(ctx, 1, &cmd) != ALVK_OK) return -1;
-    if (alvk_cmd_begin(cmd) == ALVK_OK && record_variant(cmd, v, &p, a, b, c, NULL) == ALVK_OK &&
-        alvk_cmd_end(cmd) == ALVK_OK)
-        for (int r = 0; r < 3 && alvk_cmd_run(cmd) == ALVK_OK; r++) {
-            double ms = alvk_cmd_dispatch_ms(cmd, 0);
-            if (ms >= 0 && (best < 0 || ms < best)) best = ms;
+    alvk_cmd *cmd[NVARIANTS] = {0};
+    double best[NVARIANTS];
+    for (int i = 0; i < NVARIANTS; i++) {
+        best[i] = -1;
+        if (alvk_cmd_create(ctx, 1, &cmd[i]) != ALVK_OK || alvk_cmd_begin(cmd[i]) != ALVK_OK ||
+            record_variant(cmd[i], &variants[i], &p, a, b, m, NULL) != ALVK_OK ||
+            alvk_cmd_end(cmd[i]) != ALVK_OK) {
+            alvk_cmd_destroy(cmd[i]);
+            cmd[i] = NULL;
         }
-    alvk_cmd_destroy(cmd);
-    return best;
+    }
+    for (int r = 0; r < ROUNDS; r++)
+        for (int i = 0; i < NVARIANTS; i++) {
+            if (!cmd[i] || alvk_cmd_run(cmd[i]) != ALVK_OK) continue;
+            double ms = alvk_cmd_dispatch_ms(cmd[i], 0);
+            if (ms >= 0 && (best[i] < 0 || ms < best[i])) best[i] = ms;
+        }
+    int winner = -1;
+    for (int i = 0; i < NVARIANTS; i++) {
+        alvk_cmd_destroy(cmd[i]);
+        alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles, %ux%u workgroups: %.3f ms",
+                 4 * variants[i].rm, 4 * variants[i].rn, variants[i].lx, variants[i].ly, best[i]);
+        if (best[i] > 0 && (winner < 0 || best[i] < best[winner])) winner = i;
+    }
+    return winner;
 }
 
 /* The variant this device runs fastest: raced once per device, the choice
@@ -137,15 +156,12 @@ static const gemm_variant *choose(alvk_context *ctx) {
     if (alvk_buffer_alloc(ctx, bytes, &a) != ALVK_OK) return &variants[0];
     if (alvk_buffer_alloc(ctx, bytes, &b) == ALVK_OK) {
         if (alvk_buffer_alloc(ctx, bytes, &m) == ALVK_OK) {
-            double best = -1;
-            for (int i = 0; i < NVARIANTS; i++) {
-                double ms = time_variant(ctx, &variants[i], &a, &b, &m);
-                alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles, %ux%u workgroups: %.3f ms",
-                         4 * variants[i].rm, 4 * variants[i].rn, variants[i].lx, variants[i].ly, ms);
-                if (ms > 0 && (best < 0 || ms < best)) best = ms, ctx->gemm_variant = i;
+            int winner = race(ctx, &a, &b, &m);
+            if (winner >= 0) {
+                ctx->gemm_variant = winner;
+                alvk_choices_save(ctx, NVARIANTS, &(alvk_choices){path, winner});
             }
             alvk_buffer_free(ctx, &m);
-            if (best > 0) alvk_choices_save(ctx, NVARIANTS, &(alvk_choices){path, ctx->gemm_variant});
         }
         alvk_buffer_free(ctx, &b);
     }
