@@ -208,7 +208,8 @@ alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data) {
     if (s != ALVK_OK) return s;
     if (!g->last_batch) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: nothing has run");
     const node *n = &g->nodes[x];
-    if (!n->pinned && n->op != OP_PARAM && n->op != OP_TO_GRAD && n->grad_of < 0 && owner(n) < 0)
+    if (!n->pinned && n->op != OP_PARAM && n->op != OP_TO_GRAD && n->grad_of < 0 && n->op != OP_GATHERED_LABELS &&
+        n->op != OP_RESHAPE)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: node %d was not marked with "
                           "alvk_graph_output before compiling; its memory is reused", x);
     alvk_buffer b = graph_buffer(g, x);
