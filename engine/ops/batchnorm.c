@@ -21,13 +21,9 @@ static void stat_segments(const alvk_batchnorm *b, uint32_t *segs, uint32_t *seg
     *seg = (b->HW + *segs - 1) / *segs;
 }
 
-/* How the elementwise kernels cut planes: into equal segments of at most
- * 64 values (a 14x14 plane: 4 of 49), so lanes rarely idle at a plane's end. */
+/* The elementwise kernels cut planes into equal segments of at most 64
+ * values (a 14x14 plane: 4 of 49), so lanes rarely idle at a plane's end. */
 #define APPLY_SEG 64u
-static void apply_segments(const alvk_batchnorm *b, uint32_t *segs, uint32_t *seg) {
-    *segs = (b->HW + APPLY_SEG - 1) / APPLY_SEG;
-    *seg = (b->HW + *segs - 1) / *segs;
-}
 
 /* The per-channel kernel: a workgroup per channel, or an invocation. */
 static alvk_status per_channel(alvk_cmd *cmd, alvk_shader_id shader, const alvk_batchnorm *b,
@@ -60,7 +56,7 @@ static alvk_status apply(alvk_cmd *cmd, const alvk_batchnorm *b, int eval, const
                          const alvk_buffer *mean, const alvk_buffer *scale,
                          const alvk_bn_params *p, const alvk_buffer *y) {
     struct { uint32_t planes, C, HW, segs, seg; float eps; } push = {.planes = b->N * b->C, .C = b->C, .HW = b->HW};
-    apply_segments(b, &push.segs, &push.seg);
+    alvk_segments(b->HW, APPLY_SEG, &push.segs, &push.seg);
     push.eps = b->eps;
     alvk_kernel k = {.shader = ALVK_SHADER_bn_apply, .local = {APPLY_LOCAL}, .nspec = 1, .spec = {eval != 0}};
     alvk_binding bind[6] = {alvk_in1(x), alvk_in1(mean), alvk_in1(scale),
@@ -108,7 +104,7 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
     s = per_channel(cmd, ALVK_SHADER_bn_backward_stats, b, sb, 6, &spush, sizeof spush);
     if (s != ALVK_OK) return s;
     struct { uint32_t planes, C, HW, segs, seg, count; } apush = {.planes = b->N * b->C, .C = b->C, .HW = b->HW};
-    apply_segments(b, &apush.segs, &apush.seg);
+    alvk_segments(b->HW, APPLY_SEG, &apush.segs, &apush.seg);
     apush.count = b->N * b->HW;
     alvk_kernel ka = {.shader = ALVK_SHADER_bn_backward_apply, .local = {APPLY_LOCAL}};
     alvk_binding ab[8] = {alvk_in1(x), alvk_in1(dy), alvk_in1(mean), alvk_in1(invstd),

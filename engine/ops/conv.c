@@ -178,8 +178,12 @@ typedef struct wino {
 static uint32_t tiles_along(uint32_t out, uint32_t F) { return (out + F - 1) / F; }
 static uint32_t round16(uint32_t n) { return (n + 15) / 16 * 16; }
 
+/* Values per tile after a transform: ALPHA^2, ALPHA = F + 2; also how many
+ * GEMMs one Winograd convolution batches. */
+static uint32_t tile_values(uint32_t F) { return (F + 2) * (F + 2); }
+
 static uint64_t wino_cost(uint32_t OH, uint32_t OW, uint32_t F) {
-    return (uint64_t)tiles_along(OH, F) * tiles_along(OW, F) * (F + 2) * (F + 2);
+    return (uint64_t)tiles_along(OH, F) * tiles_along(OW, F) * tile_values(F);
 }
 
 /* The tile Winograd uses for a convolution whose tiles cover OH x OW, or 0
@@ -200,7 +204,7 @@ static alvk_status transform(alvk_cmd *cmd, uint32_t mode, uint32_t F, const alv
                              uint32_t C, uint32_t H, uint32_t W, uint32_t pad,
                              uint32_t OH, uint32_t OW, uint32_t T, uint32_t ld,
                              uint32_t rows, alvk_buffer *out) {
-    alvk_status s = alvk_cmd_scratch(cmd, 4ull * (F + 2) * (F + 2) * rows * ld, out);
+    alvk_status s = alvk_cmd_scratch(cmd, 4ull * tile_values(F) * rows * ld, out);
     if (s != ALVK_OK) return s;
     struct { uint32_t C, H, W, pad, TH, TW, T, ld, rows; } push = {
         C, H, W, pad, tiles_along(OH, F), tiles_along(OW, F), T, ld, rows};
@@ -217,7 +221,7 @@ static alvk_status transform(alvk_cmd *cmd, uint32_t mode, uint32_t F, const alv
  * its operand. */
 static alvk_status winograd(alvk_cmd *cmd, const wino *p, int flip, const alvk_buffer *x,
                             const alvk_buffer *w, const alvk_buffer *bias, const alvk_buffer *y) {
-    uint32_t F = p->F, A2 = (F + 2) * (F + 2);
+    uint32_t F = p->F, A2 = tile_values(F);
     uint32_t T = p->N * tiles_along(p->OH, F) * tiles_along(p->OW, F);
     uint32_t ldt = round16(T), ldn = round16(p->Cout), Kp = alvk_round8(p->Cin);
     alvk_buffer v, u, m;
@@ -254,7 +258,7 @@ static alvk_status winograd_weight(alvk_cmd *cmd, const alvk_conv *c, uint32_t O
                                    uint32_t F, const alvk_buffer *x, const alvk_buffer *dy,
                                    const alvk_buffer *dw) {
     uint32_t T = c->N * tiles_along(OH, F) * tiles_along(OW, F), Tp = alvk_round8(T);
-    uint32_t ldi = round16(c->Cin), ldo = round16(c->Cout), A2 = (F + 2) * (F + 2);
+    uint32_t ldi = round16(c->Cin), ldo = round16(c->Cout), A2 = tile_values(F);
     alvk_buffer v, z, m;
     alvk_status s = transform(cmd, 1, F, x, c->Cin, c->H, c->W, c->pad, OH, OW, T, ldi, Tp, &v);
     if (s == ALVK_OK) s = transform(cmd, 2, F, dy, c->Cout, OH, OW, 0, OH, OW, T, ldo, Tp, &z);

@@ -193,6 +193,13 @@ alvk_status alvk_op_linear_backward(alvk_cmd *cmd, uint32_t M, uint32_t in, uint
 /* ---- helpers for op files ---------------------------------------------- */
 /* x rounded up to a multiple of 8: the GEMM kernel's padding of K and rows. */
 static inline uint32_t alvk_round8(uint32_t x) { return (x + 7u) & ~7u; }
+/* Cuts n values (a plane, a row) into *segs equal segments of at most max
+ * values, *seg each (the last may be shorter): the kernels that walk them
+ * loop seg steps on every lane (batchnorm.c, reduce.c). */
+static inline void alvk_segments(uint32_t n, uint32_t max, uint32_t *segs, uint32_t *seg) {
+    *segs = (n + max - 1) / max;
+    *seg = (n + *segs - 1) / *segs;
+}
 /* Bindings for an input read as vec4 / as scalars / as uint scalars, and
  * for an output. */
 alvk_binding alvk_in4(const alvk_buffer *b);

@@ -12,12 +12,6 @@
 #define SERIAL_MAX 64u  /* sums this short run one invocation per output */
 
 /* Groups for `parts` x `mid` outputs, mid folded into y and z. */
-/* Rows of `inner` values are cut into equal segments of at most SEG_MAX. */
-static void segments(uint32_t inner, uint32_t *segs, uint32_t *seg) {
-    *segs = (inner + SEG_MAX - 1) / SEG_MAX;
-    *seg = (inner + *segs - 1) / *segs;
-}
-
 static void grid(uint32_t parts, uint32_t mid, uint32_t g[3]) {
     g[0] = parts;
     g[1] = mid < MAX_GRID ? mid : MAX_GRID;
@@ -35,7 +29,7 @@ alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffe
                           r->outer, r->mid, r->inner);
     /* A part holds at least a workgroup's worth of segments and MIN_CHUNK values. */
     uint32_t segs, seg;
-    segments(r->inner, &segs, &seg);
+    alvk_segments(r->inner, SEG_MAX, &segs, &seg);
     uint64_t rows = (uint64_t)r->outer * segs, chunk = (rows + MAX_PARTS - 1) / MAX_PARTS;
     if (chunk < LOCAL) chunk = LOCAL;
     if (chunk * seg < MIN_CHUNK) chunk = (MIN_CHUNK + seg - 1) / seg;
@@ -63,7 +57,7 @@ alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffe
     /* Second pass: [1, mid, parts] -> [mid], squares already taken. */
     push.outer = 1;
     push.inner = parts;
-    segments(parts, &push.segs, &push.seg);
+    alvk_segments(parts, SEG_MAX, &push.segs, &push.seg);
     push.chunk = push.segs;
     push.parts = 1;
     k.spec[0] = 0;
