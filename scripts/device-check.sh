@@ -1,20 +1,64 @@
 #!/usr/bin/env bash
 # The device check: on a machine with a GPU (or any Vulkan device), sets up
 # and builds alvk (scripts/setup.sh installs the packages as root), runs the
-# tests under validation, then the benchmarks, and writes their JSON:
+# tests under validation, then the benchmarks, and writes what they print:
 #   OUT/devices.json   alvk devices --json
-#   OUT/bench.json     alvk-bench --json (every kernel, checked against references)
-#   OUT/compare.json   benchmarks/compare.sh --json (alvk and PyTorch side by side)
-#   OUT=out/device-check   where to write them (default)
+#   OUT/e2e.json       alvk-e2e --json: training, evaluation, adversarial images/s
+#   OUT/compare.json   benchmarks/compare.sh --json (alvk and PyTorch side by
+#                      side; PyTorch on CUDA where it sees a GPU)
+#   OUT/profile.txt    ALVK_PROFILE=1 alvk-e2e: where a step's time goes, per op
+#   OUT/bench.json     alvk-bench --json --dispatches (every kernel, checked
+#                      against the references)
+#   OUT/tests.log      the test suites under the validation layer
+#   OUT/summary.txt    each step's exit status and seconds
+# A machine that can reach no package registry runs the prebuilt kit that
+# scripts/device-bundle.sh packs into .devkit/ instead of building. Each
+# step has a time limit and a failed step does not stop the later ones.
+#   OUT=out/device-check   where to write (default)
 #   ALVK_DEVICE=N|name     which device alvk uses (default: the best it finds)
-set -euo pipefail
+#   STEP_LIMIT=300         seconds each step may run
+set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-out/device-check}
+limit=${STEP_LIMIT:-300}
 mkdir -p "$out"
-. scripts/setup.sh
-./"$build"/alvk devices --json > "$out/devices.json"
+export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$PWD/$out/cache}
+
+if [ -d .devkit ]; then
+  build=.devkit/bin tests=".devkit/bin/alvk-tests --jobs $(nproc)"
+  export LD_LIBRARY_PATH=$PWD/.devkit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export VK_LAYER_PATH=$PWD/.devkit/layers ALVK_DATA=$PWD/.devkit/mnist
+  # NVIDIA's driver mounted where the loader does not look by default.
+  for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json; do
+    [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ] && export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
+  done
+else
+  set -e
+  . scripts/setup.sh
+  set +e
+  tests="ctest --test-dir $build --output-on-failure"
+fi
+
+step() {  # step NAME FILE COMMAND...: runs COMMAND with stdout to OUT/FILE
+  local name=$1 file=$2 t0=$SECONDS rc
+  shift 2
+  echo "== $name"
+  timeout "$limit" "$@" > "$out/$file" 2> "$out/$name.err"
+  rc=$?
+  tail -n 25 "$out/$name.err"
+  printf '%-10s rc %-3d %4d s\n' "$name" "$rc" $((SECONDS - t0)) | tee -a "$out/summary.txt"
+}
+: > "$out/summary.txt"
+torch_device=cpu
+command -v nvidia-smi >/dev/null && nvidia-smi -L && torch_device=cuda
+step devices devices.json "$build/alvk" devices --json
 cat "$out/devices.json"
-(cd "$build" && ALVK_VALIDATION=1 ctest --output-on-failure) | tee "$out/tests.log"
-./"$build"/alvk-bench --json > "$out/bench.json"
-BUILD_DIR=$build bash benchmarks/compare.sh --json > "$out/compare.json"
+step e2e e2e.json "$build/alvk-e2e" --json --steps 20
+step compare compare.json env BUILD_DIR="$build" bash benchmarks/compare.sh --json --steps 20 --torch-device "$torch_device"
+step profile profile.txt env ALVK_PROFILE=1 "$build/alvk-e2e" --steps 3
+step bench bench.json "$build/alvk-bench" --json --dispatches --repeats 5
+step tests tests.log env ALVK_VALIDATION=1 $tests
+cat "$out/e2e.json"; echo
+python3 -c 'import json,sys; [print(r) for r in json.load(open(sys.argv[1]))["rows"]]' "$out/compare.json"
+cat "$out/summary.txt"
 echo "device check written to $out/"
