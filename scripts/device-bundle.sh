@@ -2,8 +2,8 @@
 # Packs a prebuilt alvk into .devkit/ for a GPU machine that can reach no
 # package registry (scripts/device-check.sh uses it when present): the
 # programs and libalvk, the shared libraries they need beyond the C library
-# (Criterion's for the tests), the Vulkan loader, the Khronos validation layer
-# and MNIST compressed. Run it on the Debian 12 x86-64 machine you built on,
+# (Criterion's for the tests), the Vulkan loader, the Khronos validation layer,
+# libglvnd's packages and MNIST compressed. Run it on the Debian 12 x86-64 machine you built on,
 # after scripts/setup.sh; the GPU machine brings its own Vulkan driver.
 #   BUILD_DIR=build   the build to pack
 set -euo pipefail
@@ -20,5 +20,7 @@ ldd "$kit"/bin/* | awk '$3 ~ /^\// {print $3}' | sort -u |
 cp -L /lib/x86_64-linux-gnu/libvulkan.so.1 "$kit/lib/"
 cp -L /usr/lib/x86_64-linux-gnu/libVkLayer_khronos_validation.so "$kit/lib/"
 cp /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json "$kit/layers/"
+# libglvnd, which NVIDIA's Vulkan driver needs and a bare CUDA image lacks.
+mkdir -p "$kit/glvnd" && (cd "$kit/glvnd" && apt-get download -q libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 2>/dev/null)
 for f in data/mnist/*-ubyte; do gzip -c "$f" > "$kit/mnist/$(basename "$f").gz"; done
 du -sh "$kit"

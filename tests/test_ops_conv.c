@@ -161,3 +161,13 @@ static size_t build_table(void) {
 }
 
 OP_TABLE_TEST(ops_conv, build_table, table, MAX_CASES)
+
+/* Weight gradients with K split (gemm.c), forced: the stem over 8 images
+ * (K = 1,568 pixels: 4 slices) and a strided 1x1 (K = 512: 2). */
+Test(ops_conv, weight_gradient_with_split_k) {
+    setenv("ALVK_GEMM_SPLIT", "1", 1);
+    op_case c = conv_case(8, 1, 28, 28, 64, 7, 2, 3, 0, 1, 0);
+    op_case_run(&c);
+    c = conv_case(32, 8, 8, 8, 16, 1, 2, 0, 1, 1, 0);
+    op_case_run(&c);
+}

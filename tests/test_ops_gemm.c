@@ -143,3 +143,17 @@ Test(ops_gemm, every_tile_variant) {
         op_case_run(&c);
     }
 }
+
+/* Split K (gemm.c), forced: long-K GEMMs with few tiles as S GEMMs over
+ * slices of K plus a reduce; a bias or an accumulated C never splits. */
+Test(ops_gemm, split_k) {
+    setenv("ALVK_GEMM_SPLIT", "1", 1);
+    for (int t = 0; t < 4; t++) {
+        op_case c = gemm_case(20, 24, 2048, t & 1, t >> 1, 0, 0, 0); /* 8 slices */
+        op_case_run(&c);
+        c = gemm_case(9, 5, 1530, t & 1, t >> 1, 0, 0, 1);           /* K rounds up to 1536: 6 */
+        op_case_run(&c);
+    }
+    op_case c = gemm_case(20, 24, 2048, 1, 0, 1, 0.5, 0);
+    op_case_run(&c);
+}

@@ -6,6 +6,9 @@
  * a channel's numbers load once per segment and every lane's loop has the
  * same length. */
 #include "ops.h"
+#include "vk/context.h"
+
+#include <stdlib.h>
 
 #define STATS_LOCAL 64
 #define APPLY_LOCAL 64
@@ -27,12 +30,63 @@ static void stat_segments(const alvk_batchnorm *b, uint32_t *segs, uint32_t *seg
 
 /* The per-channel kernel: a workgroup per channel, or an invocation. */
 static alvk_status per_channel(alvk_cmd *cmd, alvk_shader_id shader, const alvk_batchnorm *b,
-                               const alvk_binding *bind, uint32_t nbind, const void *push,
-                               uint32_t push_size) {
-    int serial = (uint64_t)b->N * b->HW <= SERIAL_MAX;
+                               int serial, const alvk_binding *bind, uint32_t nbind,
+                               const void *push, uint32_t push_size) {
     alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 1, .spec = {serial}};
     uint32_t groups[3] = {serial ? (b->C + STATS_LOCAL - 1) / STATS_LOCAL : b->C, 1, 1};
     return alvk_op_dispatch(cmd, k, bind, nbind, push, push_size, groups);
+}
+
+/* The training statistics (bn_stats.comp), by workgroups or serially. */
+static alvk_status stats(alvk_cmd *cmd, const alvk_batchnorm *b, int serial, const alvk_buffer *x,
+                         const alvk_buffer *mean, const alvk_buffer *invstd,
+                         const alvk_buffer *running_mean, const alvk_buffer *running_var) {
+    struct { uint32_t N, C, HW, segs, seg; float eps, momentum; } push = {.N = b->N, .C = b->C, .HW = b->HW};
+    stat_segments(b, &push.segs, &push.seg);
+    push.eps = b->eps, push.momentum = b->momentum;
+    alvk_binding bind[5] = {alvk_in1(x), alvk_out(mean), alvk_out(invstd),
+                            alvk_out(running_mean), alvk_out(running_var)};
+    return per_channel(cmd, ALVK_SHADER_bn_stats, b, serial, bind, 5, &push, sizeof push);
+}
+
+/* Whether channels of at most SERIAL_MAX values are summed one invocation
+ * each, as lavapipe runs fastest (no barriers), or a workgroup each, as a
+ * GPU does (one lane per channel leaves it idle: the statistics of
+ * 128x128x4x4 took 0.89 ms on an H200). Raced once per device on that
+ * shape and cached with the other choices; ALVK_BN_SERIAL=0|1 decides
+ * instead. */
+#define TUNE_N 128u
+#define TUNE_C 128u
+#define TUNE_HW 16u
+static alvk_status record_stats_tune(alvk_cmd *cmd, int way, void *user) {
+    const alvk_buffer *t = user;
+    alvk_batchnorm b = {.N = TUNE_N, .C = TUNE_C, .HW = TUNE_HW, .eps = 1e-5f, .momentum = 0.1f};
+    return stats(cmd, &b, way, &t[0], &t[1], &t[2], &t[3], &t[4]);
+}
+
+static int serial_small_channels(alvk_context *ctx) {
+    const char *env = getenv("ALVK_BN_SERIAL");
+    if (env && (*env == '0' || *env == '1')) return *env == '1';
+    alvk_choices *ch = alvk_choices_get(ctx);
+    if (ch->bn_serial >= 0) return ch->bn_serial;
+    ch->bn_serial = 1;
+    alvk_buffer t[5];
+    int n = 0;
+    while (n < 5 && alvk_buffer_alloc(ctx, 4ull * (n ? TUNE_C : TUNE_N * TUNE_C * TUNE_HW), &t[n]) == ALVK_OK) n++;
+    double ms[2] = {-1, -1};
+    int winner = n == 5 ? alvk_race(ctx, 2, record_stats_tune, t, ms) : -1;
+    while (n--) alvk_buffer_free(ctx, &t[n]);
+    alvk_log(&ctx->log, ALVK_LOG_INFO, "batch-norm statistics of %ux%ux%u: by workgroups %.3f ms, "
+             "serially %.3f ms", TUNE_N, TUNE_C, TUNE_HW, ms[0], ms[1]);
+    if (winner >= 0) {
+        ch->bn_serial = winner;
+        alvk_choices_save(ctx);
+    }
+    return ch->bn_serial;
+}
+
+static int serial(alvk_cmd *cmd, const alvk_batchnorm *b) {
+    return (uint64_t)b->N * b->HW <= SERIAL_MAX && serial_small_channels(alvk_cmd_context(cmd));
 }
 
 static alvk_status check_bn(const alvk_batchnorm *b, const alvk_buffer *const *big, int nbig,
@@ -71,12 +125,7 @@ alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, cons
     const alvk_buffer *small[] = {&p->gamma, &p->beta, &p->running_mean, &p->running_var, mean, invstd};
     alvk_status s = check_bn(b, big, 2, small, 6, "batchnorm (training)");
     if (s != ALVK_OK) return s;
-    struct { uint32_t N, C, HW, segs, seg; float eps, momentum; } push = {.N = b->N, .C = b->C, .HW = b->HW};
-    stat_segments(b, &push.segs, &push.seg);
-    push.eps = b->eps, push.momentum = b->momentum;
-    alvk_binding bind[5] = {alvk_in1(x), alvk_out(mean), alvk_out(invstd),
-                            alvk_out(&p->running_mean), alvk_out(&p->running_var)};
-    s = per_channel(cmd, ALVK_SHADER_bn_stats, b, bind, 5, &push, sizeof push);
+    s = stats(cmd, b, serial(cmd, b), x, mean, invstd, &p->running_mean, &p->running_var);
     return s == ALVK_OK ? apply(cmd, b, 0, x, mean, invstd, p, y) : s;
 }
 
@@ -101,7 +150,7 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
     stat_segments(b, &spush.segs, &spush.seg);
     alvk_binding sb[6] = {alvk_in1(x), alvk_in1(dy), alvk_in1(mean), alvk_in1(invstd),
                           alvk_out(dgamma), alvk_out(dbeta)};
-    s = per_channel(cmd, ALVK_SHADER_bn_backward_stats, b, sb, 6, &spush, sizeof spush);
+    s = per_channel(cmd, ALVK_SHADER_bn_backward_stats, b, serial(cmd, b), sb, 6, &spush, sizeof spush);
     if (s != ALVK_OK) return s;
     struct { uint32_t planes, C, HW, segs, seg, count; } apush = {.planes = b->N * b->C, .C = b->C, .HW = b->HW};
     alvk_segments(b->HW, APPLY_SEG, &apush.segs, &apush.seg);

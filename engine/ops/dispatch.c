@@ -65,3 +65,42 @@ alvk_status alvk_op_dispatch_layers(alvk_cmd *cmd, alvk_kernel kernel,
     if (groups == 0) grid[0] = grid[1] = 0;
     return alvk_op_dispatch(cmd, kernel, bindings, nbind, push, push_size, grid);
 }
+
+#define RACE_ROUNDS 5
+#define RACE_MAX_WAYS 8
+#define RACE_MAX_TIMED 8
+
+static double recorded_ms(const alvk_cmd *cmd) {
+    double sum = 0;
+    for (uint32_t i = 0; i < alvk_cmd_timed_count(cmd); i++) {
+        double ms = alvk_cmd_dispatch_ms(cmd, i);
+        if (ms < 0) return -1;
+        sum += ms;
+    }
+    return sum;
+}
+
+int alvk_race(alvk_context *ctx, int n, alvk_race_way record, void *user, double *ms) {
+    alvk_cmd *cmd[RACE_MAX_WAYS] = {0};
+    if (n > RACE_MAX_WAYS) n = RACE_MAX_WAYS;
+    for (int i = 0; i < n; i++) {
+        ms[i] = -1;
+        if (alvk_cmd_create(ctx, RACE_MAX_TIMED, &cmd[i]) != ALVK_OK || alvk_cmd_begin(cmd[i]) != ALVK_OK ||
+            record(cmd[i], i, user) != ALVK_OK || alvk_cmd_end(cmd[i]) != ALVK_OK) {
+            alvk_cmd_destroy(cmd[i]);
+            cmd[i] = NULL;
+        }
+    }
+    for (int r = 0; r < RACE_ROUNDS; r++)
+        for (int i = 0; i < n; i++) {
+            if (!cmd[i] || alvk_cmd_run(cmd[i]) != ALVK_OK) continue;
+            double t = recorded_ms(cmd[i]);
+            if (t >= 0 && (ms[i] < 0 || t < ms[i])) ms[i] = t;
+        }
+    int winner = -1;
+    for (int i = 0; i < n; i++) {
+        alvk_cmd_destroy(cmd[i]);
+        if (ms[i] > 0 && (winner < 0 || ms[i] < ms[winner])) winner = i;
+    }
+    return winner;
+}

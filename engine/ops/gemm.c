@@ -93,80 +93,67 @@ static alvk_status record_variant(alvk_cmd *cmd, const gemm_variant *v, const al
     return alvk_op_dispatch_layers(cmd, k, bind, 4, &push, sizeof push, tiles(v, p), batch(p));
 }
 
-/* The fastest variant on the tuning GEMM, or -1. Each variant's time is
- * the best of ROUNDS runs, and the rounds interleave the variants: a burst
- * of load from another process (a parallel test, a build) then slows one
- * run of every variant rather than all runs of one, which used to crown the
- * wrong tile, and the choice is cached for good. */
-#define ROUNDS 5
-static int race(alvk_context *ctx, const alvk_buffer *a, const alvk_buffer *b,
-                const alvk_buffer *m) {
+/* Racing the variants on the tuning GEMM: way i records variant i. */
+typedef struct tune_operands {
+    const alvk_buffer *a, *b, *c;
+    const struct gemm_variant *v; /* the split race's tile */
+} tune_operands;
+
+static alvk_status record_tune(alvk_cmd *cmd, int way, void *user) {
+    const tune_operands *t = user;
     alvk_gemm_packed p = {.M = TUNE_SIZE, .N = TUNE_SIZE, .K = TUNE_SIZE, .lda = TUNE_SIZE,
                           .ldb = TUNE_SIZE, .ldc = TUNE_SIZE, .alpha = 1.0f};
-    alvk_cmd *cmd[NVARIANTS] = {0};
-    double best[NVARIANTS];
-    for (int i = 0; i < NVARIANTS; i++) {
-        best[i] = -1;
-        if (alvk_cmd_create(ctx, 1, &cmd[i]) != ALVK_OK || alvk_cmd_begin(cmd[i]) != ALVK_OK ||
-            record_variant(cmd[i], &variants[i], &p, a, b, m, NULL) != ALVK_OK ||
-            alvk_cmd_end(cmd[i]) != ALVK_OK) {
-            alvk_cmd_destroy(cmd[i]);
-            cmd[i] = NULL;
-        }
-    }
-    for (int r = 0; r < ROUNDS; r++)
-        for (int i = 0; i < NVARIANTS; i++) {
-            if (!cmd[i] || alvk_cmd_run(cmd[i]) != ALVK_OK) continue;
-            double ms = alvk_cmd_dispatch_ms(cmd[i], 0);
-            if (ms >= 0 && (best[i] < 0 || ms < best[i])) best[i] = ms;
-        }
-    int winner = -1;
-    for (int i = 0; i < NVARIANTS; i++) {
-        alvk_cmd_destroy(cmd[i]);
-        alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles, %ux%u workgroups: %.3f ms",
-                 4 * variants[i].rm, 4 * variants[i].rn, variants[i].lx, variants[i].ly, best[i]);
-        if (best[i] > 0 && (winner < 0 || best[i] < best[winner])) winner = i;
-    }
-    return winner;
+    return record_variant(cmd, &variants[way], &p, t->a, t->b, t->c, NULL);
 }
 
-/* The variant this device runs fastest: raced once per device, the choice
- * then cached on disk (choices.c) for later contexts; ALVK_GEMM_TILE=RxC
- * (e.g. 16x16, 8x8) picks one by its tile instead. */
+/* Three scratch buffers of `bytes` for a race, freed by free_three. */
+static int alloc_three(alvk_context *ctx, VkDeviceSize bytes, alvk_buffer b[3]) {
+    for (int i = 0; i < 3; i++)
+        if (alvk_buffer_alloc(ctx, bytes, &b[i]) != ALVK_OK) {
+            while (i--) alvk_buffer_free(ctx, &b[i]);
+            return 0;
+        }
+    return 1;
+}
+static void free_three(alvk_context *ctx, alvk_buffer b[3]) {
+    for (int i = 0; i < 3; i++) alvk_buffer_free(ctx, &b[i]);
+}
+
+/* The variant this device runs fastest: raced once per device (each
+ * variant's best of several runs, interleaved), the choice then cached on
+ * disk (choices.c) for later contexts; ALVK_GEMM_TILE=RxC (e.g. 16x16,
+ * 8x8) picks one by its tile instead. */
 static const gemm_variant *choose(alvk_context *ctx) {
-    if (ctx->gemm_variant >= 0) return &variants[ctx->gemm_variant];
-    ctx->gemm_variant = 0;
     const char *env = getenv("ALVK_GEMM_TILE");
     unsigned r, c;
     if (env && sscanf(env, "%ux%u", &r, &c) == 2) {
+        int v = 0;
         for (int i = NVARIANTS - 1; i >= 0; i--)
-            if (4 * variants[i].rm == r && 4 * variants[i].rn == c) ctx->gemm_variant = i;
-        return &variants[ctx->gemm_variant];
+            if (4 * variants[i].rm == r && 4 * variants[i].rn == c) v = i;
+        return &variants[v];
     }
-    alvk_choices cached;
-    int path = (int)alvk_ops_read_path(ctx);
-    if (alvk_choices_load(ctx, NVARIANTS, &cached) && cached.read_path == path) {
-        ctx->gemm_variant = cached.gemm_variant;
-        alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles (cached choice)", 4 * variants[cached.gemm_variant].rm,
-                 4 * variants[cached.gemm_variant].rn);
-        return &variants[ctx->gemm_variant];
+    alvk_choices *ch = alvk_choices_get(ctx);
+    if (ch->gemm_variant >= 0 && ch->gemm_variants == NVARIANTS) {
+        if (!ch->gemm_logged)
+            alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles (cached choice)",
+                     4 * variants[ch->gemm_variant].rm, 4 * variants[ch->gemm_variant].rn);
+        ch->gemm_logged = 1;
+        return &variants[ch->gemm_variant];
     }
-    alvk_buffer a, b, m;
-    VkDeviceSize bytes = 4ull * TUNE_SIZE * TUNE_SIZE;
-    if (alvk_buffer_alloc(ctx, bytes, &a) != ALVK_OK) return &variants[0];
-    if (alvk_buffer_alloc(ctx, bytes, &b) == ALVK_OK) {
-        if (alvk_buffer_alloc(ctx, bytes, &m) == ALVK_OK) {
-            int winner = race(ctx, &a, &b, &m);
-            if (winner >= 0) {
-                ctx->gemm_variant = winner;
-                alvk_choices_save(ctx, NVARIANTS, &(alvk_choices){path, winner});
-            }
-            alvk_buffer_free(ctx, &m);
-        }
-        alvk_buffer_free(ctx, &b);
+    ch->gemm_variants = NVARIANTS, ch->gemm_variant = 0, ch->gemm_logged = 1;
+    alvk_buffer t[3];
+    if (!alloc_three(ctx, 4ull * TUNE_SIZE * TUNE_SIZE, t)) return &variants[0];
+    double ms[NVARIANTS];
+    int winner = alvk_race(ctx, NVARIANTS, record_tune, &(tune_operands){&t[0], &t[1], &t[2], NULL}, ms);
+    free_three(ctx, t);
+    for (int i = 0; i < NVARIANTS; i++)
+        alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles, %ux%u workgroups: %.3f ms",
+                 4 * variants[i].rm, 4 * variants[i].rn, variants[i].lx, variants[i].ly, ms[i]);
+    if (winner >= 0) {
+        ch->gemm_variant = winner;
+        alvk_choices_save(ctx);
     }
-    alvk_buffer_free(ctx, &a);
-    return &variants[ctx->gemm_variant];
+    return &variants[ch->gemm_variant];
 }
 
 /* A large tile leaves a small GEMM too few invocations to keep every core
@@ -179,10 +166,88 @@ static const gemm_variant *fit(const gemm_variant *v, const alvk_gemm_packed *p)
     return v;
 }
 
+/* Split K. A long-K GEMM with few register tiles (a weight gradient: 64x49
+ * outputs over K = 25,088 pixels) gives a GPU a few hundred invocations,
+ * each walking all of K. Split, it runs as S GEMMs over slices of K (one
+ * batched dispatch, partial products to scratch), then a reduce adds the S
+ * slices in order (deterministic for a given S). Lavapipe, two cores, is
+ * busy with far fewer invocations and only pays the extra pass, so whether
+ * to split is raced once per device on the tuning shape below. */
+#define SPLIT_TARGET 16384u /* invocations a split GEMM aims for */
+#define SPLIT_MIN_K 256u    /* the least K per slice */
+#define SPLIT_TUNE_MN 64u   /* tuning GEMM: 64 x 64 over K = 16,384 */
+#define SPLIT_TUNE_K 16384u
+
+/* Slices for p under variant v: the largest divisor S of round8(K) / 8 with
+ * S tiles near SPLIT_TARGET and slices of at least SPLIT_MIN_K; 1 when p
+ * cannot or need not split (batched, bias, beta, a C with gaps). */
+static uint32_t split_count(const gemm_variant *v, const alvk_gemm_packed *p, int has_bias) {
+    if (batch(p) > 1 || has_bias || p->beta != 0.0f || (!p->nchw_pixels && p->ldc != p->N)) return 1;
+    uint64_t t = tiles(v, p);
+    uint32_t q = alvk_round8(p->K) / 8, want = t >= SPLIT_TARGET ? 1 : (uint32_t)((SPLIT_TARGET + t - 1) / t);
+    uint32_t most = alvk_round8(p->K) / SPLIT_MIN_K;
+    if (want > most) want = most;
+    for (uint32_t s = want; s > 1; s--)
+        if (q % s == 0) return s;
+    return 1;
+}
+
+static alvk_status record_split(alvk_cmd *cmd, const gemm_variant *v, const alvk_gemm_packed *p,
+                                uint32_t S, const alvk_buffer *at, const alvk_buffer *bk,
+                                const alvk_buffer *c) {
+    uint32_t Ks = alvk_round8(p->K) / S, mn = p->M * p->N;
+    alvk_buffer part;
+    alvk_status s = alvk_cmd_scratch(cmd, 4ull * S * mn, &part);
+    if (s != ALVK_OK) return s;
+    alvk_gemm_packed q = *p;
+    q.K = Ks, q.batch = S, q.sa = Ks * p->lda, q.sb = Ks * p->ldb, q.sc = mn;
+    s = record_variant(cmd, fit(v, &q), &q, at, bk, &part, NULL);
+    if (s != ALVK_OK) return s;
+    return alvk_op_reduce(cmd, &(alvk_reduce){.outer = S, .mid = mn, .inner = 1, .scale = 1.0f}, &part, c);
+}
+
+/* Racing split against whole on the tuning shape: way 0 whole, way 1 split. */
+static alvk_status record_split_tune(alvk_cmd *cmd, int way, void *user) {
+    const tune_operands *t = user;
+    const gemm_variant *v = t->v;
+    alvk_gemm_packed p = {.M = SPLIT_TUNE_MN, .N = SPLIT_TUNE_MN, .K = SPLIT_TUNE_K,
+                          .lda = SPLIT_TUNE_MN, .ldb = SPLIT_TUNE_MN, .ldc = SPLIT_TUNE_MN, .alpha = 1.0f};
+    uint32_t S = split_count(v, &p, 0);
+    return way ? record_split(cmd, v, &p, S, t->a, t->b, t->c)
+               : record_variant(cmd, fit(v, &p), &p, t->a, t->b, t->c, NULL);
+}
+
+/* Whether this device gains from splitting K: raced once, cached on disk;
+ * ALVK_GEMM_SPLIT=0|1 decides instead. */
+static int splits(alvk_context *ctx) {
+    const char *env = getenv("ALVK_GEMM_SPLIT");
+    if (env && (*env == '0' || *env == '1')) return *env == '1';
+    alvk_choices *ch = alvk_choices_get(ctx);
+    if (ch->gemm_split >= 0) return ch->gemm_split;
+    const gemm_variant *v = choose(ctx);
+    ch->gemm_split = 0;
+    alvk_buffer t[3];
+    if (!alloc_three(ctx, 4ull * SPLIT_TUNE_MN * SPLIT_TUNE_K, t)) return 0;
+    double ms[2];
+    int winner = alvk_race(ctx, 2, record_split_tune, &(tune_operands){&t[0], &t[1], &t[2], v}, ms);
+    free_three(ctx, t);
+    alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%ux%u: whole %.3f ms, K split %.3f ms", SPLIT_TUNE_MN,
+             SPLIT_TUNE_MN, SPLIT_TUNE_K, ms[0], ms[1]);
+    if (winner >= 0) {
+        ch->gemm_split = winner;
+        alvk_choices_save(ctx);
+    }
+    return ch->gemm_split;
+}
+
 alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,
                                 const alvk_buffer *bk, const alvk_buffer *c,
                                 const alvk_buffer *bias) {
-    return record_variant(cmd, fit(choose(alvk_cmd_context(cmd)), p), p, at, bk, c, bias);
+    alvk_context *ctx = alvk_cmd_context(cmd);
+    const gemm_variant *v = choose(ctx);
+    uint32_t S = split_count(v, p, bias != NULL);
+    if (S > 1 && splits(ctx)) return record_split(cmd, v, p, S, at, bk, c);
+    return record_variant(cmd, fit(v, p), p, at, bk, c, bias);
 }
 
 /* With C = op(A) op(B): dA = dC op(B)^T and dB = op(A)^T dC, each written in

@@ -18,15 +18,22 @@
 typedef enum alvk_read_path { ALVK_READ_SSBO, ALVK_READ_TEXEL } alvk_read_path;
 alvk_read_path alvk_ops_read_path(alvk_context *ctx);
 
-/* The GEMM variant measured fastest, cached on disk (choices.c): an index
- * into gemm.c's table of gemm_variants, with the read path it was measured
- * under (a cached choice counts only for that path). Load returns 1 on a
- * hit; a miss of any kind returns 0. */
-typedef struct alvk_choices {
-    int read_path, gemm_variant;
-} alvk_choices;
-int alvk_choices_load(alvk_context *ctx, uint32_t gemm_variants, alvk_choices *out);
-void alvk_choices_save(alvk_context *ctx, uint32_t gemm_variants, const alvk_choices *c);
+/* The kernel choices measured on this device (alvk_choices in
+ * vk/context.h), loaded from the disk cache at the first call (choices.c),
+ * every field -1 until known. A chooser that measures one sets its field
+ * and saves. */
+typedef struct alvk_choices alvk_choices;
+alvk_choices *alvk_choices_get(alvk_context *ctx);
+void alvk_choices_save(alvk_context *ctx);
+
+/* Races n (at most 8) ways of recording the same work: each is recorded
+ * once into its own command, then run ROUNDS times, interleaved across the
+ * ways, so a burst of load from elsewhere slows one run of every way rather
+ * than every run of one. A way's time is the GPU time of all its
+ * dispatches, its best run; ms[i] gets it (-1 where the way failed). Returns
+ * the fastest way, or -1 when none ran. */
+typedef alvk_status (*alvk_race_way)(alvk_cmd *cmd, int way, void *user);
+int alvk_race(alvk_context *ctx, int n, alvk_race_way record, void *user, double *ms);
 
 /* ---- elementwise -------------------------------------------------------- */
 #define ALVK_UNARY_OPS(X)                                                      \

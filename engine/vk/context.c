@@ -333,7 +333,6 @@ alvk_status alvk_context_create(const alvk_context_desc *desc, alvk_context **ou
     ctx->force_staging = desc->force_staging;
     ctx->allocator = desc->vk_allocator;
     ctx->read_path = -1;
-    ctx->gemm_variant = -1;
     resolve_cache_dir(ctx, desc);
     alvk_status s = open_context(ctx, desc);
     if (s != ALVK_OK) {

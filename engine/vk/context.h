@@ -11,6 +11,15 @@
 typedef struct alvk_cmd alvk_cmd;
 typedef struct alvk_pipelines alvk_pipelines;
 
+/* Choices raced per device (engine/ops/choices.c); -1 until known. */
+struct alvk_choices {
+    int loaded;
+    int gemm_variants, gemm_variant; /* gemm.c's table size and the fastest tile */
+    int gemm_logged;                 /* the cached tile was reported */
+    int gemm_split;                  /* 1: long-K GEMMs with few tiles split K */
+    int bn_serial;                   /* 1: small channels summed one lane each */
+};
+
 struct alvk_context {
     alvk_vk vk;
     alvk_logger log;
@@ -47,9 +56,9 @@ struct alvk_context {
     int adopted;       /* instance and device belong to the host */
     int force_staging;
     /* Kernel choices measured on this device at first use (engine/ops/):
-     * the read path and the GEMM variant; -1 until measured. */
+     * the read path (every context) and the choices cached on disk. */
     int read_path;
-    int gemm_variant;
+    struct alvk_choices choices;
     int pipeline_cache;
     char cache_dir[1024];
 };
