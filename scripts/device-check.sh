@@ -18,6 +18,8 @@
 #   OUT=out/device-check   where to write (default)
 #   ALVK_DEVICE=N|name     which device alvk uses (default: the best it finds)
 #   STEP_LIMIT=300         seconds each step may run
+#   TESTS='@(ops_gemm|graph)/*'  only the test suites matching this pattern
+#                          (Criterion's --filter; the prebuilt kit only)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-out/device-check}
@@ -28,7 +30,7 @@ errs=$(mktemp -d)
 export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$errs/cache}
 
 if [ -d .devkit ]; then
-  build=.devkit/bin tests=".devkit/bin/alvk-tests --jobs $(nproc)"
+  build=.devkit/bin tests=".devkit/bin/alvk-tests --jobs $(nproc)${TESTS:+ --filter '$TESTS'}"
   export LD_LIBRARY_PATH=$PWD/.devkit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   export VK_LAYER_PATH=$PWD/.devkit/layers ALVK_DATA=$PWD/.devkit/mnist
   # NVIDIA's Vulkan driver (libGLX_nvidia) needs libglvnd's dispatch

@@ -56,6 +56,13 @@ Test(memory, round_trips_odd_sizes_through_staging) { odd_sizes(1); }
 static void beyond_binding_range(int force_staging) {
     alvk_context *ctx = test_open(&(alvk_context_desc){.force_staging = force_staging});
     size_t size = (size_t)ctx->limits.maxStorageBufferRange + 12345;
+    /* NVIDIA binds 4 GiB - 1 but allocates at most 4 GiB - 2 MiB at once:
+     * nothing above its binding range fits in one buffer there. */
+    if (size + 8 > ctx->infos[ctx->device_index].max_memory_allocation) {
+        test_close(ctx);
+        cr_skip_test("one allocation is at most %llu bytes on this device, below its binding range",
+                     (unsigned long long)ctx->infos[ctx->device_index].max_memory_allocation);
+    }
     round_trip(ctx, size, 7);
     test_close(ctx);
 }

@@ -30,7 +30,7 @@ alvk_status alvk_op_dispatch(alvk_cmd *cmd, alvk_kernel kernel, const alvk_bindi
                              uint32_t nbind, const void *push, uint32_t push_size,
                              const uint32_t groups[3]) {
     alvk_context *ctx = alvk_cmd_context(cmd);
-    kernel.shader = variant(ctx, kernel.shader);
+    if (!kernel.as_named) kernel.shader = variant(ctx, kernel.shader);
     for (int i = 0; i < 3; i++)
         if (groups[i] > ctx->limits.maxComputeWorkGroupCount[i])
             return alvk_error(ALVK_ERROR_UNSUPPORTED, "%s: %u workgroups in dimension %d exceed "
@@ -67,7 +67,7 @@ alvk_status alvk_op_dispatch_layers(alvk_cmd *cmd, alvk_kernel kernel,
 }
 
 #define RACE_ROUNDS 5
-#define RACE_MAX_WAYS 8
+#define RACE_MAX_WAYS 16
 #define RACE_MAX_TIMED 8
 
 static double recorded_ms(const alvk_cmd *cmd) {

@@ -28,6 +28,15 @@ static const gemm_variant variants[] = {
 #define NVARIANTS (int)(sizeof variants / sizeof variants[0])
 #define TUNE_SIZE 256 /* the square GEMM the variants race on */
 
+/* What a GEMM runs: a variant, and the read path of its shader. The GEMM
+ * chooses its own path (gemm.comp's storage-buffer form works around a
+ * driver bug with scalar loads, which can make it slower than the texel
+ * form where the context's read probe calls the paths even). */
+typedef struct gemm_pick {
+    const gemm_variant *v;
+    int texel;
+} gemm_pick;
+
 /* An operand as the kernel wants it: K-major ([K][rows], row stride a
  * multiple of 8, K a multiple of 8). `kmajor` says how src is laid out. */
 static alvk_status packed(alvk_cmd *cmd, const alvk_buffer *src, int kmajor, uint32_t rows,
@@ -81,10 +90,12 @@ static uint64_t tiles(const gemm_variant *v, const alvk_gemm_packed *p) {
 
 static uint32_t batch(const alvk_gemm_packed *p) { return p->batch ? p->batch : 1; }
 
-static alvk_status record_variant(alvk_cmd *cmd, const gemm_variant *v, const alvk_gemm_packed *p,
+static alvk_status record_variant(alvk_cmd *cmd, gemm_pick g, const alvk_gemm_packed *p,
                                   const alvk_buffer *at, const alvk_buffer *bk,
                                   const alvk_buffer *c, const alvk_buffer *bias) {
-    alvk_kernel k = {.shader = ALVK_SHADER_gemm, .local = {v->lx * v->ly}, .nspec = 6,
+    const gemm_variant *v = g.v;
+    alvk_kernel k = {.shader = g.texel ? ALVK_SHADER_gemm_texel : ALVK_SHADER_gemm, .as_named = 1,
+                     .local = {v->lx * v->ly}, .nspec = 6,
                      .spec = {bias != NULL, p->beta != 0.0f, p->nchw_pixels != 0, v->rm, v->rn, v->ku}};
     alvk_binding bind[4] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c)};
     struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; uint32_t P, sa, sb, sc; } push = {
@@ -93,17 +104,24 @@ static alvk_status record_variant(alvk_cmd *cmd, const gemm_variant *v, const al
     return alvk_op_dispatch_layers(cmd, k, bind, 4, &push, sizeof push, tiles(v, p), batch(p));
 }
 
-/* Racing the variants on the tuning GEMM: way i records variant i. */
+/* Choice c (cached on disk) is variant c % NVARIANTS under the read path
+ * c / NVARIANTS (ALVK_READ_SSBO, ALVK_READ_TEXEL). */
+static gemm_pick pick_of(int c) {
+    return (gemm_pick){&variants[c % NVARIANTS], c / NVARIANTS == ALVK_READ_TEXEL};
+}
+
+/* Racing the variants on the tuning GEMM: way i records choice ways[i]. */
 typedef struct tune_operands {
     const alvk_buffer *a, *b, *c;
-    const struct gemm_variant *v; /* the split race's tile */
+    const int *ways;
+    gemm_pick split_pick; /* the split race's tile */
 } tune_operands;
 
 static alvk_status record_tune(alvk_cmd *cmd, int way, void *user) {
     const tune_operands *t = user;
     alvk_gemm_packed p = {.M = TUNE_SIZE, .N = TUNE_SIZE, .K = TUNE_SIZE, .lda = TUNE_SIZE,
                           .ldb = TUNE_SIZE, .ldc = TUNE_SIZE, .alpha = 1.0f};
-    return record_variant(cmd, &variants[way], &p, t->a, t->b, t->c, NULL);
+    return record_variant(cmd, pick_of(t->ways[way]), &p, t->a, t->b, t->c, NULL);
 }
 
 /* Three scratch buffers of `bytes` for a race, freed by free_three. */
@@ -119,51 +137,67 @@ static void free_three(alvk_context *ctx, alvk_buffer b[3]) {
     for (int i = 0; i < 3; i++) alvk_buffer_free(ctx, &b[i]);
 }
 
-/* The variant this device runs fastest: raced once per device (each
- * variant's best of several runs, interleaved), the choice then cached on
- * disk (choices.c) for later contexts; ALVK_GEMM_TILE=RxC (e.g. 16x16,
- * 8x8) picks one by its tile instead. */
-static const gemm_variant *choose(alvk_context *ctx) {
+/* The variants race under the context's read path, and under the other
+ * path too where the read probe measured it within 2x: each shader form
+ * has its own speed (see gemm_pick). */
+static int race_both_paths(const alvk_context *ctx) {
+    double a = ctx->read_ms[0], b = ctx->read_ms[1];
+    return a > 0 && b > 0 && a < 2 * b && b < 2 * a;
+}
+
+/* The (variant, path) this device runs fastest: raced once per device
+ * (each way's best of several runs, interleaved), the choice then cached on
+ * disk (choices.c) for later contexts; ALVK_GEMM_TILE=RxC (e.g. 16x16, 8x8)
+ * picks a tile instead, under the context's read path. */
+static gemm_pick choose(alvk_context *ctx) {
+    int path = (int)alvk_ops_read_path(ctx);
     const char *env = getenv("ALVK_GEMM_TILE");
     unsigned r, c;
     if (env && sscanf(env, "%ux%u", &r, &c) == 2) {
         int v = 0;
         for (int i = NVARIANTS - 1; i >= 0; i--)
             if (4 * variants[i].rm == r && 4 * variants[i].rn == c) v = i;
-        return &variants[v];
+        return pick_of(path * NVARIANTS + v);
     }
     alvk_choices *ch = alvk_choices_get(ctx);
-    if (ch->gemm_variant >= 0 && ch->gemm_variants == NVARIANTS) {
+    if (ch->gemm_variant >= 0 && ch->gemm_variants == 2 * NVARIANTS) {
+        gemm_pick g = pick_of(ch->gemm_variant);
         if (!ch->gemm_logged)
-            alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles (cached choice)",
-                     4 * variants[ch->gemm_variant].rm, 4 * variants[ch->gemm_variant].rn);
+            alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles, %s reads (cached choice)",
+                     4 * g.v->rm, 4 * g.v->rn, g.texel ? "texel" : "ssbo");
         ch->gemm_logged = 1;
-        return &variants[ch->gemm_variant];
+        return g;
     }
-    ch->gemm_variants = NVARIANTS, ch->gemm_variant = 0, ch->gemm_logged = 1;
+    ch->gemm_variants = 2 * NVARIANTS, ch->gemm_variant = path * NVARIANTS, ch->gemm_logged = 1;
+    int ways[2 * NVARIANTS], n = 0;
+    for (int i = 0; i < NVARIANTS; i++) ways[n++] = path * NVARIANTS + i;
+    if (race_both_paths(ctx))
+        for (int i = 0; i < NVARIANTS; i++) ways[n++] = (1 - path) * NVARIANTS + i;
     alvk_buffer t[3];
-    if (!alloc_three(ctx, 4ull * TUNE_SIZE * TUNE_SIZE, t)) return &variants[0];
-    double ms[NVARIANTS];
-    int winner = alvk_race(ctx, NVARIANTS, record_tune, &(tune_operands){&t[0], &t[1], &t[2], NULL}, ms);
+    if (!alloc_three(ctx, 4ull * TUNE_SIZE * TUNE_SIZE, t)) return pick_of(ch->gemm_variant);
+    double ms[2 * NVARIANTS];
+    int winner = alvk_race(ctx, n, record_tune, &(tune_operands){&t[0], &t[1], &t[2], ways, {0}}, ms);
     free_three(ctx, t);
-    for (int i = 0; i < NVARIANTS; i++)
-        alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles, %ux%u workgroups: %.3f ms",
-                 4 * variants[i].rm, 4 * variants[i].rn, variants[i].lx, variants[i].ly, ms[i]);
+    for (int i = 0; i < n; i++) {
+        gemm_pick g = pick_of(ways[i]);
+        alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles, %ux%u workgroups, %s reads: %.3f ms",
+                 4 * g.v->rm, 4 * g.v->rn, g.v->lx, g.v->ly, g.texel ? "texel" : "ssbo", ms[i]);
+    }
     if (winner >= 0) {
-        ch->gemm_variant = winner;
+        ch->gemm_variant = ways[winner];
         alvk_choices_save(ctx);
     }
-    return &variants[ch->gemm_variant];
+    return pick_of(ch->gemm_variant);
 }
 
 /* A large tile leaves a small GEMM too few invocations to keep every core
  * busy (a 64x64 weight gradient is 16 invocations of 16x16): step down to
  * smaller tiles until there are MIN_INVOCATIONS. */
 #define MIN_INVOCATIONS 64
-static const gemm_variant *fit(const gemm_variant *v, const alvk_gemm_packed *p) {
-    for (const gemm_variant *w = v + 1; w < variants + NVARIANTS && tiles(v, p) * batch(p) < MIN_INVOCATIONS; w++)
-        if (w->rm * w->rn < v->rm * v->rn) v = w;
-    return v;
+static gemm_pick fit(gemm_pick g, const alvk_gemm_packed *p) {
+    for (const gemm_variant *w = g.v + 1; w < variants + NVARIANTS && tiles(g.v, p) * batch(p) < MIN_INVOCATIONS; w++)
+        if (w->rm * w->rn < g.v->rm * g.v->rn) g.v = w;
+    return g;
 }
 
 /* Split K. A long-K GEMM with few register tiles (a weight gradient: 64x49
@@ -192,7 +226,7 @@ static uint32_t split_count(const gemm_variant *v, const alvk_gemm_packed *p, in
     return 1;
 }
 
-static alvk_status record_split(alvk_cmd *cmd, const gemm_variant *v, const alvk_gemm_packed *p,
+static alvk_status record_split(alvk_cmd *cmd, gemm_pick g, const alvk_gemm_packed *p,
                                 uint32_t S, const alvk_buffer *at, const alvk_buffer *bk,
                                 const alvk_buffer *c) {
     uint32_t Ks = alvk_round8(p->K) / S, mn = p->M * p->N;
@@ -201,7 +235,7 @@ static alvk_status record_split(alvk_cmd *cmd, const gemm_variant *v, const alvk
     if (s != ALVK_OK) return s;
     alvk_gemm_packed q = *p;
     q.K = Ks, q.batch = S, q.sa = Ks * p->lda, q.sb = Ks * p->ldb, q.sc = mn;
-    s = record_variant(cmd, fit(v, &q), &q, at, bk, &part, NULL);
+    s = record_variant(cmd, fit(g, &q), &q, at, bk, &part, NULL);
     if (s != ALVK_OK) return s;
     return alvk_op_reduce(cmd, &(alvk_reduce){.outer = S, .mid = mn, .inner = 1, .scale = 1.0f}, &part, c);
 }
@@ -209,12 +243,12 @@ static alvk_status record_split(alvk_cmd *cmd, const gemm_variant *v, const alvk
 /* Racing split against whole on the tuning shape: way 0 whole, way 1 split. */
 static alvk_status record_split_tune(alvk_cmd *cmd, int way, void *user) {
     const tune_operands *t = user;
-    const gemm_variant *v = t->v;
+    gemm_pick g = t->split_pick;
     alvk_gemm_packed p = {.M = SPLIT_TUNE_MN, .N = SPLIT_TUNE_MN, .K = SPLIT_TUNE_K,
                           .lda = SPLIT_TUNE_MN, .ldb = SPLIT_TUNE_MN, .ldc = SPLIT_TUNE_MN, .alpha = 1.0f};
-    uint32_t S = split_count(v, &p, 0);
-    return way ? record_split(cmd, v, &p, S, t->a, t->b, t->c)
-               : record_variant(cmd, fit(v, &p), &p, t->a, t->b, t->c, NULL);
+    uint32_t S = split_count(g.v, &p, 0);
+    return way ? record_split(cmd, g, &p, S, t->a, t->b, t->c)
+               : record_variant(cmd, fit(g, &p), &p, t->a, t->b, t->c, NULL);
 }
 
 /* Whether this device gains from splitting K: raced once, cached on disk;
@@ -224,12 +258,12 @@ static int splits(alvk_context *ctx) {
     if (env && (*env == '0' || *env == '1')) return *env == '1';
     alvk_choices *ch = alvk_choices_get(ctx);
     if (ch->gemm_split >= 0) return ch->gemm_split;
-    const gemm_variant *v = choose(ctx);
+    gemm_pick g = choose(ctx);
     ch->gemm_split = 0;
     alvk_buffer t[3];
     if (!alloc_three(ctx, 4ull * SPLIT_TUNE_MN * SPLIT_TUNE_K, t)) return 0;
     double ms[2];
-    int winner = alvk_race(ctx, 2, record_split_tune, &(tune_operands){&t[0], &t[1], &t[2], v}, ms);
+    int winner = alvk_race(ctx, 2, record_split_tune, &(tune_operands){&t[0], &t[1], &t[2], NULL, g}, ms);
     free_three(ctx, t);
     alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%ux%u: whole %.3f ms, K split %.3f ms", SPLIT_TUNE_MN,
              SPLIT_TUNE_MN, SPLIT_TUNE_K, ms[0], ms[1]);
@@ -244,10 +278,10 @@ alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const 
                                 const alvk_buffer *bk, const alvk_buffer *c,
                                 const alvk_buffer *bias) {
     alvk_context *ctx = alvk_cmd_context(cmd);
-    const gemm_variant *v = choose(ctx);
-    uint32_t S = split_count(v, p, bias != NULL);
-    if (S > 1 && splits(ctx)) return record_split(cmd, v, p, S, at, bk, c);
-    return record_variant(cmd, fit(v, p), p, at, bk, c, bias);
+    gemm_pick g = choose(ctx);
+    uint32_t S = split_count(g.v, p, bias != NULL);
+    if (S > 1 && splits(ctx)) return record_split(cmd, g, p, S, at, bk, c);
+    return record_variant(cmd, fit(g, p), p, at, bk, c, bias);
 }
 
 /* With C = op(A) op(B): dA = dC op(B)^T and dB = op(A)^T dC, each written in

@@ -26,7 +26,7 @@ typedef struct alvk_choices alvk_choices;
 alvk_choices *alvk_choices_get(alvk_context *ctx);
 void alvk_choices_save(alvk_context *ctx);
 
-/* Races n (at most 8) ways of recording the same work: each is recorded
+/* Races n (at most 16) ways of recording the same work: each is recorded
  * once into its own command, then run ROUNDS times, interleaved across the
  * ways, so a burst of load from elsewhere slows one run of every way rather
  * than every run of one. A way's time is the GPU time of all its

@@ -55,6 +55,7 @@ static alvk_read_path measure(alvk_context *ctx) {
     double texel = time_variant(ctx, ALVK_SHADER_readprobe_texel, &x, &y);
     alvk_buffer_free(ctx, &x);
     alvk_buffer_free(ctx, &y);
+    ctx->read_ms[ALVK_READ_SSBO] = ssbo, ctx->read_ms[ALVK_READ_TEXEL] = texel;
     alvk_read_path path = texel > 0 && (ssbo < 0 || texel < ssbo) ? ALVK_READ_TEXEL : ALVK_READ_SSBO;
     alvk_log(&ctx->log, ALVK_LOG_INFO, "read path: storage buffer %.2f ms, texel buffer %.2f ms "
              "per 16 MiB: using %s", ssbo, texel, path == ALVK_READ_TEXEL ? "texel" : "ssbo");

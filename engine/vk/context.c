@@ -333,6 +333,7 @@ alvk_status alvk_context_create(const alvk_context_desc *desc, alvk_context **ou
     ctx->force_staging = desc->force_staging;
     ctx->allocator = desc->vk_allocator;
     ctx->read_path = -1;
+    ctx->read_ms[0] = ctx->read_ms[1] = -1;
     resolve_cache_dir(ctx, desc);
     alvk_status s = open_context(ctx, desc);
     if (s != ALVK_OK) {

@@ -14,7 +14,7 @@ typedef struct alvk_pipelines alvk_pipelines;
 /* Choices raced per device (engine/ops/choices.c); -1 until known. */
 struct alvk_choices {
     int loaded;
-    int gemm_variants, gemm_variant; /* gemm.c's table size and the fastest tile */
+    int gemm_variants, gemm_variant; /* gemm.c's choices and the fastest (tile, path) */
     int gemm_logged;                 /* the cached tile was reported */
     int gemm_split;                  /* 1: long-K GEMMs with few tiles split K */
     int bn_serial;                   /* 1: small channels summed one lane each */
@@ -58,6 +58,7 @@ struct alvk_context {
     /* Kernel choices measured on this device at first use (engine/ops/):
      * the read path (every context) and the choices cached on disk. */
     int read_path;
+    double read_ms[2]; /* the probe's ms per path (ssbo, texel); -1 unmeasured */
     struct alvk_choices choices;
     int pipeline_cache;
     char cache_dir[1024];

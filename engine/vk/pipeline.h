@@ -24,6 +24,7 @@ typedef struct alvk_kernel {
     uint32_t local[3];            /* 0 means 1 */
     uint32_t nspec;
     uint32_t spec[ALVK_MAX_SPEC]; /* values of constant ids 3, 4, ... */
+    int as_named;                 /* ops: run `shader` itself, not its read path's twin */
 } alvk_kernel;
 
 /* Returns the pipeline of this variant, creating it on first use (through the
