@@ -22,22 +22,11 @@
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
+#include "gemm_store.glsl"
 
-layout(constant_id = 3) const uint HAS_BIAS = 0;
-layout(constant_id = 4) const uint ACCUMULATE = 0;  // beta != 0: read C
-// OUT_NCHW: row m of C is pixel (image m / P, position m % P) and column n a
-// channel, stored NCHW (convolutions); otherwise C is row-major with ldc.
-layout(constant_id = 5) const uint OUT_NCHW = 0;
 layout(constant_id = 6) const uint RM = 2;  // tile rows / 4 (1 to 4)
 layout(constant_id = 7) const uint RN = 2;  // tile columns / 4 (1 to 4)
 layout(constant_id = 8) const uint KU = 1;  // steps of K per loop iteration: 1, 2, 4 or 8
-
-layout(push_constant) uniform Push { uint M, N, K, lda, ldb, ldc; float alpha, beta; uint P, sa, sb, sc; } pc;
-ALVK_IN4(0, At);
-ALVK_IN4(1, B);
-layout(std430, binding = 2) buffer Cbuf { vec4 C[]; };
-ALVK_IN1(3, bias);
-
 
 // Block t = 4 i + j of the tile is the 4x4 at rows 4i, columns 4j; its
 // accumulators are acc[4 t + c][r] = C[m0 + 4i + r][n0 + 4j + c].
@@ -49,11 +38,13 @@ ALVK_IN1(3, bias);
 #define STORE(t) if (IN_TILE(t)) \
     store_block((t) >> 2, (t) & 3, acc[(t) * 4], acc[(t) * 4 + 1], acc[(t) * 4 + 2], acc[(t) * 4 + 3]);
 #define ALL16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+
 // Storage-buffer reads assemble each vec4 from four scalar loads: NVIDIA's
 // Vulkan compiler (driver 580.159.04, H200) computed wrong results from
 // direct vec4 loads in every tile with KU = 8 (8x8, 4x8, 8x4, 4x4; 16x16
 // with KU = 1 and every texel-buffer variant were right). Found by bisection
-// on the GPU (alvk-bench checks); this scalar form ran correctly there. The texel path keeps its vec4 fetches.
+// on the GPU (alvk-bench checks); this scalar form ran correctly there. The
+// texel path keeps its vec4 fetches.
 #if ALVK_TEXEL
 #define GEMM_LOAD4(X, q) LOAD4(X, q)
 #else
@@ -61,40 +52,6 @@ ALVK_IN1(3, bias);
 #endif
 #define LOADS(i) if (i < RM) a[i] = GEMM_LOAD4(At, ia + i); if (i < RN) b[i] = GEMM_LOAD4(B, ib + i);
 #define STEP LOADS(0) LOADS(1) LOADS(2) LOADS(3) ia += sa; ib += sb; ALL16(FMA)
-uint m0, n0, cz;  // the tile's origin; cz: where this batch's C starts
-
-// Writes the 4x4 block (i, j) of the tile: a row's 4 columns as one vec4
-// store where C is row-major with whole, aligned vec4s (lavapipe stores
-// lane by lane, so 4 scalar stores cost nearly 4 times one vec4 store, and
-// with a short K the stores rival the FMAs), scalars otherwise.
-void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
-    vec4 cols[4] = vec4[4](c0, c1, c2, c3);
-    uint n = n0 + 4u * j;
-    bool whole = OUT_NCHW == 0u && (pc.ldc & 3u) == 0u && (cz & 3u) == 0u && n + 3u < pc.N;
-    [[unroll]] for (uint r = 0u; r < 4u; r++) {
-        uint m = m0 + 4u * i + r;
-        if (m >= pc.M) return;
-        uint row = cz + (OUT_NCHW != 0u ? (m / pc.P) * pc.N * pc.P + m % pc.P : m * pc.ldc);
-        uint col_stride = OUT_NCHW != 0u ? pc.P : 1u;
-        if (whole) {
-            uint q = (row + n) >> 2;
-            vec4 v = pc.alpha * vec4(cols[0][r], cols[1][r], cols[2][r], cols[3][r]);
-            if (ACCUMULATE != 0u) v += pc.beta * C[q];
-            if (HAS_BIAS != 0u) v += vec4(LOAD1(bias, n), LOAD1(bias, n + 1u), LOAD1(bias, n + 2u), LOAD1(bias, n + 3u));
-            C[q] = v;
-            continue;
-        }
-        [[unroll]] for (uint c = 0u; c < 4u; c++) {
-            uint ci = row + (n + c) * col_stride;
-            if (n + c < pc.N) {
-                float v = pc.alpha * cols[c][r];
-                if (ACCUMULATE != 0u) v += pc.beta * C[ci >> 2][ci & 3u];
-                if (HAS_BIAS != 0u) v += LOAD1(bias, n + c);
-                C[ci >> 2][ci & 3u] = v;
-            }
-        }
-    }
-}
 
 void main() {
     // Tiles are numbered along N first, so the lanes of a workgroup are all

@@ -171,3 +171,18 @@ Test(ops_conv, weight_gradient_with_split_k) {
     c = conv_case(32, 8, 8, 8, 16, 1, 2, 0, 1, 1, 0);
     op_case_run(&c);
 }
+
+/* The shared-memory GEMM (ALVK_GEMM_TILE=smem) under each form's layouts:
+ * Winograd's batched GEMMs, im2col's NCHW output, the weight gradient's
+ * row-major C, and a 1x1 stride-2 layer. */
+Test(ops_conv, shared_memory_gemm) {
+    setenv("ALVK_GEMM_TILE", "smem", 1);
+    for (int backward = 0; backward < 2; backward++) {
+        op_case c = conv_case(2, 9, 5, 6, 17, 3, 1, 1, 1, backward, 4);
+        op_case_run(&c);
+        c = conv_case(2, 9, 5, 6, 17, 3, 1, 1, 1, backward, IM2COL);
+        op_case_run(&c);
+        c = conv_case(3, 8, 6, 6, 70, 1, 2, 0, 1, backward, 0);
+        op_case_run(&c);
+    }
+}

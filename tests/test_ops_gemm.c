@@ -126,10 +126,11 @@ static size_t build_table(void) {
 
 OP_TABLE_TEST(ops_gemm, build_table, table, MAX_CASES)
 
-/* Every register tile the device race can pick computes the same GEMM. */
+/* Every kernel the device race can pick computes the same GEMM: each
+ * register tile, and the shared-memory blocks (smem). */
 Test(ops_gemm, every_tile_variant) {
-    static const char *const tiles[] = {"16x16", "8x8", "4x8", "8x4", "4x4"};
-    for (int t = 0; t < 5; t++) {
+    static const char *const tiles[] = {"16x16", "8x8", "4x8", "8x4", "4x4", "smem"};
+    for (int t = 0; t < 6; t++) {
         setenv("ALVK_GEMM_TILE", tiles[t], 1);
         op_case c = gemm_case(33, 70, 100, 1, 0, 1, 0.5, 0);
         snprintf(c.name + strlen(c.name), sizeof c.name - strlen(c.name), " tile=%s", tiles[t]);

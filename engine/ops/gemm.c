@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The variants chosen between on each device: the register tile (4 rm x
  * 4 rn floats of C per invocation), the workgroup size (lx * ly
@@ -18,15 +19,23 @@
  * matters. 32x32 tiles reach 20.6 there but take lavapipe 17 s to compile,
  * in every process (it keeps no binaries in the pipeline cache): not worth
  * it. */
+/* The last variant is the GPU-class kernel (shaders/gemm_smem.comp):
+ * 64x64 blocks of C through shared memory, 4x4 per lane of 256. */
 typedef struct gemm_variant {
-    uint32_t rm, rn, lx, ly, ku;
+    uint32_t rm, rn, lx, ly, ku, smem;
 } gemm_variant;
 static const gemm_variant variants[] = {
-    {4, 4, 8, 1, 1}, {2, 2, 8, 4, 8}, {2, 2, 16, 16, 8},
-    {1, 2, 8, 8, 8}, {2, 1, 8, 8, 8}, {1, 1, 16, 16, 8},
+    {4, 4, 8, 1, 1, 0}, {2, 2, 8, 4, 8, 0}, {2, 2, 16, 16, 8, 0},
+    {1, 2, 8, 8, 8, 0}, {2, 1, 8, 8, 8, 0}, {1, 1, 16, 16, 8, 0},
+    {1, 1, 16, 16, 8, 1},
 };
+#define SMEM_BLOCK 64u /* gemm_smem.comp's block of C */
 #define NVARIANTS (int)(sizeof variants / sizeof variants[0])
-#define TUNE_SIZE 256 /* the square GEMM the variants race on */
+/* The square GEMM the variants race on: 256, where that runs in under
+ * TUNE_SHORT_MS (a GPU, whose time at 256 is mostly launch overhead) 1024. */
+#define TUNE_SIZE 256u
+#define TUNE_SIZE_GPU 1024u
+#define TUNE_SHORT_MS 0.2
 
 /* What a GEMM runs: a variant, and the read path of its shader. The GEMM
  * chooses its own path (gemm.comp's storage-buffer form works around a
@@ -83,8 +92,11 @@ alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a
     return alvk_op_gemm_packed(cmd, &p, &at, &bk, c, bias);
 }
 
-/* How many register tiles of variant v cover one C: one invocation each. */
+/* How many invocations of variant v cover one C: one per register tile,
+ * 256 per 64x64 block for the shared-memory kernel. */
 static uint64_t tiles(const gemm_variant *v, const alvk_gemm_packed *p) {
+    if (v->smem)
+        return 256ull * ((p->M + SMEM_BLOCK - 1) / SMEM_BLOCK) * ((p->N + SMEM_BLOCK - 1) / SMEM_BLOCK);
     return (uint64_t)((p->M + 4 * v->rm - 1) / (4 * v->rm)) * ((p->N + 4 * v->rn - 1) / (4 * v->rn));
 }
 
@@ -94,8 +106,10 @@ static alvk_status record_variant(alvk_cmd *cmd, gemm_pick g, const alvk_gemm_pa
                                   const alvk_buffer *at, const alvk_buffer *bk,
                                   const alvk_buffer *c, const alvk_buffer *bias) {
     const gemm_variant *v = g.v;
-    alvk_kernel k = {.shader = g.texel ? ALVK_SHADER_gemm_texel : ALVK_SHADER_gemm, .as_named = 1,
-                     .local = {v->lx * v->ly}, .nspec = 6,
+    alvk_shader_id shader = v->smem ? (g.texel ? ALVK_SHADER_gemm_smem_texel : ALVK_SHADER_gemm_smem)
+                                    : (g.texel ? ALVK_SHADER_gemm_texel : ALVK_SHADER_gemm);
+    alvk_kernel k = {.shader = shader, .as_named = 1, .local = {v->lx * v->ly},
+                     .nspec = v->smem ? 3 : 6,
                      .spec = {bias != NULL, p->beta != 0.0f, p->nchw_pixels != 0, v->rm, v->rn, v->ku}};
     alvk_binding bind[4] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c)};
     struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; uint32_t P, sa, sb, sc; } push = {
@@ -110,17 +124,27 @@ static gemm_pick pick_of(int c) {
     return (gemm_pick){&variants[c % NVARIANTS], c / NVARIANTS == ALVK_READ_TEXEL};
 }
 
+/* "16x16 register tiles by 8 lanes, texel reads", for the log. */
+static const char *describe(gemm_pick g, char *buf, size_t n) {
+    const char *reads = g.texel ? "texel" : "ssbo";
+    if (g.v->smem) snprintf(buf, n, "64x64 shared-memory blocks, %s reads", reads);
+    else snprintf(buf, n, "%ux%u register tiles by %u lanes, %s reads", 4 * g.v->rm, 4 * g.v->rn,
+                  g.v->lx * g.v->ly, reads);
+    return buf;
+}
+
 /* Racing the variants on the tuning GEMM: way i records choice ways[i]. */
 typedef struct tune_operands {
     const alvk_buffer *a, *b, *c;
+    uint32_t size;
     const int *ways;
     gemm_pick split_pick; /* the split race's tile */
 } tune_operands;
 
 static alvk_status record_tune(alvk_cmd *cmd, int way, void *user) {
     const tune_operands *t = user;
-    alvk_gemm_packed p = {.M = TUNE_SIZE, .N = TUNE_SIZE, .K = TUNE_SIZE, .lda = TUNE_SIZE,
-                          .ldb = TUNE_SIZE, .ldc = TUNE_SIZE, .alpha = 1.0f};
+    alvk_gemm_packed p = {.M = t->size, .N = t->size, .K = t->size, .lda = t->size,
+                          .ldb = t->size, .ldc = t->size, .alpha = 1.0f};
     return record_variant(cmd, pick_of(t->ways[way]), &p, t->a, t->b, t->c, NULL);
 }
 
@@ -148,11 +172,12 @@ static int race_both_paths(const alvk_context *ctx) {
 /* The (variant, path) this device runs fastest: raced once per device
  * (each way's best of several runs, interleaved), the choice then cached on
  * disk (choices.c) for later contexts; ALVK_GEMM_TILE=RxC (e.g. 16x16, 8x8)
- * picks a tile instead, under the context's read path. */
+ * or smem picks a kernel instead, under the context's read path. */
 static gemm_pick choose(alvk_context *ctx) {
     int path = (int)alvk_ops_read_path(ctx);
     const char *env = getenv("ALVK_GEMM_TILE");
     unsigned r, c;
+    if (env && strcmp(env, "smem") == 0) return pick_of(path * NVARIANTS + NVARIANTS - 1);
     if (env && sscanf(env, "%ux%u", &r, &c) == 2) {
         int v = 0;
         for (int i = NVARIANTS - 1; i >= 0; i--)
@@ -162,9 +187,9 @@ static gemm_pick choose(alvk_context *ctx) {
     alvk_choices *ch = alvk_choices_get(ctx);
     if (ch->gemm_variant >= 0 && ch->gemm_variants == 2 * NVARIANTS) {
         gemm_pick g = pick_of(ch->gemm_variant);
+        char name[64];
         if (!ch->gemm_logged)
-            alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles, %s reads (cached choice)",
-                     4 * g.v->rm, 4 * g.v->rn, g.texel ? "texel" : "ssbo");
+            alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm: %s (cached choice)", describe(g, name, sizeof name));
         ch->gemm_logged = 1;
         return g;
     }
@@ -173,15 +198,19 @@ static gemm_pick choose(alvk_context *ctx) {
     for (int i = 0; i < NVARIANTS; i++) ways[n++] = path * NVARIANTS + i;
     if (race_both_paths(ctx))
         for (int i = 0; i < NVARIANTS; i++) ways[n++] = (1 - path) * NVARIANTS + i;
-    alvk_buffer t[3];
-    if (!alloc_three(ctx, 4ull * TUNE_SIZE * TUNE_SIZE, t)) return pick_of(ch->gemm_variant);
-    double ms[2 * NVARIANTS];
-    int winner = alvk_race(ctx, n, record_tune, &(tune_operands){&t[0], &t[1], &t[2], ways, {0}}, ms);
-    free_three(ctx, t);
-    for (int i = 0; i < n; i++) {
-        gemm_pick g = pick_of(ways[i]);
-        alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%u tiles, %ux%u workgroups, %s reads: %.3f ms",
-                 4 * g.v->rm, 4 * g.v->rn, g.v->lx, g.v->ly, g.texel ? "texel" : "ssbo", ms[i]);
+    int winner = -1;
+    for (uint32_t size = TUNE_SIZE; size; size = size == TUNE_SIZE ? TUNE_SIZE_GPU : 0) {
+        alvk_buffer t[3];
+        double ms[2 * NVARIANTS];
+        if (!alloc_three(ctx, 4ull * size * size, t)) break;
+        winner = alvk_race(ctx, n, record_tune, &(tune_operands){&t[0], &t[1], &t[2], size, ways, {0}}, ms);
+        free_three(ctx, t);
+        for (int i = 0; i < n; i++) {
+            char name[64];
+            alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %u^3, %s: %.3f ms", size,
+                     describe(pick_of(ways[i]), name, sizeof name), ms[i]);
+        }
+        if (winner < 0 || ms[winner] >= TUNE_SHORT_MS) break;
     }
     if (winner >= 0) {
         ch->gemm_variant = ways[winner];
@@ -195,8 +224,9 @@ static gemm_pick choose(alvk_context *ctx) {
  * smaller tiles until there are MIN_INVOCATIONS. */
 #define MIN_INVOCATIONS 64
 static gemm_pick fit(gemm_pick g, const alvk_gemm_packed *p) {
-    for (const gemm_variant *w = g.v + 1; w < variants + NVARIANTS && tiles(g.v, p) * batch(p) < MIN_INVOCATIONS; w++)
-        if (w->rm * w->rn < g.v->rm * g.v->rn) g.v = w;
+    for (const gemm_variant *w = g.v + 1;
+         !g.v->smem && w < variants + NVARIANTS && tiles(g.v, p) * batch(p) < MIN_INVOCATIONS; w++)
+        if (!w->smem && w->rm * w->rn < g.v->rm * g.v->rn) g.v = w;
     return g;
 }
 
@@ -263,7 +293,7 @@ static int splits(alvk_context *ctx) {
     alvk_buffer t[3];
     if (!alloc_three(ctx, 4ull * SPLIT_TUNE_MN * SPLIT_TUNE_K, t)) return 0;
     double ms[2];
-    int winner = alvk_race(ctx, 2, record_split_tune, &(tune_operands){&t[0], &t[1], &t[2], NULL, g}, ms);
+    int winner = alvk_race(ctx, 2, record_split_tune, &(tune_operands){&t[0], &t[1], &t[2], 0, NULL, g}, ms);
     free_three(ctx, t);
     alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%ux%u: whole %.3f ms, K split %.3f ms", SPLIT_TUNE_MN,
              SPLIT_TUNE_MN, SPLIT_TUNE_K, ms[0], ms[1]);

@@ -1,0 +1,49 @@
+// What the two GEMM kernels share (gemm.comp: register tiles;
+// gemm_smem.comp: shared-memory blocks): the interface (specialisation
+// constants 3-5, push constants, bindings) and the store of a 4x4 block.
+// Each kernel sets m0, n0 (its block's origin in C) and cz (where this
+// batch's C starts) before storing.
+layout(constant_id = 3) const uint HAS_BIAS = 0;
+layout(constant_id = 4) const uint ACCUMULATE = 0;  // beta != 0: read C
+// OUT_NCHW: row m of C is pixel (image m / P, position m % P) and column n a
+// channel, stored NCHW (convolutions); otherwise C is row-major with ldc.
+layout(constant_id = 5) const uint OUT_NCHW = 0;
+layout(push_constant) uniform Push { uint M, N, K, lda, ldb, ldc; float alpha, beta; uint P, sa, sb, sc; } pc;
+ALVK_IN4(0, At);
+ALVK_IN4(1, B);
+layout(std430, binding = 2) buffer Cbuf { vec4 C[]; };
+ALVK_IN1(3, bias);
+uint m0, n0, cz;
+
+// Writes the 4x4 block (i, j) of the tile: a row's 4 columns as one vec4
+// store where C is row-major with whole, aligned vec4s (lavapipe stores
+// lane by lane, so 4 scalar stores cost nearly 4 times one vec4 store, and
+// with a short K the stores rival the FMAs), scalars otherwise.
+void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
+    vec4 cols[4] = vec4[4](c0, c1, c2, c3);
+    uint n = n0 + 4u * j;
+    bool whole = OUT_NCHW == 0u && (pc.ldc & 3u) == 0u && (cz & 3u) == 0u && n + 3u < pc.N;
+    [[unroll]] for (uint r = 0u; r < 4u; r++) {
+        uint m = m0 + 4u * i + r;
+        if (m >= pc.M) return;
+        uint row = cz + (OUT_NCHW != 0u ? (m / pc.P) * pc.N * pc.P + m % pc.P : m * pc.ldc);
+        uint col_stride = OUT_NCHW != 0u ? pc.P : 1u;
+        if (whole) {
+            uint q = (row + n) >> 2;
+            vec4 v = pc.alpha * vec4(cols[0][r], cols[1][r], cols[2][r], cols[3][r]);
+            if (ACCUMULATE != 0u) v += pc.beta * C[q];
+            if (HAS_BIAS != 0u) v += vec4(LOAD1(bias, n), LOAD1(bias, n + 1u), LOAD1(bias, n + 2u), LOAD1(bias, n + 3u));
+            C[q] = v;
+            continue;
+        }
+        [[unroll]] for (uint c = 0u; c < 4u; c++) {
+            uint ci = row + (n + c) * col_stride;
+            if (n + c < pc.N) {
+                float v = pc.alpha * cols[c][r];
+                if (ACCUMULATE != 0u) v += pc.beta * C[ci >> 2][ci & 3u];
+                if (HAS_BIAS != 0u) v += LOAD1(bias, n + c);
+                C[ci >> 2][ci & 3u] = v;
+            }
+        }
+    }
+}
