@@ -52,7 +52,8 @@ fi
 echo '{}' > "$tmp/torch.json"
 if $py -c 'import torch' 2>/dev/null; then
   echo "== PyTorch (benchmarks/compare.py)" >&2
-  $py benchmarks/compare.py --steps "$steps" --device "$torch_device" > "$tmp/torch.json"
+  $py benchmarks/compare.py --steps "$steps" --device "$torch_device" > "$tmp/torch.json" ||
+    { echo "== PyTorch failed: alvk's side only" >&2; echo '{}' > "$tmp/torch.json"; }
 else
   echo "== PyTorch not found: alvk's side only" >&2
 fi

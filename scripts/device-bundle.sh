@@ -21,6 +21,8 @@ cp -L /lib/x86_64-linux-gnu/libvulkan.so.1 "$kit/lib/"
 cp -L /usr/lib/x86_64-linux-gnu/libVkLayer_khronos_validation.so "$kit/lib/"
 cp /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json "$kit/layers/"
 # libglvnd, which NVIDIA's Vulkan driver needs and a bare CUDA image lacks.
-mkdir -p "$kit/glvnd" && (cd "$kit/glvnd" && apt-get download -q libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 2>/dev/null)
+mkdir -p "$kit/glvnd"
+(cd "$kit/glvnd" && apt-get download -q libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2) ||
+  echo "device-bundle: libglvnd's packages not downloaded; NVIDIA's Vulkan driver may not load" >&2
 for f in data/mnist/*-ubyte; do gzip -c "$f" > "$kit/mnist/$(basename "$f").gz"; done
 du -sh "$kit"

@@ -19,7 +19,8 @@
 #   ALVK_DEVICE=N|name     which device alvk uses (default: the best it finds)
 #   STEP_LIMIT=300         seconds each step may run
 #   TESTS='@(ops_gemm|graph)/*'  only the test suites matching this pattern
-#                          (Criterion's --filter; the prebuilt kit only)
+#                          (Criterion's --filter, without single quotes; the
+#                          prebuilt kit only)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-out/device-check}
@@ -27,6 +28,7 @@ limit=${STEP_LIMIT:-300}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 errs=$(mktemp -d)
+trap 'rm -rf "$errs"' EXIT
 export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$errs/cache}
 
 if [ -d .devkit ]; then
@@ -35,7 +37,7 @@ if [ -d .devkit ]; then
   export VK_LAYER_PATH=$PWD/.devkit/layers ALVK_DATA=$PWD/.devkit/mnist
   # NVIDIA's Vulkan driver (libGLX_nvidia) needs libglvnd's dispatch
   # libraries, which a bare CUDA image may lack.
-  if ! ldconfig -p | grep -q libGLdispatch.so.0 && [ "$(id -u)" = 0 ]; then
+  if ! ldconfig -p | grep -c libGLdispatch.so.0 >/dev/null && [ "$(id -u)" = 0 ]; then
     for f in .devkit/glvnd/*.deb; do dpkg -x "$f" /; done
     ldconfig
   fi
@@ -61,7 +63,9 @@ step() {  # step NAME FILE COMMAND...: runs COMMAND with stdout to OUT/FILE
 }
 : > "$out/summary.txt"
 torch_device=cpu
-command -v nvidia-smi >/dev/null && nvidia-smi -L && torch_device=cuda
+# PyTorch on the GPU where this python3's PyTorch sees one (Debian's is CPU-only).
+command -v nvidia-smi >/dev/null && nvidia-smi -L
+python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null && torch_device=cuda
 step devices devices.json "$build/alvk" devices --json
 cat "$out/devices.json"
 step e2e e2e.json "$build/alvk-e2e" --json --steps 50

@@ -39,17 +39,6 @@ layout(constant_id = 8) const uint KU = 1;  // steps of K per loop iteration: 1,
     store_block((t) >> 2, (t) & 3, acc[(t) * 4], acc[(t) * 4 + 1], acc[(t) * 4 + 2], acc[(t) * 4 + 3]);
 #define ALL16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 
-// Storage-buffer reads assemble each vec4 from four scalar loads: NVIDIA's
-// Vulkan compiler (driver 580.159.04, H200) computed wrong results from
-// direct vec4 loads in every tile with KU = 8 (8x8, 4x8, 8x4, 4x4; 16x16
-// with KU = 1 and every texel-buffer variant were right). Found by bisection
-// on the GPU (alvk-bench checks); this scalar form ran correctly there. The
-// texel path keeps its vec4 fetches.
-#if ALVK_TEXEL
-#define GEMM_LOAD4(X, q) LOAD4(X, q)
-#else
-#define GEMM_LOAD4(X, q) vec4(LOAD4_1(X, 4u * (q)), LOAD4_1(X, 4u * (q) + 1u), LOAD4_1(X, 4u * (q) + 2u), LOAD4_1(X, 4u * (q) + 3u))
-#endif
 #define LOADS(i) if (i < RM) a[i] = GEMM_LOAD4(At, ia + i); if (i < RN) b[i] = GEMM_LOAD4(B, ib + i);
 #define STEP LOADS(0) LOADS(1) LOADS(2) LOADS(3) ia += sa; ib += sb; ALL16(FMA)
 

@@ -65,17 +65,21 @@ static alvk_status record_stats_tune(alvk_cmd *cmd, int way, void *user) {
 }
 
 static int serial_small_channels(alvk_context *ctx) {
-    const char *env = getenv("ALVK_BN_SERIAL");
-    if (env && (*env == '0' || *env == '1')) return *env == '1';
+    int env = alvk_env_flag("ALVK_BN_SERIAL");
+    if (env >= 0) return env;
     alvk_choices *ch = alvk_choices_get(ctx);
     if (ch->bn_serial >= 0) return ch->bn_serial;
     ch->bn_serial = 1;
-    alvk_buffer t[5];
-    int n = 0;
-    while (n < 5 && alvk_buffer_alloc(ctx, 4ull * (n ? TUNE_C : TUNE_N * TUNE_C * TUNE_HW), &t[n]) == ALVK_OK) n++;
+    alvk_buffer t[5]; /* x, then mean, invstd and the running statistics */
     double ms[2] = {-1, -1};
-    int winner = n == 5 ? alvk_race(ctx, 2, record_stats_tune, t, ms) : -1;
-    while (n--) alvk_buffer_free(ctx, &t[n]);
+    int winner = -1;
+    if (alvk_buffer_alloc(ctx, 4ull * TUNE_N * TUNE_C * TUNE_HW, &t[0]) == ALVK_OK) {
+        if (alvk_buffers_alloc(ctx, 4, 4ull * TUNE_C, &t[1]) == ALVK_OK) {
+            winner = alvk_race(ctx, 2, record_stats_tune, t, ms);
+            alvk_buffers_free(ctx, 4, &t[1]);
+        }
+        alvk_buffer_free(ctx, &t[0]);
+    }
     alvk_log(&ctx->log, ALVK_LOG_INFO, "batch-norm statistics of %ux%ux%u: by workgroups %.3f ms, "
              "serially %.3f ms", TUNE_N, TUNE_C, TUNE_HW, ms[0], ms[1]);
     if (winner >= 0) {

@@ -3,6 +3,7 @@
 #include "ops.h"
 #include "vk/context.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 alvk_binding alvk_in4(const alvk_buffer *b) {
@@ -70,7 +71,11 @@ alvk_status alvk_op_dispatch_layers(alvk_cmd *cmd, alvk_kernel kernel,
 #define RACE_MAX_WAYS 16
 #define RACE_MAX_TIMED 8
 
+/* A way's GPU time, or -1 without timestamps (an untimed way cannot win).
+ * The ways raced here record at most three dispatches, well within
+ * RACE_MAX_TIMED (later ones would go untimed). */
 static double recorded_ms(const alvk_cmd *cmd) {
+    if (!alvk_cmd_timed_count(cmd)) return -1;
     double sum = 0;
     for (uint32_t i = 0; i < alvk_cmd_timed_count(cmd); i++) {
         double ms = alvk_cmd_dispatch_ms(cmd, i);
@@ -82,9 +87,9 @@ static double recorded_ms(const alvk_cmd *cmd) {
 
 int alvk_race(alvk_context *ctx, int n, alvk_race_way record, void *user, double *ms) {
     alvk_cmd *cmd[RACE_MAX_WAYS] = {0};
-    if (n > RACE_MAX_WAYS) n = RACE_MAX_WAYS;
+    for (int i = 0; i < n; i++) ms[i] = -1;
+    if (n > RACE_MAX_WAYS) return -1; /* a caller's mistake: nothing raced */
     for (int i = 0; i < n; i++) {
-        ms[i] = -1;
         if (alvk_cmd_create(ctx, RACE_MAX_TIMED, &cmd[i]) != ALVK_OK || alvk_cmd_begin(cmd[i]) != ALVK_OK ||
             record(cmd[i], i, user) != ALVK_OK || alvk_cmd_end(cmd[i]) != ALVK_OK) {
             alvk_cmd_destroy(cmd[i]);
@@ -103,4 +108,24 @@ int alvk_race(alvk_context *ctx, int n, alvk_race_way record, void *user, double
         if (ms[i] > 0 && (winner < 0 || ms[i] < ms[winner])) winner = i;
     }
     return winner;
+}
+
+alvk_status alvk_buffers_alloc(alvk_context *ctx, int n, VkDeviceSize bytes, alvk_buffer *out) {
+    for (int i = 0; i < n; i++) {
+        alvk_status s = alvk_buffer_alloc(ctx, bytes, &out[i]);
+        if (s != ALVK_OK) {
+            alvk_buffers_free(ctx, i, out);
+            return s;
+        }
+    }
+    return ALVK_OK;
+}
+
+void alvk_buffers_free(alvk_context *ctx, int n, alvk_buffer *b) {
+    for (int i = 0; i < n; i++) alvk_buffer_free(ctx, &b[i]);
+}
+
+int alvk_env_flag(const char *name) {
+    const char *v = getenv(name);
+    return v && (*v == '0' || *v == '1') ? *v - '0' : -1;
 }

@@ -1,8 +1,11 @@
-/* The GEMM core shared by linear (and, later, convolution): C = alpha *
- * op(A) op(B) + beta * C (+ bias per column). The kernel (shaders/gemm.comp)
- * wants both operands K-major and padded to multiples of 8, so it can run
- * without edge checks; operands in any other layout are packed into scratch
- * first, a memory-bound pass that costs a few percent of the GEMM. */
+/* The GEMM core shared by linear and convolution: C = alpha * op(A) op(B) +
+ * beta * C (+ bias per column). The kernels (shaders/gemm.comp: register
+ * tiles; shaders/gemm_smem.comp: shared-memory blocks, for GPUs) want both
+ * operands K-major and padded to multiples of 8, so they run without edge
+ * checks along K; operands in any other layout are packed into scratch
+ * first, a memory-bound pass that costs a few percent of the GEMM. Which
+ * kernel, tile and read path run, and whether long-K GEMMs split K, is
+ * raced once per device (below). */
 #include "ops.h"
 #include "vk/context.h"
 
@@ -148,17 +151,52 @@ static alvk_status record_tune(alvk_cmd *cmd, int way, void *user) {
     return record_variant(cmd, pick_of(t->ways[way]), &p, t->a, t->b, t->c, NULL);
 }
 
-/* Three scratch buffers of `bytes` for a race, freed by free_three. */
-static int alloc_three(alvk_context *ctx, VkDeviceSize bytes, alvk_buffer b[3]) {
-    for (int i = 0; i < 3; i++)
-        if (alvk_buffer_alloc(ctx, bytes, &b[i]) != ALVK_OK) {
-            while (i--) alvk_buffer_free(ctx, &b[i]);
-            return 0;
-        }
-    return 1;
+/* The tuning operands: A and B hold small integers (|x| <= 3), so every
+ * way computes C exactly whatever its order of additions (sums stay below
+ * 2^24), and no way is timed on NaNs or denormals of fresh memory. */
+static float pattern(uint32_t i, int b) { return (float)((int)((i * (b ? 3u : 7u) + b) % 7u) - 3); }
+
+static int tune_operands_alloc(alvk_context *ctx, uint32_t size, alvk_buffer t[3]) {
+    size_t n = (size_t)size * size;
+    float *host = malloc(4 * n);
+    if (!host || alvk_buffers_alloc(ctx, 3, 4ull * n, t) != ALVK_OK) {
+        free(host);
+        return 0;
+    }
+    int ok = 1;
+    for (int b = 0; b < 2 && ok; b++) {
+        for (size_t i = 0; i < n; i++) host[i] = pattern((uint32_t)i, b);
+        ok = alvk_buffer_write(ctx, &t[b], 0, host, 4 * n) == ALVK_OK;
+    }
+    free(host);
+    if (!ok) alvk_buffers_free(ctx, 3, t);
+    return ok;
 }
-static void free_three(alvk_context *ctx, alvk_buffer b[3]) {
-    for (int i = 0; i < 3; i++) alvk_buffer_free(ctx, &b[i]);
+
+/* Whether pick g computes the TUNE_SIZE GEMM of the tuning operands
+ * exactly (a host reference): a raced kernel that a driver miscompiles is
+ * fast and wrong, and must not win. */
+static int computes_right(alvk_context *ctx, gemm_pick g) {
+    const uint32_t n = TUNE_SIZE;
+    alvk_buffer t[3];
+    if (!tune_operands_alloc(ctx, n, t)) return 0;
+    float *c = malloc(4ull * n * n);
+    alvk_cmd *cmd = NULL;
+    alvk_gemm_packed p = {.M = n, .N = n, .K = n, .lda = n, .ldb = n, .ldc = n, .alpha = 1.0f};
+    int ok = c && alvk_cmd_create(ctx, 0, &cmd) == ALVK_OK && alvk_cmd_begin(cmd) == ALVK_OK &&
+             record_variant(cmd, g, &p, &t[0], &t[1], &t[2], NULL) == ALVK_OK &&
+             alvk_cmd_end(cmd) == ALVK_OK && alvk_cmd_run(cmd) == ALVK_OK &&
+             alvk_buffer_read(ctx, &t[2], 0, c, 4ull * n * n) == ALVK_OK;
+    for (uint32_t m = 0; ok && m < n; m++)
+        for (uint32_t j = 0; ok && j < n; j++) {
+            float want = 0;
+            for (uint32_t k = 0; k < n; k++) want += pattern(k * n + m, 0) * pattern(k * n + j, 1);
+            ok = c[(size_t)m * n + j] == want;
+        }
+    alvk_cmd_destroy(cmd);
+    free(c);
+    alvk_buffers_free(ctx, 3, t);
+    return ok;
 }
 
 /* The variants race under the context's read path, and under the other
@@ -169,10 +207,33 @@ static int race_both_paths(const alvk_context *ctx) {
     return a > 0 && b > 0 && a < 2 * b && b < 2 * a;
 }
 
-/* The (variant, path) this device runs fastest: raced once per device
- * (each way's best of several runs, interleaved), the choice then cached on
- * disk (choices.c) for later contexts; ALVK_GEMM_TILE=RxC (e.g. 16x16, 8x8)
- * or smem picks a kernel instead, under the context's read path. */
+/* Races the ways at 256^3, then at 1024^3 where 256^3 ran in under
+ * TUNE_SHORT_MS; ms gets the last race's times. Returns whether one ran. */
+static int race_ways(alvk_context *ctx, const int *ways, int n, double *ms) {
+    int raced = 0;
+    for (uint32_t size = TUNE_SIZE; size; size = size == TUNE_SIZE ? TUNE_SIZE_GPU : 0) {
+        alvk_buffer t[3];
+        double m[2 * NVARIANTS];
+        if (!tune_operands_alloc(ctx, size, t)) break;
+        int w = alvk_race(ctx, n, record_tune, &(tune_operands){&t[0], &t[1], &t[2], size, ways, {0}}, m);
+        alvk_buffers_free(ctx, 3, t);
+        for (int i = 0; i < n; i++) {
+            char name[64];
+            alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %u^3, %s: %.3f ms", size,
+                     describe(pick_of(ways[i]), name, sizeof name), m[i]);
+        }
+        if (w < 0) break;
+        memcpy(ms, m, sizeof m), raced = 1;
+        if (m[w] >= TUNE_SHORT_MS) break;
+    }
+    return raced;
+}
+
+/* The (variant, path) this device runs fastest and right: raced once per
+ * device (each way's best of several runs, interleaved), checked against a
+ * host reference, the choice then cached on disk (choices.c) for later
+ * contexts; ALVK_GEMM_TILE=RxC (e.g. 16x16, 8x8) or smem picks a kernel
+ * instead, under the context's read path. */
 static gemm_pick choose(alvk_context *ctx) {
     int path = (int)alvk_ops_read_path(ctx);
     const char *env = getenv("ALVK_GEMM_TILE");
@@ -185,9 +246,9 @@ static gemm_pick choose(alvk_context *ctx) {
         return pick_of(path * NVARIANTS + v);
     }
     alvk_choices *ch = alvk_choices_get(ctx);
+    char name[64];
     if (ch->gemm_variant >= 0 && ch->gemm_variants == 2 * NVARIANTS) {
         gemm_pick g = pick_of(ch->gemm_variant);
-        char name[64];
         if (!ch->gemm_logged)
             alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm: %s (cached choice)", describe(g, name, sizeof name));
         ch->gemm_logged = 1;
@@ -198,25 +259,22 @@ static gemm_pick choose(alvk_context *ctx) {
     for (int i = 0; i < NVARIANTS; i++) ways[n++] = path * NVARIANTS + i;
     if (race_both_paths(ctx))
         for (int i = 0; i < NVARIANTS; i++) ways[n++] = (1 - path) * NVARIANTS + i;
-    int winner = -1;
-    for (uint32_t size = TUNE_SIZE; size; size = size == TUNE_SIZE ? TUNE_SIZE_GPU : 0) {
-        alvk_buffer t[3];
-        double ms[2 * NVARIANTS];
-        if (!alloc_three(ctx, 4ull * size * size, t)) break;
-        winner = alvk_race(ctx, n, record_tune, &(tune_operands){&t[0], &t[1], &t[2], size, ways, {0}}, ms);
-        free_three(ctx, t);
-        for (int i = 0; i < n; i++) {
-            char name[64];
-            alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %u^3, %s: %.3f ms", size,
-                     describe(pick_of(ways[i]), name, sizeof name), ms[i]);
+    double ms[2 * NVARIANTS];
+    if (!race_ways(ctx, ways, n, ms)) return pick_of(ch->gemm_variant);
+    for (;;) { /* the fastest way left that computes right */
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (ms[i] > 0 && (best < 0 || ms[i] < ms[best])) best = i;
+        if (best < 0) return pick_of(ch->gemm_variant); /* none: not saved, raced again next time */
+        if (computes_right(ctx, pick_of(ways[best]))) {
+            ch->gemm_variant = ways[best];
+            alvk_choices_save(ctx);
+            return pick_of(ch->gemm_variant);
         }
-        if (winner < 0 || ms[winner] >= TUNE_SHORT_MS) break;
+        alvk_log(&ctx->log, ALVK_LOG_WARN, "gemm: %s: wrong results on this device, not used",
+                 describe(pick_of(ways[best]), name, sizeof name));
+        ms[best] = -1;
     }
-    if (winner >= 0) {
-        ch->gemm_variant = ways[winner];
-        alvk_choices_save(ctx);
-    }
-    return pick_of(ch->gemm_variant);
 }
 
 /* A large tile leaves a small GEMM too few invocations to keep every core
@@ -243,7 +301,8 @@ static gemm_pick fit(gemm_pick g, const alvk_gemm_packed *p) {
 #define SPLIT_TUNE_K 16384u
 
 /* Slices for p under variant v: the largest divisor S of round8(K) / 8 with
- * S tiles near SPLIT_TARGET and slices of at least SPLIT_MIN_K; 1 when p
+ * S times v's invocations near SPLIT_TARGET and slices of at least
+ * SPLIT_MIN_K; 1 when p
  * cannot or need not split (batched, bias, beta, a C with gaps). */
 static uint32_t split_count(const gemm_variant *v, const alvk_gemm_packed *p, int has_bias) {
     if (batch(p) > 1 || has_bias || p->beta != 0.0f || (!p->nchw_pixels && p->ldc != p->N)) return 1;
@@ -284,22 +343,22 @@ static alvk_status record_split_tune(alvk_cmd *cmd, int way, void *user) {
 /* Whether this device gains from splitting K: raced once, cached on disk;
  * ALVK_GEMM_SPLIT=0|1 decides instead. */
 static int splits(alvk_context *ctx) {
-    const char *env = getenv("ALVK_GEMM_SPLIT");
-    if (env && (*env == '0' || *env == '1')) return *env == '1';
+    int env = alvk_env_flag("ALVK_GEMM_SPLIT");
+    if (env >= 0) return env;
     alvk_choices *ch = alvk_choices_get(ctx);
     if (ch->gemm_split >= 0) return ch->gemm_split;
     gemm_pick g = choose(ctx);
     ch->gemm_split = 0;
     alvk_buffer t[3];
-    if (!alloc_three(ctx, 4ull * SPLIT_TUNE_MN * SPLIT_TUNE_K, t)) return 0;
+    if (alvk_buffers_alloc(ctx, 3, 4ull * SPLIT_TUNE_MN * SPLIT_TUNE_K, t) != ALVK_OK) return 0;
     double ms[2];
     int winner = alvk_race(ctx, 2, record_split_tune, &(tune_operands){&t[0], &t[1], &t[2], 0, NULL, g}, ms);
-    free_three(ctx, t);
+    alvk_buffers_free(ctx, 3, t);
     alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%ux%u: whole %.3f ms, K split %.3f ms", SPLIT_TUNE_MN,
              SPLIT_TUNE_MN, SPLIT_TUNE_K, ms[0], ms[1]);
     if (winner >= 0) {
         ch->gemm_split = winner;
-        alvk_choices_save(ctx);
+        if (!getenv("ALVK_GEMM_TILE")) alvk_choices_save(ctx); /* not measured on a forced kernel */
     }
     return ch->gemm_split;
 }

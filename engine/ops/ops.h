@@ -34,6 +34,12 @@ void alvk_choices_save(alvk_context *ctx);
  * the fastest way, or -1 when none ran. */
 typedef alvk_status (*alvk_race_way)(alvk_cmd *cmd, int way, void *user);
 int alvk_race(alvk_context *ctx, int n, alvk_race_way record, void *user, double *ms);
+/* n buffers of `bytes` each (a race's operands): all or none. */
+alvk_status alvk_buffers_alloc(alvk_context *ctx, int n, VkDeviceSize bytes, alvk_buffer *out);
+void alvk_buffers_free(alvk_context *ctx, int n, alvk_buffer *b);
+/* An environment override of a raced choice: 0 or 1 where the variable
+ * starts with that digit, else -1 (race). */
+int alvk_env_flag(const char *name);
 
 /* ---- elementwise -------------------------------------------------------- */
 #define ALVK_UNARY_OPS(X)                                                      \

@@ -1,6 +1,7 @@
 // What the two GEMM kernels share (gemm.comp: register tiles;
 // gemm_smem.comp: shared-memory blocks): the interface (specialisation
-// constants 3-5, push constants, bindings) and the store of a 4x4 block.
+// constants 3-5, push constants, bindings), how they load a vec4 of an
+// operand, and the store of a 4x4 block.
 // Each kernel sets m0, n0 (its block's origin in C) and cz (where this
 // batch's C starts) before storing.
 layout(constant_id = 3) const uint HAS_BIAS = 0;
@@ -14,6 +15,18 @@ ALVK_IN4(1, B);
 layout(std430, binding = 2) buffer Cbuf { vec4 C[]; };
 ALVK_IN1(3, bias);
 uint m0, n0, cz;
+
+// Storage-buffer reads assemble each vec4 from four scalar loads: NVIDIA's
+// Vulkan compiler (driver 580.159.04, H200) computed wrong results from
+// direct vec4 loads in every gemm.comp tile with KU = 8 (8x8, 4x8, 8x4, 4x4; 16x16
+// with KU = 1 and every texel-buffer variant were right). Found by bisection
+// on the GPU (alvk-bench checks); this scalar form ran correctly there. The
+// texel path keeps its vec4 fetches.
+#if ALVK_TEXEL
+#define GEMM_LOAD4(X, q) LOAD4(X, q)
+#else
+#define GEMM_LOAD4(X, q) vec4(LOAD4_1(X, 4u * (q)), LOAD4_1(X, 4u * (q) + 1u), LOAD4_1(X, 4u * (q) + 2u), LOAD4_1(X, 4u * (q) + 3u))
+#endif
 
 // Writes the 4x4 block (i, j) of the tile: a row's 4 columns as one vec4
 // store where C is row-major with whole, aligned vec4s (lavapipe stores
