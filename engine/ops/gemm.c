@@ -302,8 +302,8 @@ static gemm_pick fit(gemm_pick g, const alvk_gemm_packed *p) {
 
 /* Slices for p under variant v: the largest divisor S of round8(K) / 8 with
  * S times v's invocations near SPLIT_TARGET and slices of at least
- * SPLIT_MIN_K; 1 when p
- * cannot or need not split (batched, bias, beta, a C with gaps). */
+ * SPLIT_MIN_K; 1 when p cannot or need not split (batched, bias, beta, a C
+ * with gaps). */
 static uint32_t split_count(const gemm_variant *v, const alvk_gemm_packed *p, int has_bias) {
     if (batch(p) > 1 || has_bias || p->beta != 0.0f || (!p->nchw_pixels && p->ldc != p->N)) return 1;
     uint64_t t = tiles(v, p);
