@@ -30,14 +30,16 @@ ALVK_IN4(6, v_in);
 layout(std430, binding = 7) readonly buffer Steps { uint steps_taken; };
 
 void main() {
-    uint q = alvk_flat_index(), i = 4u * q;
-    if (i >= pc.n) return;
+    // Before any branch: lavapipe loads a uniform address once for all
+    // lanes only outside control flow (inside, lane by lane).
     float step_size = pc.step_size, bc2_sqrt = pc.bc2_sqrt;
     if (DEVICE_STEP != 0u) {
         float t = float(steps_taken + 1u);
         step_size = pc.lr / (1.0 - pow(pc.beta1, t));
         bc2_sqrt = sqrt(1.0 - pow(pc.beta2, t));
     }
+    uint q = alvk_flat_index(), i = 4u * q;
+    if (i >= pc.n) return;
     vec4 g = LOAD4(grads, q), p4 = LOAD4(p_in, q), m4 = LOAD4(m_in, q), v4 = LOAD4(v_in, q);
     vec4 mk = m4 + pc.one_minus_beta1 * (g - m4);
     vec4 vk = pc.beta2 * v4 + pc.one_minus_beta2 * g * g;

@@ -176,6 +176,7 @@ static size_t build_table(void) {
         table[n++] = maxpool_case(2, 3, 1, 1, 3, 2, 1, bwd);    /* 1x1: all but one tap padding */
         table[n++] = maxpool_case(2, 3, 6, 5, 3, 1, 1, bwd);    /* stride 1: 3 windows per axis */
         table[n++] = maxpool_case(2, 2, 9, 9, 5, 2, 2, bwd);    /* 5x5 stride 2: 3 per axis */
+        table[n++] = maxpool_case(2, 2, 10, 8, 4, 3, 1, bwd);   /* stride 3: 3x3 blocks of dx */
         table[n++] = gap_case(3, 512, 1, bwd);                  /* ResNet18 on 28x28 */
         table[n++] = gap_case(3, 64, 49, bwd);
         table[n++] = gap_case(130, 5, 4, bwd);

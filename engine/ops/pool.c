@@ -44,10 +44,13 @@ alvk_status alvk_op_maxpool2d_backward(alvk_cmd *cmd, const alvk_maxpool *p,
                        "maxpool2d backward: a buffer is smaller than its shape");
     if (s != ALVK_OK) return s;
     pool_push push = {p->N * p->C, p->H, p->W, OH, OW, p->K, p->stride, p->pad};
-    alvk_kernel k = {.shader = ALVK_SHADER_maxpool_backward, .local = {LOCAL}, .nspec = 1,
-                     .spec = {(p->K + p->stride - 1) / p->stride}};
+    /* One invocation per stride x stride block of dx (see the shader). */
+    uint32_t S = p->stride, span = (p->K + 2 * S - 2) / S;
+    uint64_t blocks = (uint64_t)p->N * p->C * ((p->H + S - 1) / S) * ((p->W + S - 1) / S);
+    alvk_kernel k = {.shader = ALVK_SHADER_maxpool_backward, .local = {LOCAL}, .nspec = 2,
+                     .spec = {S, span}};
     alvk_binding b[3] = {alvk_in1u(argmax), alvk_in1(dy), alvk_out(dx)};
-    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, (uint64_t)p->N * p->C * p->H);
+    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, blocks);
 }
 
 alvk_status alvk_op_avgpool_global(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,
