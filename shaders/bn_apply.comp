@@ -1,35 +1,62 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // y = (x - mean[c]) * invstd[c] * gamma[c] + beta[c], as y = x a + b with
-// a and b computed once per plane. In training, mean and invstd are the
-// batch statistics; in evaluation (EVAL) they are the running mean and
-// variance, and invstd is computed here from the variance. An invocation
-// owns a segment of SEG values of one plane (n, c), so the channel's
-// numbers load once and every lane's loop has the same length (on lavapipe
-// per-value gathers of the four per-channel numbers cost more than the
-// value itself). alvk-variant: texel
+// a and b computed once per invocation. In training, mean and invstd are
+// the batch statistics; in evaluation (EVAL) they are the running mean and
+// variance, and invstd is computed here from the variance.
+// An invocation walks a segment of SEG values of one channel, so the
+// channel's numbers load once and every lane's loop has the same length
+// (on lavapipe per-value gathers of the per-channel numbers cost more than
+// the value itself). WALK says how (engine/ops/batchnorm.c picks it):
+//   0  a segment of one plane (n, c), value by value;
+//   1  the same by vec4s (HW a multiple of 4, SEG too): a quarter of the
+//      loads and stores, which is what lavapipe pays for per value;
+//   2  HW = 1 (a 1x1 map): vec4s of 4 channels along n, segments of SEG
+//      samples (C a multiple of 4).
+// alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 
 layout(constant_id = 3) const uint EVAL = 0;
+layout(constant_id = 4) const uint WALK = 0;
 layout(push_constant) uniform Push { uint planes, C, HW, SEGS, SEG; float eps; } pc;
-ALVK_IN1(0, x);
-ALVK_IN1(1, mean);
-ALVK_IN1(2, scale);  // invstd, or the running variance in EVAL
-ALVK_IN1(3, gamma);
-ALVK_IN1(4, beta);
-layout(std430, binding = 5) writeonly buffer Y { float y[]; };
+ALVK_IN4(0, x);
+ALVK_IN4(1, mean);
+ALVK_IN4(2, scale);  // invstd, or the running variance in EVAL
+ALVK_IN4(3, gamma);
+ALVK_IN4(4, beta);
+layout(std430, binding = 5) writeonly buffer Y { vec4 y[]; };
 
 void main() {
-    uint v = alvk_flat_index();  // (plane, segment)
-    if (v >= pc.planes * pc.SEGS) return;
+    uint v = alvk_flat_index();
+    if (WALK == 2u) {  // v = (segment of samples, group of 4 channels)
+        uint groups = pc.C / 4u, N = pc.planes / pc.C;
+        if (v >= groups * pc.SEGS) return;
+        uint g = v % groups, n0 = (v / groups) * pc.SEG;
+        vec4 s = LOAD4(scale, g);
+        if (EVAL != 0u) s = 1.0 / sqrt(s + pc.eps);
+        vec4 a = s * LOAD4(gamma, g), b = LOAD4(beta, g) - LOAD4(mean, g) * a;
+        for (uint k = 0u; k < pc.SEG; k++) {
+            uint q = (n0 + k) * groups + g;
+            if (n0 + k < N) y[q] = LOAD4(x, q) * a + b;
+        }
+        return;
+    }
+    if (v >= pc.planes * pc.SEGS) return;  // v = (plane, segment)
     uint plane = v / pc.SEGS, c = plane % pc.C;
     uint p0 = (v - plane * pc.SEGS) * pc.SEG, base = plane * pc.HW;
-    float s = LOAD1(scale, c);
+    float s = LOAD4_1(scale, c);
     if (EVAL != 0u) s = 1.0 / sqrt(s + pc.eps);
-    float a = s * LOAD1(gamma, c), b = LOAD1(beta, c) - LOAD1(mean, c) * a;
+    float a = s * LOAD4_1(gamma, c), b = LOAD4_1(beta, c) - LOAD4_1(mean, c) * a;
+    if (WALK == 1u) {
+        for (uint k = 0u; k < pc.SEG; k += 4u) {
+            uint q = (base + p0 + k) >> 2;
+            if (p0 + k < pc.HW) y[q] = LOAD4(x, q) * a + b;
+        }
+        return;
+    }
     for (uint k = 0u; k < pc.SEG; k++) {
-        uint p = p0 + k;
-        if (p < pc.HW) y[base + p] = LOAD1(x, base + p) * a + b;
+        uint i = base + p0 + k;
+        if (p0 + k < pc.HW) y[i >> 2][i & 3u] = LOAD4_1(x, i) * a + b;
     }
 }

@@ -3,31 +3,53 @@
 // Batch-norm backward, the elementwise part, PyTorch's formula with m =
 // N*H*W values per channel:
 //   dx = gamma invstd / m (m dy - dbeta - xhat dgamma),  xhat = (x - mean) invstd
-// written dx = a dy + b (x - mean) + d with a, b, d computed once per plane.
-// An invocation owns a segment of SEG values of one plane (n, c), as in
-// bn_apply.comp. alvk-variant: texel
+// written dx = a dy + b (x - mean) + d with a, b, d computed once per
+// invocation. An invocation walks a segment of one channel as WALK says
+// (see bn_apply.comp).
+// alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 
+layout(constant_id = 3) const uint WALK = 0;
 layout(push_constant) uniform Push { uint planes, C, HW, SEGS, SEG, count; } pc;
-ALVK_IN1(0, x);
-ALVK_IN1(1, dy);
-ALVK_IN1(2, mean);
-ALVK_IN1(3, invstd);
-ALVK_IN1(4, gamma);
-ALVK_IN1(5, dgamma);
-ALVK_IN1(6, dbeta);
-layout(std430, binding = 7) writeonly buffer DX { float dx[]; };
+ALVK_IN4(0, x);
+ALVK_IN4(1, dy);
+ALVK_IN4(2, mean);
+ALVK_IN4(3, invstd);
+ALVK_IN4(4, gamma);
+ALVK_IN4(5, dgamma);
+ALVK_IN4(6, dbeta);
+layout(std430, binding = 7) writeonly buffer DX { vec4 dx[]; };
 
 void main() {
-    uint v = alvk_flat_index();  // (plane, segment)
-    if (v >= pc.planes * pc.SEGS) return;
+    uint v = alvk_flat_index();
+    float m = float(pc.count);
+    if (WALK == 2u) {  // v = (segment of samples, group of 4 channels)
+        uint groups = pc.C / 4u, N = pc.planes / pc.C;
+        if (v >= groups * pc.SEGS) return;
+        uint g = v % groups, n0 = (v / groups) * pc.SEG;
+        vec4 is = LOAD4(invstd, g), mu = LOAD4(mean, g), a = LOAD4(gamma, g) * is;
+        vec4 b = -a * is * LOAD4(dgamma, g) / m, d = -a * LOAD4(dbeta, g) / m;
+        for (uint k = 0u; k < pc.SEG; k++) {
+            uint q = (n0 + k) * groups + g;
+            if (n0 + k < N) dx[q] = a * LOAD4(dy, q) + b * (LOAD4(x, q) - mu) + d;
+        }
+        return;
+    }
+    if (v >= pc.planes * pc.SEGS) return;  // v = (plane, segment)
     uint plane = v / pc.SEGS, c = plane % pc.C;
     uint p0 = (v - plane * pc.SEGS) * pc.SEG, base = plane * pc.HW;
-    float m = float(pc.count), is = LOAD1(invstd, c), mu = LOAD1(mean, c);
-    float a = LOAD1(gamma, c) * is, b = -a * is * LOAD1(dgamma, c) / m, d = -a * LOAD1(dbeta, c) / m;
+    float is = LOAD4_1(invstd, c), mu = LOAD4_1(mean, c), a = LOAD4_1(gamma, c) * is;
+    float b = -a * is * LOAD4_1(dgamma, c) / m, d = -a * LOAD4_1(dbeta, c) / m;
+    if (WALK == 1u) {
+        for (uint k = 0u; k < pc.SEG; k += 4u) {
+            uint q = (base + p0 + k) >> 2;
+            if (p0 + k < pc.HW) dx[q] = a * LOAD4(dy, q) + b * (LOAD4(x, q) - mu) + d;
+        }
+        return;
+    }
     for (uint k = 0u; k < pc.SEG; k++) {
-        uint p = p0 + k;
-        if (p < pc.HW) dx[base + p] = a * LOAD1(dy, base + p) + b * (LOAD1(x, base + p) - mu) + d;
+        uint i = base + p0 + k;
+        if (p0 + k < pc.HW) dx[i >> 2][i & 3u] = a * LOAD4_1(dy, i) + b * (LOAD4_1(x, i) - mu) + d;
     }
 }

@@ -184,7 +184,9 @@ static size_t build_table(void) {
         table[n++] = gap_case(2, 3, 100, bwd);                  /* a sum too long for one lane */
     }
     static const uint32_t bn[][3] = {{2, 64, 196}, {3, 64, 49}, {3, 128, 16}, {3, 256, 4},
-                                     {3, 512, 1}, {130, 3, 4}, {2, 5, 7}};
+                                     {3, 512, 1}, {130, 3, 4}, {2, 5, 7},
+                                     {130, 8, 1} /* 1x1 by 4 channels, 3 segments */,
+                                     {5, 3, 1} /* 1x1, channels not in fours */};
     for (int mode = 0; mode < 3; mode++)
         for (size_t i = 0; i < sizeof bn / sizeof bn[0]; i++)
             table[n++] = bn_case(bn[i][0], bn[i][1], bn[i][2], mode);

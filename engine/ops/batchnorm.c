@@ -1,10 +1,10 @@
 /* Batch normalisation over NCHW, training and evaluation, with PyTorch's
  * semantics. Statistics and gradient sums run one workgroup per channel in
  * a fixed order (bit-for-bit repeatable); the elementwise parts are
- * separate kernels, an invocation per segment of a plane. Every kernel
- * walks planes (n, c) in segments (SEGS per plane of SEG values each), so
- * a channel's numbers load once per segment and every lane's loop has the
- * same length. */
+ * separate kernels, an invocation per segment of one channel's values. Every
+ * kernel walks planes (n, c) in segments (SEGS per plane of SEG values
+ * each; a 1x1 map, segments of samples), so a channel's numbers load once
+ * per segment and every lane's loop has the same length. */
 #include "ops.h"
 #include "vk/context.h"
 
@@ -25,8 +25,36 @@ static void stat_segments(const alvk_batchnorm *b, uint32_t *segs, uint32_t *seg
 }
 
 /* The elementwise kernels cut planes into equal segments of at most 64
- * values (a 14x14 plane: 4 of 49), so lanes rarely idle at a plane's end. */
+ * values (a 14x14 plane: 4 of 52, by vec4s), so lanes rarely idle at a
+ * plane's end. */
 #define APPLY_SEG 64u
+
+/* How an elementwise kernel walks the tensor (shaders/bn_apply.comp's
+ * WALK): planes by vec4s where they hold whole vec4s, a 1x1 map by 4
+ * channels at a time, else value by value; with the segments and the
+ * invocations that takes. */
+typedef struct apply_walk {
+    uint32_t walk, segs, seg;
+    uint64_t invocations;
+} apply_walk;
+
+static apply_walk apply_walk_of(const alvk_batchnorm *b) {
+    apply_walk w = {0};
+    if (b->HW == 1 && b->C % 4 == 0) {
+        w.walk = 2;
+        alvk_segments(b->N, APPLY_SEG, &w.segs, &w.seg);
+        w.invocations = (uint64_t)(b->C / 4) * w.segs;
+        return w;
+    }
+    alvk_segments(b->HW, APPLY_SEG, &w.segs, &w.seg);
+    if (b->HW % 4 == 0) {
+        w.walk = 1;
+        w.seg = (w.seg + 3) / 4 * 4;
+        w.segs = (b->HW + w.seg - 1) / w.seg;
+    }
+    w.invocations = (uint64_t)b->N * b->C * w.segs;
+    return w;
+}
 
 /* The per-channel kernel: a workgroup per channel, or an invocation. */
 static alvk_status per_channel(alvk_cmd *cmd, alvk_shader_id shader, const alvk_batchnorm *b,
@@ -113,13 +141,14 @@ static alvk_status check_bn(const alvk_batchnorm *b, const alvk_buffer *const *b
 static alvk_status apply(alvk_cmd *cmd, const alvk_batchnorm *b, int eval, const alvk_buffer *x,
                          const alvk_buffer *mean, const alvk_buffer *scale,
                          const alvk_bn_params *p, const alvk_buffer *y) {
-    struct { uint32_t planes, C, HW, segs, seg; float eps; } push = {.planes = b->N * b->C, .C = b->C, .HW = b->HW};
-    alvk_segments(b->HW, APPLY_SEG, &push.segs, &push.seg);
-    push.eps = b->eps;
-    alvk_kernel k = {.shader = ALVK_SHADER_bn_apply, .local = {APPLY_LOCAL}, .nspec = 1, .spec = {eval != 0}};
-    alvk_binding bind[6] = {alvk_in1(x), alvk_in1(mean), alvk_in1(scale),
-                            alvk_in1(&p->gamma), alvk_in1(&p->beta), alvk_out(y)};
-    return alvk_op_dispatch_1d(cmd, k, bind, 6, &push, sizeof push, (uint64_t)push.planes * push.segs);
+    apply_walk w = apply_walk_of(b);
+    struct { uint32_t planes, C, HW, segs, seg; float eps; } push = {
+        b->N * b->C, b->C, b->HW, w.segs, w.seg, b->eps};
+    alvk_kernel k = {.shader = ALVK_SHADER_bn_apply, .local = {APPLY_LOCAL}, .nspec = 2,
+                     .spec = {eval != 0, w.walk}};
+    alvk_binding bind[6] = {alvk_in4(x), alvk_in4(mean), alvk_in4(scale),
+                            alvk_in4(&p->gamma), alvk_in4(&p->beta), alvk_out(y)};
+    return alvk_op_dispatch_1d(cmd, k, bind, 6, &push, sizeof push, w.invocations);
 }
 
 alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
@@ -156,14 +185,14 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
                           alvk_out(dgamma), alvk_out(dbeta)};
     s = per_channel(cmd, ALVK_SHADER_bn_backward_stats, b, serial(cmd, b), sb, 6, &spush, sizeof spush);
     if (s != ALVK_OK) return s;
-    struct { uint32_t planes, C, HW, segs, seg, count; } apush = {.planes = b->N * b->C, .C = b->C, .HW = b->HW};
-    alvk_segments(b->HW, APPLY_SEG, &apush.segs, &apush.seg);
-    apush.count = b->N * b->HW;
-    alvk_kernel ka = {.shader = ALVK_SHADER_bn_backward_apply, .local = {APPLY_LOCAL}};
-    alvk_binding ab[8] = {alvk_in1(x), alvk_in1(dy), alvk_in1(mean), alvk_in1(invstd),
-                          alvk_in1(gamma), alvk_in1(dgamma), alvk_in1(dbeta), alvk_out(dx)};
-    return alvk_op_dispatch_1d(cmd, ka, ab, 8, &apush, sizeof apush,
-                               (uint64_t)apush.planes * apush.segs);
+    apply_walk w = apply_walk_of(b);
+    struct { uint32_t planes, C, HW, segs, seg, count; } apush = {
+        b->N * b->C, b->C, b->HW, w.segs, w.seg, b->N * b->HW};
+    alvk_kernel ka = {.shader = ALVK_SHADER_bn_backward_apply, .local = {APPLY_LOCAL}, .nspec = 1,
+                      .spec = {w.walk}};
+    alvk_binding ab[8] = {alvk_in4(x), alvk_in4(dy), alvk_in4(mean), alvk_in4(invstd),
+                          alvk_in4(gamma), alvk_in4(dgamma), alvk_in4(dbeta), alvk_out(dx)};
+    return alvk_op_dispatch_1d(cmd, ka, ab, 8, &apush, sizeof apush, w.invocations);
 }
 
 alvk_status alvk_op_batchnorm_fold(alvk_cmd *cmd, uint32_t Cout, uint32_t per_filter, float eps,
