@@ -1,11 +1,13 @@
 # Compiles one compute shader to SPIR-V, validates it, and embeds it as a C
 # array. Run as: cmake -DGLSLANG=... -DSPIRV_VAL=... -DINCLUDE=dir -DNAME=n
-#   -DSRC=file.comp -DDEFINES=NAME=VALUE -DOUT=file.c -P compile_shader.cmake
+#   -DSRC=file.comp -DDEFINES=NAME=VALUE+NAME=VALUE -DOUT=file.c -P compile_shader.cmake
 # It also writes OUT.d, a depfile naming OUT and every included file, so
 # editing a shader or an include it uses rebuilds just that shader.
 set(spv "${OUT}.spv")
+string(REPLACE "+" ";" defines "${DEFINES}")
+list(TRANSFORM defines PREPEND "-D")
 execute_process(
-  COMMAND "${GLSLANG}" -V --target-env vulkan1.1 "-I${INCLUDE}" "-D${DEFINES}"
+  COMMAND "${GLSLANG}" -V --target-env vulkan1.1 "-I${INCLUDE}" ${defines}
           --depfile "${OUT}.d.tmp"
           -o "${spv}" "${SRC}"
   RESULT_VARIABLE rc OUTPUT_VARIABLE log ERROR_VARIABLE log)

@@ -3,10 +3,11 @@
 // Argmax of each row of logits[B, C] (the first index on ties). COUNT 0:
 // out[b] = argmax of row b, one row per invocation. COUNT 1: out[0] = the
 // number of rows whose argmax equals their label, in one workgroup: each
-// lane counts a strided run of rows, then a tree in shared memory; integer
-// sums, so the result is exact and repeatable. alvk-variant: texel
+// lane counts a strided run of rows, then GROUP_SUM (group_sum.glsl); integer
+// sums, so the result is exact and repeatable. alvk-variant: texel, subgroup
 #include "alvk.glsl"
 #include "alvk_read.glsl"
+#include "group_sum.glsl"
 
 layout(constant_id = 3) const uint COUNT = 0;
 layout(push_constant) uniform Push { uint B, C; } pc;
@@ -38,11 +39,7 @@ void main() {
     uint lane = gl_LocalInvocationID.x, n = 0u;
     for (uint b = lane; b < pc.B; b += gl_WorkGroupSize.x)
         if (argmax(b) == labels[b]) n++; // a label >= C never matches
-    partial[lane] = n;
-    barrier();
-    for (uint w = gl_WorkGroupSize.x / 2u; w > 0u; w >>= 1u) {
-        if (lane < w) partial[lane] += partial[lane + w];
-        barrier();
-    }
-    if (lane == 0u) result[0] = partial[0];
+    uint total;
+    GROUP_SUM(total, n, partial)
+    if (lane == 0u) result[0] = total;
 }

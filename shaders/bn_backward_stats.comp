@@ -2,7 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 // Batch-norm backward, the per-channel part, one workgroup per channel:
 // dbeta = sum(dy), dgamma = sum(dy * xhat) with xhat = (x - mean) invstd.
-// alvk-variant: texel
+// alvk-variant: texel, subgroup
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 #include "channel_sum.glsl"

@@ -4,7 +4,7 @@
 // the biased variance (two passes: mean first, then squared deviations, so
 // no cancellation), saved as mean and 1/sqrt(var + eps) for the normalise
 // and backward kernels, and the running statistics updated in place as
-// PyTorch does (momentum, unbiased variance). alvk-variant: texel
+// PyTorch does (momentum, unbiased variance). alvk-variant: texel, subgroup
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 #include "channel_sum.glsl"

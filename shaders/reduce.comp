@@ -6,13 +6,14 @@
 // workgroup (p, j) sums part p, virtual rows [p*chunk, (p+1)*chunk), in a
 // fixed order: lane l takes virtual rows l, l + LOCAL, ..., each in a loop
 // of SEG steps (the same on every lane, no division per value: lavapipe
-// runs lanes in lockstep and divides in software), then a tree in shared
-// memory. With one part the result is finished here (y[j] = post(scale *
+// runs lanes in lockstep and divides in software), then GROUP_SUM
+// (group_sum.glsl). With one part the result is finished here (y[j] = post(scale *
 // sum)); with several, a second pass over the partials finishes it. No
 // atomics, so a run repeats bit for bit.
-// alvk-variant: texel
+// alvk-variant: texel, subgroup
 #include "alvk.glsl"
 #include "alvk_read.glsl"
+#include "group_sum.glsl"
 
 layout(constant_id = 3) const uint SQUARE = 0;  // sum x^2 instead of x
 layout(constant_id = 4) const uint SQRT = 0;    // y = sqrt(scale * sum)
@@ -65,17 +66,13 @@ void main() {
         row += step_row, seg += step_seg;
         if (seg >= pc.SEGS) seg -= pc.SEGS, row++;
     }
-    partial[lane] = s;
-    barrier();
-    for (uint w = gl_WorkGroupSize.x / 2u; w > 0u; w >>= 1u) {
-        if (lane < w) partial[lane] += partial[lane + w];
-        barrier();
-    }
+    float total;
+    GROUP_SUM(total, s, partial)
     if (lane != 0u) return;
     if (pc.parts > 1u) {
-        y[j * pc.parts + p] = partial[0];
+        y[j * pc.parts + p] = total;
     } else {
-        float r = pc.scale * partial[0];
+        float r = pc.scale * total;
         y[j] = SQRT != 0u ? sqrt(r) : r;
     }
 }

@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int validation_messages;
@@ -24,6 +25,15 @@ alvk_context *test_open(const alvk_context_desc *desc) {
     alvk_context *ctx = NULL;
     TEST_OK(alvk_context_create(&d, &ctx));
     return ctx;
+}
+
+void test_force_subgroup_sums(void) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_device_info info;
+    TEST_OK(alvk_context_device_info(ctx, alvk_context_device_index(ctx), &info));
+    test_close(ctx);
+    if (!info.subgroup_arithmetic) cr_skip_test("%s has no subgroup arithmetic", info.name);
+    setenv("ALVK_SUBGROUP_SUMS", "1", 1);
 }
 
 void test_close(alvk_context *ctx) {

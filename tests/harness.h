@@ -16,6 +16,10 @@
 alvk_context *test_open(const alvk_context_desc *desc);
 /* Asserts that the validation layer said nothing, then destroys ctx. */
 void test_close(alvk_context *ctx);
+/* Skips the test unless the default device has subgroup arithmetic in
+ * compute shaders, then makes workgroup sums use it (ALVK_SUBGROUP_SUMS=1,
+ * the _sg shaders) whatever the race would pick. */
+void test_force_subgroup_sums(void);
 
 /* Asserts status == ALVK_OK, printing the call and the error message. */
 #define TEST_OK(call)                                                          \

@@ -213,3 +213,14 @@ static size_t build_table(void) {
 }
 
 OP_TABLE_TEST(ops_elementwise, build_table, table, MAX_CASES)
+
+/* The reductions with their workgroup sums by subgroups (reduce_sg), as on
+ * a device whose race picks them. */
+Test(ops_elementwise, sums_by_subgroups) {
+    test_force_subgroup_sums();
+    op_case rows[] = {reduce_case("sum", 1, 1, 100003, 1, 0, 0, 0),
+                      reduce_case("channel sums", 3, 64, 49, 1, 0, 0, 0),
+                      reduce_case("channel sums, large", 128, 64, 196, 1, 0, 0, 0),
+                      reduce_case("row L2 norms", 1, 128, 512, 1, 1, 1, 0)};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) op_case_run(&rows[i]);
+}

@@ -196,6 +196,19 @@ static size_t build_table(void) {
 
 OP_TABLE_TEST(ops_norm_pool, build_table, table, MAX_CASES)
 
+/* Batch-norm statistics summed by subgroups (shaders' _sg twins), as on a
+ * device whose race picks them. */
+Test(ops_norm_pool, batch_norm_by_subgroups) {
+    test_force_subgroup_sums();
+    setenv("ALVK_BN_SERIAL", "0", 1);
+    static const uint32_t bn[][3] = {{2, 64, 196}, {3, 64, 49}, {3, 512, 1}, {130, 3, 4}, {2, 5, 7}};
+    for (int mode = 0; mode < 3; mode++)
+        for (size_t i = 0; i < sizeof bn / sizeof bn[0]; i++) {
+            op_case c = bn_case(bn[i][0], bn[i][1], bn[i][2], mode);
+            op_case_run(&c);
+        }
+}
+
 /* Small channels summed by a workgroup each (what a GPU's race picks; the
  * table above runs them serially on lavapipe). */
 Test(ops_norm_pool, batch_norm_by_workgroups) {

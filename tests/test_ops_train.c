@@ -188,6 +188,13 @@ static size_t build_table(void) {
 
 OP_TABLE_TEST(ops_train, build_table, table, MAX_CASES)
 
+/* The count of correct rows with its workgroup sum by subgroups (argmax_sg). */
+Test(ops_train, correct_count_by_subgroups) {
+    test_force_subgroup_sums();
+    op_case rows[] = {rows_case(COUNT, 130, 10, 1, 10), rows_case(COUNT, 130, 10, 0, 12)};
+    for (size_t i = 0; i < 2; i++) op_case_run(&rows[i]);
+}
+
 /* Bad shapes, short or overlapping buffers and bad hyperparameters fail
  * with INVALID_ARGUMENT, say which operand is wrong, and record nothing. */
 #define EXPECT_INVALID(call, words)                                                    \

@@ -44,7 +44,8 @@ static void print_text(const alvk_device_info *d, int index, int chosen) {
            d->max_workgroup_size[1], d->max_workgroup_size[2]);
     printf("    maxComputeWorkGroupCount    %u x %u x %u\n", d->max_workgroup_count[0],
            d->max_workgroup_count[1], d->max_workgroup_count[2]);
-    printf("    subgroup size               %u\n", d->subgroup_size);
+    printf("    subgroup size               %u%s\n", d->subgroup_size,
+           d->subgroup_arithmetic ? " (arithmetic in compute)" : "");
     printf("    maxPushConstantsSize        %u bytes\n", d->max_push_constants);
     printf("    timestampPeriod             %g ns%s\n", d->timestamp_period_ns,
            d->timestamp_period_ns > 0 ? "" : " (no compute timestamps)");
@@ -79,9 +80,10 @@ static void print_json(const alvk_device_info *d, int index, int chosen) {
            d->max_compute_shared_memory, d->max_workgroup_invocations, d->max_workgroup_size[0],
            d->max_workgroup_size[1], d->max_workgroup_size[2], d->max_workgroup_count[0],
            d->max_workgroup_count[1], d->max_workgroup_count[2]);
-    printf("     \"subgroup_size\": %u, \"max_push_constants_size\": %u, \"timestamp_period_ns\": "
-           "%g, \"shader_float16\": %s, \"push_descriptors\": %s}",
-           d->subgroup_size, d->max_push_constants, d->timestamp_period_ns,
+    printf("     \"subgroup_size\": %u, \"subgroup_arithmetic\": %s, \"max_push_constants_size\": %u, "
+           "\"timestamp_period_ns\": %g, \"shader_float16\": %s, \"push_descriptors\": %s}",
+           d->subgroup_size, d->subgroup_arithmetic ? "true" : "false", d->max_push_constants,
+           d->timestamp_period_ns,
            d->shader_float16 ? "true" : "false", d->push_descriptors ? "true" : "false");
 }
 

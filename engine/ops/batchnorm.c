@@ -60,6 +60,7 @@ static apply_walk apply_walk_of(const alvk_batchnorm *b) {
 static alvk_status per_channel(alvk_cmd *cmd, alvk_shader_id shader, const alvk_batchnorm *b,
                                int serial, const alvk_binding *bind, uint32_t nbind,
                                const void *push, uint32_t push_size) {
+    if (!serial) shader = alvk_group_sum_shader(alvk_cmd_context(cmd), shader);
     alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 1, .spec = {serial}};
     uint32_t groups[3] = {serial ? (b->C + STATS_LOCAL - 1) / STATS_LOCAL : b->C, 1, 1};
     return alvk_op_dispatch(cmd, k, bind, nbind, push, push_size, groups);
@@ -92,12 +93,7 @@ static alvk_status record_stats_tune(alvk_cmd *cmd, int way, void *user) {
     return stats(cmd, &b, way, &t[0], &t[1], &t[2], &t[3], &t[4]);
 }
 
-static int serial_small_channels(alvk_context *ctx) {
-    int env = alvk_env_flag("ALVK_BN_SERIAL");
-    if (env >= 0) return env;
-    alvk_choices *ch = alvk_choices_get(ctx);
-    if (ch->bn_serial >= 0) return ch->bn_serial;
-    ch->bn_serial = 1;
+static int race_serial(alvk_context *ctx) {
     alvk_buffer t[5]; /* x, then mean, invstd and the running statistics */
     double ms[2] = {-1, -1};
     int winner = -1;
@@ -110,11 +106,11 @@ static int serial_small_channels(alvk_context *ctx) {
     }
     alvk_log(&ctx->log, ALVK_LOG_INFO, "batch-norm statistics of %ux%ux%u: by workgroups %.3f ms, "
              "serially %.3f ms", TUNE_N, TUNE_C, TUNE_HW, ms[0], ms[1]);
-    if (winner >= 0) {
-        ch->bn_serial = winner;
-        alvk_choices_save(ctx);
-    }
-    return ch->bn_serial;
+    return winner;
+}
+
+static int serial_small_channels(alvk_context *ctx) {
+    return alvk_choice_flag(ctx, "ALVK_BN_SERIAL", &alvk_choices_get(ctx)->bn_serial, 1, race_serial, 1);
 }
 
 static int serial(alvk_cmd *cmd, const alvk_batchnorm *b) {

@@ -1,6 +1,6 @@
 /* The kernel choices a device measured (the GEMM variant, whether long-K
- * GEMMs split, whether small batch-norm channels are summed serially), kept
- * on disk beside the pipeline cache under the same header (device, driver,
+ * GEMMs split, whether small batch-norm channels are summed serially,
+ * whether workgroup sums use subgroup operations), kept on disk beside the pipeline cache under the same header (device, driver,
  * checksum), so a new process does not race them again: on lavapipe a race
  * compiles every variant, seconds per context. A file that is missing,
  * damaged or of another device is a miss: every choice is raced again when
@@ -20,24 +20,25 @@
  * paths even, or where ALVK_READ_PATH forces one); version bumps when its
  * meaning changes. */
 typedef struct entry {
-    int32_t gemm_variants, gemm_variant, gemm_split, bn_serial;
+    int32_t gemm_variants, gemm_variant, gemm_split, bn_serial, group_sum_sg;
 } entry;
 typedef struct stored {
     uint32_t version;
     entry path[2]; /* [ALVK_READ_SSBO], [ALVK_READ_TEXEL] */
 } stored;
-#define STORED_VERSION 3u
+#define STORED_VERSION 4u
 
 static int known_or_unset(int32_t v, int32_t n) { return v >= -1 && v < n; }
 static int valid(const entry *e) {
     return e->gemm_variants >= 0 && known_or_unset(e->gemm_variant, e->gemm_variants) &&
-           known_or_unset(e->gemm_split, 2) && known_or_unset(e->bn_serial, 2);
+           known_or_unset(e->gemm_split, 2) && known_or_unset(e->bn_serial, 2) &&
+           known_or_unset(e->group_sum_sg, 2);
 }
 
 /* The file's entries; both unknown where it is missing or damaged (a
  * warning says so when `warn`). */
 static stored load(alvk_context *ctx, int warn) {
-    entry unknown = {0, -1, -1, -1};
+    entry unknown = {0, -1, -1, -1, -1};
     stored out = {STORED_VERSION, {unknown, unknown}};
     size_t size;
     stored *s = ctx->pipeline_cache ? alvk_disk_cache_load(ctx, KIND, &size) : NULL;
@@ -54,7 +55,8 @@ alvk_choices *alvk_choices_get(alvk_context *ctx) {
     if (c->loaded) return c;
     entry e = load(ctx, 1).path[alvk_ops_read_path(ctx)];
     *c = (alvk_choices){.loaded = 1, .gemm_variants = e.gemm_variants, .gemm_variant = e.gemm_variant,
-                        .gemm_split = e.gemm_split, .bn_serial = e.bn_serial};
+                        .gemm_split = e.gemm_split, .bn_serial = e.bn_serial,
+                        .group_sum_sg = e.group_sum_sg};
     return c;
 }
 
@@ -62,6 +64,22 @@ void alvk_choices_save(alvk_context *ctx) {
     const alvk_choices *c = alvk_choices_get(ctx);
     if (!ctx->pipeline_cache) return;
     stored s = load(ctx, 0); /* keeps the other read path's entry */
-    s.path[alvk_ops_read_path(ctx)] = (entry){c->gemm_variants, c->gemm_variant, c->gemm_split, c->bn_serial};
+    s.path[alvk_ops_read_path(ctx)] =
+        (entry){c->gemm_variants, c->gemm_variant, c->gemm_split, c->bn_serial, c->group_sum_sg};
     alvk_disk_cache_save(ctx, KIND, &s, sizeof s);
+}
+
+int alvk_choice_flag(alvk_context *ctx, const char *env, int *field, int fallback,
+                     int (*race)(alvk_context *ctx), int save) {
+    int forced = alvk_env_flag(env);
+    if (forced >= 0) return forced;
+    alvk_choices_get(ctx);
+    if (*field >= 0) return *field;
+    *field = fallback; /* while the race runs (it may record this op), and if it finds nothing */
+    int winner = race(ctx);
+    if (winner >= 0) {
+        *field = winner;
+        if (save) alvk_choices_save(ctx);
+    }
+    return *field;
 }

@@ -340,27 +340,24 @@ static alvk_status record_split_tune(alvk_cmd *cmd, int way, void *user) {
                : record_variant(cmd, fit(g, &p), &p, t->a, t->b, t->c, NULL);
 }
 
-/* Whether this device gains from splitting K: raced once, cached on disk;
- * ALVK_GEMM_SPLIT=0|1 decides instead. */
-static int splits(alvk_context *ctx) {
-    int env = alvk_env_flag("ALVK_GEMM_SPLIT");
-    if (env >= 0) return env;
-    alvk_choices *ch = alvk_choices_get(ctx);
-    if (ch->gemm_split >= 0) return ch->gemm_split;
+static int race_split(alvk_context *ctx) {
     gemm_pick g = choose(ctx);
-    ch->gemm_split = 0;
     alvk_buffer t[3];
-    if (alvk_buffers_alloc(ctx, 3, 4ull * SPLIT_TUNE_MN * SPLIT_TUNE_K, t) != ALVK_OK) return 0;
+    if (alvk_buffers_alloc(ctx, 3, 4ull * SPLIT_TUNE_MN * SPLIT_TUNE_K, t) != ALVK_OK) return -1;
     double ms[2];
     int winner = alvk_race(ctx, 2, record_split_tune, &(tune_operands){&t[0], &t[1], &t[2], 0, NULL, g}, ms);
     alvk_buffers_free(ctx, 3, t);
     alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%ux%u: whole %.3f ms, K split %.3f ms", SPLIT_TUNE_MN,
              SPLIT_TUNE_MN, SPLIT_TUNE_K, ms[0], ms[1]);
-    if (winner >= 0) {
-        ch->gemm_split = winner;
-        if (!getenv("ALVK_GEMM_TILE")) alvk_choices_save(ctx); /* not measured on a forced kernel */
-    }
-    return ch->gemm_split;
+    return winner;
+}
+
+/* Whether this device gains from splitting K: raced once, cached on disk
+ * (not when measured on a kernel ALVK_GEMM_TILE forced); ALVK_GEMM_SPLIT=0|1
+ * decides instead. */
+static int splits(alvk_context *ctx) {
+    return alvk_choice_flag(ctx, "ALVK_GEMM_SPLIT", &alvk_choices_get(ctx)->gemm_split, 0, race_split,
+                            !getenv("ALVK_GEMM_TILE"));
 }
 
 alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,

@@ -105,7 +105,8 @@ alvk_status alvk_op_correct_count(alvk_cmd *cmd, uint32_t B, uint32_t C,
     if (s == ALVK_OK) s = need(op, "labels", labels, 4ull * B);
     if (s == ALVK_OK) s = need(op, "count", count, 4);
     if (s != ALVK_OK) return s;
-    alvk_kernel k = {.shader = ALVK_SHADER_argmax, .local = {LOCAL}, .nspec = 1, .spec = {1}};
+    alvk_kernel k = {.shader = alvk_group_sum_shader(alvk_cmd_context(cmd), ALVK_SHADER_argmax),
+                     .local = {LOCAL}, .nspec = 1, .spec = {1}};
     alvk_binding b[3] = {alvk_in1(logits), alvk_out(labels), alvk_out(count)};
     struct { uint32_t B, C; } push = {B, C};
     return alvk_op_dispatch(cmd, k, b, 3, &push, sizeof push, (uint32_t[3]){1, 1, 1});

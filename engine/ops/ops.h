@@ -40,6 +40,12 @@ void alvk_buffers_free(alvk_context *ctx, int n, alvk_buffer *b);
 /* An environment override of a raced choice: 0 or 1 where the variable
  * starts with that digit, else -1 (race). */
 int alvk_env_flag(const char *name);
+/* A raced yes/no choice, the steps every such chooser takes: the variable
+ * `env` when set (alvk_env_flag), else the choice cached in *field (a field
+ * of alvk_choices_get(ctx)), else race(ctx)'s answer (-1: none, `fallback`
+ * stands and is not kept), cached and, where `save`, written to disk. */
+int alvk_choice_flag(alvk_context *ctx, const char *env, int *field, int fallback,
+                     int (*race)(alvk_context *ctx), int save);
 
 /* ---- elementwise -------------------------------------------------------- */
 #define ALVK_UNARY_OPS(X)                                                      \
@@ -90,6 +96,11 @@ typedef struct alvk_reduce {
 } alvk_reduce;
 alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffer *x,
                            const alvk_buffer *y);
+/* The form of a shader that sums across a workgroup (group_sum.glsl):
+ * `tree` itself, or its subgroup twin where the device has subgroup
+ * arithmetic and the twin won a race (once per device, cached with the
+ * other choices; ALVK_SUBGROUP_SUMS=0|1 decides instead). */
+alvk_shader_id alvk_group_sum_shader(alvk_context *ctx, alvk_shader_id tree);
 
 /* ---- GEMM ----------------------------------------------------------------
  * C[M,N] = alpha * op(A) op(B) + beta * C + bias[n] (bias may be NULL).

@@ -18,6 +18,7 @@ struct alvk_choices {
     int gemm_logged;                 /* the cached tile was reported */
     int gemm_split;                  /* 1: long-K GEMMs with few tiles split K */
     int bn_serial;                   /* 1: small channels summed one lane each */
+    int group_sum_sg;                /* 1: workgroup sums by subgroup operations */
 };
 
 struct alvk_context {

@@ -86,6 +86,8 @@ static alvk_status describe(alvk_context *ctx, VkPhysicalDevice pd, alvk_device_
         info->max_workgroup_count[i] = lim->maxComputeWorkGroupCount[i];
     }
     info->subgroup_size = subgroup.subgroupSize;
+    info->subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                                (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
     info->max_push_constants = lim->maxPushConstantsSize;
     info->timestamp_period_ns = lim->timestampComputeAndGraphics ? lim->timestampPeriod : 0.0f;
     info->max_memory_allocation = m3.maxMemoryAllocationSize;

@@ -193,6 +193,7 @@ typedef struct alvk_device_info {
     uint32_t max_workgroup_size[3];
     uint32_t max_workgroup_count[3];
     uint32_t subgroup_size;
+    int subgroup_arithmetic;              /* compute shaders have subgroupAdd and the like */
     uint32_t max_push_constants;
     float timestamp_period_ns;            /* 0: no compute timestamps */
     uint64_t max_memory_allocation;

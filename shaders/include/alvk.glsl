@@ -1,6 +1,9 @@
 // Shared by every alvk shader. The local size comes from specialisation
 // constants 0, 1, 2 so the host picks it per device; a shader's own
 // constants start at id 3.
+#if ALVK_SUBGROUP
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
 // A flat index over a grid that may be 2-D because one dimension of

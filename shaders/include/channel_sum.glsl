@@ -2,8 +2,8 @@
 // channel c is N planes of HW contiguous values. One workgroup per channel:
 // each plane is cut into SEGS segments of SEG values (push constants; the
 // host picks SEGS so that N * SEGS covers the lanes), lane l sums segments
-// l, l + LOCAL, ... in a loop of SEG steps, the same on every lane, then a
-// tree in shared memory adds the lanes, in a fixed order. Lavapipe runs a
+// l, l + LOCAL, ... in a loop of SEG steps, the same on every lane, then
+// GROUP_SUM (group_sum.glsl) adds the lanes, in a fixed order. Lavapipe runs a
 // workgroup's lanes in lockstep, so a loop whose steps or branches differ
 // between lanes costs them all; this one only loads (index base where a
 // segment runs past HW) and selects.
@@ -15,6 +15,8 @@
 // of channel c in one sweep, so the two sums share their loads; the result
 // is the same on every lane.
 // Needs: push constants N, C, HW, SEGS, SEG; uint c; shared vec2 lane_sum[].
+#include "group_sum.glsl"
+
 #define CHANNEL_SUM2(r1, T1, r2, T2)                                           \
     if (SERIAL != 0u) {                                                        \
         vec2 s_ = vec2(0.0);                                                   \
@@ -37,14 +39,9 @@
                 s_ += ok_ ? t_ : vec2(0.0);                                    \
             }                                                                  \
         }                                                                      \
-        lane_sum[l_] = s_;                                                     \
-        barrier();                                                             \
-        for (uint w_ = gl_WorkGroupSize.x / 2u; w_ > 0u; w_ >>= 1u) {          \
-            if (l_ < w_) lane_sum[l_] += lane_sum[l_ + w_];                    \
-            barrier();                                                         \
-        }                                                                      \
-        r1 = lane_sum[0].x, r2 = lane_sum[0].y;                                \
-        barrier();                                                             \
+        vec2 t_;                                                               \
+        GROUP_SUM(t_, s_, lane_sum)                                            \
+        r1 = t_.x, r2 = t_.y;                                                  \
     }
 #define NO_TERM(i) 0.0
 #define CHANNEL_SUM(r, TERM) { float unused_; CHANNEL_SUM2(r, TERM, unused_, NO_TERM) }
