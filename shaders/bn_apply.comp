@@ -12,7 +12,10 @@
 //   1  the same by vec4s (HW a multiple of 4, SEG too): a quarter of the
 //      loads and stores, which is what lavapipe pays for per value;
 //   2  HW = 1 (a 1x1 map): vec4s of 4 channels along n, segments of SEG
-//      samples (C a multiple of 4).
+//      samples (C a multiple of 4);
+//   3  small planes of whole vec4s (HW = 4, 16): channel c along n, whole
+//      planes of segments of SEG samples, so the channel's numbers load
+//      once per SEG planes rather than per plane.
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
@@ -40,6 +43,19 @@ void main() {
             uint q = (n0 + k) * groups + g;
             if (n0 + k < N) y[q] = LOAD4(x, q) * a + b;
         }
+        return;
+    }
+    if (WALK == 3u) {  // v = (segment of samples, channel)
+        uint c = v % pc.C, n0 = (v / pc.C) * pc.SEG, N = pc.planes / pc.C, q4 = pc.HW / 4u;
+        if (v >= pc.C * pc.SEGS) return;
+        float s = LOAD4_1(scale, c);
+        if (EVAL != 0u) s = 1.0 / sqrt(s + pc.eps);
+        float a = s * LOAD4_1(gamma, c), b = LOAD4_1(beta, c) - LOAD4_1(mean, c) * a;
+        for (uint k = 0u; k < pc.SEG; k++)
+            for (uint j = 0u; j < q4; j++) {
+                uint q = (n0 + k) * pc.C * q4 + c * q4 + j;
+                if (n0 + k < N) y[q] = LOAD4(x, q) * a + b;
+            }
         return;
     }
     if (v >= pc.planes * pc.SEGS) return;  // v = (plane, segment)

@@ -36,6 +36,18 @@ void main() {
         }
         return;
     }
+    if (WALK == 3u) {  // v = (segment of samples, channel)
+        uint c = v % pc.C, n0 = (v / pc.C) * pc.SEG, N = pc.planes / pc.C, q4 = pc.HW / 4u;
+        if (v >= pc.C * pc.SEGS) return;
+        float is = LOAD4_1(invstd, c), mu = LOAD4_1(mean, c), a = LOAD4_1(gamma, c) * is;
+        float b = -a * is * LOAD4_1(dgamma, c) / m, d = -a * LOAD4_1(dbeta, c) / m;
+        for (uint k = 0u; k < pc.SEG; k++)
+            for (uint j = 0u; j < q4; j++) {
+                uint q = (n0 + k) * pc.C * q4 + c * q4 + j;
+                if (n0 + k < N) dx[q] = a * LOAD4(dy, q) + b * (LOAD4(x, q) - mu) + d;
+            }
+        return;
+    }
     if (v >= pc.planes * pc.SEGS) return;  // v = (plane, segment)
     uint plane = v / pc.SEGS, c = plane % pc.C;
     uint p0 = (v - plane * pc.SEGS) * pc.SEG, base = plane * pc.HW;

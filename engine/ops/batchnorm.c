@@ -30,9 +30,11 @@ static void stat_segments(const alvk_batchnorm *b, uint32_t *segs, uint32_t *seg
 #define APPLY_SEG 64u
 
 /* How an elementwise kernel walks the tensor (shaders/bn_apply.comp's
- * WALK): planes by vec4s where they hold whole vec4s, a 1x1 map by 4
- * channels at a time, else value by value; with the segments and the
- * invocations that takes. */
+ * WALK): planes by vec4s where they hold whole vec4s (small ones, HW <=
+ * SMALL_PLANE, a channel's planes along n), a 1x1 map by 4 channels at a
+ * time, else value by value; with the segments and the invocations that
+ * takes. */
+#define SMALL_PLANE 16u
 typedef struct apply_walk {
     uint32_t walk, segs, seg;
     uint64_t invocations;
@@ -44,6 +46,12 @@ static apply_walk apply_walk_of(const alvk_batchnorm *b) {
         w.walk = 2;
         alvk_segments(b->N, APPLY_SEG, &w.segs, &w.seg);
         w.invocations = (uint64_t)(b->C / 4) * w.segs;
+        return w;
+    }
+    if (b->HW % 4 == 0 && b->HW <= SMALL_PLANE) {
+        w.walk = 3;
+        alvk_segments(b->N, APPLY_SEG / b->HW, &w.segs, &w.seg);
+        w.invocations = (uint64_t)b->C * w.segs;
         return w;
     }
     alvk_segments(b->HW, APPLY_SEG, &w.segs, &w.seg);
