@@ -234,7 +234,7 @@ static alvk_status winograd(alvk_cmd *cmd, const wino *p, int flip, const alvk_b
     alvk_kernel kw = {.shader = ALVK_SHADER_wino_weight, .local = {64}, .nspec = 2,
                       .spec = {flip, F}};
     s = alvk_op_dispatch_1d(cmd, kw, (alvk_binding[2]){alvk_in1(w), alvk_out(&u)}, 2, &pw,
-                            sizeof pw, (uint64_t)Kp * ldn);
+                            sizeof pw, (uint64_t)Kp * ldn / 4); /* 4 filters each */
     alvk_gemm_packed g = {.M = T, .N = p->Cout, .K = p->Cin, .lda = ldt, .ldb = ldn,
                           .ldc = p->Cout, .alpha = 1.0f, .batch = A2, .sa = Kp * ldt,
                           .sb = Kp * ldn, .sc = T * p->Cout};
