@@ -252,7 +252,7 @@ static alvk_status winograd(alvk_cmd *cmd, const wino *p, int flip, const alvk_b
 
 /* The weight gradient: the forward's transpose. Per tile, V = B^T d B of
  * the input patch and Z = A dy A^T of the output tile's gradient; ALPHA^2
- * GEMMs sum V^T Z over the tiles (K = tiles), and G^T (.) G of each sum is
+ * GEMMs sum Z^T V over the tiles (K = tiles), and G^T (.) G of each sum is
  * the filter's gradient. */
 static alvk_status winograd_weight(alvk_cmd *cmd, const alvk_conv *c, uint32_t OH, uint32_t OW,
                                    uint32_t F, const alvk_buffer *x, const alvk_buffer *dy,
@@ -263,15 +263,17 @@ static alvk_status winograd_weight(alvk_cmd *cmd, const alvk_conv *c, uint32_t O
     alvk_status s = transform(cmd, 1, F, x, c->Cin, c->H, c->W, c->pad, OH, OW, T, ldi, Tp, &v);
     if (s == ALVK_OK) s = transform(cmd, 2, F, dy, c->Cout, OH, OW, 0, OH, OW, T, ldo, Tp, &z);
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * A2 * c->Cin * c->Cout, &m);
-    alvk_gemm_packed g = {.M = c->Cin, .N = c->Cout, .K = T, .lda = ldi, .ldb = ldo,
-                          .ldc = c->Cout, .alpha = 1.0f, .batch = A2, .sa = Tp * ldi,
-                          .sb = Tp * ldo, .sc = c->Cin * c->Cout};
-    if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &v, &z, &m, NULL);
+    /* m[xi][co][ci] = Z^T V: filter co * Cin + ci at xi's offset plus its
+     * index, so wino_wgrad reads 4 filters as one vec4. */
+    alvk_gemm_packed g = {.M = c->Cout, .N = c->Cin, .K = T, .lda = ldo, .ldb = ldi,
+                          .ldc = c->Cin, .alpha = 1.0f, .batch = A2, .sa = Tp * ldo,
+                          .sb = Tp * ldi, .sc = c->Cin * c->Cout};
+    if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &z, &v, &m, NULL);
     if (s != ALVK_OK) return s;
     struct { uint32_t Cin, Cout, sc; } push = {c->Cin, c->Cout, g.sc};
     alvk_kernel k = {.shader = ALVK_SHADER_wino_wgrad, .local = {64}, .nspec = 1, .spec = {F}};
-    return alvk_op_dispatch_1d(cmd, k, (alvk_binding[2]){alvk_in1(&m), alvk_out(dw)}, 2, &push,
-                               sizeof push, (uint64_t)c->Cin * c->Cout);
+    return alvk_op_dispatch_1d(cmd, k, (alvk_binding[2]){alvk_in4(&m), alvk_out(dw)}, 2, &push,
+                               sizeof push, ((uint64_t)c->Cin * c->Cout + 3) / 4); /* 4 filters each */
 }
 
 alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer *x,
