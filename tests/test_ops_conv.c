@@ -90,7 +90,7 @@ static op_case conv_case(uint32_t N, uint32_t Cin, uint32_t H, uint32_t W, uint3
     return c;
 }
 
-#define MAX_CASES 64
+#define MAX_CASES 80
 static op_case table[MAX_CASES];
 
 static size_t build_table(void) {
@@ -126,6 +126,7 @@ static size_t build_table(void) {
     table[n++] = conv_case(130, 2, 3, 3, 3, 3, 1, 1, 1, 0, 0); /* batch 130 */
     table[n++] = conv_case(2, 3, 1, 1, 4, 3, 1, 1, 1, 1, 0);   /* 1x1 spatial, 3x3 kernel */
     table[n++] = conv_case(2, 3, 2, 2, 4, 3, 1, 1, 1, 1, 0);   /* 2x2 spatial */
+    table[n++] = conv_case(2, 5, 3, 4, 6, 1, 1, 0, 1, 1, 0);   /* 1x1 at stride 1: dx without col2im */
     /* Winograd's edges: odd maps (partial tiles), pad 0 and 2, channels off
      * every tile; each form forced on a shape another one takes. */
     static const uint32_t wino[][6] = {

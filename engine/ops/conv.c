@@ -317,6 +317,13 @@ alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c0, con
     alvk_gemm_packed g = {.M = M, .N = Ntaps, .K = c->Cout, .ldc = Ntaps, .alpha = 1.0f};
     s = pack(cmd, &r, DATA_A, dy, M, c->Cout, &at, &g.lda);
     if (s == ALVK_OK) s = pack(cmd, &r, DATA_B, w, Ntaps, c->Cout, &bk, &g.ldb);
+    /* A 1x1 window at stride 1 without padding (layer4's cropped 3x3 on 1x1
+     * maps) maps each pixel to itself: col is dx, which the GEMM writes
+     * NCHW directly. */
+    if (s == ALVK_OK && c->KH == 1 && c->KW == 1 && c->stride == 1 && c->pad == 0) {
+        g.nchw_pixels = d.P_out;
+        return alvk_op_gemm_packed(cmd, &g, &at, &bk, dx, NULL);
+    }
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * M * Ntaps, &col);
     if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, &col, NULL);
     if (s != ALVK_OK) return s;
@@ -331,11 +338,11 @@ alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c0, con
  * full window with zeros at the taps the crop dropped. */
 static alvk_status uncrop(alvk_cmd *cmd, const conv_run *r, const alvk_buffer *dwc,
                           const alvk_buffer *dw) {
-    uint32_t n = r->c.Cout * r->c.Cin * r->KH * r->KW;
+    uint32_t filters = r->c.Cout * r->c.Cin;
     alvk_kernel k = {.shader = ALVK_SHADER_conv_uncrop, .local = {64}, .nspec = 4,
                      .spec = {r->KH, r->KW, r->c.KH, r->lo}};
-    alvk_binding b[2] = {alvk_in1(dwc), alvk_out(dw)};
-    return alvk_op_dispatch_1d(cmd, k, b, 2, &n, sizeof n, (n + 3) / 4);
+    alvk_binding b[2] = {alvk_in4(dwc), alvk_out(dw)};
+    return alvk_op_dispatch_1d(cmd, k, b, 2, &filters, sizeof filters, (filters + 3) / 4);
 }
 
 /* dw as one GEMM over the pixels of im2col'd operands. */
