@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const unary_names[] = {
@@ -218,9 +219,20 @@ OP_TABLE_TEST(ops_elementwise, build_table, table, MAX_CASES)
  * a device whose race picks them. */
 Test(ops_elementwise, sums_by_subgroups) {
     test_force_subgroup_sums();
+    setenv("ALVK_SERIAL_SUMS", "0", 1); /* short sums by workgroups too */
     op_case rows[] = {reduce_case("sum", 1, 1, 100003, 1, 0, 0, 0),
                       reduce_case("channel sums", 3, 64, 49, 1, 0, 0, 0),
                       reduce_case("channel sums, large", 128, 64, 196, 1, 0, 0, 0),
+                      reduce_case("row L2 norms", 1, 128, 512, 1, 1, 1, 0)};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) op_case_run(&rows[i]);
+}
+
+/* Short sums by a workgroup each (what a GPU's race picks; the table runs
+ * them one invocation each on lavapipe). */
+Test(ops_elementwise, short_sums_by_workgroups) {
+    setenv("ALVK_SERIAL_SUMS", "0", 1);
+    op_case rows[] = {reduce_case("column sums", 130, 10, 1, 1, 0, 0, 0),
+                      reduce_case("channel sums", 3, 64, 49, 1, 0, 0, 1),
                       reduce_case("row L2 norms", 1, 128, 512, 1, 1, 1, 0)};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) op_case_run(&rows[i]);
 }

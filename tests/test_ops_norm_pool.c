@@ -200,7 +200,7 @@ OP_TABLE_TEST(ops_norm_pool, build_table, table, MAX_CASES)
  * device whose race picks them. */
 Test(ops_norm_pool, batch_norm_by_subgroups) {
     test_force_subgroup_sums();
-    setenv("ALVK_BN_SERIAL", "0", 1);
+    setenv("ALVK_SERIAL_SUMS", "0", 1);
     static const uint32_t bn[][3] = {{2, 64, 196}, {3, 64, 49}, {3, 512, 1}, {130, 3, 4}, {2, 5, 7}};
     for (int mode = 0; mode < 3; mode++)
         for (size_t i = 0; i < sizeof bn / sizeof bn[0]; i++) {
@@ -212,7 +212,7 @@ Test(ops_norm_pool, batch_norm_by_subgroups) {
 /* Small channels summed by a workgroup each (what a GPU's race picks; the
  * table above runs them serially on lavapipe). */
 Test(ops_norm_pool, batch_norm_by_workgroups) {
-    setenv("ALVK_BN_SERIAL", "0", 1);
+    setenv("ALVK_SERIAL_SUMS", "0", 1);
     static const uint32_t bn[][3] = {{3, 128, 16}, {3, 512, 1}, {130, 3, 4}, {2, 5, 7}};
     for (int mode = 0; mode < 3; mode++)
         for (size_t i = 0; i < sizeof bn / sizeof bn[0]; i++) {

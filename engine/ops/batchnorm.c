@@ -12,9 +12,9 @@
 
 #define STATS_LOCAL 64
 #define APPLY_LOCAL 64
-/* Channels with at most this many values are summed one invocation per
- * channel (see shaders/include/channel_sum.glsl). */
-#define SERIAL_MAX 4096u
+/* Channels with at most ALVK_SERIAL_SUM_MAX values are summed one
+ * invocation per channel where the device runs that faster (see
+ * shaders/include/channel_sum.glsl and alvk_small_sums_serial). */
 
 /* How the per-channel sums cut planes: enough segments that a workgroup's
  * lanes all get one, each at least one value. */
@@ -86,12 +86,13 @@ static alvk_status stats(alvk_cmd *cmd, const alvk_batchnorm *b, int serial, con
     return per_channel(cmd, ALVK_SHADER_bn_stats, b, serial, bind, 5, &push, sizeof push);
 }
 
-/* Whether channels of at most SERIAL_MAX values are summed one invocation
- * each, as lavapipe runs fastest (no barriers), or a workgroup each, as a
- * GPU does (one lane per channel leaves it idle: the statistics of
- * 128x128x4x4 took 0.89 ms on an H200). Raced once per device on that
- * shape and cached with the other choices; ALVK_BN_SERIAL=0|1 decides
- * instead. */
+/* Whether channels of at most ALVK_SERIAL_SUM_MAX values are summed one
+ * invocation each, as lavapipe runs fastest (no barriers), or a workgroup
+ * each, as a GPU does (one lane per channel leaves it idle: the statistics
+ * of 128x128x4x4 took 0.89 ms on an H200). Raced once per device on that
+ * shape and cached with the other choices; ALVK_SERIAL_SUMS=0|1 decides
+ * instead. Reductions of as few values per output follow the same choice
+ * (alvk_op_reduce: a conv's bias gradient is a channel sum). */
 #define TUNE_N 128u
 #define TUNE_C 128u
 #define TUNE_HW 16u
@@ -117,12 +118,12 @@ static int race_serial(alvk_context *ctx) {
     return winner;
 }
 
-static int serial_small_channels(alvk_context *ctx) {
-    return alvk_choice_flag(ctx, "ALVK_BN_SERIAL", &alvk_choices_get(ctx)->bn_serial, 1, race_serial, 1);
+int alvk_small_sums_serial(alvk_context *ctx) {
+    return alvk_choice_flag(ctx, "ALVK_SERIAL_SUMS", &alvk_choices_get(ctx)->bn_serial, 1, race_serial, 1);
 }
 
 static int serial(alvk_cmd *cmd, const alvk_batchnorm *b) {
-    return (uint64_t)b->N * b->HW <= SERIAL_MAX && serial_small_channels(alvk_cmd_context(cmd));
+    return (uint64_t)b->N * b->HW <= ALVK_SERIAL_SUM_MAX && alvk_small_sums_serial(alvk_cmd_context(cmd));
 }
 
 static alvk_status check_bn(const alvk_batchnorm *b, const alvk_buffer *const *big, int nbig,

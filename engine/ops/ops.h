@@ -185,6 +185,12 @@ typedef struct alvk_batchnorm {
 typedef struct alvk_bn_params {
     alvk_buffer gamma, beta, running_mean, running_var;
 } alvk_bn_params;
+/* Whether this device adds sums of at most ALVK_SERIAL_SUM_MAX values one
+ * invocation per sum (lavapipe: no barriers) rather than a workgroup per
+ * sum (a GPU): raced once on batch-norm statistics, cached; batch norm and
+ * alvk_op_reduce both follow it. */
+#define ALVK_SERIAL_SUM_MAX 4096u
+int alvk_small_sums_serial(alvk_context *ctx);
 alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
                                     const alvk_bn_params *p, const alvk_buffer *y,
                                     const alvk_buffer *mean, const alvk_buffer *invstd);

@@ -13,7 +13,7 @@
 #define MIN_CHUNK 2048u
 #define SEG_MAX 64u
 #define MAX_GRID 65535u
-#define SERIAL_MAX 64u  /* sums this short run one invocation per output */
+#define SERIAL_MAX 64u  /* sums this short run one invocation per output, always */
 
 /* Groups for `parts` x `mid` outputs, mid folded into y and z. */
 static void grid(uint32_t parts, uint32_t mid, uint32_t g[3]) {
@@ -41,9 +41,11 @@ static alvk_status reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffer
     uint32_t parts = (uint32_t)((rows + chunk - 1) / chunk), g[3];
     struct { uint32_t outer, mid, inner, chunk, parts, segs, seg; float scale; } push = {
         r->outer, r->mid, r->inner, (uint32_t)chunk, parts, segs, seg, r->scale};
+    int serial = count <= SERIAL_MAX ||
+                 (count <= ALVK_SERIAL_SUM_MAX && alvk_small_sums_serial(alvk_cmd_context(cmd)));
     alvk_kernel k = {.shader = sg ? ALVK_SHADER_reduce_sg : ALVK_SHADER_reduce, .local = {LOCAL}, .nspec = 3,
-                     .spec = {r->square != 0, r->sqrt != 0, count <= SERIAL_MAX}};
-    if (count <= SERIAL_MAX) {
+                     .spec = {r->square != 0, r->sqrt != 0, serial}};
+    if (serial) {
         alvk_binding b[2] = {alvk_in1(x), alvk_out(y)};
         return alvk_op_dispatch_1d(cmd, k, b, 2, &push, sizeof push, r->mid);
     }
