@@ -6,7 +6,9 @@
 #   OUT/e2e.json       alvk-e2e --json: training, evaluation, adversarial images/s
 #   OUT/compare.json   benchmarks/compare.sh --json (alvk and PyTorch side by
 #                      side; PyTorch on CUDA where it sees a GPU)
-#   OUT/profile.txt    ALVK_PROFILE=1 alvk-e2e: where a step's time goes, per op
+#   OUT/profile.txt    ALVK_PROFILE=1 alvk-e2e: where a step's time goes, per op,
+#                      after every kernel race's times (ALVK_LOG=info, a cache
+#                      of its own so the races run there)
 #   OUT/bench.json     alvk-bench --json --dispatches (every kernel, checked
 #                      against the references)
 #   OUT/tests.log      the test suites under the validation layer
@@ -71,7 +73,8 @@ cat "$out/devices.json"
 step e2e e2e.json "$build/alvk-e2e" --json --steps 50
 step compare compare.json env BUILD_DIR="$build" bash benchmarks/compare.sh --json --steps 50 --torch-device "$torch_device"
 # The profile tables and the test results go to stderr: keep them whole.
-step profile profile.txt sh -c 'ALVK_PROFILE=1 "$0" --steps 5 2>&1' "$build/alvk-e2e"
+step profile profile.txt sh -c 'ALVK_PROFILE=1 ALVK_LOG=info XDG_CACHE_HOME="$1" "$0" --steps 5 2>&1' \
+  "$build/alvk-e2e" "$errs/race-cache"
 step bench bench.json "$build/alvk-bench" --json --dispatches --repeats 5
 step tests tests.log sh -c "ALVK_VALIDATION=1 $tests 2>&1"
 grep -E "^\[FAIL\]|Synthesis|Assertion" "$out/tests.log" | sort | uniq -c | head -40
