@@ -1,10 +1,11 @@
 /* Batch normalisation over NCHW, training and evaluation, with PyTorch's
  * semantics. Statistics and gradient sums run one workgroup per channel in
  * a fixed order (bit-for-bit repeatable); the elementwise parts are
- * separate kernels, an invocation per segment of one channel's values. Every
- * kernel walks planes (n, c) in segments (SEGS per plane of SEG values
- * each; a 1x1 map, segments of samples), so a channel's numbers load once
- * per segment and every lane's loop has the same length. */
+ * separate kernels, an invocation per segment of one channel's values
+ * (apply_walk_of: of a plane, or of the samples where planes are small), so
+ * a channel's numbers load once per segment and every lane's loop has the
+ * same length. Channels of few values are summed serially where the device
+ * runs that faster (alvk_small_sums_serial). */
 #include "ops.h"
 #include "vk/context.h"
 
@@ -12,9 +13,6 @@
 
 #define STATS_LOCAL 64
 #define APPLY_LOCAL 64
-/* Channels with at most ALVK_SERIAL_SUM_MAX values are summed one
- * invocation per channel where the device runs that faster (see
- * shaders/include/channel_sum.glsl and alvk_small_sums_serial). */
 
 /* How the per-channel sums cut planes: enough segments that a workgroup's
  * lanes all get one, each at least one value. */

@@ -17,7 +17,7 @@ struct alvk_choices {
     int gemm_variants, gemm_variant; /* gemm.c's choices and the fastest (tile, path) */
     int gemm_logged;                 /* the cached tile was reported */
     int gemm_split;                  /* 1: long-K GEMMs with few tiles split K */
-    int bn_serial;                   /* 1: small channels summed one lane each */
+    int bn_serial;                   /* 1: small sums (batch norm, reduce) one lane each */
     int group_sum_sg;                /* 1: workgroup sums by subgroup operations */
 };
 
