@@ -1,7 +1,10 @@
-/* Deterministic sums over [outer, mid, inner] views: one pass when each
- * output's values fit one workgroup's share, else partial sums per fixed
- * chunk and a second pass over them. Chunking depends on the shape only, so
- * the order of additions, and the result, never changes between runs. */
+/* Deterministic sums over [outer, mid, inner] views: one invocation per
+ * output for short sums (always up to 64 values, up to 4,096 where the
+ * device runs that faster), else one pass when each output's values fit
+ * one workgroup's share, else partial sums per fixed chunk and a second
+ * pass over them. The order of additions depends on the shape and on the
+ * device's cached choices (serial or not, tree or subgroup sums) only, so
+ * the result never changes between runs that share those choices. */
 #include "ops.h"
 #include "vk/context.h"
 
