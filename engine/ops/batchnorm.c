@@ -100,9 +100,8 @@ static alvk_status record_stats_tune(alvk_cmd *cmd, int way, void *user) {
     return stats(cmd, &b, way, &t[0], &t[1], &t[2], &t[3], &t[4]);
 }
 
-static int race_serial(alvk_context *ctx) {
+static int race_serial(alvk_context *ctx, double ms[2]) {
     alvk_buffer t[5]; /* x, then mean, invstd and the running statistics */
-    double ms[2] = {-1, -1};
     int winner = -1;
     if (alvk_buffer_alloc(ctx, 4ull * TUNE_N * TUNE_C * TUNE_HW, &t[0]) == ALVK_OK) {
         if (alvk_buffers_alloc(ctx, 4, 4ull * TUNE_C, &t[1]) == ALVK_OK) {

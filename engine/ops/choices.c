@@ -69,14 +69,23 @@ void alvk_choices_save(alvk_context *ctx) {
     alvk_disk_cache_save(ctx, KIND, &s, sizeof s);
 }
 
+/* How much faster than the default the other way must run to be chosen:
+ * the two ways of a yes/no choice round differently, and a near tie must
+ * not flip between processes on noise (each one races where no cache is
+ * kept), or runs would stop repeating bit for bit. */
+#define CHOICE_MARGIN 0.10
+
 int alvk_choice_flag(alvk_context *ctx, const char *env, int *field, int fallback,
-                     int (*race)(alvk_context *ctx), int save) {
+                     int (*race)(alvk_context *ctx, double ms[2]), int save) {
     int forced = alvk_env_flag(env);
     if (forced >= 0) return forced;
     alvk_choices_get(ctx);
     if (*field >= 0) return *field;
     *field = fallback; /* while the race runs (it may record this op), and if it finds nothing */
-    int winner = race(ctx);
+    double ms[2] = {-1, -1};
+    int winner = race(ctx, ms);
+    if (winner >= 0 && winner != fallback && ms[fallback] > 0 && ms[winner] > (1 - CHOICE_MARGIN) * ms[fallback])
+        winner = fallback;
     if (winner >= 0) {
         *field = winner;
         if (save) alvk_choices_save(ctx);

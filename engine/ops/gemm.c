@@ -340,11 +340,10 @@ static alvk_status record_split_tune(alvk_cmd *cmd, int way, void *user) {
                : record_variant(cmd, fit(g, &p), &p, t->a, t->b, t->c, NULL);
 }
 
-static int race_split(alvk_context *ctx) {
+static int race_split(alvk_context *ctx, double ms[2]) {
     gemm_pick g = choose(ctx);
     alvk_buffer t[3];
     if (alvk_buffers_alloc(ctx, 3, 4ull * SPLIT_TUNE_MN * SPLIT_TUNE_K, t) != ALVK_OK) return -1;
-    double ms[2];
     int winner = alvk_race(ctx, 2, record_split_tune, &(tune_operands){&t[0], &t[1], &t[2], 0, NULL, g}, ms);
     alvk_buffers_free(ctx, 3, t);
     alvk_log(&ctx->log, ALVK_LOG_INFO, "gemm %ux%ux%u: whole %.3f ms, K split %.3f ms", SPLIT_TUNE_MN,

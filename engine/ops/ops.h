@@ -42,10 +42,12 @@ void alvk_buffers_free(alvk_context *ctx, int n, alvk_buffer *b);
 int alvk_env_flag(const char *name);
 /* A raced yes/no choice, the steps every such chooser takes: the variable
  * `env` when set (alvk_env_flag), else the choice cached in *field (a field
- * of alvk_choices_get(ctx)), else race(ctx)'s answer (-1: none, `fallback`
- * stands and is not kept), cached and, where `save`, written to disk. */
+ * of alvk_choices_get(ctx)), else race(ctx, ms)'s answer (-1: none,
+ * `fallback` stands and is not kept; ms gets both ways' times), cached and,
+ * where `save`, written to disk. The way that is not `fallback` must win by
+ * 10 %: a near tie keeps the default, so it cannot flip between processes. */
 int alvk_choice_flag(alvk_context *ctx, const char *env, int *field, int fallback,
-                     int (*race)(alvk_context *ctx), int save);
+                     int (*race)(alvk_context *ctx, double ms[2]), int save);
 
 /* ---- elementwise -------------------------------------------------------- */
 #define ALVK_UNARY_OPS(X)                                                      \

@@ -109,7 +109,7 @@ static int sums_right(alvk_context *ctx, const alvk_buffer *t, int sg) {
     return ok;
 }
 
-static int race_group_sum(alvk_context *ctx) {
+static int race_group_sum(alvk_context *ctx, double ms[2]) {
     const uint32_t n = TUNE_N * TUNE_C * TUNE_HW;
     alvk_buffer t[2];
     float *host = malloc(4ull * n);
@@ -117,7 +117,6 @@ static int race_group_sum(alvk_context *ctx) {
     if (host && alvk_buffer_alloc(ctx, 4ull * n, &t[0]) == ALVK_OK) {
         if (alvk_buffer_alloc(ctx, 4ull * TUNE_C, &t[1]) == ALVK_OK) {
             for (uint32_t i = 0; i < n; i++) host[i] = tune_value(i);
-            double ms[2] = {-1, -1};
             if (alvk_buffer_write(ctx, &t[0], 0, host, 4ull * n) == ALVK_OK)
                 winner = alvk_race(ctx, 2, record_tune, t, ms);
             alvk_log(&ctx->log, ALVK_LOG_INFO, "workgroup sums (%ux%ux%u by channel): tree %.3f ms, "
