@@ -1,11 +1,12 @@
 /* The kernel choices a device measured (the GEMM variant, whether long-K
- * GEMMs split, whether small batch-norm channels are summed serially,
- * whether workgroup sums use subgroup operations), kept on disk beside the pipeline cache under the same header (device, driver,
- * checksum), so a new process does not race them again: on lavapipe a race
- * compiles every variant, seconds per context. A file that is missing,
- * damaged or of another device is a miss: every choice is raced again when
- * first needed and the file rewritten. Used only
- * when the pipeline cache is (ALVK_PIPELINE_CACHE=0 turns both off). */
+ * GEMMs split, whether small sums run serially, whether workgroup sums use
+ * subgroup operations), kept on disk beside the pipeline cache under the
+ * same header (device, driver, checksum), so a new process does not race
+ * them again: on lavapipe a race compiles every variant, seconds per
+ * context. A file that is missing, damaged or of another device is a miss:
+ * every choice is raced again when first needed and the file rewritten.
+ * Used only when the pipeline cache is (ALVK_PIPELINE_CACHE=0 turns both
+ * off). */
 #include "ops.h"
 #include "vk/context.h"
 #include "vk/pipeline_cache.h"

@@ -110,6 +110,17 @@ int alvk_race(alvk_context *ctx, int n, alvk_race_way record, void *user, double
     return winner;
 }
 
+alvk_status alvk_run_way(alvk_context *ctx, alvk_race_way record, int way, void *user) {
+    alvk_cmd *cmd = NULL;
+    alvk_status s = alvk_cmd_create(ctx, 0, &cmd);
+    if (s == ALVK_OK) s = alvk_cmd_begin(cmd);
+    if (s == ALVK_OK) s = record(cmd, way, user);
+    if (s == ALVK_OK) s = alvk_cmd_end(cmd);
+    if (s == ALVK_OK) s = alvk_cmd_run(cmd);
+    alvk_cmd_destroy(cmd);
+    return s;
+}
+
 alvk_status alvk_buffers_alloc(alvk_context *ctx, int n, VkDeviceSize bytes, alvk_buffer *out) {
     for (int i = 0; i < n; i++) {
         alvk_status s = alvk_buffer_alloc(ctx, bytes, &out[i]);

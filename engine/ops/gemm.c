@@ -173,19 +173,16 @@ static int tune_operands_alloc(alvk_context *ctx, uint32_t size, alvk_buffer t[3
     return ok;
 }
 
-/* Whether pick g computes the TUNE_SIZE GEMM of the tuning operands
+/* Whether choice c computes the TUNE_SIZE GEMM of the tuning operands
  * exactly (a host reference): a raced kernel that a driver miscompiles is
  * fast and wrong, and must not win. */
-static int computes_right(alvk_context *ctx, gemm_pick g) {
+static int computes_right(alvk_context *ctx, int choice) {
     const uint32_t n = TUNE_SIZE;
     alvk_buffer t[3];
     if (!tune_operands_alloc(ctx, n, t)) return 0;
     float *c = malloc(4ull * n * n);
-    alvk_cmd *cmd = NULL;
-    alvk_gemm_packed p = {.M = n, .N = n, .K = n, .lda = n, .ldb = n, .ldc = n, .alpha = 1.0f};
-    int ok = c && alvk_cmd_create(ctx, 0, &cmd) == ALVK_OK && alvk_cmd_begin(cmd) == ALVK_OK &&
-             record_variant(cmd, g, &p, &t[0], &t[1], &t[2], NULL) == ALVK_OK &&
-             alvk_cmd_end(cmd) == ALVK_OK && alvk_cmd_run(cmd) == ALVK_OK &&
+    tune_operands ops = {&t[0], &t[1], &t[2], n, &choice, {0}};
+    int ok = c && alvk_run_way(ctx, record_tune, 0, &ops) == ALVK_OK &&
              alvk_buffer_read(ctx, &t[2], 0, c, 4ull * n * n) == ALVK_OK;
     for (uint32_t m = 0; ok && m < n; m++)
         for (uint32_t j = 0; ok && j < n; j++) {
@@ -193,7 +190,6 @@ static int computes_right(alvk_context *ctx, gemm_pick g) {
             for (uint32_t k = 0; k < n; k++) want += pattern(k * n + m, 0) * pattern(k * n + j, 1);
             ok = c[(size_t)m * n + j] == want;
         }
-    alvk_cmd_destroy(cmd);
     free(c);
     alvk_buffers_free(ctx, 3, t);
     return ok;
@@ -266,7 +262,7 @@ static gemm_pick choose(alvk_context *ctx) {
         for (int i = 0; i < n; i++)
             if (ms[i] > 0 && (best < 0 || ms[i] < ms[best])) best = i;
         if (best < 0) return pick_of(ch->gemm_variant); /* none: not saved, raced again next time */
-        if (computes_right(ctx, pick_of(ways[best]))) {
+        if (computes_right(ctx, ways[best])) {
             ch->gemm_variant = ways[best];
             alvk_choices_save(ctx);
             return pick_of(ch->gemm_variant);

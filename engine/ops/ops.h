@@ -34,6 +34,9 @@ void alvk_choices_save(alvk_context *ctx);
  * the fastest way, or -1 when none ran. */
 typedef alvk_status (*alvk_race_way)(alvk_cmd *cmd, int way, void *user);
 int alvk_race(alvk_context *ctx, int n, alvk_race_way record, void *user, double *ms);
+/* Records way `way` once into a command of its own and runs it (a race's
+ * winner checked against a host reference). */
+alvk_status alvk_run_way(alvk_context *ctx, alvk_race_way record, int way, void *user);
 /* n buffers of `bytes` each (a race's operands): all or none. */
 alvk_status alvk_buffers_alloc(alvk_context *ctx, int n, VkDeviceSize bytes, alvk_buffer *out);
 void alvk_buffers_free(alvk_context *ctx, int n, alvk_buffer *b);

@@ -95,11 +95,8 @@ static alvk_status record_tune(alvk_cmd *cmd, int way, void *user) {
 /* Whether way `sg` sums the tuning tensor in t[0] into t[1] exactly. */
 static int sums_right(alvk_context *ctx, const alvk_buffer *t, int sg) {
     float got[TUNE_C];
-    alvk_cmd *cmd = NULL;
-    int ok = alvk_cmd_create(ctx, 0, &cmd) == ALVK_OK && alvk_cmd_begin(cmd) == ALVK_OK &&
-             reduce(cmd, &tune_shape, &t[0], &t[1], sg) == ALVK_OK && alvk_cmd_end(cmd) == ALVK_OK &&
-             alvk_cmd_run(cmd) == ALVK_OK && alvk_buffer_read(ctx, &t[1], 0, got, sizeof got) == ALVK_OK;
-    alvk_cmd_destroy(cmd);
+    int ok = alvk_run_way(ctx, record_tune, sg, (void *)t) == ALVK_OK &&
+             alvk_buffer_read(ctx, &t[1], 0, got, sizeof got) == ALVK_OK;
     for (uint32_t c = 0; ok && c < TUNE_C; c++) {
         float want = 0;
         for (uint32_t n = 0; n < TUNE_N; n++)
