@@ -26,10 +26,33 @@ if [ ! -f "${ALVK_DATA:-/nonexistent}/train-images-idx3-ubyte" ]; then
 fi
 tiny=(--strategies uniform,margin,least-confidence,entropy,adversarial --pool-size 256 --test-size 64
       --budget 8 --max-budget 24 --epochs 2 --adversarial-epochs 1 --trials 1 --batch-size 16 --seed 5)
-check run-tiny 0 'done in' -- "$alvk" run "${tiny[@]}" --out "$tmp/a"
-for f in results.json results.csv summary.md accuracy.svg labels_needed.svg state.txt; do
+"$alvk" run "${tiny[@]}" --out "$tmp/a" >"$tmp/a.out" 2>"$tmp/a.err"
+check run-tiny 0 'done in' -- cat "$tmp/a.err"
+check run-estimates-first 0 '^estimated time on .*: [0-9]+ (s|min)' -- grep -m1 -E 'estimated|labels:' "$tmp/a.err"
+check run-headline-first 0 '^On mnist, [a-z-]+ reached [0-9.]+ % test accuracy with [0-9]+ labels' -- \
+  grep -m1 . "$tmp/a.out"
+for f in results.json results.csv summary.md accuracy.svg labels_needed.svg report.html state.txt; do
   check "run-wrote-$f" 0 '^ok$' -- bash -c "test -s '$tmp/a/$f' && echo ok"
 done
+# Every plot renders with a real SVG renderer, alone and inside report.html.
+if command -v rsvg-convert >/dev/null; then
+  for f in accuracy.svg labels_needed.svg; do
+    check "run-renders-$f" 0 '^rendered$' -- bash -c "rsvg-convert '$tmp/a/$f' -o '$tmp/$f.png' && test -s '$tmp/$f.png' && echo rendered"
+  done
+else
+  echo "skip the rendering checks: no rsvg-convert (Debian librsvg2-bin)"
+fi
+if command -v python3 >/dev/null; then
+  check run-report-holds-both-plots 0 '^2 svg, [0-9]+ tables, headline$' -- python3 -c "
+import re, subprocess, shutil
+html = open('$tmp/a/report.html').read()
+svgs = re.findall(r'<svg.*?</svg>', html, re.S)
+for i, svg in enumerate(svgs):
+    if shutil.which('rsvg-convert'):
+        subprocess.run(['rsvg-convert', '-o', '$tmp/r%d.png' % i], input=svg.encode(), check=True)
+assert 'reached' in html.split('<svg')[0]
+print(len(svgs), 'svg,', html.count('<table>'), 'tables, headline')"
+fi
 if command -v python3 >/dev/null; then
   check run-json-parses 0 '^10 records, complete$' -- python3 -c "
 import json; d = json.load(open('$tmp/a/results.json'))
@@ -45,6 +68,17 @@ print(n('accuracy.svg'), n('labels_needed.svg'))"
 fi
 check run-same-out 2 'already holds this experiment' -- "$alvk" run "${tiny[@]}" --out "$tmp/a"
 check run-other-out 2 'holds a different experiment' -- "$alvk" run "${tiny[@]}" --seed 6 --out "$tmp/a"
+
+# Another IDX data set: Fashion-MNIST (Debian's dataset-fashion-mnist), named in summary and plots.
+fashion=/usr/share/datasets/fashion-mnist
+if [ -f "$fashion/train-images-idx3-ubyte.gz" ]; then
+  check run-fashion 0 'done in' -- "$alvk" run --data "$fashion" --strategies uniform,margin --trials 1 \
+    --pool-size 96 --test-size 32 --budget 8 --max-budget 24 --epochs 1 --batch-size 8 --out "$tmp/f"
+  check run-fashion-summary 0 '^# alvk run on fashion-mnist' -- cat "$tmp/f/summary.md"
+  check run-fashion-plot 0 'Test accuracy vs annotated samples on fashion-mnist' -- cat "$tmp/f/accuracy.svg"
+else
+  echo "skip the Fashion-MNIST run: no $fashion (Debian dataset-fashion-mnist)"
+fi
 
 # The baseline from an alvk train checkpoint lands in the summary.
 "$alvk" train --epochs 1 --subset 32 --batch-size 16 --test-size 32 --save "$tmp/base.safetensors" >/dev/null 2>&1

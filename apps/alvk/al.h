@@ -110,9 +110,20 @@ typedef struct al_progress {
     void *user;
 } al_progress;
 
+/* Seconds per image, measured: a training step's, an evaluation's (also
+ * the prediction and statistics passes), the adversarial step's (per
+ * labeled or unlabeled image). */
+typedef struct al_rates {
+    double train, eval, adversarial;
+} al_rates;
+
 /* Builds the graphs (the adversarial one when asked). Exit status. */
 int al_model_init(al_model *m, session *s, uint32_t batch, double lr, int adversarial);
 void al_model_free(al_model *m);
+/* Times one run of each graph (after one that compiles it), for the
+ * estimate before a run. It changes the weights: al_model_start follows.
+ * Exit status. */
+int al_model_calibrate(al_model *m, al_rates *r);
 /* Initial weights from the seed, kept on the device as the snapshot every
  * round restarts from (al_model_reset: weights and optimiser state). */
 int al_model_start(al_model *m, uint64_t seed);
@@ -126,7 +137,7 @@ int al_train_classifier(al_model *m, const uint32_t *ids, uint32_t n, uint32_t e
 int al_train_adversarial(al_model *m, const uint32_t *labeled, uint32_t n_l, const uint32_t *unlabeled,
                          uint32_t n_u, uint32_t epochs, uint64_t seed, uint64_t stream,
                          al_train_stats *st, const al_progress *pr);
-/* Class probabilities [n, 10] and (d non-NULL) D(z) [n] of training-set
+/* Class probabilities [n, classes] and (d non-NULL) D(z) [n] of training-set
  * images ids, in evaluation mode. Exit status. */
 int al_predict(al_model *m, const uint32_t *ids, uint32_t n, float *probs, float *d);
 /* Saves / restores the batch-norm running statistics on the host, and
@@ -136,14 +147,24 @@ int al_stats_save(al_model *m);
 int al_stats_restore(al_model *m);
 int al_stats_recalibrate(al_model *m, const uint32_t *ids, uint32_t n);
 
+/* A growable string for the writers. */
+typedef struct al_text {
+    char *s;
+    size_t len, cap;
+    int failed;
+} al_text;
+void al_printf(al_text *t, const char *fmt, ...) AL_PRINTF(2, 3);
+
 /* ---- the experiment ---------------------------------------------------------- */
 typedef struct al_config {
     uint32_t strategies;        /* bit s: strategy s runs */
     uint32_t budget, max_budget, trials, adversarial_trials, epochs, adversarial_epochs, batch;
     double lr;
     uint32_t seed, pool_size, test_size, baseline_epochs;
+    uint32_t classes;           /* --classes, 0: the largest label + 1 */
     int bn_recalibrate, discriminator_default_init;
     const char *baseline_file;
+    const char *dataset;        /* the data directory's name, for titles ("mnist") */
 } al_config;
 
 /* One round's results. Adversarial-only fields are NaN elsewhere. */
@@ -174,8 +195,8 @@ typedef struct al_state {
 
 int al_state_add(al_state *st, const al_record *r);
 void al_state_free(al_state *st);
-/* Writes OUT/state.txt, results.json, results.csv, summary.md and the two
- * plots, each atomically (temp file, fsync, rename). 0 on failure, with
+/* Writes OUT/state.txt, results.json, results.csv, summary.md, the two
+ * plots and report.html, each atomically (temp file, fsync, rename). 0 on failure, with
  * the reason on stderr. */
 int al_save(const char *out, const al_state *st, const al_config *c, const char *device,
             const char *driver);
@@ -188,25 +209,28 @@ int al_state_load(const char *out, al_state *st);
 int al_accuracy_at(const al_state *st, int s, uint32_t round, int recal, double *median, double *lo,
                    double *hi);
 /* The mean over trials of the labels strategy s needed to pass an accuracy
- * level (the first annotated count above it; max_budget if never). */
-double al_labels_needed(const al_state *st, const al_config *c, int s, double level);
+ * level (the first annotated count above it; max_budget if never; recal:
+ * by the accuracy with recomputed statistics). */
+double al_labels_needed(const al_state *st, const al_config *c, int s, double level, int recal);
 
 /* Rounds per trial: max_budget / budget - 1 (the notebook's). */
 uint32_t al_rounds(const al_config *c);
 
-/* The accuracy-vs-labels plot and the labels-needed-per-accuracy plot. */
-int al_plot_accuracy(const char *path, const al_state *st, const al_config *c);
-int al_plot_labels_needed(const char *path, const al_state *st, const al_config *c);
+/* The accuracy-vs-labels plot and the labels-needed-per-accuracy plot, as
+ * SVG documents appended to t. 0 when out of memory. */
+int al_plot_accuracy(al_text *t, const al_state *st, const al_config *c);
+int al_plot_labels_needed(al_text *t, const al_state *st, const al_config *c);
+
+/* The page report.html: title, then summary.md's Markdown as HTML with the
+ * two SVG plots inline after its first paragraphs. */
+void al_report_html(al_text *t, const char *title, const char *summary_md, const char *accuracy_svg,
+                    const char *labels_svg);
+/* One sentence for newcomers: which strategy reached what test accuracy
+ * with how many labels (the learned accuracy, medians over trials). */
+void al_headline(const al_state *st, const al_config *c, al_text *t);
 
 /* Writes text to path atomically: path.tmp, fsync, rename. 0 on failure. */
 int al_write_atomic(const char *path, const char *text, size_t len);
 
-/* A growable string for the writers. */
-typedef struct al_text {
-    char *s;
-    size_t len, cap;
-    int failed;
-} al_text;
-void al_printf(al_text *t, const char *fmt, ...) AL_PRINTF(2, 3);
 
 #endif

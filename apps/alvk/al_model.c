@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { CLASSES = 10 };
 
 static int fail(const char *what) { return cli_fail(what); }
 
@@ -21,7 +20,7 @@ static alvk_node discriminator(alvk_graph *g, alvk_node z) {
 static int build_predict(al_model *m) {
     session *s = m->s;
     alvk_graph *g;
-    if (alvk_graph_create(s->ctx, s->params, m->batch, ALVK_GRAPH_EVAL, &g) != ALVK_OK) return 0;
+    if (alvk_graph_create(s->ctx, s->params, s->eval_batch, ALVK_GRAPH_EVAL, &g) != ALVK_OK) return 0;
     m->predict = g;
     m->pred_idx = alvk_graph_indices(g);
     alvk_node z = alvk_graph_resnet18(g, alvk_graph_gather(g, s->train_pool, m->pred_idx));
@@ -36,7 +35,7 @@ static int build_predict(al_model *m) {
 static int build_recal(al_model *m) {
     session *s = m->s;
     alvk_graph *g;
-    if (alvk_graph_create(s->ctx, s->params, m->batch, ALVK_GRAPH_TRAIN, &g) != ALVK_OK) return 0;
+    if (alvk_graph_create(s->ctx, s->params, s->eval_batch, ALVK_GRAPH_TRAIN, &g) != ALVK_OK) return 0;
     m->recal = g;
     m->recal_idx = alvk_graph_indices(g);
     m->recal_out = alvk_graph_resnet18(g, alvk_graph_gather(g, s->train_pool, m->recal_idx));
@@ -151,6 +150,38 @@ int al_model_reset(al_model *m) {
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
+/* Seconds of one run of g at b rows, after a first run that compiles
+ * its pipelines (work the rounds would do anyway); < 0 on failure. */
+static double time_run(alvk_graph *g, uint32_t b) {
+    double t = 0;
+    for (int i = 0; i < 2; i++) {
+        t = cli_now();
+        if (alvk_graph_run(g, b) != ALVK_OK) return -1;
+        t = cli_now() - t;
+    }
+    return t;
+}
+
+int al_model_calibrate(al_model *m, al_rates *r) {
+    uint32_t B = m->batch, E = m->s->eval_batch, n = alvk_dataset_count(m->s->train), *ids = malloc(E * sizeof *ids);
+    float *alpha = malloc(B * sizeof *alpha);
+    int ok = ids && alpha;
+    for (uint32_t i = 0; ok && i < E; i++) ids[i] = i % n;
+    for (uint32_t i = 0; ok && i < B; i++) alpha[i] = 0.5f;
+    ok = ok && alvk_graph_set(m->train, m->train_idx, ids, B) == ALVK_OK &&
+         alvk_graph_set(m->predict, m->pred_idx, ids, E) == ALVK_OK;
+    double train = ok ? time_run(m->train, B) : -1, eval = ok ? time_run(m->predict, E) : -1, adv = 0;
+    if (m->adv && ok)
+        adv = alvk_graph_set(m->adv, m->adv_l, ids, B) == ALVK_OK && alvk_graph_set(m->adv, m->adv_u, ids, B) == ALVK_OK &&
+                      alvk_graph_set(m->adv, m->adv_alpha, alpha, B) == ALVK_OK
+                  ? time_run(m->adv, B)
+                  : -1;
+    free(ids), free(alpha);
+    if (train < 0 || eval < 0 || adv < 0) return fail("timing the graphs");
+    r->train = train / B, r->eval = eval / E, r->adversarial = adv / (2.0 * B);
+    return EXIT_OK;
+}
+
 int al_train_classifier(al_model *m, const uint32_t *ids, uint32_t n, uint32_t epochs,
                         uint64_t seed, uint64_t stream, al_train_stats *st, const al_progress *pr) {
     memset(st, 0, sizeof *st);
@@ -234,16 +265,16 @@ int al_train_adversarial(al_model *m, const uint32_t *labeled, uint32_t n_l, con
 }
 
 int al_predict(al_model *m, const uint32_t *ids, uint32_t n, float *probs, float *d) {
-    for (uint32_t at = 0; at < n; at += m->batch) {
+    for (uint32_t at = 0; at < n; at += m->s->eval_batch) {
         if (cli_interrupted) return EXIT_INTERRUPTED;
-        uint32_t b = min_u32(m->batch, n - at);
+        uint32_t b = min_u32(m->s->eval_batch, n - at);
         if (alvk_graph_set(m->predict, m->pred_idx, ids + at, b) != ALVK_OK ||
             alvk_graph_run(m->predict, b) != ALVK_OK ||
-            alvk_graph_read(m->predict, m->pred_logits, probs + (size_t)at * CLASSES) != ALVK_OK ||
+            alvk_graph_read(m->predict, m->pred_logits, probs + (size_t)at * m->s->classes) != ALVK_OK ||
             (d && alvk_graph_read(m->predict, m->pred_d, d + at) != ALVK_OK))
             return fail("predicting");
     }
-    al_softmax_rows(probs, n, CLASSES);
+    al_softmax_rows(probs, n, m->s->classes);
     return EXIT_OK;
 }
 
@@ -272,7 +303,7 @@ int al_stats_restore(al_model *m) {
  * mean = sum(n_k mu_k) / n, var = (sum((n_k - 1) v_k + n_k mu_k^2) - n mu^2) / (n - 1). */
 int al_stats_recalibrate(al_model *m, const uint32_t *ids, uint32_t n) {
     if (n < 2) return EXIT_OK; /* nothing to compute from */
-    uint32_t nb = (n + m->batch - 1) / m->batch;
+    uint32_t nb = (n + m->s->eval_batch - 1) / m->s->eval_batch;
     float *batch_stats = malloc(m->saved_floats * sizeof *batch_stats);
     double *acc = calloc(m->saved_floats, sizeof *acc);
     int rc = batch_stats && acc ? EXIT_OK : fail("allocating");

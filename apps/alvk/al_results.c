@@ -78,12 +78,15 @@ int al_write_atomic(const char *path, const char *text, size_t len) {
     return ok;
 }
 
-static int write_text(const char *dir, const char *name, al_text *t) {
+/* Writes t to dir/name; frees it unless kept for the report. */
+static int write_text(const char *dir, const char *name, al_text *t, int keep) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     int ok = !t->failed && al_write_atomic(path, t->s ? t->s : "", t->len);
-    free(t->s);
-    *t = (al_text){0};
+    if (!keep) {
+        free(t->s);
+        *t = (al_text){0};
+    }
     return ok;
 }
 
@@ -109,7 +112,7 @@ int al_accuracy_at(const al_state *st, int s, uint32_t round, int recal, double 
     return n;
 }
 
-double al_labels_needed(const al_state *st, const al_config *c, int s, double level) {
+double al_labels_needed(const al_state *st, const al_config *c, int s, double level, int recal) {
     double sum = 0;
     int trials = 0;
     for (uint32_t t = 0; t < 1000; t++) {
@@ -119,7 +122,7 @@ double al_labels_needed(const al_state *st, const al_config *c, int s, double le
             const al_record *r = &st->records[i];
             if (r->strategy != s || r->trial != t) continue;
             seen = 1;
-            if (r->accuracy > level && r->annotated < need) need = r->annotated;
+            if ((recal ? r->accuracy_recal : r->accuracy) > level && r->annotated < need) need = r->annotated;
         }
         if (!seen) break;
         sum += need, trials++;
@@ -133,7 +136,7 @@ static double area(const al_state *st, const al_config *c, int s) {
     double a = 0, prev = NAN, m, lo, hi;
     uint32_t first = 0, last = 0, rounds = al_rounds(c);
     for (uint32_t k = 0; k < rounds; k++) {
-        if (!al_accuracy_at(st, s, k, 0, &m, &lo, &hi)) break;
+        if (!al_accuracy_at(st, s, k, 1, &m, &lo, &hi)) break;
         uint32_t x = c->budget * (k + 1);
         if (k == 0) first = x;
         else a += (x - last) * 0.5 * (prev + m);
@@ -312,26 +315,31 @@ static void accuracy_table(const al_state *st, const al_config *c, int recal, al
 
 /* The two effects the notebook hides, stated when this run shows them. */
 static void effects(const al_state *st, const al_config *c, al_text *t) {
-    double gap = 0, worst_sat = 0;
-    int small = 0, adversarial = 0;
+    double gap = 0, worst_gap = -1, worst_sat = 0;
+    uint32_t worst_at = 0;
+    int rounds = 0, adversarial = 0;
     for (uint32_t i = 0; i < st->nrecords; i++) {
         const al_record *r = &st->records[i];
-        if (r->annotated <= c->batch) gap += r->accuracy_recal - r->accuracy, small++;
+        double g = r->accuracy_recal - r->accuracy;
+        gap += g, rounds++;
+        if (g > worst_gap) worst_gap = g, worst_at = r->annotated;
         if (r->strategy == AL_ADVERSARIAL && isfinite(r->saturated)) {
             adversarial++;
             if (r->saturated > worst_sat) worst_sat = r->saturated;
         }
     }
     al_printf(t, "\n## What the notebook hides\n\n");
-    if (small && gap / small > 0.05)
-        al_printf(t, "- **Stale batch-norm statistics.** While the labeled set fits in one batch (<= %u images), "
-                  "evaluation-mode accuracy lags the accuracy with statistics recomputed over the labeled set "
-                  "by %.1f points on average over %d rounds. %s\n", c->batch, 100 * gap / small, small,
+    if (rounds && gap / rounds > 0.05)
+        al_printf(t, "- **Stale batch-norm statistics.** The notebook's evaluation (running statistics) lags the "
+                  "accuracy with statistics recomputed over the labeled set by %.1f points on average over %d "
+                  "rounds, by %.1f at %u labels: with few labels per batch (%u), training leaves running "
+                  "statistics that do not describe the data. %s\n", 100 * gap / rounds, rounds, 100 * worst_gap,
+                  worst_at, c->batch,
                   c->bn_recalibrate ? "This run recalibrated (--bn-recalibrate): the queries used the recomputed "
                                       "statistics." : "--bn-recalibrate uses the recomputed statistics.");
-    else if (small)
+    else if (rounds)
         al_printf(t, "- Batch-norm statistics: recomputing them over the labeled set changed the accuracy by %.1f "
-                  "points on average at <= %u labels: no stale-statistics effect here.\n", 100 * gap / small, c->batch);
+                  "points on average: no stale-statistics effect here.\n", 100 * gap / rounds);
     if (adversarial && worst_sat > 0.5)
         al_printf(t, "- **A saturated discriminator.** Up to %.0f %% of D's outputs were within 1e-6 of 0 or 1: its "
                   "gradient penalty is constant and it does not learn, so the adversarial query ranks by margin "
@@ -341,14 +349,49 @@ static void effects(const al_state *st, const al_config *c, al_text *t) {
                   100 * worst_sat);
 }
 
+static const char *dataset_of(const al_config *c) { return c->dataset && *c->dataset ? c->dataset : "mnist"; }
+
+void al_headline(const al_state *st, const al_config *c, al_text *t) {
+    int order[AL_STRATEGIES], n = 0;
+    double best[AL_STRATEGIES] = {0};
+    uint32_t labels[AL_STRATEGIES] = {0};
+    for (int s = 0; s < AL_STRATEGIES; s++) {
+        double m, lo, hi;
+        int have = 0;
+        for (uint32_t k = 0; k < al_rounds(c); k++)
+            if (al_accuracy_at(st, s, k, 1, &m, &lo, &hi) && (!have || m > best[s]))
+                best[s] = m, labels[s] = c->budget * (k + 1), have = 1;
+        if (!have) continue;
+        int i = n++; /* insertion by accuracy, highest first */
+        while (i > 0 && best[order[i - 1]] < best[s]) order[i] = order[i - 1], i--;
+        order[i] = s;
+    }
+    if (!n) {
+        al_printf(t, "No round has finished yet.");
+        return;
+    }
+    al_printf(t, "%sn %s, %s reached %.1f %% test accuracy with %u labels", st->done ? "O" : "So far, o",
+              dataset_of(c), al_strategy_name(order[0]), 100 * best[order[0]], labels[order[0]]);
+    for (int i = 1; i < n; i++)
+        al_printf(t, "%s %s %.1f %% with %u", i + 1 == n ? (n > 2 ? ", and" : " and") : ",",
+                  al_strategy_name(order[i]), 100 * best[order[i]], labels[order[i]]);
+    al_printf(t, " (the best round of each%s; batch-norm statistics recomputed over the labeled set).",
+              c->trials > 1 ? ", medians over trials" : "");
+}
+
 static void summary_md(const al_state *st, const al_config *c, const char *device, al_text *t) {
-    al_printf(t, "# alvk run: summary\n\n`alvk run %s` on %s (alvk %s)%s\n\n", st->config, device, alvk_version(),
+    al_printf(t, "# alvk run on %s: summary\n\n**", dataset_of(c));
+    al_headline(st, c, t);
+    al_printf(t, "**\n\n`alvk run %s` on %s (alvk %s)%s\n\n", st->config, device, alvk_version(),
               st->done ? "" : " — **incomplete: continue with --resume**");
     if (st->baseline >= 0) al_printf(t, "Full-data baseline: %.2f %% test accuracy.\n\n", 100 * st->baseline);
-    al_printf(t, "## Test accuracy (%%): median (min-max over trials)\n\n");
-    accuracy_table(st, c, 0, t);
-    al_printf(t, "\n## Test accuracy (%%) with batch-norm statistics recomputed over the labeled set\n\n");
+    al_printf(t, "## Test accuracy (%%) with batch-norm statistics recomputed over the labeled set: median "
+              "(min-max over trials)\n\nWhat the models learned (the thick lines of accuracy.svg).\n\n");
     accuracy_table(st, c, 1, t);
+    al_printf(t, "\n## Test accuracy (%%) as the notebook evaluates: running statistics\n\n"
+              "The statistics training left, stale while the labeled set fits in a batch or two (the thin "
+              "lines).\n\n");
+    accuracy_table(st, c, 0, t);
     al_printf(t, "\n## Per strategy\n\n| strategy | area under the curve | mean steps per round | "
               "train s | eval s | query s |\n|---|---:|---:|---:|---:|---:|\n");
     for (int s = 0; s < AL_STRATEGIES; s++) {
@@ -362,24 +405,28 @@ static void summary_md(const al_state *st, const al_config *c, const char *devic
         al_printf(t, "| %s | %.4f | %.0f | %.0f | %.0f | %.0f |\n", al_strategy_name(s), area(st, c, s),
                   n ? steps / n : 0, train, eval, query);
     }
-    al_printf(t, "\nThe area is the mean of the median accuracy over the labels axis (trapezoids), in [0, 1].\n");
+    al_printf(t, "\nThe area is the mean of the median learned accuracy over the labels axis (trapezoids), "
+              "in [0, 1].\n");
     effects(st, c, t);
 }
 
 int al_save(const char *out, const al_state *st, const al_config *c, const char *device, const char *driver) {
-    al_text t = {0};
+    al_text t = {0}, acc = {0}, need = {0};
     state_text(st, &t);
-    int ok = write_text(out, "state.txt", &t);
+    int ok = write_text(out, "state.txt", &t, 0);
     results_json(st, c, device, driver, &t);
-    ok = write_text(out, "results.json", &t) && ok;
+    ok = write_text(out, "results.json", &t, 0) && ok;
     results_csv(st, &t);
-    ok = write_text(out, "results.csv", &t) && ok;
+    ok = write_text(out, "results.csv", &t, 0) && ok;
+    ok = al_plot_accuracy(&acc, st, c) && write_text(out, "accuracy.svg", &acc, 1) && ok;
+    ok = al_plot_labels_needed(&need, st, c) && write_text(out, "labels_needed.svg", &need, 1) && ok;
     summary_md(st, c, device, &t);
-    ok = write_text(out, "summary.md", &t) && ok;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/accuracy.svg", out);
-    ok = al_plot_accuracy(path, st, c) && ok;
-    snprintf(path, sizeof path, "%s/labels_needed.svg", out);
-    ok = al_plot_labels_needed(path, st, c) && ok;
+    ok = write_text(out, "summary.md", &t, 1) && ok;
+    al_text html = {0};
+    char title[128];
+    snprintf(title, sizeof title, "alvk run on %s", dataset_of(c));
+    if (ok) al_report_html(&html, title, t.s, acc.s, need.s);
+    ok = ok && write_text(out, "report.html", &html, 0);
+    free(t.s), free(acc.s), free(need.s);
     return ok;
 }

@@ -17,8 +17,10 @@ int cli_fail(const char *what) {
 
 int cli_uint(const char *flag, const char *text, uint64_t lo, uint64_t hi, uint32_t *out) {
     char *end;
-    unsigned long long v = text ? strtoull(text, &end, 10) : 0;
-    if (!text || !*text || *end || text[0] == '-' || v < lo || v > hi) {
+    /* strtoull alone would take " 5", "+5" and "-5" (as a huge number). */
+    int digits = text && text[0] >= '0' && text[0] <= '9';
+    unsigned long long v = digits ? strtoull(text, &end, 10) : 0;
+    if (!digits || *end || v < lo || v > hi) {
         fprintf(stderr, "alvk: %s takes a whole number in %llu..%llu, not '%s'\n", flag,
                 (unsigned long long)lo, (unsigned long long)hi, text ? text : "");
         return 0;
@@ -29,8 +31,9 @@ int cli_uint(const char *flag, const char *text, uint64_t lo, uint64_t hi, uint3
 
 int cli_double(const char *flag, const char *text, double lo, double hi, double *out) {
     char *end;
-    double v = text ? strtod(text, &end) : 0;
-    if (!text || !*text || *end || !(v >= lo && v <= hi)) {
+    int starts = text && ((text[0] >= '0' && text[0] <= '9') || text[0] == '.' || text[0] == '-');
+    double v = starts ? strtod(text, &end) : 0;
+    if (!starts || *end || !(v >= lo && v <= hi)) {
         fprintf(stderr, "alvk: %s takes a number in [%g, %g], not '%s'\n", flag, lo, hi, text ? text : "");
         return 0;
     }
@@ -96,19 +99,67 @@ static int add_discriminator(session *s, int kind) {
     return 1;
 }
 
-int session_open(session *s, const char *device, const char *data_dir, uint32_t eval_batch,
-                 uint32_t test_size, uint64_t seed, int discriminator) {
+/* "fashion-mnist" for /usr/share/datasets/fashion-mnist/ */
+static void data_name(const char *dir, char *out, size_t size) {
+    size_t end = strlen(dir);
+    while (end > 1 && dir[end - 1] == '/') end--;
+    size_t start = end;
+    while (start > 0 && dir[start - 1] != '/') start--;
+    snprintf(out, size, "%.*s", (int)(end - start), dir + start);
+}
+
+static uint32_t max_label(const alvk_dataset *d) {
+    const uint8_t *l = alvk_dataset_labels(d);
+    uint32_t top = 0;
+    for (uint32_t i = 0; i < alvk_dataset_count(d); i++) top = l[i] > top ? l[i] : top;
+    return top;
+}
+
+int session_load_data(session *s, const char *data_dir, uint32_t classes) {
     memset(s, 0, sizeof *s);
     data_dir = session_data_dir(data_dir);
-    if (alvk_dataset_load(data_dir, "train", 10, &s->train) != ALVK_OK ||
-        alvk_dataset_load(data_dir, "t10k", 10, &s->test) != ALVK_OK) {
-        fprintf(stderr, "alvk: cannot load MNIST from %s: %s\n(fetch it with "
-                "scripts/fetch-mnist.sh, or point --data / ALVK_DATA at the IDX files)\n",
+    data_name(data_dir, s->data_name, sizeof s->data_name);
+    /* IDX labels are bytes: 256 admits every label, and the classes are
+     * then the largest label + 1. */
+    uint32_t limit = classes ? classes : 256;
+    if (alvk_dataset_load(data_dir, "train", limit, &s->train) != ALVK_OK ||
+        alvk_dataset_load(data_dir, "t10k", limit, &s->test) != ALVK_OK) {
+        fprintf(stderr, "alvk: cannot load the IDX data set in %s: %s\n(fetch MNIST with "
+                "scripts/fetch-mnist.sh, or point --data / ALVK_DATA at a directory of IDX files)\n",
                 data_dir, alvk_last_error());
         return EXIT_FAILED;
     }
+    uint32_t rows, cols, test_rows, test_cols;
+    alvk_dataset_shape(s->train, &rows, &cols);
+    alvk_dataset_shape(s->test, &test_rows, &test_cols);
+    if (rows != test_rows || cols != test_cols) {
+        fprintf(stderr, "alvk: %s: the training images are %ux%u but the test images %ux%u; both sets "
+                "must have one image size\n", data_dir, rows, cols, test_rows, test_cols);
+        return EXIT_FAILED;
+    }
+    if (rows < MIN_IMAGE_SIDE || cols < MIN_IMAGE_SIDE) {
+        fprintf(stderr, "alvk: %s: images of %ux%u are too small for ResNet18 (at least %ux%u)\n", data_dir,
+                rows, cols, MIN_IMAGE_SIDE, MIN_IMAGE_SIDE);
+        return EXIT_FAILED;
+    }
+    uint32_t top = max_label(s->train) > max_label(s->test) ? max_label(s->train) : max_label(s->test);
+    s->classes = classes ? classes : top + 1;
+    if (s->classes < 2) {
+        fprintf(stderr, "alvk: %s: every label is %u; classification needs at least two classes\n", data_dir, top);
+        return EXIT_FAILED;
+    }
+    return EXIT_OK;
+}
+
+int session_open_device(session *s, const char *device, uint32_t eval_batch, uint32_t test_size, uint64_t seed,
+                        int discriminator) {
     uint32_t n = alvk_dataset_count(s->test);
-    s->test_size = test_size && test_size < n ? test_size : n;
+    if (test_size > n) {
+        fprintf(stderr, "alvk: --test-size %u: the test set of %s has only %u images\n", test_size,
+                s->data_name, n);
+        return EXIT_USAGE;
+    }
+    s->test_size = test_size ? test_size : n;
     if (!(s->test_order = malloc(n * sizeof *s->test_order))) return cli_fail("allocating");
     for (uint32_t i = 0; i < n; i++) s->test_order[i] = i;
     if (s->test_size < n) cli_shuffle(s->test_order, n, seed, 0x7e57);
@@ -116,7 +167,7 @@ int session_open(session *s, const char *device, const char *data_dir, uint32_t 
     if (alvk_context_create(&desc, &s->ctx) != ALVK_OK) return cli_fail("opening the device");
     s->eval_batch = eval_batch;
     if (alvk_params_create(s->ctx, &s->params) != ALVK_OK ||
-        alvk_model_resnet18(s->params, 1, 10) != ALVK_OK ||
+        alvk_model_resnet18(s->params, 1, s->classes) != ALVK_OK ||
         (discriminator && !add_discriminator(s, discriminator)) || alvk_params_commit(s->params) != ALVK_OK)
         return cli_fail("creating the model");
     if (alvk_pool_create(s->ctx, s->train, &s->train_pool) != ALVK_OK ||
@@ -133,6 +184,12 @@ int session_open(session *s, const char *device, const char *data_dir, uint32_t 
     if (alvk_graph_output(g, s->eval_correct) != ALVK_OK || alvk_graph_compile(g) != ALVK_OK)
         return cli_fail("building the evaluation graph");
     return EXIT_OK;
+}
+
+int session_open(session *s, const char *device, const char *data_dir, uint32_t classes, uint32_t eval_batch,
+                 uint32_t test_size, uint64_t seed, int discriminator) {
+    int rc = session_load_data(s, data_dir, classes);
+    return rc == EXIT_OK ? session_open_device(s, device, eval_batch, test_size, seed, discriminator) : rc;
 }
 
 alvk_node session_head(alvk_graph *g, alvk_node z) {

@@ -38,6 +38,8 @@ typedef struct session {
     alvk_context *ctx;
     alvk_params *params;
     alvk_dataset *train, *test;
+    uint32_t classes;                /* the head's outputs */
+    char data_name[64];              /* the data directory's last part: "mnist", "fashion-mnist" */
     alvk_pool *train_pool, *test_pool;
     alvk_graph *eval;
     alvk_node eval_indices, eval_correct;
@@ -50,12 +52,23 @@ typedef struct session {
  * fan_out), or PyTorch's default Linear init. */
 enum { DISC_NONE = 0, DISC_KAIMING, DISC_DEFAULT };
 
-/* Opens the device, loads MNIST from data_dir (NULL: ALVK_DATA, else
- * data/mnist), declares ResNet18 with a 10-class head (and after them the
- * discriminator "disc", 512 -> 512 -> 512 -> 1, when asked), and builds the
- * evaluation graph over test_size test images (0: all; otherwise a subset
- * drawn with the seed). Returns an exit status. */
-int session_open(session *s, const char *device, const char *data_dir, uint32_t eval_batch,
+/* ResNet18's smallest input side: its stride-2 stem and max pool leave
+ * 2x2 maps for the residual stages. */
+enum { MIN_IMAGE_SIDE = 8 };
+
+/* Loads the training and test IDX files of data_dir (NULL: ALVK_DATA,
+ * else data/mnist), 1-channel images of any one size: `classes` classes
+ * (0: the largest label + 1). Exit status, the reason on stderr. */
+int session_load_data(session *s, const char *data_dir, uint32_t classes);
+/* Then opens the device, declares ResNet18 with a s->classes head (and
+ * after them the discriminator "disc", 512 -> 512 -> 512 -> 1, when
+ * asked), and builds the evaluation graph over test_size test images (0:
+ * all; otherwise a subset drawn with the seed; more than the set holds is a
+ * usage error). Returns an exit status. */
+int session_open_device(session *s, const char *device, uint32_t eval_batch, uint32_t test_size, uint64_t seed,
+                        int discriminator);
+/* Both of the above. */
+int session_open(session *s, const char *device, const char *data_dir, uint32_t classes, uint32_t eval_batch,
                  uint32_t test_size, uint64_t seed, int discriminator);
 /* The data directory session_open reads: data_dir, else $ALVK_DATA, else
  * data/mnist. */

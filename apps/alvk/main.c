@@ -9,11 +9,11 @@
 static const char usage[] =
     "usage: alvk <command> [options]\n"
     "\n"
-    "Active learning on MNIST with a ResNet18, on any Vulkan device.\n"
+    "Active learning on MNIST (or any IDX image set) with a ResNet18, on any Vulkan device.\n"
     "\n"
     "commands:\n"
     "  devices [--json]   list the Vulkan devices, their limits, and the default\n"
-    "  train [options]    train ResNet18 on MNIST: the full-data baseline (see alvk train --help)\n"
+    "  train [options]    train ResNet18 on all the labels: the full-data baseline (see alvk train --help)\n"
     "  eval --load FILE   test accuracy of a saved model\n"
     "  run [options]      active learning: uniform, margin, adversarial, ... with results\n"
     "                     and plots (see alvk run --help; alvk run --preset demo to try it)\n"
@@ -27,7 +27,7 @@ static const char usage[] =
     "  ALVK_LOG=error|warn|info|debug   log to stderr\n"
     "  ALVK_VALIDATION=1          Khronos validation layer; any message is an error\n"
     "  ALVK_PIPELINE_CACHE=0      do not use the pipeline cache in ~/.cache/alvk\n"
-    "  ALVK_DATA=DIR              where the MNIST IDX files are (default data/mnist)\n";
+    "  ALVK_DATA=DIR              where the IDX files are (default data/mnist)\n";
 
 int cli_usage_error(const char *fmt, ...) {
     va_list ap;

@@ -6,6 +6,7 @@
 #include "params.h"
 #include "vk/error.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,7 @@ alvk_status alvk_params_save(alvk_params *p, const char *path) {
 /* ---- reading: a small JSON parser for the header -------------------------- */
 
 typedef struct parser {
-    const char *s, *end, *path;
+    const char *start, *s, *end, *path;
     alvk_status status;
 } parser;
 
@@ -83,8 +84,8 @@ typedef struct entry {
 
 static int fail(parser *ps, const char *what) {
     if (ps->status == ALVK_OK)
-        ps->status = alvk_error(ALVK_ERROR_FORMAT, "%s: bad safetensors header (%s at byte %ld)",
-                                ps->path, what, (long)(ps->end - ps->s));
+        ps->status = alvk_error(ALVK_ERROR_FORMAT, "%s: bad safetensors header (%s at byte %ld of the header)",
+                                ps->path, what, (long)(ps->s - ps->start));
     return 0;
 }
 
@@ -183,7 +184,7 @@ static int tensor_entry(parser *ps, entry *e) {
 /* The header's tensor entries (malloc'd array). */
 static alvk_status parse_header(const char *json, size_t len, const char *path, entry **out,
                                 int *count) {
-    parser ps = {json, json + len, path, ALVK_OK};
+    parser ps = {json, json, json + len, path, ALVK_OK};
     int cap = 16, n = 0;
     entry *list = malloc((size_t)cap * sizeof *list);
     if (!list) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "reading %s", path);
@@ -229,6 +230,58 @@ static int ignored(const char *name) {
     return n >= k && strcmp(name + n - k, suffix) == 0;
 }
 
+/* "[64, 1, 7, 7]" */
+static void shape_text(const uint64_t *shape, uint32_t nd, char *out, size_t size) {
+    size_t len = (size_t)snprintf(out, size, "[");
+    for (uint32_t d = 0; d < nd && len < size; d++)
+        len += (size_t)snprintf(out + len, size - len, "%s%llu", d ? ", " : "", (unsigned long long)shape[d]);
+    if (len < size) snprintf(out + len, size - len, "]");
+}
+
+static int by_begin(const void *a, const void *b) {
+    const entry *x = *(const entry *const *)a, *y = *(const entry *const *)b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp((*(const entry *const *)a)->name, (*(const entry *const *)b)->name);
+}
+
+/* No name twice and no two tensors on the same bytes: either would load one
+ * tensor's values into another without a word. */
+static alvk_status distinct(const entry *list, int n, const char *path) {
+    const entry **sorted = malloc((size_t)(n ? n : 1) * sizeof *sorted);
+    if (!sorted) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "reading %s", path);
+    for (int k = 0; k < n; k++) sorted[k] = &list[k];
+    alvk_status s = ALVK_OK;
+    qsort(sorted, (size_t)n, sizeof *sorted, by_name);
+    for (int k = 1; s == ALVK_OK && k < n; k++)
+        if (strcmp(sorted[k - 1]->name, sorted[k]->name) == 0)
+            s = alvk_error(ALVK_ERROR_FORMAT, "%s holds %s twice", path, sorted[k]->name);
+    qsort(sorted, (size_t)n, sizeof *sorted, by_begin);
+    for (int k = 1; s == ALVK_OK && k < n; k++)
+        if (sorted[k]->begin < sorted[k - 1]->end)
+            s = alvk_error(ALVK_ERROR_FORMAT, "%s: tensors %s and %s share bytes (%llu..%llu and %llu..%llu)",
+                           path, sorted[k - 1]->name, sorted[k]->name,
+                           (unsigned long long)sorted[k - 1]->begin, (unsigned long long)sorted[k - 1]->end,
+                           (unsigned long long)sorted[k]->begin, (unsigned long long)sorted[k]->end);
+    free(sorted);
+    return s;
+}
+
+/* A checkpoint with NaN or Inf in it is damaged: a model would load and
+ * evaluate to a number while computing nothing. */
+static alvk_status finite(const uint8_t *bytes, uint64_t count, const char *path, const char *name) {
+    for (uint64_t i = 0; i < count; i++) {
+        float v;
+        memcpy(&v, bytes + 4 * i, sizeof v);
+        if (!isfinite(v))
+            return alvk_error(ALVK_ERROR_FORMAT, "%s: %s holds %s at element %llu", path, name,
+                              isnan(v) ? "NaN" : "an infinity", (unsigned long long)i);
+    }
+    return ALVK_OK;
+}
+
 /* Matches every store tensor with an entry of the same dtype and shape, and
  * every entry with a store tensor (bar ignored ones). */
 static alvk_status match(alvk_params *p, const entry *list, int n, uint64_t data_bytes,
@@ -252,14 +305,22 @@ static alvk_status match(alvk_params *p, const entry *list, int n, uint64_t data
         int same = strcmp(list[k].dtype, "F32") == 0 && list[k].ndims == nd &&
                    list[k].end - list[k].begin == 4 * alvk_params_numel(p, i, 0);
         for (uint32_t d = 0; same && d < nd; d++) same = list[k].shape[d] == shape[d];
-        if (!same)
-            return alvk_error(ALVK_ERROR_FORMAT, "%s: %s is %s with %u dimensions (%llu bytes); "
-                              "this model wants F32 with %u", path, name, list[k].dtype,
-                              list[k].ndims, (unsigned long long)(list[k].end - list[k].begin), nd);
+        if (!same) {
+            char have[160], want[160];
+            shape_text(list[k].shape, list[k].ndims, have, sizeof have);
+            uint64_t wanted[ALVK_MAX_DIMS];
+            for (uint32_t d = 0; d < nd; d++) wanted[d] = shape[d];
+            shape_text(wanted, nd, want, sizeof want);
+            return alvk_error(ALVK_ERROR_FORMAT, "%s: %s is %s %s (%llu bytes); this model wants F32 %s",
+                              path, name, list[k].dtype, have,
+                              (unsigned long long)(list[k].end - list[k].begin), want);
+        }
         which[i] = k;
     }
-    return ALVK_OK;
+    return distinct(list, n, path);
 }
+
+
 
 static alvk_status read_all(FILE *f, const char *path, uint64_t size, uint8_t **out) {
     *out = malloc(size ? size : 1);
@@ -297,6 +358,8 @@ alvk_status alvk_params_load(alvk_params *p, const char *path) {
     if (s == ALVK_OK) s = match(p, list, n, data_bytes, path, which);
     if (s == ALVK_OK) s = read_all(f, path, data_bytes, &data);
     /* Everything checked and in memory: only now does the store change. */
+    for (int i = 0; s == ALVK_OK && i < alvk_params_count(p); i++)
+        s = finite(data + list[which[i]].begin, alvk_params_numel(p, i, 0), path, alvk_params_name(p, i));
     for (int i = 0; s == ALVK_OK && i < alvk_params_count(p); i++)
         s = alvk_params_write(p, i, (const float *)(data + list[which[i]].begin));
     fclose(f);

@@ -177,8 +177,8 @@ Test(al, labels_needed_counts_a_level_never_reached_as_the_max_budget) {
             r.trial = t, r.round = k, r.annotated = 10 * (k + 1), r.accuracy = acc[t][k];
             cr_assert(al_state_add(&st, &r));
         }
-    cr_expect(fabs(al_labels_needed(&st, &c, AL_UNIFORM, 0.90) - 15) < 1e-9, "(20 + 10) / 2");
-    cr_expect(fabs(al_labels_needed(&st, &c, AL_UNIFORM, 0.945) - 35) < 1e-9, "(30 + 40) / 2");
+    cr_expect(fabs(al_labels_needed(&st, &c, AL_UNIFORM, 0.90, 0) - 15) < 1e-9, "(20 + 10) / 2");
+    cr_expect(fabs(al_labels_needed(&st, &c, AL_UNIFORM, 0.945, 0) - 35) < 1e-9, "(30 + 40) / 2");
     double m, lo, hi;
     cr_expect_eq(al_accuracy_at(&st, AL_UNIFORM, 0, 0, &m, &lo, &hi), 2);
     cr_expect(fabs(m - 0.705) < 1e-12 && lo == 0.5 && hi == 0.91);
