@@ -142,7 +142,9 @@ int al_train_adversarial(al_model *m, const uint32_t *labeled, uint32_t n_l, con
 int al_predict(al_model *m, const uint32_t *ids, uint32_t n, float *probs, float *d);
 /* Saves / restores the batch-norm running statistics on the host, and
  * recomputes them over training-set images ids[0..n) (in batches of the
- * model's batch size, pooled exactly as one pass over all n would give). */
+ * session's evaluation batch, each layer's batch statistics pooled over
+ * the batches; exact for the first layer, and for all when n fits one
+ * batch: deeper layers see inputs normalised per batch). */
 int al_stats_save(al_model *m);
 int al_stats_restore(al_model *m);
 int al_stats_recalibrate(al_model *m, const uint32_t *ids, uint32_t n);
