@@ -11,7 +11,7 @@ ALVK_IN4(0, x);
 layout(std430, binding = 1) writeonly buffer Y { vec4 y[]; };
 
 vec4 f(vec4 v) {
-    if (OP == 0) return max(v, 0.0);                 // relu
+    if (OP == 0) return mix(v, vec4(0.0), lessThan(v, vec4(0.0)));  // relu: NaN stays NaN (max() may drop it)
     if (OP == 1) return 1.0 / (1.0 + exp(-v));       // sigmoid
     if (OP == 2) return pc.alpha * v;                // scale
     if (OP == 3) return v * v;                       // square

@@ -13,6 +13,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -351,6 +352,138 @@ Test(graph, builder_errors_surface_at_compile) {
     TEST_OK(alvk_graph_run(g, 2));
     cr_expect_eq(alvk_graph_read(g, r, v), ALVK_ERROR_INVALID_ARGUMENT, "r is not an output");
     alvk_graph_destroy(g);
+    test_close(ctx);
+}
+
+static void put_be32(FILE *f, uint32_t v) {
+    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    fwrite(b, 1, 4, f);
+}
+
+/* n images rows x cols written as IDX files and loaded: labels i % classes. */
+static alvk_dataset *tiny_dataset(uint32_t n, uint32_t rows, uint32_t cols, uint32_t classes) {
+    char dir[] = "/tmp/alvk-tiny-XXXXXX", path[64];
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte", dir);
+    FILE *f = fopen(path, "wb");
+    put_be32(f, 0x803), put_be32(f, n), put_be32(f, rows), put_be32(f, cols);
+    for (uint32_t i = 0; i < n * rows * cols; i++) fputc((int)(i * 37 % 256), f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte", dir);
+    f = fopen(path, "wb");
+    put_be32(f, 0x801), put_be32(f, n);
+    for (uint32_t i = 0; i < n; i++) fputc((int)(i % classes), f);
+    fclose(f);
+    alvk_dataset *ds;
+    TEST_OK(alvk_dataset_load(dir, "train", 256, &ds));
+    return ds;
+}
+
+/* Issue 13's silent wrong results, each now an error (or NaN) at the call. */
+Test(graph, a_failed_backward_sticks_and_compile_refuses) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p = mlp_store(ctx);
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, MAXB, ALVK_GRAPH_TRAIN, &g));
+    alvk_node x, y, loss = build_mlp(g, &x, &y);
+    alvk_node logits = g->nodes[loss].in[0];
+    cr_expect_eq(alvk_graph_backward(g, logits), ALVK_ERROR_INVALID_ARGUMENT, "the logits are no loss");
+    cr_expect_eq(alvk_graph_adam(g, 1e-3, 0.9, 0.999, 1e-8), ALVK_ERROR_INVALID_ARGUMENT, "sticky");
+    cr_expect_eq(alvk_graph_compile(g), ALVK_ERROR_INVALID_ARGUMENT);
+    cr_expect(strstr(alvk_last_error(), "alvk_graph_backward"), "names the call: %s", alvk_last_error());
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
+    test_close(ctx);
+}
+
+Test(graph, outputs_after_compile_and_views_of_reused_memory_are_errors) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 4, ALVK_GRAPH_EVAL, &g));
+    alvk_node a = alvk_graph_input(g, (uint32_t[]){6}, 1);
+    alvk_node r = alvk_graph_relu(g, a), v = alvk_graph_reshape(g, r, (uint32_t[]){2, 3}, 2);
+    alvk_node out = alvk_graph_relu(g, alvk_graph_relu(g, v));
+    TEST_OK(alvk_graph_output(g, out));
+    TEST_OK(alvk_graph_compile(g));
+    cr_expect_eq(alvk_graph_output(g, r), ALVK_ERROR_INVALID_ARGUMENT, "outputs are marked before compile");
+    float in[24] = {0}, back[24];
+    TEST_OK(alvk_graph_set(g, a, in, 4));
+    TEST_OK(alvk_graph_run(g, 4));
+    cr_expect_eq(alvk_graph_read(g, v, back), ALVK_ERROR_INVALID_ARGUMENT, "a view of reused memory");
+    TEST_OK(alvk_graph_read(g, out, back));
+    alvk_graph_destroy(g);
+    test_close(ctx);
+}
+
+Test(graph, relu_keeps_nan) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 1, ALVK_GRAPH_EVAL, &g));
+    alvk_node a = alvk_graph_input(g, (uint32_t[]){8}, 1), r = alvk_graph_relu(g, a);
+    TEST_OK(alvk_graph_output(g, r));
+    TEST_OK(alvk_graph_compile(g));
+    float in[8] = {NAN, -1, 2, -NAN, INFINITY, -INFINITY, 0, 3}, out[8];
+    TEST_OK(alvk_graph_set(g, a, in, 1));
+    TEST_OK(alvk_graph_run(g, 1));
+    TEST_OK(alvk_graph_read(g, r, out));
+    cr_expect(isnan(out[0]) && isnan(out[3]), "relu(NaN) is NaN, as PyTorch's: %g %g", out[0], out[3]);
+    cr_expect(out[1] == 0 && out[2] == 2 && out[4] == INFINITY && out[5] == 0 && out[6] == 0 && out[7] == 3);
+    alvk_graph_destroy(g);
+    test_close(ctx);
+}
+
+Test(graph, labels_and_indices_out_of_range_are_errors) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p = mlp_store(ctx);
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, MAXB, ALVK_GRAPH_TRAIN, &g));
+    alvk_node x, y, loss = build_mlp(g, &x, &y);
+    TEST_OK(alvk_graph_output(g, loss));
+    TEST_OK(alvk_graph_compile(g));
+    uint32_t labels[MAXB] = {0, 1, 2, 0, 1, OUT};
+    cr_expect_eq(alvk_graph_set(g, y, labels, MAXB), ALVK_ERROR_INVALID_ARGUMENT, "label %d of %d classes", OUT, OUT);
+    TEST_OK(alvk_graph_set(g, y, labels, MAXB - 1));
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
+    /* A pool whose labels pass the logits' classes, and indices past the pool. */
+    alvk_dataset *ds = tiny_dataset(8, 4, 4, 7); /* labels 0..6 */
+    alvk_pool *pool;
+    TEST_OK(alvk_pool_create(ctx, ds, &pool));
+    TEST_OK(alvk_graph_create(ctx, NULL, 4, ALVK_GRAPH_EVAL, &g));
+    alvk_node idx = alvk_graph_indices(g), img = alvk_graph_gather(g, pool, idx);
+    alvk_node z = alvk_graph_input(g, (uint32_t[]){5}, 1); /* logits of 5 classes */
+    cr_expect_eq(alvk_graph_correct(g, z, alvk_graph_gathered_labels(g, img)), -1, "labels up to 6, 5 classes");
+    cr_expect_eq(alvk_graph_compile(g), ALVK_ERROR_INVALID_ARGUMENT);
+    cr_expect(strstr(alvk_last_error(), "labels go up to 6"), "%s", alvk_last_error());
+    alvk_graph_destroy(g);
+    TEST_OK(alvk_graph_create(ctx, NULL, 4, ALVK_GRAPH_EVAL, &g));
+    idx = alvk_graph_indices(g), img = alvk_graph_gather(g, pool, idx);
+    TEST_OK(alvk_graph_output(g, img));
+    TEST_OK(alvk_graph_compile(g));
+    cr_expect_eq(alvk_graph_set(g, idx, (uint32_t[]){0, 7, 8, 1}, 4), ALVK_ERROR_INVALID_ARGUMENT, "index 8 of 8");
+    TEST_OK(alvk_graph_set(g, idx, (uint32_t[]){0, 7, 3, 1}, 4));
+    alvk_graph_destroy(g);
+    alvk_pool_destroy(pool);
+    alvk_dataset_destroy(ds);
+    test_close(ctx);
+}
+
+Test(graph, builders_record_every_failure) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p = mlp_store(ctx);
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, 4, ALVK_GRAPH_TRAIN, &g));
+    cr_expect_eq(alvk_graph_mlp(g, alvk_graph_input(g, (uint32_t[]){IN}, 1), NULL, 2), -1);
+    cr_expect_eq(alvk_graph_compile(g), ALVK_ERROR_INVALID_ARGUMENT, "mlp without a prefix sticks");
+    cr_expect(strstr(alvk_last_error(), "mlp"), "%s", alvk_last_error());
+    alvk_graph_destroy(g);
+    TEST_OK(alvk_graph_create(ctx, p, 4, ALVK_GRAPH_TRAIN, &g));
+    alvk_node labels = alvk_graph_labels(g);
+    cr_expect_eq(alvk_graph_relu(g, labels), -1, "uint32 labels are not floats");
+    cr_expect_eq(alvk_graph_compile(g), ALVK_ERROR_INVALID_ARGUMENT);
+    cr_expect(strstr(alvk_last_error(), "uint32"), "%s", alvk_last_error());
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
     test_close(ctx);
 }
 

@@ -8,6 +8,7 @@
 struct alvk_pool {
     alvk_context *ctx;
     uint32_t count, rows, cols;
+    uint32_t classes;           /* the largest label + 1 */
     alvk_buffer images, labels; /* bytes */
 };
 

@@ -250,9 +250,10 @@ alvk_status alvk_graph_backward_params(alvk_graph *g, alvk_node loss, int first,
     if (!g) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_backward: no graph");
     if (g->error) return alvk_error(g->error, "%s", g->error_msg);
     alvk_status s = graph_check_group(g, first, count, "alvk_graph_backward");
-    if (s != ALVK_OK) return s;
+    if (s != ALVK_OK) return graph_stick(g, s);
     if (loss < 0 || loss >= g->count || graph_numel(&g->nodes[loss], 1) != 1 || g->nodes[loss].batched)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_backward: the loss must be a scalar node");
+        return graph_stick(g, alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_backward: the loss must be "
+                                         "a scalar node, not node %d", loss));
     alvk_node *grads = NULL;
     char *need = NULL;
     s = sweep(g, loss, ones_like(g, loss), (target){-1, first, count}, &grads, &need);
@@ -272,6 +273,13 @@ alvk_status alvk_graph_backward_params(alvk_graph *g, alvk_node loss, int first,
     return ALVK_OK;
 }
 
+/* Whether x is the weight or bias of a batch norm made before y. */
+static int batchnorm_weight(const alvk_graph *g, alvk_node x, alvk_node y) {
+    for (int i = x + 1; i <= y; i++)
+        if (g->nodes[i].op == OP_BATCHNORM && (g->nodes[i].in[1] == x || g->nodes[i].in[2] == x)) return 1;
+    return 0;
+}
+
 alvk_node alvk_graph_grad(alvk_graph *g, alvk_node y, alvk_node x) {
     if (!g || y < 0 || x < 0 || y >= g->count || x > y)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "grad: y must be a node made after x");
@@ -280,7 +288,10 @@ alvk_node alvk_graph_grad(alvk_graph *g, alvk_node y, alvk_node x) {
     alvk_node result = -1;
     if (sweep(g, y, ones_like(g, y), (target){x, 0, 0}, &grads, &need) == ALVK_OK) {
         result = grads[x];
-        if (result < 0) graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "grad: y does not depend on x");
+        if (result < 0 && batchnorm_weight(g, x, y))
+            graph_fail(g, ALVK_ERROR_UNSUPPORTED, "grad: node %d is a batch-norm weight or bias, whose "
+                       "gradient only alvk_graph_backward computes (into the store)", x);
+        else if (result < 0) graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "grad: y does not depend on x");
     }
     free(grads);
     free(need);

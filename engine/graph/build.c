@@ -48,6 +48,11 @@ alvk_node graph_fail(alvk_graph *g, alvk_status status, const char *fmt, ...) {
     return -1;
 }
 
+alvk_status graph_stick(alvk_graph *g, alvk_status s) {
+    if (s != ALVK_OK && g && !g->compiled) graph_fail(g, s, "%s", alvk_last_error());
+    return s;
+}
+
 uint64_t graph_numel(const node *n, uint32_t batch) {
     uint64_t k = n->batched ? batch : n->shape[0];
     for (uint32_t d = 1; d < n->ndims; d++) k *= n->shape[d];
@@ -73,12 +78,26 @@ alvk_node graph_add(alvk_graph *g, graph_op op, const alvk_node *in, int nin,
     return g->count++;
 }
 
-/* The node, or NULL (and a sticky error) when i is not one. */
+static int is_u32_rows(const node *n) {
+    return n->op == OP_LABELS || n->op == OP_GATHERED_LABELS;
+}
+
+/* The ops that take uint32 rows (labels, indices); every other reads floats. */
+static int takes_u32(const char *op) {
+    return !strcmp(op, "gather") || !strcmp(op, "correct") || !strcmp(op, "softmax_ce") || !strcmp(op, "output");
+}
+
+/* The node, or NULL (and a sticky error) when i is not one, or holds
+ * uint32 labels or indices where op reads floats. */
 static node *arg(alvk_graph *g, alvk_node i, const char *op) {
     if (!g) return NULL;
     if (i < 0 || i >= g->count) {
         graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "%s: operand %d is not a node of this graph "
                    "(an earlier call failed?)", op, i);
+        return NULL;
+    }
+    if (is_u32_rows(&g->nodes[i]) && !takes_u32(op)) {
+        graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "%s: node %d holds uint32 labels or indices, not floats", op, i);
         return NULL;
     }
     return &g->nodes[i];
@@ -108,8 +127,23 @@ alvk_node alvk_graph_input(alvk_graph *g, const uint32_t *shape, uint32_t ndims)
     return x;
 }
 
-static int is_u32_rows(const node *n) {
-    return n->op == OP_LABELS || n->op == OP_GATHERED_LABELS;
+/* Values the host sets into a LABELS node must stay below `limit`. */
+static void limit_values(node *n, uint32_t limit) {
+    if (!n->limit || limit < n->limit) n->limit = limit;
+}
+
+/* Labels for C classes: a label set by the host is checked when it is set;
+ * the labels of a pool are known now. 0 after a sticky error. */
+static int labels_fit(alvk_graph *g, node *Y, uint32_t C, const char *op) {
+    if (Y->op == OP_LABELS) {
+        limit_values(Y, C);
+        return 1;
+    }
+    const alvk_pool *pool = g->nodes[Y->in[0]].pool;
+    if (pool->classes <= C) return 1;
+    graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "%s: the pool's labels go up to %u, but the logits have %u "
+               "classes", op, pool->classes - 1, C);
+    return 0;
 }
 
 alvk_node alvk_graph_indices(alvk_graph *g) { return alvk_graph_labels(g); }
@@ -121,6 +155,7 @@ alvk_node alvk_graph_gather(alvk_graph *g, alvk_pool *pool, alvk_node indices) {
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "gather: no pool, or indices not from alvk_graph_indices");
     alvk_node x = graph_add(g, OP_GATHER, &indices, 1, (uint32_t[]){0, 1, pool->rows, pool->cols}, 4, 1);
     if (x >= 0) {
+        limit_values(I, pool->count); /* an index past the pool would read past its buffers */
         g->nodes[x].pool = pool;
         g->nodes[x].aux_bytes[0] = 4ull * g->max_batch; /* the labels */
     }
@@ -141,6 +176,7 @@ alvk_node alvk_graph_correct(alvk_graph *g, alvk_node logits, alvk_node labels) 
     if (!L || !Y) return -1;
     if (L->ndims != 2 || !is_u32_rows(Y))
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "correct: logits [B,C] and labels expected");
+    if (!labels_fit(g, Y, L->shape[1], "correct")) return -1;
     return graph_add(g, OP_CORRECT, (alvk_node[]){logits, labels}, 2, (uint32_t[]){1}, 1, 0);
 }
 
@@ -357,12 +393,16 @@ alvk_node alvk_graph_softmax_ce(alvk_graph *g, alvk_node logits, alvk_node label
     if (!L || !Y) return -1;
     if (L->ndims != 2 || !is_u32_rows(Y) || !L->batched)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "softmax_ce: logits [B,C] and labels expected");
+    if (!labels_fit(g, Y, L->shape[1], "softmax_ce")) return -1;
     alvk_node y = graph_add(g, OP_SOFTMAX_CE, (alvk_node[]){logits, labels}, 2, (uint32_t[]){1}, 1, 0);
     if (y >= 0) g->nodes[y].aux_bytes[0] = L->bytes; /* the probabilities */
     return y;
 }
 
 alvk_status alvk_graph_output(alvk_graph *g, alvk_node x) {
+    if (g && g->compiled) /* the planner has already reused its memory */
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_output: the graph is compiled; mark "
+                          "outputs before alvk_graph_compile");
     if (!arg(g, x, "output")) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_output: no node %d", x);
     g->nodes[x].pinned = 1;
     return ALVK_OK;
@@ -370,8 +410,8 @@ alvk_status alvk_graph_output(alvk_graph *g, alvk_node x) {
 
 alvk_status alvk_graph_set_bn_momentum(alvk_graph *g, float momentum) {
     if (!g || g->compiled || !(momentum >= 0 && momentum <= 1))
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set_bn_momentum: no graph, "
-                          "already compiled, or a momentum outside [0, 1]");
+        return graph_stick(g, alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set_bn_momentum: no graph, "
+                                         "already compiled, or a momentum outside [0, 1]"));
     g->bn_momentum = momentum;
     return ALVK_OK;
 }
@@ -389,8 +429,9 @@ alvk_status graph_check_group(const alvk_graph *g, int first, int count, const c
 
 alvk_status alvk_graph_adam_params(alvk_graph *g, int first, int count, double lr, double beta1,
                                    double beta2, double eps) {
+    if (g && g->error) return alvk_error(g->error, "%s", g->error_msg);
     alvk_status s = graph_check_group(g, first, count, "alvk_graph_adam_params");
-    if (s != ALVK_OK) return s;
+    if (s != ALVK_OK) return graph_stick(g, s);
     alvk_node a = graph_add(g, OP_ADAM, NULL, 0, (uint32_t[]){1}, 1, 0);
     if (a < 0) return alvk_error(g->error, "%s", g->error_msg);
     node *n = &g->nodes[a];

@@ -60,6 +60,7 @@ typedef struct node {
     float alpha, beta;  /* AFFINE: alpha x + beta */
     double hyper[4];    /* ADAM: lr, beta1, beta2, eps */
     alvk_pool *pool;    /* GATHER */
+    uint32_t limit;     /* LABELS: every value the host sets must be below it (0: none) */
     int param;          /* PARAM and TO_GRAD: the store tensor; ADAM: the first */
     int nparams;        /* ADAM: how many store tensors it updates */
     int grad_of;        /* >= 0: this node's output is that store tensor's gradient */
@@ -116,6 +117,9 @@ void graph_profile_print(const alvk_graph *g);
 /* Adds a node (inputs already checked); returns its index or -1. */
 alvk_node graph_add(alvk_graph *g, graph_op op, const alvk_node *in, int nin,
                     const uint32_t *shape, uint32_t ndims, int batched);
+/* Makes a failed builder call's error (alvk_last_error) the graph's sticky
+ * error, before compile; returns s. */
+alvk_status graph_stick(alvk_graph *g, alvk_status s);
 /* Records a builder error (the first one sticks) and returns -1. */
 alvk_node graph_fail(alvk_graph *g, alvk_status status, const char *fmt, ...) ALVK_PRINTF(3, 4);
 /* Builders the autodiff uses beyond the public ones. */

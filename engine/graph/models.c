@@ -48,7 +48,9 @@ alvk_node alvk_graph_resnet18(alvk_graph *g, alvk_node x) {
 }
 
 alvk_node alvk_graph_mlp(alvk_graph *g, alvk_node x, const char *prefix, uint32_t layers) {
-    if (!g || !prefix) return -1;
+    if (!g) return -1;
+    if (!prefix || !layers)
+        return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "mlp: no tensor-name prefix, or 0 layers");
     for (uint32_t l = 0; l < layers; l++) {
         char w[128], b[128];
         snprintf(w, sizeof w, "%s.%u.weight", prefix, l);

@@ -154,6 +154,12 @@ alvk_status alvk_graph_set(alvk_graph *g, alvk_node x, const void *data, uint32_
     if ((n->op != OP_INPUT && n->op != OP_LABELS) || !batch || batch > g->max_batch || !data)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set: node %d is not an input, or "
                           "batch %u is not in 1..%u", x, batch, g->max_batch);
+    const uint32_t *values = data;
+    for (uint32_t i = 0; n->op == OP_LABELS && n->limit && i < batch; i++)
+        if (values[i] >= n->limit)
+            return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set: row %u of node %d is %u; its "
+                              "uses take values below %u (a class, or an index into the pool)", i, x,
+                              values[i], n->limit);
     alvk_buffer b = graph_buffer(g, x);
     return alvk_buffer_write(g->ctx, &b, 0, data, 4 * graph_numel(n, batch));
 }
@@ -203,13 +209,21 @@ alvk_status alvk_graph_run(alvk_graph *g, uint32_t batch) {
     return s;
 }
 
+/* Whether node x's memory still holds its values after a run: outputs,
+ * store tensors and their gradients, gathered labels (the gather keeps
+ * them), and views (a reshape) of any of these. */
+static int readable(const alvk_graph *g, alvk_node x) {
+    const node *n = &g->nodes[x];
+    if (n->op == OP_RESHAPE && !n->pinned) return readable(g, n->in[0]);
+    return n->pinned || n->op == OP_PARAM || n->op == OP_TO_GRAD || n->grad_of >= 0 || n->op == OP_GATHERED_LABELS;
+}
+
 alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data) {
     alvk_status s = check_node(g, x, "alvk_graph_read");
     if (s != ALVK_OK) return s;
     if (!g->last_batch) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: nothing has run");
     const node *n = &g->nodes[x];
-    if (!n->pinned && n->op != OP_PARAM && n->op != OP_TO_GRAD && n->grad_of < 0 && n->op != OP_GATHERED_LABELS &&
-        n->op != OP_RESHAPE)
+    if (!readable(g, x))
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: node %d was not marked with "
                           "alvk_graph_output before compiling; its memory is reused", x);
     alvk_buffer b = graph_buffer(g, x);

@@ -330,7 +330,9 @@ ALVK_API void alvk_pool_destroy(alvk_pool *pool);
  *
  * Builder functions return a node (>= 0), or -1 after an error, which the
  * graph keeps: alvk_graph_compile then fails with the first error's
- * message, so a model can be built without checking every call. */
+ * message, so a model can be built without checking every call. The calls
+ * that return a status (backward, adam, set_bn_momentum) keep their
+ * failures the same way, and fail at once after an earlier one. */
 typedef struct alvk_graph alvk_graph;
 typedef int32_t alvk_node;
 
@@ -363,6 +365,7 @@ ALVK_API alvk_node alvk_graph_maxpool2d(alvk_graph *g, alvk_node x, uint32_t k, 
 ALVK_API alvk_node alvk_graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, uint32_t ndims);
 /* [N, C, H, W] -> [N, C] */
 ALVK_API alvk_node alvk_graph_avgpool_global(alvk_graph *g, alvk_node x);
+/* max(x, 0), NaN kept (as PyTorch's), so a diverging model shows it. */
 ALVK_API alvk_node alvk_graph_relu(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_sigmoid(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_square(alvk_graph *g, alvk_node x);
@@ -443,7 +446,7 @@ ALVK_API alvk_status alvk_graph_adam_params(alvk_graph *g, int first, int count,
 ALVK_API alvk_status alvk_graph_set_bn_momentum(alvk_graph *g, float momentum);
 
 /* Marks a node whose value is read after a run (so its memory is not
- * reused). */
+ * reused). Before alvk_graph_compile only: after it, an error. */
 ALVK_API alvk_status alvk_graph_output(alvk_graph *g, alvk_node x);
 /* Plans memory (liveness-based reuse) and creates the pipelines; fails
  * before anything runs when the plan does not fit the device. */
@@ -451,11 +454,16 @@ ALVK_API alvk_status alvk_graph_compile(alvk_graph *g);
 /* Bytes of device memory the compiled plan uses for activations and
  * gradients (parameters excluded). */
 ALVK_API uint64_t alvk_graph_peak_bytes(const alvk_graph *g);
-/* Sets an input or labels node for the next runs: batch rows of data. */
+/* Sets an input or labels node for the next runs: batch rows of data. A
+ * labels or indices node's values are checked against its uses (a class
+ * below the logits' width, an index below the pool's count): an error
+ * rather than a loss or a gather computed from out-of-range values. */
 ALVK_API alvk_status alvk_graph_set(alvk_graph *g, alvk_node x, const void *data, uint32_t batch);
 /* Runs the graph on `batch` rows (1..max batch): one submission. */
 ALVK_API alvk_status alvk_graph_run(alvk_graph *g, uint32_t batch);
-/* Reads an output node of the last run (batch rows for batched nodes). */
+/* Reads an output node of the last run (batch rows for batched nodes):
+ * outputs, store tensors and their gradients, gathered labels, and
+ * reshapes of these; any other node's memory is reused (an error). */
 ALVK_API alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data);
 
 /* ---- datasets -----------------------------------------------------------
