@@ -411,6 +411,7 @@ Test(graph, outputs_after_compile_and_views_of_reused_memory_are_errors) {
     TEST_OK(alvk_graph_run(g, 4));
     cr_expect_eq(alvk_graph_read(g, v, back), ALVK_ERROR_INVALID_ARGUMENT, "a view of reused memory");
     TEST_OK(alvk_graph_read(g, out, back));
+    cr_expect_eq(alvk_graph_read(g, out, NULL), ALVK_ERROR_INVALID_ARGUMENT, "no crash on NULL");
     alvk_graph_destroy(g);
     test_close(ctx);
 }
@@ -483,6 +484,8 @@ Test(graph, builders_record_every_failure) {
     cr_expect_eq(alvk_graph_compile(g), ALVK_ERROR_INVALID_ARGUMENT);
     cr_expect(strstr(alvk_last_error(), "uint32"), "%s", alvk_last_error());
     alvk_graph_destroy(g);
+    cr_expect_eq(alvk_params_write(p, 0, NULL), ALVK_ERROR_INVALID_ARGUMENT, "no crash on NULL");
+    cr_expect_eq(alvk_params_read(p, 0, NULL), ALVK_ERROR_INVALID_ARGUMENT, "no crash on NULL");
     alvk_params_destroy(p);
     test_close(ctx);
 }
@@ -633,6 +636,27 @@ static void check_cnn(int mode) {
     TEST_OK(alvk_params_read(p, alvk_params_find(p, "bn.running_mean"), rm));
     cr_expect(rm[0] != 0.0f, "the running mean moved");
     for (int t = 0; t < 6; t++) free(w[t]);
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
+    test_close(ctx);
+}
+
+Test(graph, grad_of_batch_norm_weights_says_why_it_cannot) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p;
+    TEST_OK(alvk_params_create(ctx, &p));
+    static const char *const parts[] = {"bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"};
+    for (int k = 0; k < 4; k++)
+        TEST_OK(alvk_params_add(p, parts[k], (uint32_t[]){COUT}, 1, k < 2 ? ALVK_PARAM_TRAINABLE : ALVK_PARAM_STATE,
+                                NULL));
+    TEST_OK(alvk_params_commit(p));
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, CB, ALVK_GRAPH_TRAIN, &g));
+    alvk_node x = alvk_graph_input(g, (uint32_t[]){COUT, CH, CH}, 3);
+    alvk_node y = alvk_graph_mean(g, alvk_graph_batchnorm(g, x, "bn"));
+    cr_expect_eq(alvk_graph_grad(g, y, alvk_graph_param(g, "bn.weight")), -1);
+    cr_expect_eq(alvk_graph_compile(g), ALVK_ERROR_UNSUPPORTED);
+    cr_expect(strstr(alvk_last_error(), "batch-norm weight"), "not \"does not depend\": %s", alvk_last_error());
     alvk_graph_destroy(g);
     alvk_params_destroy(p);
     test_close(ctx);

@@ -222,6 +222,7 @@ alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data) {
     alvk_status s = check_node(g, x, "alvk_graph_read");
     if (s != ALVK_OK) return s;
     if (!g->last_batch) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: nothing has run");
+    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: data is NULL");
     const node *n = &g->nodes[x];
     if (!readable(g, x))
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: node %d was not marked with "

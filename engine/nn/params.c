@@ -155,12 +155,14 @@ static alvk_status check_index(const alvk_params *p, int i, const char *what) {
 alvk_status alvk_params_write(alvk_params *p, int i, const float *data) {
     alvk_status s = check_index(p, i, "alvk_params_write");
     if (s != ALVK_OK) return s;
+    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_write: data is NULL");
     return alvk_buffer_write(p->ctx, &p->values, p->tensors[i].offset, data, 4 * p->tensors[i].numel);
 }
 
 alvk_status alvk_params_read(alvk_params *p, int i, float *data) {
     alvk_status s = check_index(p, i, "alvk_params_read");
     if (s != ALVK_OK) return s;
+    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_read: data is NULL");
     return alvk_buffer_read(p->ctx, &p->values, p->tensors[i].offset, data, 4 * p->tensors[i].numel);
 }
 
