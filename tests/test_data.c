@@ -74,6 +74,7 @@ static void loads(int gz) {
     const uint8_t *img = alvk_dataset_images(ds), *lab = alvk_dataset_labels(ds);
     cr_expect_eq(img[59], (uint8_t)(59 * 7));
     cr_expect(lab[0] == 3 && lab[4] == 3);
+    cr_expect_eq(alvk_dataset_classes(ds), 4, "every label is 3: classes 0..3");
     alvk_dataset_destroy(ds);
 }
 
@@ -174,6 +175,7 @@ Test(data, loads_mnist) {
     alvk_dataset_shape(train, &rows, &cols);
     cr_expect_eq(alvk_dataset_count(train), 60000);
     cr_expect_eq(alvk_dataset_count(test), 10000);
+    cr_expect(alvk_dataset_classes(train) == 10 && alvk_dataset_classes(test) == 10);
     cr_expect(rows == 28 && cols == 28);
     const uint8_t *labels = alvk_dataset_labels(train);
     for (uint32_t i = 0; i < 60000; i++) ones += labels[i] == 1;

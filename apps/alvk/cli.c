@@ -108,13 +108,6 @@ static void data_name(const char *dir, char *out, size_t size) {
     snprintf(out, size, "%.*s", (int)(end - start), dir + start);
 }
 
-static uint32_t max_label(const alvk_dataset *d) {
-    const uint8_t *l = alvk_dataset_labels(d);
-    uint32_t top = 0;
-    for (uint32_t i = 0; i < alvk_dataset_count(d); i++) top = l[i] > top ? l[i] : top;
-    return top;
-}
-
 int session_load_data(session *s, const char *data_dir, uint32_t classes) {
     memset(s, 0, sizeof *s);
     data_dir = session_data_dir(data_dir);
@@ -142,10 +135,10 @@ int session_load_data(session *s, const char *data_dir, uint32_t classes) {
                 rows, cols, MIN_IMAGE_SIDE, MIN_IMAGE_SIDE);
         return EXIT_FAILED;
     }
-    uint32_t top = max_label(s->train) > max_label(s->test) ? max_label(s->train) : max_label(s->test);
-    s->classes = classes ? classes : top + 1;
+    uint32_t train = alvk_dataset_classes(s->train), test = alvk_dataset_classes(s->test);
+    s->classes = classes ? classes : train > test ? train : test;
     if (s->classes < 2) {
-        fprintf(stderr, "alvk: %s: every label is %u; classification needs at least two classes\n", data_dir, top);
+        fprintf(stderr, "alvk: %s: every label is 0; classification needs at least two classes\n", data_dir);
         return EXIT_FAILED;
     }
     return EXIT_OK;

@@ -10,6 +10,7 @@
 
 struct alvk_dataset {
     alvk_idx images, labels;
+    uint32_t classes; /* the largest label + 1 */
 };
 
 /* DIR/NAME if it exists, else DIR/NAME.gz if that does, else DIR/NAME. */
@@ -48,10 +49,13 @@ alvk_status alvk_dataset_load(const char *dir, const char *split, uint32_t class
         s = alvk_error(ALVK_ERROR_FORMAT, "%s holds %llu images but %s holds %llu labels", images,
                        (unsigned long long)ds->images.count, labels,
                        (unsigned long long)ds->labels.count);
-    for (uint64_t i = 0; s == ALVK_OK && i < ds->labels.count; i++)
+    for (uint64_t i = 0; s == ALVK_OK && i < ds->labels.count; i++) {
         if (ds->labels.data[i] >= classes)
             s = alvk_error(ALVK_ERROR_FORMAT, "%s: label %u of image %llu is not below %u", labels,
                            ds->labels.data[i], (unsigned long long)i, classes);
+        else if (ds->labels.data[i] >= ds->classes)
+            ds->classes = ds->labels.data[i] + 1u;
+    }
     if (s != ALVK_OK) {
         alvk_dataset_destroy(ds);
         return s;
@@ -68,6 +72,7 @@ void alvk_dataset_destroy(alvk_dataset *ds) {
 }
 
 uint32_t alvk_dataset_count(const alvk_dataset *ds) { return ds ? (uint32_t)ds->images.count : 0; }
+uint32_t alvk_dataset_classes(const alvk_dataset *ds) { return ds ? ds->classes : 0; }
 
 void alvk_dataset_shape(const alvk_dataset *ds, uint32_t *rows, uint32_t *cols) {
     if (rows) *rows = ds ? ds->images.dims[1] : 0;

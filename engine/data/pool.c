@@ -14,8 +14,7 @@ alvk_status alvk_pool_create(alvk_context *ctx, const alvk_dataset *ds, alvk_poo
     p->ctx = ctx;
     p->count = alvk_dataset_count(ds);
     alvk_dataset_shape(ds, &p->rows, &p->cols);
-    for (uint32_t i = 0; i < p->count; i++)
-        if (alvk_dataset_labels(ds)[i] >= p->classes) p->classes = alvk_dataset_labels(ds)[i] + 1u;
+    p->classes = alvk_dataset_classes(ds);
     size_t image_bytes = (size_t)p->count * p->rows * p->cols;
     alvk_status s = alvk_buffer_alloc(ctx, image_bytes, &p->images);
     if (s == ALVK_OK) s = alvk_buffer_alloc(ctx, p->count, &p->labels);

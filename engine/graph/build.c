@@ -82,25 +82,26 @@ static int is_u32_rows(const node *n) {
     return n->op == OP_LABELS || n->op == OP_GATHERED_LABELS;
 }
 
-/* The ops that take uint32 rows (labels, indices); every other reads floats. */
-static int takes_u32(const char *op) {
-    return !strcmp(op, "gather") || !strcmp(op, "correct") || !strcmp(op, "softmax_ce") || !strcmp(op, "output");
-}
-
-/* The node, or NULL (and a sticky error) when i is not one, or holds
- * uint32 labels or indices where op reads floats. */
-static node *arg(alvk_graph *g, alvk_node i, const char *op) {
+/* The node, or NULL (and a sticky error) when i is not one. */
+static node *node_of(alvk_graph *g, alvk_node i, const char *op) {
     if (!g) return NULL;
     if (i < 0 || i >= g->count) {
         graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "%s: operand %d is not a node of this graph "
                    "(an earlier call failed?)", op, i);
         return NULL;
     }
-    if (is_u32_rows(&g->nodes[i]) && !takes_u32(op)) {
+    return &g->nodes[i];
+}
+
+/* A float operand: node_of, and not uint32 labels or indices (only gather,
+ * correct and softmax_ce take those, through node_of). */
+static node *arg(alvk_graph *g, alvk_node i, const char *op) {
+    node *n = node_of(g, i, op);
+    if (n && is_u32_rows(n)) {
         graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "%s: node %d holds uint32 labels or indices, not floats", op, i);
         return NULL;
     }
-    return &g->nodes[i];
+    return n;
 }
 
 static int same_shape(const node *a, const node *b) {
@@ -149,7 +150,7 @@ static int labels_fit(alvk_graph *g, node *Y, uint32_t C, const char *op) {
 alvk_node alvk_graph_indices(alvk_graph *g) { return alvk_graph_labels(g); }
 
 alvk_node alvk_graph_gather(alvk_graph *g, alvk_pool *pool, alvk_node indices) {
-    node *I = arg(g, indices, "gather");
+    node *I = node_of(g, indices, "gather");
     if (!I) return -1;
     if (!pool || I->op != OP_LABELS)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "gather: no pool, or indices not from alvk_graph_indices");
@@ -172,7 +173,7 @@ alvk_node alvk_graph_gathered_labels(alvk_graph *g, alvk_node gather) {
 }
 
 alvk_node alvk_graph_correct(alvk_graph *g, alvk_node logits, alvk_node labels) {
-    node *L = arg(g, logits, "correct"), *Y = arg(g, labels, "correct");
+    node *L = arg(g, logits, "correct"), *Y = node_of(g, labels, "correct");
     if (!L || !Y) return -1;
     if (L->ndims != 2 || !is_u32_rows(Y))
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "correct: logits [B,C] and labels expected");
@@ -389,7 +390,7 @@ alvk_node alvk_graph_mean(alvk_graph *g, alvk_node x) {
 }
 
 alvk_node alvk_graph_softmax_ce(alvk_graph *g, alvk_node logits, alvk_node labels) {
-    node *L = arg(g, logits, "softmax_ce"), *Y = arg(g, labels, "softmax_ce");
+    node *L = arg(g, logits, "softmax_ce"), *Y = node_of(g, labels, "softmax_ce");
     if (!L || !Y) return -1;
     if (L->ndims != 2 || !is_u32_rows(Y) || !L->batched)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "softmax_ce: logits [B,C] and labels expected");
@@ -403,7 +404,7 @@ alvk_status alvk_graph_output(alvk_graph *g, alvk_node x) {
     if (g && g->compiled) /* the planner has already reused its memory */
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_output: the graph is compiled; mark "
                           "outputs before alvk_graph_compile");
-    if (!arg(g, x, "output")) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_output: no node %d", x);
+    if (!node_of(g, x, "output")) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_output: no node %d", x);
     g->nodes[x].pinned = 1;
     return ALVK_OK;
 }

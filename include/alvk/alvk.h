@@ -483,6 +483,8 @@ ALVK_API alvk_status alvk_dataset_load(const char *dir, const char *split, uint3
 ALVK_API void alvk_dataset_destroy(alvk_dataset *ds);
 /* Number of images; their height and width. */
 ALVK_API uint32_t alvk_dataset_count(const alvk_dataset *ds);
+/* The largest label + 1 (what a head needs to classify every image). */
+ALVK_API uint32_t alvk_dataset_classes(const alvk_dataset *ds);
 ALVK_API void alvk_dataset_shape(const alvk_dataset *ds, uint32_t *rows, uint32_t *cols);
 /* count * rows * cols pixels (row-major, 0..255) and count labels; owned by
  * the dataset. */
