@@ -215,6 +215,8 @@ int al_accuracy_at(const al_state *st, int s, uint32_t round, int recal, double 
  * by the accuracy with recomputed statistics). */
 double al_labels_needed(const al_state *st, const al_config *c, int s, double level, int recal);
 
+/* The data set's name for titles: c->dataset, "mnist" when unset. */
+const char *al_dataset_name(const al_config *c);
 /* Rounds per trial: max_budget / budget - 1 (the notebook's). */
 uint32_t al_rounds(const al_config *c);
 

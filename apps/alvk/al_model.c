@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static int fail(const char *what) { return cli_fail(what); }
 
 /* D(z) = sigmoid(MLP(z)): [B, 1]. */
@@ -170,12 +169,11 @@ int al_model_calibrate(al_model *m, al_rates *r) {
     for (uint32_t i = 0; ok && i < B; i++) alpha[i] = 0.5f;
     ok = ok && alvk_graph_set(m->train, m->train_idx, ids, B) == ALVK_OK &&
          alvk_graph_set(m->predict, m->pred_idx, ids, E) == ALVK_OK;
-    double train = ok ? time_run(m->train, B) : -1, eval = ok ? time_run(m->predict, E) : -1, adv = 0;
-    if (m->adv && ok)
-        adv = alvk_graph_set(m->adv, m->adv_l, ids, B) == ALVK_OK && alvk_graph_set(m->adv, m->adv_u, ids, B) == ALVK_OK &&
-                      alvk_graph_set(m->adv, m->adv_alpha, alpha, B) == ALVK_OK
-                  ? time_run(m->adv, B)
-                  : -1;
+    int adv_ok = ok && (!m->adv || (alvk_graph_set(m->adv, m->adv_l, ids, B) == ALVK_OK &&
+                                    alvk_graph_set(m->adv, m->adv_u, ids, B) == ALVK_OK &&
+                                    alvk_graph_set(m->adv, m->adv_alpha, alpha, B) == ALVK_OK));
+    double train = ok ? time_run(m->train, B) : -1, eval = ok ? time_run(m->predict, E) : -1;
+    double adv = !m->adv ? 0 : adv_ok ? time_run(m->adv, B) : -1;
     free(ids), free(alpha);
     if (train < 0 || eval < 0 || adv < 0) return fail("timing the graphs");
     r->train = train / B, r->eval = eval / E, r->adversarial = adv / (2.0 * B);

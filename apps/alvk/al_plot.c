@@ -94,8 +94,6 @@ static void band(al_text *t, const frame *f, const double *x, const double *lo, 
     al_printf(t, "\"/>\n");
 }
 
-static const char *name_of(const al_config *c) { return c->dataset && *c->dataset ? c->dataset : "mnist"; }
-
 int al_plot_accuracy(al_text *t, const al_state *st, const al_config *c) {
     uint32_t rounds = al_rounds(c);
     double *x = malloc(rounds * sizeof *x), *med = malloc(rounds * sizeof *med);
@@ -112,7 +110,7 @@ int al_plot_accuracy(al_text *t, const al_state *st, const al_config *c) {
     if (st->baseline >= 0 && st->baseline < f.y0) f.y0 = st->baseline;
     f.y0 = f.y0 > 0.95 ? 0.9 : floor(f.y0 * 10 - 1e-9) / 10; /* the notebook's 0.9-1 when it fits */
     char title[160];
-    snprintf(title, sizeof title, "Test accuracy vs annotated samples on %s (median, min-max band)", name_of(c));
+    snprintf(title, sizeof title, "Test accuracy vs annotated samples on %s (median, min-max band)", al_dataset_name(c));
     axes(t, &f, title, "Number of annotated samples", "Test accuracy");
     int row = 0;
     for (int s = 0; s < AL_STRATEGIES; s++) {
@@ -164,7 +162,7 @@ int al_plot_labels_needed(al_text *t, const al_state *st, const al_config *c) {
     levels(st, c, &lo, &hi);
     frame f = {lo, hi, 0, c->max_budget};
     char title[160];
-    snprintf(title, sizeof title, "Labels needed to pass each accuracy on %s (mean over trials)", name_of(c));
+    snprintf(title, sizeof title, "Labels needed to pass each accuracy on %s (mean over trials)", al_dataset_name(c));
     axes(t, &f, title, "Test accuracy (batch-norm statistics recomputed)", "Average number of annotated samples");
     int row = 0;
     for (int s = 0; s < AL_STRATEGIES; s++) {

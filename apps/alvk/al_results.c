@@ -349,7 +349,7 @@ static void effects(const al_state *st, const al_config *c, al_text *t) {
                   100 * worst_sat);
 }
 
-static const char *dataset_of(const al_config *c) { return c->dataset && *c->dataset ? c->dataset : "mnist"; }
+const char *al_dataset_name(const al_config *c) { return c->dataset && *c->dataset ? c->dataset : "mnist"; }
 
 void al_headline(const al_state *st, const al_config *c, al_text *t) {
     int order[AL_STRATEGIES], n = 0;
@@ -371,7 +371,7 @@ void al_headline(const al_state *st, const al_config *c, al_text *t) {
         return;
     }
     al_printf(t, "%sn %s, %s reached %.1f %% test accuracy with %u labels", st->done ? "O" : "So far, o",
-              dataset_of(c), al_strategy_name(order[0]), 100 * best[order[0]], labels[order[0]]);
+              al_dataset_name(c), al_strategy_name(order[0]), 100 * best[order[0]], labels[order[0]]);
     for (int i = 1; i < n; i++)
         al_printf(t, "%s %s %.1f %% with %u", i + 1 == n ? (n > 2 ? ", and" : " and") : ",",
                   al_strategy_name(order[i]), 100 * best[order[i]], labels[order[i]]);
@@ -380,7 +380,7 @@ void al_headline(const al_state *st, const al_config *c, al_text *t) {
 }
 
 static void summary_md(const al_state *st, const al_config *c, const char *device, al_text *t) {
-    al_printf(t, "# alvk run on %s: summary\n\n**", dataset_of(c));
+    al_printf(t, "# alvk run on %s: summary\n\n**", al_dataset_name(c));
     al_headline(st, c, t);
     al_printf(t, "**\n\n`alvk run %s` on %s (alvk %s)%s\n\n", st->config, device, alvk_version(),
               st->done ? "" : " — **incomplete: continue with --resume**");
@@ -424,7 +424,7 @@ int al_save(const char *out, const al_state *st, const al_config *c, const char 
     ok = write_text(out, "summary.md", &t, 1) && ok;
     al_text html = {0};
     char title[128];
-    snprintf(title, sizeof title, "alvk run on %s", dataset_of(c));
+    snprintf(title, sizeof title, "alvk run on %s", al_dataset_name(c));
     if (ok) al_report_html(&html, title, t.s, acc.s, need.s);
     ok = ok && write_text(out, "report.html", &html, 0);
     free(t.s), free(acc.s), free(need.s);
