@@ -137,6 +137,79 @@ Test(graph, mlp_loss_and_gradients_match_the_reference_at_every_batch) {
     test_close(ctx);
 }
 
+/* A training step split as data-parallel training runs it (a backward-only
+ * graph, the packed gradients read and written back, an Adam-only graph)
+ * must leave exactly the weights of the fused step; the packed gradient is
+ * the per-tensor ones end to end; state tensors and NULL are errors. */
+static alvk_graph *mlp_graph(alvk_context *ctx, alvk_params *p, int backward, int adam, alvk_node *xn,
+                             alvk_node *yn) {
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, MAXB, ALVK_GRAPH_TRAIN, &g));
+    if (backward) TEST_OK(alvk_graph_backward(g, build_mlp(g, xn, yn)));
+    if (adam) TEST_OK(alvk_graph_adam(g, 1e-2, 0.9, 0.999, 1e-8));
+    TEST_OK(alvk_graph_compile(g));
+    return g;
+}
+
+static void run_mlp(alvk_graph *g, alvk_node xn, alvk_node yn, const float *x, const uint32_t *y) {
+    if (xn >= 0) TEST_OK(alvk_graph_set(g, xn, x, MAXB));
+    if (yn >= 0) TEST_OK(alvk_graph_set(g, yn, y, MAXB));
+    TEST_OK(alvk_graph_run(g, MAXB));
+}
+
+static void read_all(alvk_params *p, float *out) {
+    for (int t = 0; t < 4; t++, out += mlp_sizes[t - 1]) TEST_OK(alvk_params_read(p, t, out));
+}
+
+Test(graph, split_step_through_host_gradients_equals_the_fused_step) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p = mlp_store(ctx);
+    float x[MAXB * IN], fused[128], split[128], packed[128], one[64];
+    uint32_t y[MAXB];
+    mlp_batch(x, y);
+    uint64_t n = alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE);
+    cr_assert_eq(n, (uint64_t)(HID * IN + HID + OUT * HID + OUT));
+    TEST_OK(alvk_params_snapshot(p));
+    alvk_node xn = -1, yn = -1, none = -1;
+    alvk_graph *whole = mlp_graph(ctx, p, 1, 1, &xn, &yn);
+    for (int step = 0; step < 2; step++) run_mlp(whole, xn, yn, x, y);
+    read_all(p, fused);
+
+    TEST_OK(alvk_params_restore(p));
+    TEST_OK(alvk_params_reset_optimizer(p));
+    alvk_graph *back = mlp_graph(ctx, p, 1, 0, &xn, &yn), *adam = mlp_graph(ctx, p, 0, 1, &none, &none);
+    for (int step = 0; step < 2; step++) {
+        run_mlp(back, xn, yn, x, y);
+        TEST_OK(alvk_params_read_grad(p, -1, packed));
+        float *at = packed;
+        for (int t = 0; t < 4; at += mlp_sizes[t++]) {
+            TEST_OK(alvk_params_read_grad(p, t, one));
+            cr_expect_arr_eq(one, at, mlp_sizes[t] * sizeof *one, "tensor %d's gradient in the packed form", t);
+        }
+        float zero[128] = {0};
+        TEST_OK(alvk_params_write_grad(p, -1, zero)); /* what is written is what Adam reads */
+        TEST_OK(alvk_params_write_grad(p, -1, packed));
+        run_mlp(adam, none, none, NULL, NULL);
+    }
+    read_all(p, split);
+    cr_expect_arr_eq(split, fused, n * sizeof *split, "the split step's weights differ from the fused step's");
+
+    alvk_params *s = NULL;
+    TEST_OK(alvk_params_create(ctx, &s));
+    TEST_OK(alvk_params_add(s, "bn.running_mean", (uint32_t[]){3}, 1, ALVK_PARAM_STATE, NULL));
+    cr_expect_eq(alvk_params_read_grad(s, -1, one), ALVK_ERROR_INVALID_ARGUMENT, "before commit");
+    TEST_OK(alvk_params_commit(s));
+    cr_expect_eq(alvk_params_read_grad(s, 0, one), ALVK_ERROR_INVALID_ARGUMENT);
+    cr_expect(strstr(alvk_last_error(), "state tensor"), "%s", alvk_last_error());
+    cr_expect_eq(alvk_params_read_grad(p, 0, NULL), ALVK_ERROR_INVALID_ARGUMENT);
+    cr_expect_eq(alvk_params_write_grad(p, -1, NULL), ALVK_ERROR_INVALID_ARGUMENT);
+    cr_expect_eq(alvk_params_write_grad(p, 9, one), ALVK_ERROR_INVALID_ARGUMENT);
+    alvk_params_destroy(s);
+    alvk_graph_destroy(whole), alvk_graph_destroy(back), alvk_graph_destroy(adam);
+    alvk_params_destroy(p);
+    test_close(ctx);
+}
+
 /* ---- a gradient penalty through a discriminator ----------------------------
  * A 3-layer MLP with a sigmoid output, as the adversarial strategy's:
  * D(x) = sigmoid(w3 . relu(W2 relu(W1 x + b1) + b2) + b3);

@@ -166,6 +166,52 @@ alvk_status alvk_params_read(alvk_params *p, int i, float *data) {
     return alvk_buffer_read(p->ctx, &p->values, p->tensors[i].offset, data, 4 * p->tensors[i].numel);
 }
 
+/* Gradients: tensor i's, or (i = -1) every trainable tensor's packed in
+ * store order. The packed form moves the trainable region in one copy and
+ * (un)packs it on the host: one transfer where per-tensor copies would be
+ * dozens of submissions per step. */
+static alvk_status grad_io(alvk_params *p, int i, float *data, int write, const char *what) {
+    if (i != -1) {
+        alvk_status s = check_index(p, i, what);
+        if (s != ALVK_OK) return s;
+        if (p->tensors[i].kind != ALVK_PARAM_TRAINABLE)
+            return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: tensor %d (%s) is a state tensor: it has no "
+                              "gradient", what, i, p->tensors[i].name);
+    } else if (!p || !p->committed) {
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: the store is not committed", what);
+    }
+    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: data is NULL", what);
+    if (i >= 0) {
+        VkDeviceSize off = p->tensors[i].offset, size = 4 * p->tensors[i].numel;
+        return write ? alvk_buffer_write(p->ctx, &p->grads, off, data, size)
+                     : alvk_buffer_read(p->ctx, &p->grads, off, data, size);
+    }
+    if (!p->trainable_bytes) return ALVK_OK;
+    char *region = calloc(1, p->trainable_bytes);
+    if (!region) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "%s: allocating %llu bytes", what,
+                                   (unsigned long long)p->trainable_bytes);
+    alvk_status s = write ? ALVK_OK : alvk_buffer_read(p->ctx, &p->grads, 0, region, p->trainable_bytes);
+    float *at = data;
+    for (int t = 0; t < p->count && s == ALVK_OK; t++) {
+        const tensor *x = &p->tensors[t];
+        if (x->kind != ALVK_PARAM_TRAINABLE) continue;
+        if (write) memcpy(region + x->offset, at, 4 * x->numel);
+        else memcpy(at, region + x->offset, 4 * x->numel);
+        at += x->numel;
+    }
+    if (s == ALVK_OK && write) s = alvk_buffer_write(p->ctx, &p->grads, 0, region, p->trainable_bytes);
+    free(region);
+    return s;
+}
+
+alvk_status alvk_params_read_grad(alvk_params *p, int i, float *data) {
+    return grad_io(p, i, data, 0, "alvk_params_read_grad");
+}
+
+alvk_status alvk_params_write_grad(alvk_params *p, int i, const float *data) {
+    return grad_io(p, i, (float *)data, 1, "alvk_params_write_grad");
+}
+
 static alvk_status copy(alvk_context *ctx, const alvk_buffer *src, const alvk_buffer *dst,
                         VkDeviceSize size) {
     alvk_cmd *cmd;

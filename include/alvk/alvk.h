@@ -267,6 +267,16 @@ ALVK_API uint64_t alvk_params_numel(const alvk_params *params, int index, alvk_p
 /* Copies tensor i between host floats and the device (after commit). */
 ALVK_API alvk_status alvk_params_write(alvk_params *params, int index, const float *data);
 ALVK_API alvk_status alvk_params_read(alvk_params *params, int index, float *data);
+/* Copies the gradient of trainable tensor i (as the last run of a graph
+ * with alvk_graph_backward left it) to host floats, and back. Index -1:
+ * every trainable tensor's gradient packed one after another in store
+ * order, alvk_params_numel(params, -1, ALVK_PARAM_TRAINABLE) floats, in one
+ * transfer. How data-parallel training works: each process runs a
+ * backward-only graph on its share of the batch, the processes sum the
+ * packed gradients, write them back, and run a graph holding only
+ * alvk_graph_adam. State tensors have no gradient (an error). */
+ALVK_API alvk_status alvk_params_read_grad(alvk_params *params, int index, float *data);
+ALVK_API alvk_status alvk_params_write_grad(alvk_params *params, int index, const float *data);
 /* Copies all tensors to a snapshot on the device, and back: how a run
  * returns to its initial weights without a host round trip. restore fails
  * with ALVK_ERROR_INVALID_ARGUMENT before any snapshot. */
