@@ -180,21 +180,29 @@ typedef struct al_record {
     double train_s, eval_s, query_s; /* seconds: training, the two evaluations, the query */
     double d_loss, penalty, saturated; /* discriminator loss, gradient penalty, share of D
                                           outputs at exactly 0 or 1 (last epoch) */
+    uint32_t npicked, *picked;  /* the training-set images the round's query picked (none after
+                                   the last round, or in a record from a version 2 state) */
 } al_record;
 
-/* Everything needed to continue an interrupted run: the config, where the
- * run stands, the pool of the strategy and trial in progress, the records. */
+/* Everything needed to continue an interrupted run: the config and the
+ * records. Jobs (a strategy's trial) are independent and may finish in any
+ * order (under MPI several run at once): a job's next round is the count of
+ * its records, and its pool is rebuilt from its seeded first labels and
+ * the images each round picked. */
 typedef struct al_state {
     char config[1024];          /* the flags that define the experiment */
     int done;                   /* every round finished */
-    int strategy;               /* next: strategy, trial, round */
-    uint32_t trial, round;
-    uint32_t annotated_count, *annotated; /* the pool in progress (empty between trials) */
     double baseline;            /* full-data accuracy, or < 0 */
-    al_record *records;
+    al_record *records;         /* by strategy, trial, round */
     uint32_t nrecords, cap;
+    /* A version 2 file's position and pool in progress, which run.c turns
+     * into the picks of that job's records. */
+    int v2_strategy;
+    uint32_t v2_trial, v2_round, v2_annotated_count, *v2_annotated;
 } al_state;
 
+/* Adds a copy of r (its picks too) in record order: 1, 0 when out of
+ * memory, -1 when the state has that round already. */
 int al_state_add(al_state *st, const al_record *r);
 void al_state_free(al_state *st);
 /* Writes OUT/state.txt, results.json, results.csv, summary.md, the two

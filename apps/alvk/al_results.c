@@ -15,20 +15,37 @@
 
 uint32_t al_rounds(const al_config *c) { return c->max_budget / c->budget - 1; }
 
+/* Orders records strategy by strategy, trial by trial, round by round. */
+static int record_cmp(const al_record *a, const al_record *b) {
+    if (a->strategy != b->strategy) return a->strategy < b->strategy ? -1 : 1;
+    if (a->trial != b->trial) return a->trial < b->trial ? -1 : 1;
+    return a->round < b->round ? -1 : a->round > b->round;
+}
+
 int al_state_add(al_state *st, const al_record *r) {
+    uint32_t at = st->nrecords;
+    while (at > 0 && record_cmp(&st->records[at - 1], r) > 0) at--;
+    if (at > 0 && record_cmp(&st->records[at - 1], r) == 0) return -1;
     if (st->nrecords == st->cap) {
         uint32_t cap = st->cap ? 2 * st->cap : 64;
         al_record *grown = realloc(st->records, cap * sizeof *grown);
         if (!grown) return 0;
         st->records = grown, st->cap = cap;
     }
-    st->records[st->nrecords++] = *r;
+    al_record copy = *r;
+    copy.picked = NULL;
+    if (r->npicked && !(copy.picked = malloc(r->npicked * sizeof *copy.picked))) return 0;
+    if (r->npicked) memcpy(copy.picked, r->picked, r->npicked * sizeof *copy.picked);
+    memmove(st->records + at + 1, st->records + at, (st->nrecords - at) * sizeof *st->records);
+    st->records[at] = copy;
+    st->nrecords++;
     return 1;
 }
 
 void al_state_free(al_state *st) {
+    for (uint32_t i = 0; i < st->nrecords; i++) free(st->records[i].picked);
     free(st->records);
-    free(st->annotated);
+    free(st->v2_annotated);
     memset(st, 0, sizeof *st);
 }
 
@@ -148,22 +165,57 @@ static double area(const al_state *st, const al_config *c, int s) {
 
 /* ---- state.txt ----------------------------------------------------------------- */
 
+/* Version 3: the records, each with the training-set images its round
+ * picked, from which a job's pool in progress is rebuilt. */
 static void state_text(const al_state *st, al_text *t) {
-    al_printf(t, "alvk-run-state 2\nconfig %s\ndone %d\nnext %d %u %u\nbaseline %.17g\nannotated %u",
-              st->config, st->done, st->strategy, st->trial, st->round, st->baseline, st->annotated_count);
-    for (uint32_t i = 0; i < st->annotated_count; i++) al_printf(t, " %u", st->annotated[i]);
-    al_printf(t, "\nrecords %u\n", st->nrecords);
+    al_printf(t, "alvk-run-state 3\nconfig %s\ndone %d\nbaseline %.17g\nrecords %u\n", st->config, st->done,
+              st->baseline, st->nrecords);
     for (uint32_t i = 0; i < st->nrecords; i++) {
         const al_record *r = &st->records[i];
-        al_printf(t, "%d %u %u %u %.17g %.17g %.17g %llu %.6f %.6f %.6f %.17g %.17g %.17g\n", r->strategy, r->trial,
-                  r->round, r->annotated, r->accuracy, r->accuracy_recal, r->train_loss,
-                  (unsigned long long)r->steps, r->train_s, r->eval_s, r->query_s, r->d_loss, r->penalty, r->saturated);
+        al_printf(t, "%d %u %u %u %.17g %.17g %.17g %llu %.6f %.6f %.6f %.17g %.17g %.17g picked %u", r->strategy,
+                  r->trial, r->round, r->annotated, r->accuracy, r->accuracy_recal, r->train_loss,
+                  (unsigned long long)r->steps, r->train_s, r->eval_s, r->query_s, r->d_loss, r->penalty,
+                  r->saturated, r->npicked);
+        for (uint32_t k = 0; k < r->npicked; k++) al_printf(t, " %u", r->picked[k]);
+        al_printf(t, "\n");
     }
 }
 
 static int damaged(const char *path, const char *why) {
     fprintf(stderr, "alvk: %s is damaged (%s); move it away to start over\n", path, why);
     return -1;
+}
+
+/* A record line: 14 fields, then (version 3) "picked N" and N images. */
+static int read_record(FILE *f, int version, al_record *r, const char *path) {
+    unsigned long long steps;
+    memset(r, 0, sizeof *r);
+    if (fscanf(f, "%d %u %u %u %lf %lf %lf %llu %lf %lf %lf %lf %lf %lf", &r->strategy, &r->trial, &r->round,
+               &r->annotated, &r->accuracy, &r->accuracy_recal, &r->train_loss, &steps, &r->train_s,
+               &r->eval_s, &r->query_s, &r->d_loss, &r->penalty, &r->saturated) != 14 ||
+        r->strategy < 0 || r->strategy >= AL_STRATEGIES)
+        return damaged(path, "a bad record");
+    r->steps = steps;
+    if (version < 3) return 1;
+    if (fscanf(f, " picked %u", &r->npicked) != 1 || r->npicked > 60000000u) return damaged(path, "a bad record");
+    if (r->npicked && !(r->picked = malloc(r->npicked * sizeof *r->picked))) return damaged(path, "out of memory");
+    for (uint32_t k = 0; k < r->npicked; k++)
+        if (fscanf(f, "%u", &r->picked[k]) != 1) return damaged(path, "a short list of picked images");
+    return 1;
+}
+
+/* Version 2's position and pool in progress (run.c turns them into the
+ * picks version 3 records). */
+static int read_v2_position(FILE *f, al_state *st, const char *path) {
+    unsigned n = 0;
+    if (fscanf(f, "done %d\nnext %d %u %u\nbaseline %lf\nannotated %u", &st->done, &st->v2_strategy,
+               &st->v2_trial, &st->v2_round, &st->baseline, &n) != 6 || n > 60000000u)
+        return damaged(path, "bad position lines");
+    if (!(st->v2_annotated = malloc((n ? n : 1) * sizeof *st->v2_annotated))) return damaged(path, "out of memory");
+    st->v2_annotated_count = n;
+    for (uint32_t i = 0; i < n; i++)
+        if (fscanf(f, "%u", &st->v2_annotated[i]) != 1) return damaged(path, "short annotation list");
+    return 1;
 }
 
 int al_state_load(const char *out, al_state *st) {
@@ -175,31 +227,30 @@ int al_state_load(const char *out, al_state *st) {
     int version = 0, rc = 1;
     unsigned n = 0;
     char line[1200];
-    if (fscanf(f, "alvk-run-state %d\n", &version) != 1 || version != 2) rc = damaged(path, "not a version 2 state file");
+    if (fscanf(f, "alvk-run-state %d\n", &version) != 1 || (version != 2 && version != 3))
+        rc = damaged(path, "not a version 2 or 3 state file");
     if (rc > 0 && (!fgets(line, sizeof line, f) || strncmp(line, "config ", 7) != 0)) rc = damaged(path, "no config line");
     if (rc > 0) {
         line[strcspn(line, "\n")] = 0;
         if (strlen(line + 7) >= sizeof st->config) rc = damaged(path, "config line too long");
         else memcpy(st->config, line + 7, strlen(line + 7) + 1);
-        if (rc > 0 && (fscanf(f, "done %d\nnext %d %u %u\nbaseline %lf\nannotated %u", &st->done, &st->strategy, &st->trial,
-                   &st->round, &st->baseline, &n) != 6 || n > 60000000u))
-            rc = damaged(path, "bad position lines");
     }
-    if (rc > 0 && !(st->annotated = malloc((n ? n : 1) * sizeof *st->annotated))) rc = damaged(path, "out of memory");
-    st->annotated_count = rc > 0 ? n : 0;
-    for (uint32_t i = 0; rc > 0 && i < n; i++)
-        if (fscanf(f, "%u", &st->annotated[i]) != 1) rc = damaged(path, "short annotation list");
+    if (rc > 0 && version == 2) rc = read_v2_position(f, st, path);
+    if (rc > 0 && version == 3 && fscanf(f, "done %d\nbaseline %lf", &st->done, &st->baseline) != 2)
+        rc = damaged(path, "bad done or baseline line");
     if (rc > 0 && fscanf(f, " records %u", &n) != 1) rc = damaged(path, "no records line");
     for (uint32_t i = 0; rc > 0 && i < n; i++) {
         al_record r;
-        unsigned long long steps;
-        if (fscanf(f, "%d %u %u %u %lf %lf %lf %llu %lf %lf %lf %lf %lf %lf", &r.strategy, &r.trial, &r.round,
-                   &r.annotated, &r.accuracy, &r.accuracy_recal, &r.train_loss, &steps, &r.train_s,
-                   &r.eval_s, &r.query_s, &r.d_loss, &r.penalty, &r.saturated) != 14 ||
-            r.strategy < 0 || r.strategy >= AL_STRATEGIES)
-            rc = damaged(path, "a bad record");
-        r.steps = steps;
-        if (rc > 0 && !al_state_add(st, &r)) rc = damaged(path, "out of memory");
+        rc = read_record(f, version, &r, path);
+        int added = rc > 0 ? al_state_add(st, &r) : 1;
+        if (added == 0) rc = damaged(path, "out of memory");
+        if (added < 0) {
+            char why[96];
+            snprintf(why, sizeof why, "%s trial %u round %u recorded twice", al_strategy_name(r.strategy),
+                     r.trial + 1, r.round + 1);
+            rc = damaged(path, why);
+        }
+        free(r.picked);
     }
     fclose(f);
     if (rc < 0) al_state_free(st);
@@ -260,7 +311,10 @@ static void results_json(const al_state *st, const al_config *c, const char *dev
         json_num(t, "query_seconds", r->query_s, ", ");
         json_num(t, "discriminator_loss", r->d_loss, ", ");
         json_num(t, "gradient_penalty", r->penalty, ", ");
-        json_num(t, "discriminator_saturated", r->saturated, "}");
+        json_num(t, "discriminator_saturated", r->saturated, ", ");
+        al_printf(t, "\"selected\": [");
+        for (uint32_t k = 0; k < r->npicked; k++) al_printf(t, "%s%u", k ? ", " : "", r->picked[k]);
+        al_printf(t, "]}");
     }
     al_printf(t, "\n  ]\n}\n");
 }

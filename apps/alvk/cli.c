@@ -1,7 +1,9 @@
 /* Helpers every subcommand uses: flag values, progress lines, interrupts,
  * and the session (device, data, model) that train and eval share. */
 #include "cli.h"
+#include "par.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,18 +51,23 @@ double cli_now(void) {
 
 void cli_progress(int final, const char *fmt, ...) {
     static double last;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* alvk run's coordinator prints too */
+    if (par_rank() != 0) return;
+    pthread_mutex_lock(&lock);
     double now = cli_now();
     int tty = isatty(STDERR_FILENO);
-    if (!final && now - last < (tty ? 0.25 : 10.0)) return;
-    last = now;
-    char line[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (tty) fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
-    else fprintf(stderr, "%s\n", line);
-    fflush(stderr);
+    if (final || now - last >= (tty ? 0.25 : 10.0)) {
+        last = now;
+        char line[320];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        if (tty) fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
+        else fprintf(stderr, "%s\n", line);
+        fflush(stderr);
+    }
+    pthread_mutex_unlock(&lock);
 }
 
 volatile int cli_interrupted;

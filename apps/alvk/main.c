@@ -1,5 +1,6 @@
 /* alvk: the command-line program. Dispatches to one subcommand per file. */
 #include "cli.h"
+#include "par.h"
 
 #include <alvk/alvk.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@ static const char usage[] =
     "  ALVK_DATA=DIR              where the IDX files are (default data/mnist)\n";
 
 int cli_usage_error(const char *fmt, ...) {
+    if (par_rank() != 0) return EXIT_USAGE; /* under mpirun rank 0 says it once */
     va_list ap;
     va_start(ap, fmt);
     fputs("alvk: ", stderr);
@@ -52,9 +54,13 @@ int main(int argc, char **argv) {
         return EXIT_OK;
     }
     if (strcmp(cmd, "devices") == 0) return cmd_devices(argc - 1, argv + 1);
-    if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
-    if (strcmp(cmd, "run") == 0) return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "train") == 0 || strcmp(cmd, "run") == 0) { /* the commands that use MPI ranks */
+        int rc = par_init(&argc, &argv);
+        if (rc == EXIT_OK) rc = (cmd[0] == 't' ? cmd_train : cmd_run)(argc - 1, argv + 1);
+        par_finalize();
+        return rc;
+    }
     if (cmd[0] == '-') return cli_usage_error("unknown option '%s'", cmd);
     return cli_usage_error("unknown command '%s'", cmd);
 }

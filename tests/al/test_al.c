@@ -129,23 +129,23 @@ Test(al, state_round_trips_and_damage_is_reported) {
     al_config c = {.strategies = 1 << AL_UNIFORM | 1 << AL_ADVERSARIAL, .budget = 10, .max_budget = 40,
                    .trials = 2, .adversarial_trials = 1, .epochs = 1, .adversarial_epochs = 1, .batch = 8,
                    .lr = 1e-3};
-    al_state st = {.strategy = AL_UNIFORM, .trial = 1, .round = 1, .baseline = 0.987654321, .annotated_count = 3};
+    al_state st = {.baseline = 0.987654321};
     snprintf(st.config, sizeof st.config, "--budget 10 --max-budget 40");
-    st.annotated = malloc(3 * sizeof *st.annotated);
-    memcpy(st.annotated, (uint32_t[]){5, 9, 1}, 3 * sizeof *st.annotated);
-    al_record r = {AL_UNIFORM, 0, 0, 10, 0.5, 0.625, 1.25, 7, 1.5, 0.5, 0.25, NAN, NAN, NAN};
-    cr_assert(al_state_add(&st, &r));
-    r = (al_record){AL_ADVERSARIAL, 0, 1, 20, 0.75, 0.8, 0.5, 70, 2, 3, 1, 0.33, 0.99, 1};
-    cr_assert(al_state_add(&st, &r));
+    /* Added out of order (as ranks finish them): kept by strategy, trial, round. */
+    al_record r = {AL_ADVERSARIAL, 0, 1, 20, 0.75, 0.8, 0.5, 70, 2, 3, 1, 0.33, 0.99, 1, 0, NULL};
+    cr_assert_eq(al_state_add(&st, &r), 1);
+    r = (al_record){AL_UNIFORM, 0, 0, 10, 0.5, 0.625, 1.25, 7, 1.5, 0.5, 0.25, NAN, NAN, NAN, 3, (uint32_t[]){5, 9, 1}};
+    cr_assert_eq(al_state_add(&st, &r), 1);
+    cr_expect_eq(al_state_add(&st, &r), -1, "the same round twice");
     cr_assert(al_save(dir, &st, &c, "a device", "a driver"));
     al_state back;
     cr_assert_eq(al_state_load(dir, &back), 1);
     cr_expect_str_eq(back.config, st.config);
-    cr_expect(back.strategy == st.strategy && back.trial == 1 && back.round == 1 && back.baseline == st.baseline);
-    cr_expect(back.annotated_count == 3 && back.annotated[2] == 1);
+    cr_expect(back.baseline == st.baseline);
     cr_expect_eq(back.nrecords, 2);
+    cr_expect(back.records[0].strategy == AL_UNIFORM && back.records[0].npicked == 3 && back.records[0].picked[2] == 1);
     cr_expect(back.records[1].accuracy == 0.75 && back.records[1].penalty == 0.99 && back.records[1].steps == 70 &&
-              back.records[1].eval_s == 3);
+              back.records[1].eval_s == 3 && back.records[1].npicked == 0);
     cr_expect(isnan(back.records[0].d_loss), "NaN survives the round trip");
     al_state_free(&back);
     static const char *const files[] = {"results.json", "results.csv", "summary.md", "accuracy.svg",
@@ -161,6 +161,11 @@ Test(al, state_round_trips_and_damage_is_reported) {
     fputs("alvk-run-state 2\nconfig x\ndone 0\nnext 0 0\n", f);
     fclose(f);
     cr_expect_eq(al_state_load(dir, &back), -1, "a truncated state is damaged, not empty");
+    f = fopen(path, "w");
+    fputs("alvk-run-state 3\nconfig x\ndone 0\nbaseline -1\nrecords 1\n0 0 0 10 0.5 0.5 1 7 1 1 1 nan nan nan "
+          "picked 3 5 9\n", f);
+    fclose(f);
+    cr_expect_eq(al_state_load(dir, &back), -1, "a short list of picks is damaged");
     unlink(path);
     cr_expect_eq(al_state_load(dir, &back), 0, "no state at all");
     rmdir(dir);
