@@ -160,8 +160,9 @@ static int parse_flags(int argc, char **argv, run_opts *o, int experiment) {
         else if (strcmp(a, "--batch-size") == 0) ok = cli_uint(a, v, 2, 4096, &c->batch);
         else if (strcmp(a, "--lr") == 0) ok = cli_double(a, v, 1e-12, 10, &c->lr);
         else if (strcmp(a, "--seed") == 0) ok = cli_uint(a, v, 0, UINT32_MAX, &c->seed);
-        else if (strcmp(a, "--pool-size") == 0) ok = cli_uint(a, v, 1, UINT32_MAX, &c->pool_size);
-        else if (strcmp(a, "--test-size") == 0) ok = cli_uint(a, v, 1, UINT32_MAX, &c->test_size);
+        /* A state's config says 0 for "all", which no user needs to write. */
+        else if (strcmp(a, "--pool-size") == 0) ok = cli_uint(a, v, experiment != FROM_STATE, UINT32_MAX, &c->pool_size);
+        else if (strcmp(a, "--test-size") == 0) ok = cli_uint(a, v, experiment != FROM_STATE, UINT32_MAX, &c->test_size);
         else if (strcmp(a, "--classes") == 0) ok = cli_uint(a, v, 2, 256, &c->classes);
         else if (strcmp(a, "--dataset") == 0 && v && experiment == FROM_STATE)
             snprintf(o->dataset, sizeof o->dataset, "%s", v);
