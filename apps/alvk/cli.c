@@ -204,9 +204,16 @@ int session_train_graph(session *s, uint32_t batch, double lr, int nparams, alvk
     alvk_node x = alvk_graph_gather(*g, s->train_pool, *indices);
     *loss = alvk_graph_softmax_ce(*g, session_head(*g, alvk_graph_resnet18(*g, x)), alvk_graph_gathered_labels(*g, x));
     if (alvk_graph_backward_params(*g, *loss, 0, nparams) != ALVK_OK ||
-        alvk_graph_adam_params(*g, 0, nparams, lr, 0.9, 0.999, 1e-8) != ALVK_OK ||
+        (lr > 0 && alvk_graph_adam_params(*g, 0, nparams, lr, 0.9, 0.999, 1e-8) != ALVK_OK) ||
         alvk_graph_output(*g, *loss) != ALVK_OK || alvk_graph_compile(*g) != ALVK_OK)
         return cli_fail("building the training graph");
+    return EXIT_OK;
+}
+
+int session_adam_graph(session *s, double lr, int nparams, alvk_graph **g) {
+    if (alvk_graph_create(s->ctx, s->params, 1, ALVK_GRAPH_TRAIN, g) != ALVK_OK ||
+        alvk_graph_adam_params(*g, 0, nparams, lr, 0.9, 0.999, 1e-8) != ALVK_OK || alvk_graph_compile(*g) != ALVK_OK)
+        return cli_fail("building the optimiser's graph");
     return EXIT_OK;
 }
 
@@ -222,15 +229,20 @@ void session_close(session *s) {
     memset(s, 0, sizeof *s);
 }
 
-double session_test_accuracy(session *s) {
-    uint32_t n = s->test_size, correct = 0;
-    for (uint32_t at = 0; at < n; at += s->eval_batch) {
-        uint32_t b = n - at < s->eval_batch ? n - at : s->eval_batch, hits;
+int64_t session_test_correct(session *s, uint32_t first, uint32_t count) {
+    uint64_t correct = 0;
+    for (uint32_t at = first; at < first + count; at += s->eval_batch) {
+        uint32_t b = first + count - at < s->eval_batch ? first + count - at : s->eval_batch, hits;
         if (alvk_graph_set(s->eval, s->eval_indices, s->test_order + at, b) != ALVK_OK ||
             alvk_graph_run(s->eval, b) != ALVK_OK ||
             alvk_graph_read(s->eval, s->eval_correct, (float *)&hits) != ALVK_OK)
             return -1;
         correct += hits;
     }
-    return (double)correct / n;
+    return (int64_t)correct;
+}
+
+double session_test_accuracy(session *s) {
+    int64_t correct = session_test_correct(s, 0, s->test_size);
+    return correct < 0 ? -1 : (double)correct / s->test_size;
 }

@@ -79,12 +79,19 @@ alvk_node session_head(alvk_graph *g, alvk_node z);
 /* The classifier's training step at `batch` images: gather from the
  * training pool, ResNet18, head, cross-entropy, backward and Adam over store
  * tensors 0..nparams-1 (the backbone and head; a discriminator declared
- * after them is left alone). Returns an exit status. */
+ * after them is left alone); lr 0: no Adam, the gradients stay in the store
+ * (data-parallel training sums them over the ranks first). Returns an exit
+ * status. */
 int session_train_graph(session *s, uint32_t batch, double lr, int nparams, alvk_graph **g,
                         alvk_node *indices, alvk_node *loss);
+/* A graph of one Adam step over store tensors 0..nparams-1. */
+int session_adam_graph(session *s, double lr, int nparams, alvk_graph **g);
 /* Test-set accuracy in [0, 1] of the model in the store; -1 on failure
  * (alvk_last_error says why). */
 double session_test_accuracy(session *s);
+/* How many of the evaluated test images first..first+count-1 the model
+ * classifies right (a rank's share); -1 on failure. */
+int64_t session_test_correct(session *s, uint32_t first, uint32_t count);
 
 int cmd_devices(int argc, char **argv);
 int cmd_train(int argc, char **argv);

@@ -51,6 +51,13 @@ const char *par_device(const char *requested, char *buf, size_t bytes) {
     return pick >= 0 ? buf : NULL;
 }
 
+int par_reduce_gradients(alvk_params *p, float *buf, uint32_t extra, const double *w, int have) {
+    uint64_t n = alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE);
+    if (have && alvk_params_read_grad(p, -1, buf) != ALVK_OK) return 0;
+    if (!have) memset(buf, 0, n * sizeof *buf);
+    return par_weighted_sum(buf, n + extra, w) && alvk_params_write_grad(p, -1, buf) == ALVK_OK;
+}
+
 static void nap(void) { nanosleep(&(struct timespec){0, 1000000}, NULL); }
 
 #ifdef ALVK_HAVE_MPI

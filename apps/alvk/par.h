@@ -14,6 +14,7 @@
 #ifndef ALVK_PAR_H
 #define ALVK_PAR_H
 
+#include <alvk/alvk.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,13 @@ int par_bcast(void *data, size_t bytes, int root);
  * double: every rank gets the same bits, whatever the ranks' timing, so a
  * data-parallel run repeats bit for bit. w has par_size() entries. */
 int par_weighted_sum(float *v, size_t n, const double *w);
+/* Data-parallel training's exchange: this rank's packed gradients
+ * (alvk_params_read_grad, index -1; zeros where the rank had no rows) with
+ * `extra` values after them in buf (the loss), summed over the ranks with
+ * weights w as par_weighted_sum does, the gradients then written back to the
+ * store. buf holds alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE) + extra
+ * floats. 1 on success. */
+int par_reduce_gradients(alvk_params *p, float *buf, uint32_t extra, const double *w, int have);
 /* Adds v over the ranks (exact for counts below 2^53). */
 int par_sum_u64(uint64_t *v, size_t n);
 void par_barrier(void);

@@ -3,6 +3,7 @@
  * saved after every epoch (so an interruption loses at most the epoch in
  * progress). */
 #include "cli.h"
+#include "par.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,36 +58,114 @@ static int parse(int argc, char **argv, train_opts *o) {
     }
     return 0;
 }
-
 static int save(alvk_params *p, const char *path) {
-    if (path && alvk_params_save(p, path) != ALVK_OK) return cli_fail("saving the model");
+    if (path && par_rank() == 0 && alvk_params_save(p, path) != ALVK_OK) return cli_fail("saving the model");
     return EXIT_OK;
+}
+
+/* What a step needs. Under MPI every rank holds the whole model and runs
+ * its share of each batch through a backward-only graph; the ranks sum the
+ * gradients (par_reduce_gradients), and each takes the same Adam step. */
+typedef struct trainer {
+    session s;
+    alvk_graph *g, *adam;  /* adam: over ranks only (alone, g holds the step) */
+    alvk_node idx, loss;
+    float *grads;          /* over ranks: the packed gradients, then the loss */
+    double *weights;       /* each rank's share of the batch */
+} trainer;
+
+/* Rows lo..hi-1 of a b-row batch are rank r's. */
+static uint32_t share(uint32_t b, int r) { return (uint32_t)((uint64_t)b * (uint32_t)r / (uint32_t)par_size()); }
+
+static int build(trainer *t, const train_opts *o) {
+    int nparams = alvk_params_count(t->s.params), ranks = par_size();
+    if (ranks == 1) return session_train_graph(&t->s, o->batch, o->lr, nparams, &t->g, &t->idx, &t->loss);
+    uint64_t n = alvk_params_numel(t->s.params, -1, ALVK_PARAM_TRAINABLE);
+    if (!(t->grads = malloc((n + 1) * sizeof *t->grads)) || !(t->weights = malloc(ranks * sizeof *t->weights)))
+        return cli_fail("allocating");
+    int rc = session_train_graph(&t->s, share(o->batch + ranks - 1, 1), 0, nparams, &t->g, &t->idx, &t->loss);
+    return rc == EXIT_OK ? session_adam_graph(&t->s, o->lr, nparams, &t->adam) : rc;
+}
+
+/* One optimiser step over the b images ids; *loss: the batch's mean. On
+ * every rank the same step, or EXIT_INTERRUPTED / EXIT_FAILED on all
+ * (a rank that stops alone would leave the others waiting). */
+static int step(trainer *t, const uint32_t *ids, uint32_t b, float *loss) {
+    if (par_size() == 1) {
+        if (alvk_graph_set(t->g, t->idx, ids, b) != ALVK_OK || alvk_graph_run(t->g, b) != ALVK_OK ||
+            alvk_graph_read(t->g, t->loss, loss) != ALVK_OK)
+            return cli_fail("training");
+        return cli_interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+    }
+    uint32_t lo = share(b, par_rank()), hi = share(b, par_rank() + 1);
+    for (int r = 0; r < par_size(); r++) t->weights[r] = (double)(share(b, r + 1) - share(b, r)) / b;
+    float mine = 0;
+    int ok = hi == lo || (alvk_graph_set(t->g, t->idx, ids + lo, hi - lo) == ALVK_OK &&
+                          alvk_graph_run(t->g, hi - lo) == ALVK_OK && alvk_graph_read(t->g, t->loss, &mine) == ALVK_OK);
+    if (!ok) cli_fail("training");
+    int failed;
+    if (!par_all_ok(ok && !cli_interrupted, &failed)) return ok && cli_interrupted ? EXIT_INTERRUPTED : EXIT_FAILED;
+    uint64_t n = alvk_params_numel(t->s.params, -1, ALVK_PARAM_TRAINABLE);
+    t->grads[n] = mine;
+    if (!par_reduce_gradients(t->s.params, t->grads, 1, t->weights, hi > lo) || alvk_graph_run(t->adam, 1) != ALVK_OK)
+        return cli_fail("summing the gradients over the ranks");
+    *loss = t->grads[n];
+    return EXIT_OK;
+}
+
+/* Test accuracy; over ranks, each evaluates a share of the test images
+ * with rank 0's model (its batch-norm running statistics: the only tensors
+ * that differ between ranks), as DistributedDataParallel's buffer broadcast. */
+static double evaluate(trainer *t) {
+    session *s = &t->s;
+    if (par_size() == 1) return session_test_accuracy(s);
+    float *v = NULL;
+    int ok = 1;
+    for (int i = 0; ok && i < alvk_params_count(s->params); i++) {
+        uint64_t n = alvk_params_numel(s->params, i, ALVK_PARAM_TRAINABLE);
+        ok = (v = realloc(v, n * sizeof *v)) && alvk_params_read(s->params, i, v) == ALVK_OK &&
+             par_bcast(v, n * sizeof *v, 0) && alvk_params_write(s->params, i, v) == ALVK_OK;
+    }
+    free(v);
+    uint32_t lo = share(s->test_size, par_rank()), hi = share(s->test_size, par_rank() + 1);
+    int64_t correct = ok ? session_test_correct(s, lo, hi - lo) : -1;
+    if (!par_all_ok(correct >= 0, NULL)) return -1;
+    uint64_t sum = (uint64_t)correct;
+    return par_sum_u64(&sum, 1) ? (double)sum / s->test_size : -1;
 }
 
 int cmd_train(int argc, char **argv) {
     train_opts o;
     int rc = parse(argc, argv, &o);
     if (rc) return rc < 0 ? EXIT_OK : rc;
-    session s;
-    if ((rc = session_open(&s, o.device, o.data, o.classes, o.batch, o.test_size, o.seed, DISC_NONE)) != EXIT_OK) {
-        session_close(&s);
-        return rc;
+    trainer t = {.idx = -1, .loss = -1};
+    session *s = &t.s;
+    char buf[32];
+    rc = session_open(s, par_device(o.device, buf, sizeof buf), o.data, o.classes, o.batch, o.test_size, o.seed,
+                      DISC_NONE);
+    uint32_t total = rc == EXIT_OK ? alvk_dataset_count(s->train) : 0, n = o.subset && o.subset < total ? o.subset : total;
+    uint32_t *order = malloc((total ? total : 1) * sizeof *order);
+    if (rc == EXIT_OK && !order) rc = cli_fail("allocating");
+    if (rc == EXIT_OK && alvk_params_initialize(s->params, o.seed) != ALVK_OK) rc = cli_fail("initialising");
+    if (rc == EXIT_OK) rc = build(&t, &o);
+    if (!par_all_ok(rc == EXIT_OK, NULL)) {
+        if (rc != EXIT_OK && par_size() > 1)
+            fprintf(stderr, "alvk: rank %d on %s could not start (see above); no rank trains\n", par_rank(), par_host());
+        if (rc == EXIT_OK) rc = EXIT_FAILED;
     }
-    alvk_graph *g = NULL;
-    alvk_node idx = -1, loss = -1;
-    uint32_t total = alvk_dataset_count(s.train), n = o.subset && o.subset < total ? o.subset : total;
-    uint32_t *order = malloc(total * sizeof *order), *batch = malloc(o.batch * sizeof *batch);
-    if (!order || !batch) rc = EXIT_FAILED;
-    if (rc == EXIT_OK && alvk_params_initialize(s.params, o.seed) != ALVK_OK) rc = cli_fail("initialising");
-    if (rc == EXIT_OK) rc = session_train_graph(&s, o.batch, o.lr, alvk_params_count(s.params), &g, &idx, &loss);
     if (rc == EXIT_OK) {
         for (uint32_t i = 0; i < total; i++) order[i] = i;
         cli_shuffle(order, total, o.seed, 0); /* the subset: the first n of a seeded permutation */
         alvk_device_info d;
-        alvk_context_device_info(s.ctx, alvk_context_device_index(s.ctx), &d);
-        fprintf(stderr, "training ResNet18 on %u %s images (%u classes), %u epochs of %u steps, batch %u, "
-                "on %s (%.0f MiB planned for activations and gradients)\n", n, s.data_name, s.classes, o.epochs,
-                (n + o.batch - 1) / o.batch, o.batch, d.name, (double)alvk_graph_peak_bytes(g) / (1 << 20));
+        alvk_context_device_info(s->ctx, alvk_context_device_index(s->ctx), &d);
+        char ranks[96] = "";
+        if (par_size() > 1) snprintf(ranks, sizeof ranks, " over %d ranks (up to %u images each)", par_size(),
+                                     share(o.batch + par_size() - 1, 1));
+        if (par_rank() == 0)
+            fprintf(stderr, "training ResNet18 on %u %s images (%u classes), %u epochs of %u steps, batch %u%s, "
+                    "on %s (%.0f MiB planned for activations and gradients)\n", n, s->data_name, s->classes,
+                    o.epochs, (n + o.batch - 1) / o.batch, o.batch, ranks, d.name,
+                    (double)alvk_graph_peak_bytes(t.g) / (1 << 20));
     }
     cli_catch_interrupts();
     uint32_t steps = (n + o.batch - 1) / o.batch;
@@ -94,43 +173,34 @@ int cmd_train(int argc, char **argv) {
     for (uint32_t epoch = 1; rc == EXIT_OK && epoch <= o.epochs; epoch++) {
         cli_shuffle(order, n, o.seed, epoch);
         double epoch_start = cli_now(), sum = 0;
-        for (uint32_t step = 0; step < steps && !cli_interrupted; step++) {
-            uint32_t b = n - step * o.batch < o.batch ? n - step * o.batch : o.batch;
+        for (uint32_t k = 0; k < steps && rc == EXIT_OK; k++) {
+            uint32_t b = n - k * o.batch < o.batch ? n - k * o.batch : o.batch;
             float l;
-            memcpy(batch, order + step * o.batch, b * sizeof *batch);
-            if (alvk_graph_set(g, idx, batch, b) != ALVK_OK || alvk_graph_run(g, b) != ALVK_OK ||
-                alvk_graph_read(g, loss, &l) != ALVK_OK) {
-                rc = cli_fail("training");
-                break;
-            }
+            if ((rc = step(&t, order + k * o.batch, b, &l)) != EXIT_OK) break;
             sum += l;
-            double t = cli_now() - epoch_start, rate = (step + 1.0) * o.batch / t;
-            int left = (int)(((double)(o.epochs - epoch) * steps + (steps - step - 1)) * o.batch / rate);
+            double secs = cli_now() - epoch_start, rate = (k + 1.0) * o.batch / secs;
+            int left = (int)(((double)(o.epochs - epoch) * steps + (steps - k - 1)) * o.batch / rate);
             cli_progress(0, "epoch %u/%u  step %u/%u  loss %.4f  %.0f images/s  ETA %d:%02d (training)",
-                         epoch, o.epochs, step + 1, steps, sum / (step + 1), rate, left / 60, left % 60);
+                         epoch, o.epochs, k + 1, steps, sum / (k + 1), rate, left / 60, left % 60);
         }
-        if (rc != EXIT_OK) break;
-        if (cli_interrupted) {
+        if (rc == EXIT_INTERRUPTED && par_rank() == 0)
             fprintf(stderr, "\ninterrupted in epoch %u; %s\n", epoch,
                     o.save ? "the model of the last finished epoch is in the saved file" : "nothing saved (no --save)");
-            rc = EXIT_INTERRUPTED;
-            break;
-        }
-        double acc = session_test_accuracy(&s);
+        if (rc != EXIT_OK) break;
+        double acc = evaluate(&t);
         if (acc < 0) {
             rc = cli_fail("evaluating");
             break;
         }
         cli_progress(1, "epoch %u/%u  train loss %.4f  test accuracy %.2f %%  (%.0f s)", epoch,
                      o.epochs, sum / steps, 100 * acc, cli_now() - epoch_start);
-        printf("epoch %u train_loss %.6f test_accuracy %.4f\n", epoch, sum / steps, acc);
+        if (par_rank() == 0) printf("epoch %u train_loss %.6f test_accuracy %.4f\n", epoch, sum / steps, acc);
         fflush(stdout);
-        rc = save(s.params, o.save);
+        rc = save(s->params, o.save);
     }
-    if (rc == EXIT_OK) fprintf(stderr, "done in %.0f s\n", cli_now() - start);
-    free(order);
-    free(batch);
-    alvk_graph_destroy(g);
-    session_close(&s);
+    if (rc == EXIT_OK && par_rank() == 0) fprintf(stderr, "done in %.0f s\n", cli_now() - start);
+    free(order), free(t.grads), free(t.weights);
+    alvk_graph_destroy(t.g), alvk_graph_destroy(t.adam);
+    session_close(s);
     return rc;
 }
