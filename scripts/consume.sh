@@ -25,8 +25,8 @@ cmake -S "$work/sub" -B "$work/sub/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/sub/build" -j"$jobs" --target mlp_train mnist_infer >/dev/null
 run "$work/sub/build/examples/mlp_train" | tail -1
 
-echo "== consumption 2: install + find_package"
-cmake -S "$src" -B "$work/lib" -DCMAKE_BUILD_TYPE=Release -DALVK_TESTS=OFF -DALVK_EXAMPLES=OFF \
+echo "== consumption 2: install + find_package (and the alvk program built without MPI)"
+cmake -S "$src" -B "$work/lib" -DCMAKE_BUILD_TYPE=Release -DALVK_TESTS=OFF -DALVK_EXAMPLES=OFF -DALVK_MPI=OFF \
       -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
 cmake --build "$work/lib" -j"$jobs" >/dev/null
 cmake --install "$work/lib" >/dev/null
@@ -39,6 +39,21 @@ export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig:$work/prefix/lib64/pkgconfig"
 # shellcheck disable=SC2046
 cc -std=c11 -O2 "$src/apps/examples/mlp_train.c" -o "$work/mlp_cc" $(pkg-config --cflags --libs alvk) -lm
 LD_LIBRARY_PATH="$work/prefix/lib:$work/prefix/lib64" run "$work/mlp_cc" | tail -1
+
+echo "== alvk without MPI: as with it in one process, and refusing N ranks of mpirun"
+python3 "$src/tests/make_idx.py" "$work/idx" 64 16 8 8 3
+for b in "$build" "$work/lib"; do
+  "$b/alvk" train --data "$work/idx" --epochs 1 --batch-size 16 --test-size 16 --save "$work/$(basename "$b").st" \
+    >/dev/null 2>&1
+done
+cmp "$work/$(basename "$build").st" "$work/lib.st" || { echo "alvk built without MPI trains otherwise" >&2; exit 1; }
+if command -v mpirun >/dev/null; then
+  if mpirun --oversubscribe --allow-run-as-root -np 2 "$work/lib/alvk" train --data "$work/idx" --epochs 1 \
+       >"$work/nompi.log" 2>&1 || ! grep -q "built without MPI" "$work/nompi.log"; then
+    echo "alvk built without MPI under mpirun -np 2 did not refuse:" >&2; cat "$work/nompi.log" >&2; exit 1
+  fi
+  echo "   refused: $(grep -m1 'built without MPI' "$work/nompi.log")"
+fi
 
 echo "== the inference example against alvk eval"
 data=${ALVK_DATA:-$src/data/mnist}

@@ -9,7 +9,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${BUILD_DIR:-build}
 
 packages=(gcc make cmake pkg-config libvulkan-dev mesa-vulkan-drivers glslang-tools spirv-tools
-          vulkan-validationlayers libcriterion-dev zlib1g-dev python3 librsvg2-bin dataset-fashion-mnist)
+          vulkan-validationlayers libcriterion-dev zlib1g-dev python3 librsvg2-bin dataset-fashion-mnist
+          libopenmpi-dev openmpi-bin)
 if command -v dpkg-query >/dev/null; then
   missing=()
   for p in "${packages[@]}"; do

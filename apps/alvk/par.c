@@ -58,10 +58,10 @@ int par_reduce_gradients(alvk_params *p, float *buf, uint32_t extra, const doubl
     return par_weighted_sum(buf, n + extra, w) && alvk_params_write_grad(p, -1, buf) == ALVK_OK;
 }
 
-static void nap(void) { nanosleep(&(struct timespec){0, 1000000}, NULL); }
-
 #ifdef ALVK_HAVE_MPI
 #include <mpi.h>
+
+static void nap(void) { nanosleep(&(struct timespec){0, 1000000}, NULL); }
 
 static MPI_Comm channels[2];
 static int initialised;
