@@ -807,20 +807,33 @@ static int has_record(const al_state *st, int s, uint32_t trial, uint32_t round)
     return 0;
 }
 
-/* The work left for the ETA, in seconds at the measured rates; and the
- * longest job's, which bounds a run over many ranks from below. */
-static double plan(run *r, const al_rates *rt) {
-    const al_config *c = &r->o.c;
-    double total = 0, longest = 0;
-    for (int s = 0; s < AL_STRATEGIES; s++)
-        for (uint32_t t = 0; c->strategies >> s & 1 && t < trials_of(c, s); t++) {
-            double left = 0;
-            for (uint32_t k = 0; k < al_rounds(c); k++)
-                if (!has_record(&r->st, s, t, k)) left += round_seconds(c, rt, s, k, r->pool_size, r->s.test_size);
-            total += left, longest = fmax(longest, left);
-        }
-    r->pr.c = c, r->pr.start = cli_now(), r->pr.total = total, r->pr.rates = *rt, r->pr.step_units = rt->train;
-    return longest;
+/* Seconds job j has left at the measured rates. */
+static double job_seconds(const run *r, const al_rates *rt, job j) {
+    double t = 0;
+    for (uint32_t k = 0; k < al_rounds(&r->o.c); k++)
+        if (!has_record(&r->st, j.strategy, j.trial, k))
+            t += round_seconds(&r->o.c, rt, j.strategy, k, r->pool_size, r->s.test_size);
+    return t;
+}
+
+/* The work left (for the ETA) at the measured rates; returns the run's
+ * wall time as the queue hands the jobs out: each, in the queue's order,
+ * to the rank that is free first (rank 0 after the baseline). */
+static double plan(run *r, const al_rates *rt, double baseline) {
+    double total = 0, wall = 0, *free_at = calloc((size_t)par_size(), sizeof *free_at);
+    if (free_at) free_at[0] = baseline;
+    for (uint32_t i = 0; i < r->njobs; i++) {
+        double t = job_seconds(r, rt, r->queue[i]);
+        int first = 0;
+        for (int k = 1; free_at && k < par_size(); k++)
+            if (free_at[k] < free_at[first]) first = k;
+        total += t;
+        if (free_at) free_at[first] += t;
+    }
+    for (int k = 0; free_at && k < par_size(); k++) wall = fmax(wall, free_at[k]);
+    free(free_at);
+    r->pr.c = &r->o.c, r->pr.start = cli_now(), r->pr.total = total, r->pr.rates = *rt, r->pr.step_units = rt->train;
+    return wall ? wall : total + baseline;
 }
 
 /* "45 s", "4 min 40 s", "27 h 10 min" */
@@ -833,16 +846,13 @@ static void duration_text(double seconds, char *out, size_t size) {
 
 /* Before any round: what the run will take on this device, from one timed
  * run of each graph, so that nobody starts a day-long run by accident.
- * Under MPI: the work over the ranks, as if every rank were this device
- * and the jobs split evenly (the longest job bounds it from below). */
+ * Under MPI: as if every rank were as fast as rank 0's device. */
 static int estimate(run *r) {
     const al_config *c = &r->o.c;
     al_rates rt;
     int rc = al_model_calibrate(&r->m, &rt);
     if (rc != EXIT_OK) return rc;
-    double longest = plan(r, &rt);
-    double baseline = r->st.baseline < 0 ? rt.train * c->baseline_epochs * r->pool_size : 0;
-    double wall = fmax((r->pr.total + baseline) / par_size(), longest);
+    double wall = plan(r, &rt, r->st.baseline < 0 ? rt.train * c->baseline_epochs * r->pool_size : 0);
     char total[64], ranks[64] = "";
     duration_text(wall, total, sizeof total);
     if (par_size() > 1) snprintf(ranks, sizeof ranks, " x %d ranks", par_size());
