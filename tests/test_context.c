@@ -252,3 +252,47 @@ Test(context, uses_the_hosts_allocation_callbacks) {
     cr_expect_gt(c.calls, 0, "Vulkan allocated through the callbacks");
     cr_expect_eq(c.live, 0, "and freed all of it when the context went (%d left)", c.live);
 }
+
+/* One context's kernel choices given to another are its choices (how the
+ * ranks of one run compute the same bits); another device's are ignored;
+ * anything else is refused with the text. */
+Test(context, takes_another_contexts_kernel_choices) {
+    alvk_context *a = test_open(&(alvk_context_desc){.pipeline_cache = -1});
+    char text[256], back[256];
+    TEST_OK(alvk_context_choices(a, text, sizeof text));
+    cr_expect(strncmp(text, "alvk-choices 1 device ", 22) == 0, "%s", text);
+    cr_expect_eq(alvk_context_choices(a, back, 8), ALVK_ERROR_INVALID_ARGUMENT, "no room");
+    test_close(a);
+
+    /* A made-up set on this device: read path 1 - measured, every choice set. */
+    alvk_device_info d;
+    unsigned vendor, device, driver;
+    int read, variants;
+    cr_assert_eq(sscanf(text, "alvk-choices 1 device %x:%x:%x read %d gemm %d", &vendor, &device, &driver, &read,
+                        &variants), 5, "%s", text);
+    char mine[256];
+    snprintf(mine, sizeof mine, "alvk-choices 1 device %x:%x:%x read %d gemm 12 %d split 1 serial 0 sg 0", vendor,
+             device, driver, 1 - read, 12 - 1);
+    alvk_context *b = test_open(&(alvk_context_desc){.pipeline_cache = -1, .choices = mine});
+    TEST_OK(alvk_context_device_info(b, alvk_context_device_index(b), &d));
+    TEST_OK(alvk_context_choices(b, back, sizeof back));
+    cr_expect_str_eq(back, mine);
+    test_close(b);
+
+    snprintf(mine, sizeof mine, "alvk-choices 1 device %x:%x:%x read %d gemm 12 11 split 1 serial 0 sg 0", vendor + 1,
+             device, driver, 1 - read);
+    alvk_context *c = test_open(&(alvk_context_desc){.pipeline_cache = -1, .choices = mine});
+    TEST_OK(alvk_context_choices(c, back, sizeof back));
+    cr_expect_str_neq(back, mine, "another vendor's choices are not taken");
+    test_close(c);
+
+    static const char *const bad[] = {"", "alvk-choices 1", "alvk-choices 2 device 1:2:3 read 0 gemm 1 0 split 0 "
+                                      "serial 0 sg 0", "alvk-choices 1 device 1:2:3 read 7 gemm 1 0 split 0 serial 0 sg 0"};
+    for (int i = 0; i < 4; i++) {
+        alvk_context *x = NULL;
+        cr_expect_eq(alvk_context_create(&(alvk_context_desc){.log_level = ALVK_LOG_ERROR, .choices = bad[i]}, &x),
+                     ALVK_ERROR_INVALID_ARGUMENT, "'%s'", bad[i]);
+        cr_expect_null(x);
+        cr_expect(strstr(alvk_last_error(), "choices"), "%s", alvk_last_error());
+    }
+}

@@ -46,6 +46,8 @@ typedef struct session {
     uint32_t eval_batch;
     uint32_t *test_order, test_size; /* the test images evaluated */
     int disc_first, disc_count;      /* the discriminator's store tensors, if any */
+    const char *choices;             /* kernel choices to take (alvk_context_desc.choices), or NULL:
+                                        set between session_load_data and session_open_device */
 } session;
 
 /* The discriminator session_open can add: none, the notebook's (Kaiming

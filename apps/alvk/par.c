@@ -58,6 +58,12 @@ int par_reduce_gradients(alvk_params *p, float *buf, uint32_t extra, const doubl
     return par_weighted_sum(buf, n + extra, w) && alvk_params_write_grad(p, -1, buf) == ALVK_OK;
 }
 
+void par_share_choices(alvk_context *ctx, char text[PAR_CHOICES]) {
+    text[0] = 0;
+    if (par_rank() == 0 && (!ctx || alvk_context_choices(ctx, text, PAR_CHOICES) != ALVK_OK)) text[0] = 0;
+    par_bcast(text, PAR_CHOICES, 0);
+}
+
 #ifdef ALVK_HAVE_MPI
 #include <mpi.h>
 

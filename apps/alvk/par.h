@@ -39,6 +39,14 @@ const char *par_host(void);
  * lavapipe), round robin. Returns requested, NULL (the default) or buf. */
 const char *par_device(const char *requested, char *buf, size_t size);
 
+/* Rank 0's kernel choices (alvk_context_choices of its context ctx) in
+ * text on every rank, for the other ranks' alvk_context_desc.choices: kernel
+ * variants round differently, and every rank must compute with rank 0's
+ * for a run's numbers not to depend on the rank count. Call on every rank
+ * (ctx may be NULL but on rank 0); "" where rank 0 had none. */
+enum { PAR_CHOICES = 256 };
+void par_share_choices(alvk_context *ctx, char text[PAR_CHOICES]);
+
 /* ---- messages (alvk run's job queue) ----------------------------------------
  * Two channels, so rank 0's coordinator thread and its worker never take
  * each other's messages; messages between two ranks on one channel arrive

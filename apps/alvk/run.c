@@ -73,6 +73,11 @@ static const char usage[] =
     "(Fashion-MNIST, KMNIST, EMNIST; raw or .gz); --classes defaults to the largest\n"
     "label + 1.\n"
     "\n"
+    "Under mpirun -np N (alvk built with MPI) the jobs, one per strategy and trial, spread\n"
+    "over the ranks, the adversarial ones first; rank 0 alone writes OUT. The results equal\n"
+    "one process's; --resume works with any rank count. Each rank opens --device, else its\n"
+    "turn among its host's devices of the best kind.\n"
+    "\n"
     "Writes OUT/results.json, results.csv, summary.md, accuracy.svg, labels_needed.svg,\n"
     "report.html (the summary and both plots in one page) and state.txt.\n"
     "Exit status: 0 done, 1 failed, 2 bad usage, 130 interrupted.\n";
@@ -856,10 +861,13 @@ static int estimate(run *r) {
     char total[64], ranks[64] = "";
     duration_text(wall, total, sizeof total);
     if (par_size() > 1) snprintf(ranks, sizeof ranks, " x %d ranks", par_size());
+    char adv[96] = "";
+    if (c->strategies >> AL_ADVERSARIAL & 1)
+        snprintf(adv, sizeof adv, ", an adversarial step of %u + %u images %.2f s", c->batch, c->batch,
+                 2 * rt.adversarial * c->batch);
     fprintf(stderr, "estimated time on %s%s: %s%s (measured: a training step of %u images %.2f s, evaluation "
-            "%.1f ms per image%s)\n", r->device, ranks, total, r->st.nrecords ? " for what is left" : "",
-            c->batch, rt.train * c->batch, 1e3 * rt.eval,
-            c->strategies >> AL_ADVERSARIAL & 1 ? ", an adversarial step twice a training step's images" : "");
+            "%.2f ms per image%s)\n", r->device, ranks, total, r->st.nrecords ? " for what is left" : "",
+            c->batch, rt.train * c->batch, 1e3 * rt.eval, adv);
     if (wall > 3 * 3600)
         fprintf(stderr, "alvk: this run is long on this device; Ctrl-C stops it at any time and --resume "
                 "continues it (--preset demo takes minutes)\n");
@@ -1055,12 +1063,15 @@ static int experiment(run *r) {
     int rc = EXIT_OK;
     if (par_rank() == 0 && (rc = upgrade_v2(r)) == EXIT_OK && (rc = check_state(r)) == EXIT_OK && !make_queue(r))
         rc = cli_fail("allocating");
-    /* Rank 0 first: it races the kernel variants, which the host's cache
-     * then gives the other ranks, so every rank computes with the same
-     * kernels and a run's numbers do not depend on the rank count. */
+    /* Rank 0 first: its calibration runs every graph, so every kernel
+     * variant is chosen, and the other ranks take its choices: they compute
+     * with the same kernels, and a run's numbers do not depend on the rank
+     * count. */
     if (par_rank() == 0 && rc == EXIT_OK) rc = start_device(r, disc);
     if (!par_all_ok(rc == EXIT_OK, NULL)) return rc != EXIT_OK ? rc : EXIT_FAILED;
-    if (par_rank() != 0) rc = start_device(r, disc);
+    char choices[PAR_CHOICES];
+    par_share_choices(r->s.ctx, choices);
+    if (par_rank() != 0) r->s.choices = *choices ? choices : NULL, rc = start_device(r, disc);
     if (!par_all_ok(rc == EXIT_OK, NULL)) {
         if (rc != EXIT_OK)
             fprintf(stderr, "alvk: rank %d on %s could not start (see above); the run stops before any work\n",

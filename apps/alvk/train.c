@@ -27,7 +27,13 @@ static const char usage[] =
     "                   image size; default: $ALVK_DATA, else data/mnist)\n"
     "  --classes N      classes of the head (default: the largest label + 1)\n"
     "  --device N|name  the Vulkan device (default: $ALVK_DEVICE, else the best)\n"
-    "  --save FILE      write the model (safetensors) after every epoch\n";
+    "  --save FILE      write the model (safetensors) after every epoch\n"
+    "\n"
+    "Under mpirun -np N (alvk built with MPI): data-parallel. Each batch is split over the\n"
+    "ranks, their gradients summed in a fixed order (a run repeats bit for bit) and every\n"
+    "rank takes the same Adam step. Batch-norm statistics are per rank, as PyTorch's\n"
+    "DistributedDataParallel without SyncBatchNorm; the model evaluated and saved is rank\n"
+    "0's. Each rank opens --device, else its turn among its host's devices of the best kind.\n";
 
 typedef struct train_opts {
     uint32_t epochs, batch, seed, subset, test_size, classes;
@@ -41,7 +47,7 @@ static int parse(int argc, char **argv, train_opts *o) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int ok = 1;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(usage, stdout);
+            if (par_rank() == 0) fputs(usage, stdout);
             return -1;
         } else if (strcmp(a, "--epochs") == 0) ok = cli_uint(a, v, 1, 100000, &o->epochs), i++;
         else if (strcmp(a, "--batch-size") == 0) ok = cli_uint(a, v, 1, 4096, &o->batch), i++;
@@ -134,25 +140,56 @@ static double evaluate(trainer *t) {
     return par_sum_u64(&sum, 1) ? (double)sum / s->test_size : -1;
 }
 
+/* Rank 0 of several runs each graph once on a batch's share, then restores
+ * the model: every kernel variant is then chosen, for the other ranks to
+ * take (par_share_choices). */
+static int warm_up(trainer *t, uint32_t rows) {
+    session *s = &t->s;
+    uint32_t *ids = malloc(rows * sizeof *ids);
+    if (!ids) return cli_fail("allocating");
+    for (uint32_t i = 0; i < rows; i++) ids[i] = i % alvk_dataset_count(s->train);
+    int ok = alvk_params_snapshot(s->params) == ALVK_OK && alvk_graph_set(t->g, t->idx, ids, rows) == ALVK_OK &&
+             alvk_graph_run(t->g, rows) == ALVK_OK && alvk_graph_run(t->adam, 1) == ALVK_OK &&
+             session_test_correct(s, 0, s->test_size < s->eval_batch ? s->test_size : s->eval_batch) >= 0 &&
+             alvk_params_restore(s->params) == ALVK_OK && alvk_params_reset_optimizer(s->params) == ALVK_OK;
+    free(ids);
+    return ok ? EXIT_OK : cli_fail("running the graphs once");
+}
+
+/* Opens this rank's device (with rank 0's kernel choices, on the others),
+ * initialises the model and builds the graphs. */
+static int start(trainer *t, const train_opts *o, const char *choices) {
+    char buf[32];
+    session *s = &t->s;
+    s->choices = choices && *choices ? choices : NULL;
+    int rc = session_open_device(s, par_device(o->device, buf, sizeof buf), o->batch, o->test_size, o->seed, DISC_NONE);
+    if (rc == EXIT_OK && alvk_params_initialize(s->params, o->seed) != ALVK_OK) rc = cli_fail("initialising");
+    if (rc == EXIT_OK) rc = build(t, o);
+    if (rc == EXIT_OK && par_size() > 1 && par_rank() == 0) rc = warm_up(t, share(o->batch + par_size() - 1, 1));
+    return rc;
+}
+
 int cmd_train(int argc, char **argv) {
     train_opts o;
     int rc = parse(argc, argv, &o);
     if (rc) return rc < 0 ? EXIT_OK : rc;
     trainer t = {.idx = -1, .loss = -1};
     session *s = &t.s;
-    char buf[32];
-    rc = session_open(s, par_device(o.device, buf, sizeof buf), o.data, o.classes, o.batch, o.test_size, o.seed,
-                      DISC_NONE);
-    uint32_t total = rc == EXIT_OK ? alvk_dataset_count(s->train) : 0, n = o.subset && o.subset < total ? o.subset : total;
-    uint32_t *order = malloc((total ? total : 1) * sizeof *order);
-    if (rc == EXIT_OK && !order) rc = cli_fail("allocating");
-    if (rc == EXIT_OK && alvk_params_initialize(s->params, o.seed) != ALVK_OK) rc = cli_fail("initialising");
-    if (rc == EXIT_OK) rc = build(&t, &o);
-    if (!par_all_ok(rc == EXIT_OK, NULL)) {
+    rc = session_load_data(s, o.data, o.classes);
+    /* Rank 0 first; the others then compute with its kernel choices. */
+    if (rc == EXIT_OK && par_rank() == 0) rc = start(&t, &o, NULL);
+    char choices[PAR_CHOICES];
+    int all = par_all_ok(rc == EXIT_OK || par_rank() != 0, NULL);
+    if (all) par_share_choices(s->ctx, choices);
+    if (all && rc == EXIT_OK && par_rank() != 0) rc = start(&t, &o, choices);
+    if (!par_all_ok(rc == EXIT_OK, NULL) || !all) {
         if (rc != EXIT_OK && par_size() > 1)
             fprintf(stderr, "alvk: rank %d on %s could not start (see above); no rank trains\n", par_rank(), par_host());
         if (rc == EXIT_OK) rc = EXIT_FAILED;
     }
+    uint32_t total = rc == EXIT_OK ? alvk_dataset_count(s->train) : 0, n = o.subset && o.subset < total ? o.subset : total;
+    uint32_t *order = malloc((total ? total : 1) * sizeof *order);
+    if (rc == EXIT_OK && !order) rc = cli_fail("allocating");
     if (rc == EXIT_OK) {
         for (uint32_t i = 0; i < total; i++) order[i] = i;
         cli_shuffle(order, total, o.seed, 0); /* the subset: the first n of a seeded permutation */

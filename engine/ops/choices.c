@@ -11,6 +11,7 @@
 #include "vk/context.h"
 #include "vk/pipeline_cache.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,46 @@ void alvk_choices_save(alvk_context *ctx) {
     s.path[alvk_ops_read_path(ctx)] =
         (entry){c->gemm_variants, c->gemm_variant, c->gemm_split, c->bn_serial, c->group_sum_sg};
     alvk_disk_cache_save(ctx, KIND, &s, sizeof s);
+}
+
+/* ---- choices as text: one process's for another ------------------------- */
+
+/* The device (vendor, device, driver version) and each choice, -1 where
+ * none was needed yet. */
+#define TEXT "alvk-choices 1 device %x:%x:%x read %d gemm %d %d split %d serial %d sg %d"
+
+alvk_status alvk_context_choices(alvk_context *ctx, char *text, size_t size) {
+    if (!ctx || !text || size < 2)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_context_choices: no context or no room");
+    const alvk_choices *c = alvk_choices_get(ctx);
+    const alvk_device_info *d = &ctx->infos[ctx->device_index];
+    int read = alvk_ops_read_path(ctx);
+    int n = snprintf(text, size, TEXT, d->vendor_id, d->device_id, d->driver_version, read, c->gemm_variants,
+                     c->gemm_variant, c->gemm_split, c->bn_serial, c->group_sum_sg);
+    if (n < 0 || (size_t)n >= size)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_context_choices: %zu bytes of room, %d needed", size,
+                          n + 1);
+    return ALVK_OK;
+}
+
+alvk_status alvk_choices_take(alvk_context *ctx, const char *text) {
+    const alvk_device_info *d = &ctx->infos[ctx->device_index];
+    unsigned vendor, device, driver;
+    int read, end = 0;
+    entry e;
+    int n = sscanf(text, TEXT "%n", &vendor, &device, &driver, &read, &e.gemm_variants, &e.gemm_variant,
+                   &e.gemm_split, &e.bn_serial, &e.group_sum_sg, &end);
+    if (n != 9 || text[end] || (read != ALVK_READ_SSBO && read != ALVK_READ_TEXEL) || !valid(&e))
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_context_desc.choices is not alvk_context_choices' "
+                          "text of this build: '%.120s'", text);
+    if (vendor != d->vendor_id || device != d->device_id || driver != d->driver_version) {
+        alvk_log(&ctx->log, ALVK_LOG_INFO, "kernel choices of another device or driver: measuring this one's");
+        return ALVK_OK;
+    }
+    ctx->read_path = read;
+    ctx->choices = (alvk_choices){.loaded = 1, .gemm_variants = e.gemm_variants, .gemm_variant = e.gemm_variant,
+                                  .gemm_split = e.gemm_split, .bn_serial = e.bn_serial, .group_sum_sg = e.group_sum_sg};
+    return ALVK_OK;
 }
 
 /* How much faster than the default the other way must run to be chosen:

@@ -336,6 +336,7 @@ alvk_status alvk_context_create(const alvk_context_desc *desc, alvk_context **ou
     ctx->read_ms[0] = ctx->read_ms[1] = -1;
     resolve_cache_dir(ctx, desc);
     alvk_status s = open_context(ctx, desc);
+    if (s == ALVK_OK && desc->choices) s = alvk_choices_take(ctx, desc->choices);
     if (s != ALVK_OK) {
         /* Keep the message: destruction may make Vulkan calls of its own. */
         char msg[1024];

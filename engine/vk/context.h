@@ -21,6 +21,11 @@ struct alvk_choices {
     int group_sum_sg;                /* 1: workgroup sums by subgroup operations */
 };
 
+/* Takes alvk_context_choices' text of another context (alvk_context_desc.
+ * choices) at creation: used where it names this device and driver, else
+ * ignored; text of another form is an error. In engine/ops/choices.c. */
+alvk_status alvk_choices_take(alvk_context *ctx, const char *text);
+
 struct alvk_context {
     alvk_vk vk;
     alvk_logger log;

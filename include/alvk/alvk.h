@@ -153,6 +153,9 @@ typedef struct alvk_context_desc {
     int force_staging;      /* 1: move data through staging buffers even when
                                device memory is host-visible (tests the path
                                that discrete GPUs take) */
+    const char *choices;    /* another context's alvk_context_choices text:
+                               its kernel variants, taken where it names this
+                               device and driver (else measured as usual) */
     /* A host's own Vulkan objects to run on (all of instance, physical
      * device and device, or none). alvk then creates and destroys no
      * instance or device, uses queue 0 of vk_queue_family, and loads its own
@@ -221,6 +224,14 @@ ALVK_API int alvk_context_device_count(const alvk_context *ctx);
 ALVK_API int alvk_context_device_index(const alvk_context *ctx);
 ALVK_API alvk_status alvk_context_device_info(const alvk_context *ctx, int index,
                                               alvk_device_info *out);
+
+/* The kernel variants this context has chosen so far (how kernels read
+ * inputs, the GEMM tile, split K, serial and subgroup sums: each measured at
+ * first use or read from the cache), with the device they were measured on,
+ * as one line of text. Variants round differently, so processes that must
+ * compute the same bits (the ranks of one run, on several hosts) give rank
+ * 0's text to alvk_context_desc.choices. Fails when size is too small. */
+ALVK_API alvk_status alvk_context_choices(alvk_context *ctx, char *text, size_t size);
 
 /* "discrete", "integrated", "virtual", "cpu" or "other". */
 ALVK_API const char *alvk_device_type_str(alvk_device_type type);
