@@ -270,7 +270,7 @@ typedef struct progress {
     double start, total;          /* the work left when the run (re)started */
     double finished;              /* of it, finished rounds (any rank's) */
     double partial;               /* rank 0's round in progress */
-    uint32_t rounds_total, rounds_done;
+    uint32_t rounds_total, rounds_done, jobs_total, jobs_done;
     double round_t0;              /* when the round's training began */
     int baseline;                 /* training the full-data baseline */
     al_rates rates;               /* measured before the run */
@@ -317,13 +317,13 @@ static void show(run *r, const char *what, int final) {
     progress *p = &r->pr;
     pthread_mutex_lock(&r->lock);
     double done = p->finished + p->partial, rate = done / (cli_now() - p->start);
-    uint32_t rounds_done = p->rounds_done, rounds_total = p->rounds_total;
+    uint32_t rounds_done = p->rounds_done, rounds_total = p->rounds_total, jobs_done = p->jobs_done;
     pthread_mutex_unlock(&r->lock);
-    char eta[32], ranks[96] = "";
+    char eta[32], ranks[128] = "";
     eta_text(done > 0 && rate > 0 ? fmax(p->total - done, 0) / rate : NAN, eta, sizeof eta);
     if (par_size() > 1)
-        snprintf(ranks, sizeof ranks, "%d ranks: %u/%u rounds  ETA %s | rank 0: ", par_size(), rounds_done,
-                 rounds_total, eta);
+        snprintf(ranks, sizeof ranks, "%d ranks: %u/%u jobs  %u/%u rounds  ETA %s | rank 0: ", par_size(), jobs_done,
+                 p->jobs_total, rounds_done, rounds_total, eta);
     if (p->baseline) {
         cli_progress(final, "%sfull-data baseline  %s", ranks, what);
         return;
@@ -390,6 +390,7 @@ static int make_queue(run *r) {
     uint32_t n = 0, rounds = 0;
     for (int s = 0; s < AL_STRATEGIES; s++)
         if (c->strategies >> s & 1) n += trials_of(c, s), rounds += trials_of(c, s) * al_rounds(c);
+    r->pr.jobs_total = n;
     if (!(r->queue = malloc((n ? n : 1) * sizeof *r->queue))) return 0;
     int first = par_size() > 1 && c->strategies >> AL_ADVERSARIAL & 1 ? AL_ADVERSARIAL : -1;
     r->njobs = 0;
@@ -401,6 +402,7 @@ static int make_queue(run *r) {
         }
     r->pr.rounds_total = rounds;
     r->pr.rounds_done = r->st.nrecords;
+    r->pr.jobs_done = n - r->njobs;
     r->st.done = r->st.nrecords == rounds;
     return 1;
 }
@@ -441,6 +443,7 @@ static int accept_record(run *r, const al_record *rec, int rank) {
     if (rc == EXIT_OK) {
         r->pr.finished += round_seconds(c, &r->pr.rates, rec->strategy, rec->round, r->pool_size, r->s.test_size);
         r->pr.rounds_done++;
+        r->pr.jobs_done += rec->round + 1 == al_rounds(c);
         r->st.done = r->pr.rounds_done == r->pr.rounds_total;
         rc = save(r);
     }
