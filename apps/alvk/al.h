@@ -195,7 +195,7 @@ typedef struct al_state {
     double baseline;            /* full-data accuracy, or < 0 */
     al_record *records;         /* by strategy, trial, round */
     uint32_t nrecords, cap;
-    /* A version 2 file's position and pool in progress, which run.c turns
+    /* A version 2 file's position and pool in progress, which run_jobs.c turns
      * into the picks of that job's records. */
     int v2_strategy;
     uint32_t v2_trial, v2_round, v2_annotated_count, *v2_annotated;

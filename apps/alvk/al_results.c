@@ -204,7 +204,7 @@ static int read_record(FILE *f, int version, al_record *r, const char *path) {
     return 1;
 }
 
-/* Version 2's position and pool in progress (run.c turns them into the
+/* Version 2's position and pool in progress (run_jobs.c turns them into the
  * picks version 3 records). */
 static int read_v2_position(FILE *f, al_state *st, const char *path) {
     unsigned n = 0;
