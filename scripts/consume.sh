@@ -26,15 +26,17 @@ cmake --build "$work/sub/build" -j"$jobs" --target mlp_train mnist_infer >/dev/n
 run "$work/sub/build/examples/mlp_train" | tail -1
 
 echo "== consumption 2: install + find_package (and the alvk program built without MPI)"
+# Configured for the default prefix, installed elsewhere: the installed
+# package and alvk.pc must find themselves where they lie.
 cmake -S "$src" -B "$work/lib" -DCMAKE_BUILD_TYPE=Release -DALVK_TESTS=OFF -DALVK_EXAMPLES=OFF -DALVK_MPI=OFF \
-      -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
+      >/dev/null
 cmake --build "$work/lib" -j"$jobs" >/dev/null
-cmake --install "$work/lib" >/dev/null
+cmake --install "$work/lib" --prefix "$work/prefix" >/dev/null
 cmake -S "$src/apps/examples" -B "$work/pkg" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/pkg" -j"$jobs" >/dev/null
 run "$work/pkg/mlp_train" | tail -1
 
-echo "== consumption 3: cc + pkg-config"
+echo "== consumption 3: cc + pkg-config (the install moved at install time)"
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig:$work/prefix/lib64/pkgconfig"
 # shellcheck disable=SC2046
 cc -std=c11 -O2 "$src/apps/examples/mlp_train.c" -o "$work/mlp_cc" $(pkg-config --cflags --libs alvk) -lm

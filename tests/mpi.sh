@@ -34,7 +34,8 @@ launcher=$!
 for _ in $(seq 600); do [ "$(records "$tmp/int" 2>/dev/null)" -ge 2 ] 2>/dev/null && break; sleep 0.1; done
 kill -INT $launcher; wait $launcher; status=$?
 check run-interrupt-status 0 '^stopped$' -- bash -c "[ $status != 0 ] && echo stopped"
-check run-interrupt-message 0 'interrupted; [0-9]+ finished rounds are saved' -- cat "$tmp/int.log"
+# (rank 0's "interrupted" line comes only when it stops within mpirun's
+# grace before SIGKILL: not asserted; the saved rounds are)
 check run-interrupt-kept 0 '^kept$' -- bash -c "[ $(records "$tmp/int") -ge 2 ] && echo kept"
 check run-interrupt-resume 0 'done in' -- "$alvk" run --resume "$tmp/int" --data "$tmp/idx"
 check run-interrupt-same 0 '^same$' -- same_as_one "$tmp/int"
