@@ -19,6 +19,8 @@ check train-help 0 'full-data baseline' -- "$alvk" train --help
 check train-bad-number 2 'whole number' -- "$alvk" train --epochs zero
 check train-bad-lr 2 'takes a number' -- "$alvk" train --lr -1
 check train-unknown 2 "unknown option" -- "$alvk" train --frob
+check run-unknown-hint 2 "Try 'alvk run --help'" -- "$alvk" run --frob
+check run-unknown-no-top-usage 0 '^0$' -- bash -c "'$alvk' run --frob 2>&1 | grep -c '^commands:' || true"
 check train-no-data 1 'fetch-mnist.sh' -- "$alvk" train --data /nonexistent
 check eval-needs-load 2 'load FILE is required' -- "$alvk" eval
 check eval-missing-file 1 'cannot open' -- env ALVK_DATA="${ALVK_DATA:-data/mnist}" "$alvk" eval --load /nonexistent.safetensors --test-size 8

@@ -12,6 +12,19 @@
 #include <time.h>
 #include <unistd.h>
 
+const char *cli_command;
+
+int cli_usage_error(const char *fmt, ...) {
+    if (par_rank() != 0) return EXIT_USAGE; /* under mpirun rank 0 says it once */
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("alvk: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'alvk %s%s--help' for the options.\n", cli_command ? cli_command : "", cli_command ? " " : "");
+    return EXIT_USAGE;
+}
+
 int cli_fail(const char *what) {
     fprintf(stderr, "alvk: %s: %s\n", what, alvk_last_error());
     return EXIT_FAILED;

@@ -9,7 +9,10 @@
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 
-/* Prints "alvk: message" and the usage hint to stderr; returns EXIT_USAGE. */
+/* The subcommand being run ("run"), for cli_usage_error's hint. */
+extern const char *cli_command;
+/* Prints "alvk: message" and where the options are (alvk COMMAND --help)
+ * to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...);
 /* Prints "alvk: what: <alvk_last_error()>"; returns EXIT_FAILED. */
 int cli_fail(const char *what);

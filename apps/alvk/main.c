@@ -3,7 +3,6 @@
 #include "par.h"
 
 #include <alvk/alvk.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,20 +29,16 @@ static const char usage[] =
     "  ALVK_PIPELINE_CACHE=0      do not use the pipeline cache in ~/.cache/alvk\n"
     "  ALVK_DATA=DIR              where the IDX files are (default data/mnist)\n";
 
-int cli_usage_error(const char *fmt, ...) {
-    if (par_rank() != 0) return EXIT_USAGE; /* under mpirun rank 0 says it once */
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("alvk: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\n", stderr);
-    va_end(ap);
-    fputs(usage, stderr);
+/* A usage error of the command line itself: what, the argument (if any),
+ * then the usage. */
+static int usage_error(const char *what, const char *arg) {
+    if (arg) fprintf(stderr, "alvk: %s '%s'\n%s", what, arg, usage);
+    else fprintf(stderr, "alvk: %s\n%s", what, usage);
     return EXIT_USAGE;
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) return cli_usage_error("no command given");
+    if (argc < 2) return usage_error("no command given", NULL);
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);
@@ -53,6 +48,7 @@ int main(int argc, char **argv) {
         printf("alvk %s\n", alvk_version());
         return EXIT_OK;
     }
+    cli_command = cmd;
     if (strcmp(cmd, "devices") == 0) return cmd_devices(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "train") == 0 || strcmp(cmd, "run") == 0) { /* the commands that use MPI ranks */
@@ -61,6 +57,6 @@ int main(int argc, char **argv) {
         par_finalize();
         return rc;
     }
-    if (cmd[0] == '-') return cli_usage_error("unknown option '%s'", cmd);
-    return cli_usage_error("unknown command '%s'", cmd);
+    if (cmd[0] == '-') return usage_error("unknown option", cmd);
+    return usage_error("unknown command", cmd);
 }
