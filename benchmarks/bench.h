@@ -31,7 +31,7 @@ typedef struct bench_case bench_case;
 typedef struct bench_kind {
     const char *op, *direction;
     /* Operand sizes in floats (or 32-bit words), and how many of them are
-     * inputs (filled at random in [-1, 1]) rather than outputs. */
+     * inputs (filled by bench_fill, in [0.25, 1.25)) rather than outputs. */
     int (*operands)(const bench_case *c, size_t sizes[BENCH_MAX_OPERANDS], int *ninputs);
     alvk_status (*record)(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *ops);
     /* The worst error of the outputs over their tolerance (<= 1 passes),

@@ -41,6 +41,10 @@ export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig:$work/prefix/lib64/pkgconfig"
 # shellcheck disable=SC2046
 cc -std=c11 -O2 "$src/apps/examples/mlp_train.c" -o "$work/mlp_cc" $(pkg-config --cflags --libs alvk) -lm
 LD_LIBRARY_PATH="$work/prefix/lib:$work/prefix/lib64" run "$work/mlp_cc" | tail -1
+# The header is plain C99 as well: no pedantic warning (a repeated typedef was one).
+printf '#include <alvk/alvk.h>\nint main(void) { return 0; }\n' >"$work/c99.c"
+# shellcheck disable=SC2046
+run cc -std=c99 -pedantic -Werror -fsyntax-only "$work/c99.c" $(pkg-config --cflags alvk)
 
 echo "== alvk without MPI: as with it in one process, and refusing N ranks of mpirun"
 python3 "$src/tests/make_idx.py" "$work/idx" 64 16 8 8 3

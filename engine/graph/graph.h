@@ -1,6 +1,6 @@
 /* The graph's internal form: a list of nodes in creation order (which is a
  * topological order, since a node can only use nodes made before it), each
- * an op of the table in ops_table.h with its static shape. */
+ * an op of the table ALVK_GRAPH_OPS below with its static shape. */
 #ifndef ALVK_GRAPH_H
 #define ALVK_GRAPH_H
 

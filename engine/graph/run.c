@@ -132,8 +132,7 @@ alvk_status alvk_graph_compile(alvk_graph *g) {
     fold_batchnorm(g);
     alvk_status s = plan(g);
     if (s != ALVK_OK) return s;
-    g->compiled = 1;
-    /* Record the full batch now: pipelines are created here, not mid-run. */
+    g->compiled = 1; /* recording waits for the first run of each batch size */
     alvk_log(&g->ctx->log, ALVK_LOG_DEBUG, "graph: %d nodes, %.1f MiB planned", g->count,
              (double)g->arena_bytes / (1 << 20));
     return ALVK_OK;

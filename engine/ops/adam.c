@@ -1,6 +1,7 @@
 /* The Adam optimiser as torch.optim.Adam computes it (no weight decay, no
- * amsgrad): one dispatch over a model's flat parameter buffer, with the
- * bias corrections computed on the host in double. */
+ * amsgrad): one dispatch over a model's flat parameter buffer. The bias
+ * corrections come from the host in double (a given step), or in the
+ * graph's Adam from the store's step counter on the device, in float. */
 #include "ops.h"
 
 #include <math.h>

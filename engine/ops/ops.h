@@ -13,7 +13,7 @@
 /* ---- read path ------------------------------------------------------------
  * Large inputs are read through storage buffers or uniform texel buffers,
  * whichever measures faster on the device (lavapipe on Mesa 22 reads texel
- * buffers ~15x faster, Mesa 25 the reverse). ALVK_READ_PATH=ssbo|texel
+ * buffers ~3x faster, Mesa 25 the reverse). ALVK_READ_PATH=ssbo|texel
  * overrides the measurement. */
 typedef enum alvk_read_path { ALVK_READ_SSBO, ALVK_READ_TEXEL } alvk_read_path;
 alvk_read_path alvk_ops_read_path(alvk_context *ctx);

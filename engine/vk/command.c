@@ -1,7 +1,8 @@
 /* Command buffers: a recording is made once and may be submitted many times.
  * Every dispatch and copy is followed by a full compute/transfer barrier: the
- * simple, always-correct order; the graph layer can drop the ones it proves
- * unneeded. Each dispatch can be bracketed by timestamp queries. */
+ * simple, always-correct order (nothing drops them yet: barriers only where
+ * data flows is the graph compiler's issue). Each dispatch can be bracketed
+ * by timestamp queries. */
 #include "command.h"
 #include "context.h"
 

@@ -43,9 +43,9 @@ void alvk_cmd_copy(alvk_cmd *cmd, const alvk_buffer *src, VkDeviceSize src_offse
 void alvk_cmd_fill(alvk_cmd *cmd, const alvk_buffer *buf, VkDeviceSize size, uint32_t value);
 alvk_status alvk_cmd_end(alvk_cmd *cmd);
 
-/* Submits the recording and waits for it (the recording stays and can be
- * submitted again). A validation message during the run, a lost device or a
- * timeout fails with the matching status. */
+/* Submits the recording and waits for it, without a time limit (the
+ * recording stays and can be submitted again). A validation message during
+ * the run or a lost device fails with the matching status. */
 alvk_status alvk_cmd_run(alvk_cmd *cmd);
 
 /* After alvk_cmd_run: number of timed commands (dispatches and copies) and

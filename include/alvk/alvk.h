@@ -469,8 +469,9 @@ ALVK_API alvk_status alvk_graph_set_bn_momentum(alvk_graph *g, float momentum);
 /* Marks a node whose value is read after a run (so its memory is not
  * reused). Before alvk_graph_compile only: after it, an error. */
 ALVK_API alvk_status alvk_graph_output(alvk_graph *g, alvk_node x);
-/* Plans memory (liveness-based reuse) and creates the pipelines; fails
- * before anything runs when the plan does not fit the device. */
+/* Plans memory (liveness-based reuse); fails before anything runs when the
+ * plan does not fit the device. The pipelines are created, and the commands
+ * recorded, at the first run of each batch size. */
 ALVK_API alvk_status alvk_graph_compile(alvk_graph *g);
 /* Bytes of device memory the compiled plan uses for activations and
  * gradients (parameters excluded). */
@@ -489,8 +490,8 @@ ALVK_API alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data);
 
 /* ---- datasets -----------------------------------------------------------
  * Images and labels in the IDX format, as MNIST, Fashion-MNIST, KMNIST and
- * EMNIST distribute them. The dataset owns host copies of both. */
-typedef struct alvk_dataset alvk_dataset;
+ * EMNIST distribute them. The dataset (alvk_dataset, declared with the
+ * pools above) owns host copies of both. */
 
 /* Loads DIR/SPLIT-images-idx3-ubyte and DIR/SPLIT-labels-idx1-ubyte (SPLIT
  * is "train" or "t10k"), each raw or gzip-compressed (the name with ".gz").
