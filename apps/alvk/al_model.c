@@ -235,7 +235,7 @@ int al_train_adversarial(al_model *m, const uint32_t *labeled, uint32_t n_l, con
             }
             uint32_t b = al_joint_batch(labeled, n_l, unlabeled, n_u, perm, k, B, li, ui);
             for (uint32_t j = 0; j < b; j++) {
-                uint64_t r = alvk_random(seed, stream + e + 0x5eed0000ull, (uint64_t)k * B + j);
+                uint64_t r = alvk_random(seed, stream + e + STREAM_ALPHA, (uint64_t)k * B + j);
                 alpha[j] = (float)((double)(r >> 40) / (double)(1ull << 24)); /* U[0, 1) */
             }
             float v[3];

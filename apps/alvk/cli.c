@@ -175,7 +175,7 @@ int session_open_device(session *s, const char *device, uint32_t eval_batch, uin
     s->test_size = test_size ? test_size : n;
     if (!(s->test_order = malloc(n * sizeof *s->test_order))) return cli_fail("allocating");
     for (uint32_t i = 0; i < n; i++) s->test_order[i] = i;
-    if (s->test_size < n) cli_shuffle(s->test_order, n, seed, 0x7e57);
+    if (s->test_size < n) cli_shuffle(s->test_order, n, seed, STREAM_TEST);
     alvk_context_desc desc = {.device = device, .choices = s->choices};
     if (alvk_context_create(&desc, &s->ctx) != ALVK_OK) return cli_fail("opening the device");
     s->eval_batch = eval_batch;

@@ -28,6 +28,23 @@ double cli_now(void);
  * per call otherwise (at most every few seconds, so logs stay short). */
 void cli_progress(int final, const char *fmt, ...);
 
+/* ---- random streams ----------------------------------------------------------
+ * Every random choice the program makes is alvk_random(seed, stream, i) of
+ * one of these streams. They are part of what makes a seed reproduce a run
+ * (and a resumed run end as an uninterrupted one): never change them. */
+enum {
+    STREAM_SUBSET = 0,          /* alvk train: --subset's images; epoch e shuffles with stream e */
+    STREAM_TEST = 0x7e57        /* the test images --test-size evaluates */
+};
+/* alvk run's streams: what (below), strategy, trial and round packed in one;
+ * a training stream's epoch e shuffles with stream + e, and its adversarial
+ * mixing weights come from stream + e + STREAM_ALPHA. */
+enum { STREAM_LABELS = 1, STREAM_TRAIN, STREAM_QUERY, STREAM_WEIGHTS, STREAM_POOL };
+#define STREAM_ALPHA 0x5eed0000ull
+static inline uint64_t cli_stream(int what, int strategy, uint32_t trial, uint32_t round) {
+    return ((((uint64_t)what * 8 + (uint64_t)strategy) * 4096 + trial) * 4096 + round) << 20;
+}
+
 /* A seeded Fisher-Yates shuffle of v[0..n) (stream: which shuffle). */
 void cli_shuffle(uint32_t *v, uint32_t n, uint64_t seed, uint64_t stream);
 

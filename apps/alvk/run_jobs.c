@@ -24,13 +24,6 @@ static uint32_t trials_of(const al_config *c, int s) {
     return s == AL_ADVERSARIAL ? c->adversarial_trials : c->trials;
 }
 
-/* Random streams: what (labels, shuffles, queries), strategy, trial, round;
- * epochs add to a shuffle's stream. */
-enum { STREAM_LABELS = 1, STREAM_TRAIN, STREAM_QUERY, STREAM_WEIGHTS, STREAM_POOL };
-static uint64_t stream_of(int what, int s, uint32_t trial, uint32_t round) {
-    return ((((uint64_t)what * 8 + (uint64_t)s) * 4096 + trial) * 4096 + round) << 20;
-}
-
 /* A round's seconds at the measured rates: training, the two evaluations,
  * the statistics pass and the query (none for uniform or a last round). */
 static double round_seconds(const al_config *c, const al_rates *rt, int s, uint32_t round, uint32_t pool,
@@ -155,7 +148,7 @@ static int rebuild_pool(run *r, job j, const uint32_t *picked, uint32_t npicked,
     const al_config *c = &r->o.c;
     al_pool_free(&r->pool);
     if (!al_pool_init(&r->pool, r->pool_size) ||
-        !al_pool_annotate_random(&r->pool, c->budget, c->seed, stream_of(STREAM_LABELS, 0, j.trial, 0))) {
+        !al_pool_annotate_random(&r->pool, c->budget, c->seed, cli_stream(STREAM_LABELS, 0, j.trial, 0))) {
         snprintf(why, size, "out of memory");
         return 0;
     }
@@ -350,7 +343,7 @@ static uint32_t labeled_ids(const run *r, uint32_t *out) {
 static int query(run *r, int s, uint32_t round, const uint32_t *unl, uint32_t n_u, uint32_t *pick) {
     const al_config *c = &r->o.c;
     if (s == AL_UNIFORM) {
-        al_pick_uniform(n_u, c->budget, c->seed, stream_of(STREAM_QUERY, s, r->pr.trial, round), pick);
+        al_pick_uniform(n_u, c->budget, c->seed, cli_stream(STREAM_QUERY, s, r->pr.trial, round), pick);
         return EXIT_OK;
     }
     uint32_t classes = r->s.classes;
@@ -386,7 +379,7 @@ static int run_round(run *r, int s, uint32_t round) {
     al_train_stats ts;
     al_progress cb = {on_step, r};
     pr->step_units = s == AL_ADVERSARIAL ? pr->rates.adversarial : pr->rates.train;
-    uint64_t stream = stream_of(STREAM_TRAIN, s, pr->trial, round);
+    uint64_t stream = cli_stream(STREAM_TRAIN, s, pr->trial, round);
     double t0 = pr->round_t0 = cli_now();
     int rc = al_model_reset(&r->m);
     if (rc == EXIT_OK && s == AL_ADVERSARIAL)
@@ -478,7 +471,7 @@ static int choose_pool(run *r) {
     r->pool_pos = malloc(total * sizeof *r->pool_pos);
     if (!r->pool_ids || !r->pool_pos) return 0;
     for (uint32_t i = 0; i < total; i++) r->pool_ids[i] = i, r->pool_pos[i] = UINT32_MAX;
-    if (r->pool_size < total) cli_shuffle(r->pool_ids, total, r->o.c.seed, stream_of(STREAM_POOL, 0, 0, 0));
+    if (r->pool_size < total) cli_shuffle(r->pool_ids, total, r->o.c.seed, cli_stream(STREAM_POOL, 0, 0, 0));
     for (uint32_t p = 0; p < r->pool_size; p++) r->pool_pos[r->pool_ids[p]] = p;
     return 1;
 }
@@ -505,7 +498,7 @@ static int baseline(run *r) {
         rc = al_model_start(&r->m, alvk_random(c->seed, STREAM_WEIGHTS, 0));
         if (rc == EXIT_OK)
             rc = al_train_classifier(&r->m, r->pool_ids, r->pool_size, c->baseline_epochs, c->seed,
-                                     stream_of(STREAM_TRAIN, 7, 0, 0), &ts, &cb);
+                                     cli_stream(STREAM_TRAIN, 7, 0, 0), &ts, &cb);
         if (rc == EXIT_OK && (accuracy = session_test_accuracy(&r->s)) < 0) rc = cli_fail("evaluating the baseline");
         r->pr.baseline = 0;
         if (par_size() == 1) r->pr.start = cli_now();

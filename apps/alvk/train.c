@@ -192,7 +192,7 @@ int cmd_train(int argc, char **argv) {
     if (rc == EXIT_OK && !order) rc = cli_fail("allocating");
     if (rc == EXIT_OK) {
         for (uint32_t i = 0; i < total; i++) order[i] = i;
-        cli_shuffle(order, total, o.seed, 0); /* the subset: the first n of a seeded permutation */
+        cli_shuffle(order, total, o.seed, STREAM_SUBSET); /* the subset: the first n of a seeded permutation */
         alvk_device_info d;
         alvk_context_device_info(s->ctx, alvk_context_device_index(s->ctx), &d);
         char ranks[96] = "";
