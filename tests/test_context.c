@@ -296,3 +296,41 @@ Test(context, takes_another_contexts_kernel_choices) {
         cr_expect(strstr(alvk_last_error(), "choices"), "%s", alvk_last_error());
     }
 }
+
+/* An environment variable's value that means nothing is ignored with one
+ * warning (not silently taken as something else). */
+static int env_warnings;
+static void count_env_warnings(void *user, alvk_log_level level, const char *msg) {
+    (void)user;
+    fprintf(stderr, "[alvk %d] %s\n", (int)level, msg);
+    if (level == ALVK_LOG_WARN && strstr(msg, "is not") && strstr(msg, "ignored")) env_warnings++;
+}
+
+Test(context, warns_once_about_environment_values_that_mean_nothing) {
+    setenv("ALVK_READ_PATH", "fastest", 1);
+    setenv("ALVK_GEMM_TILE", "12x12", 1);
+    alvk_context *ctx = test_open(&(alvk_context_desc){.log_fn = count_env_warnings, .log_level = ALVK_LOG_WARN,
+                                                      .pipeline_cache = -1});
+    char text[256];
+    TEST_OK(alvk_context_choices(ctx, text, sizeof text)); /* measures the read path */
+    cr_expect_eq(env_warnings, 1, "ALVK_READ_PATH=fastest");
+    alvk_params *p;
+    alvk_graph *g;
+    TEST_OK(alvk_params_create(ctx, &p));
+    TEST_OK(alvk_model_mlp(p, "m", 4, (uint32_t[]){8}, 1, 2));
+    TEST_OK(alvk_params_commit(p));
+    TEST_OK(alvk_graph_create(ctx, p, 4, ALVK_GRAPH_EVAL, &g));
+    alvk_node x = alvk_graph_input(g, (uint32_t[]){4}, 1), y = alvk_graph_mlp(g, x, "m", 2);
+    TEST_OK(alvk_graph_output(g, y));
+    TEST_OK(alvk_graph_compile(g));
+    float in[16] = {1, 2, 3, 4}, out[8];
+    for (int run = 0; run < 2; run++) {
+        TEST_OK(alvk_graph_set(g, x, in, 4));
+        TEST_OK(alvk_graph_run(g, 4 - run)); /* a second recording asks again */
+        TEST_OK(alvk_graph_read(g, y, out));
+    }
+    cr_expect_eq(env_warnings, 2, "ALVK_GEMM_TILE=12x12, once");
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
+    test_close(ctx);
+}

@@ -188,8 +188,10 @@ static uint64_t wino_cost(uint32_t OH, uint32_t OW, uint32_t F) {
 
 /* The tile Winograd uses for a convolution whose tiles cover OH x OW, or 0
  * when the window is not a stride-1 3x3. */
-static uint32_t winograd_tile(const conv_run *r, uint32_t OH, uint32_t OW) {
+static uint32_t winograd_tile(alvk_context *ctx, const conv_run *r, uint32_t OH, uint32_t OW) {
     const char *env = getenv("ALVK_WINOGRAD");
+    if (env && strcmp(env, "0") != 0 && strcmp(env, "2") != 0 && strcmp(env, "4") != 0)
+        alvk_env_ignored(ctx, "ALVK_WINOGRAD", env, "0, 2 or 4"), env = NULL;
     const alvk_conv *c = &r->c;
     if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->pad > 2 || cropped(r) ||
         (env && strcmp(env, "0") == 0))
@@ -283,7 +285,7 @@ alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer
     alvk_status s = plan(c0, "conv2d", x, w, y, b, &r, &d);
     if (s != ALVK_OK) return s;
     const alvk_conv *c = &r.c;
-    uint32_t F = winograd_tile(&r, d.OH, d.OW);
+    uint32_t F = winograd_tile(alvk_cmd_context(cmd), &r, d.OH, d.OW);
     if (F) {
         wino p = {c->N, c->Cin, c->H, c->W, c->Cout, d.OH, d.OW, c->pad, F};
         return winograd(cmd, &p, 0, x, w, b, y);
@@ -307,7 +309,7 @@ alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c0, con
     alvk_status s = plan(c0, "conv2d backward-data", dx, w, dy, NULL, &r, &d);
     if (s != ALVK_OK) return s;
     const alvk_conv *c = &r.c;
-    uint32_t F = winograd_tile(&r, c->H, c->W);
+    uint32_t F = winograd_tile(alvk_cmd_context(cmd), &r, c->H, c->W);
     if (F) {
         wino p = {c->N, c->Cout, d.OH, d.OW, c->Cin, c->H, c->W, 2 - c->pad, F};
         return winograd(cmd, &p, 1, dy, w, NULL, dx);
@@ -368,7 +370,7 @@ alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c0,
     conv_dims d;
     alvk_status s = plan(c0, "conv2d backward-weight", x, dw, dy, db, &r, &d);
     if (s != ALVK_OK) return s;
-    uint32_t F = winograd_tile(&r, d.OH, d.OW);
+    uint32_t F = winograd_tile(alvk_cmd_context(cmd), &r, d.OH, d.OW);
     s = F ? winograd_weight(cmd, &r.c, d.OH, d.OW, F, x, dy, dw) : im2col_weight(cmd, &r, &d, x, dy, dw);
     if (s != ALVK_OK || !db) return s;
     alvk_reduce red = {.outer = r.c.N, .mid = r.c.Cout, .inner = d.P_out, .scale = 1.0f};

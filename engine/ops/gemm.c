@@ -236,11 +236,10 @@ static gemm_pick choose(alvk_context *ctx) {
     unsigned r, c;
     if (env && strcmp(env, "smem") == 0) return pick_of(path * NVARIANTS + NVARIANTS - 1);
     if (env && sscanf(env, "%ux%u", &r, &c) == 2) {
-        int v = 0;
-        for (int i = NVARIANTS - 1; i >= 0; i--)
-            if (4 * variants[i].rm == r && 4 * variants[i].rn == c) v = i;
-        return pick_of(path * NVARIANTS + v);
+        for (int i = 0; i < NVARIANTS; i++)
+            if (4 * variants[i].rm == r && 4 * variants[i].rn == c) return pick_of(path * NVARIANTS + i);
     }
+    if (env) alvk_env_ignored(ctx, "ALVK_GEMM_TILE", env, "a tile (16x16, 8x8, 4x8, 8x4, 4x4) or smem");
     alvk_choices *ch = alvk_choices_get(ctx);
     char name[64];
     if (ch->gemm_variant >= 0 && ch->gemm_variants == 2 * NVARIANTS) {

@@ -42,7 +42,10 @@ alvk_status alvk_buffers_alloc(alvk_context *ctx, int n, VkDeviceSize bytes, alv
 void alvk_buffers_free(alvk_context *ctx, int n, alvk_buffer *b);
 /* An environment override of a raced choice: 0 or 1 where the variable
  * starts with that digit, else -1 (race). */
-int alvk_env_flag(const char *name);
+int alvk_env_flag(alvk_context *ctx, const char *name);
+/* Logs (a warning, once per process and variable) that an environment
+ * variable's value means nothing and is ignored; expected: what it takes. */
+void alvk_env_ignored(alvk_context *ctx, const char *name, const char *value, const char *expected);
 /* A raced yes/no choice, the steps every such chooser takes: the variable
  * `env` when set (alvk_env_flag), else the choice cached in *field (a field
  * of alvk_choices_get(ctx)), else race(ctx, ms)'s answer (-1: none,
