@@ -54,6 +54,14 @@ check run-kill-same 0 '^same$' -- same_as_one "$tmp/kill"
 check run-rank-cannot-start 1 "rank 1 on $(hostname) could not start" -- \
   mpi -np 1 "$alvk" run "${exp[@]}" --out "$tmp/bad" : -np 1 "$alvk" run "${exp[@]}" --out "$tmp/bad" --device 7
 check run-rank-cannot-start-no-work 0 '^0$' -- records "$tmp/bad"
+# Rank 1 reads another data set: it says so, and nothing runs.
+python3 "$here/make_idx.py" "$tmp/other" 80 32 8 8 3
+check run-rank-other-data 2 "rank 1 on $(hostname) cannot run this experiment" -- \
+  mpi -np 1 "$alvk" run "${exp[@]}" --out "$tmp/other-run" : -np 1 "$alvk" run "${exp[@]}" --out "$tmp/other-run" \
+  --data "$tmp/other"
+check run-rank-other-data-no-state 0 '^none$' -- bash -c "test -e '$tmp/other-run/state.txt' && echo some || echo none"
+check train-rank-other-data 2 "rank 1 on $(hostname) has 80 training images where rank 0 has 96" -- \
+  mpi -np 1 "$alvk" train --data "$tmp/idx" --epochs 1 : -np 1 "$alvk" train --data "$tmp/other" --epochs 1
 
 # Data-parallel training: two runs of two ranks, the same bits.
 train=(train --data "$tmp/idx" --epochs 2 --subset 60 --batch-size 16 --test-size 32)

@@ -141,7 +141,7 @@ double al_labels_needed(const al_state *st, const al_config *c, int s, double le
             seen = 1;
             if ((recal ? r->accuracy_recal : r->accuracy) > level && r->annotated < need) need = r->annotated;
         }
-        if (!seen) break;
+        if (!seen) continue; /* under MPI trials finish in any order */
         sum += need, trials++;
     }
     return trials ? sum / trials : NAN;

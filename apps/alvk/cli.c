@@ -13,9 +13,12 @@
 #include <unistd.h>
 
 const char *cli_command;
+static int every_rank_speaks;
+
+void cli_usage_every_rank(void) { every_rank_speaks = 1; }
 
 int cli_usage_error(const char *fmt, ...) {
-    if (par_rank() != 0) return EXIT_USAGE; /* under mpirun rank 0 says it once */
+    if (par_rank() != 0 && !every_rank_speaks) return EXIT_USAGE; /* the same flags: rank 0 says it once */
     va_list ap;
     va_start(ap, fmt);
     fputs("alvk: ", stderr);

@@ -14,6 +14,10 @@ extern const char *cli_command;
 /* Prints "alvk: message" and where the options are (alvk COMMAND --help)
  * to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...);
+/* Under mpirun only rank 0 reports usage errors (every rank parses the
+ * same flags) until this call: after it, the checks that differ per rank
+ * (its data) report on every rank. */
+void cli_usage_every_rank(void);
 /* Prints "alvk: what: <alvk_last_error()>"; returns EXIT_FAILED. */
 int cli_fail(const char *what);
 

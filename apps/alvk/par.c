@@ -39,11 +39,11 @@ const char *par_device(const char *requested, char *buf, size_t bytes) {
     alvk_context *ctx;
     if (alvk_context_create(&(alvk_context_desc){0}, &ctx) != ALVK_OK) return NULL; /* session_open says why */
     alvk_device_info best, d;
-    alvk_context_device_info(ctx, alvk_context_device_index(ctx), &best);
     int n = alvk_context_device_count(ctx), same = 0, pick = -1;
+    if (alvk_context_device_info(ctx, alvk_context_device_index(ctx), &best) != ALVK_OK) n = 0;
     for (int i = 0; i < n; i++)
         if (alvk_context_device_info(ctx, i, &d) == ALVK_OK && d.type == best.type) same++;
-    for (int i = 0, k = 0; i < n && pick < 0; i++)
+    for (int i = 0, k = 0; i < n && same && pick < 0; i++)
         if (alvk_context_device_info(ctx, i, &d) == ALVK_OK && d.type == best.type && k++ == local_rank % same)
             pick = i;
     alvk_context_destroy(ctx);
@@ -53,9 +53,10 @@ const char *par_device(const char *requested, char *buf, size_t bytes) {
 
 int par_reduce_gradients(alvk_params *p, float *buf, uint32_t extra, const double *w, int have) {
     uint64_t n = alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE);
-    if (have && alvk_params_read_grad(p, -1, buf) != ALVK_OK) return 0;
-    if (!have) memset(buf, 0, n * sizeof *buf);
-    return par_weighted_sum(buf, n + extra, w) && alvk_params_write_grad(p, -1, buf) == ALVK_OK;
+    int read = !have || alvk_params_read_grad(p, -1, buf) == ALVK_OK;
+    if (!have || !read) memset(buf, 0, n * sizeof *buf);
+    /* A rank that could not read still takes part in the sum: the others wait on it. */
+    return par_weighted_sum(buf, n + extra, w) && read && alvk_params_write_grad(p, -1, buf) == ALVK_OK;
 }
 
 void par_share_choices(alvk_context *ctx, char text[PAR_CHOICES]) {
@@ -90,6 +91,7 @@ int par_init(int *argc, char ***argv) {
     initialised = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    for (int i = 0; i < 2; i++) MPI_Comm_dup(MPI_COMM_WORLD, &channels[i]);
     if (provided < MPI_THREAD_MULTIPLE && size > 1) {
         fprintf(stderr, "alvk: this MPI library gives no MPI_THREAD_MULTIPLE, which alvk's job queue needs\n");
         return 1;
@@ -101,7 +103,6 @@ int par_init(int *argc, char ***argv) {
     int len = 0;
     char name[MPI_MAX_PROCESSOR_NAME];
     if (MPI_Get_processor_name(name, &len) == MPI_SUCCESS) snprintf(host, sizeof host, "%.*s", len, name);
-    for (int i = 0; i < 2; i++) MPI_Comm_dup(MPI_COMM_WORLD, &channels[i]);
     return 0;
 }
 
@@ -185,9 +186,9 @@ int par_weighted_sum(float *v, size_t n, const double *w) {
         return 1;
     }
     size_t part = (n + (size_t)size - 1) / (size_t)size;
-    if (part * sizeof(float) > CHUNK / (size_t)size) return 0;
+    if (part * sizeof(float) > CHUNK / (size_t)size) return 0; /* the same on every rank */
     float *out = calloc(part * (size_t)size, sizeof *out), *in = calloc(part * (size_t)size, sizeof *in);
-    int ok = out && in;
+    int ok = par_all_ok(out && in, NULL); /* every rank in the collectives below, or none */
     if (ok) {
         memcpy(out, v, n * sizeof *v);
         MPI_Request req;

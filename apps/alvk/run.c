@@ -353,6 +353,15 @@ static int prepare(run *r) {
         if (rc != 0)
             fprintf(stderr, "alvk: rank %d on %s cannot run this experiment (see above)\n", par_rank(), par_host());
     }
+    /* The pool and the test images are positions in the data: every rank's must be rank 0's. */
+    uint32_t mine[2] = {rc ? 0 : alvk_dataset_count(r->s.train), rc ? 0 : alvk_dataset_count(r->s.test)};
+    uint32_t first[2] = {mine[0], mine[1]};
+    par_bcast(first, sizeof first, 0);
+    if (rc == 0 && (mine[0] != first[0] || mine[1] != first[1])) {
+        fprintf(stderr, "alvk: rank %d on %s has %u training and %u test images where rank 0 has %u and %u: give "
+                "every rank the same data\n", par_rank(), par_host(), mine[0], mine[1], first[0], first[1]);
+        rc = EXIT_USAGE;
+    }
     return par_all_ok(rc == 0, NULL) ? 0 : rc ? rc : EXIT_FAILED;
 }
 
@@ -382,6 +391,7 @@ int cmd_run(int argc, char **argv) {
     } else {
         rc = parse_flags(argc - 1, argv + 1, o, 1);
     }
+    cli_usage_every_rank();
     if (rc == 0) rc = prepare(r);
     if (rc == 0) {
         cli_catch_interrupts();

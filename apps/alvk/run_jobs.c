@@ -72,8 +72,9 @@ static void show(run *r, const char *what, int final) {
 
 /* Under MPI the coordinator stops a rank by a message on its channel: the
  * rank then stops as it would on Ctrl-C. */
+static int stopped_by_rank0;
 static void check_stop(void) {
-    if (par_size() > 1 && !cli_interrupted && par_waiting(PAR_TO_WORKER, 0)) cli_interrupted = 1;
+    if (par_size() > 1 && !cli_interrupted && par_waiting(PAR_TO_WORKER, 0)) cli_interrupted = stopped_by_rank0 = 1;
 }
 
 static void on_step(void *user, uint32_t epoch, uint32_t epochs, uint32_t step, uint32_t steps,
@@ -249,8 +250,9 @@ static void stop_ranks(run *r, const uint8_t *working, int why) {
 static void *coordinate(void *arg) {
     run *r = arg;
     int active = par_size();
-    uint8_t *working = calloc((size_t)par_size(), 1);
-    if (!working) par_abort(cli_fail("allocating"));
+    uint8_t *working = calloc((size_t)par_size(), 1), *finished = calloc((size_t)par_size(), 1);
+    if (!working || !finished) par_abort(cli_fail("allocating"));
+    working[0] = 1; /* the baseline, if any, then jobs: a STOP it skips while it waits is harmless */
     while (active > 0) {
         if (cli_interrupted && r->rc == EXIT_OK) stop_ranks(r, working, EXIT_INTERRUPTED);
         if (!par_waiting(PAR_TO_COORDINATOR, -1)) {
@@ -260,7 +262,7 @@ static void *coordinate(void *arg) {
         int tag = 0, from = 0;
         void *data;
         size_t bytes;
-        if (!par_recv(PAR_TO_COORDINATOR, -1, &tag, &from, &data, &bytes)) break;
+        if (!par_recv(PAR_TO_COORDINATOR, -1, &tag, &from, &data, &bytes)) par_abort(cli_fail("receiving from a rank"));
         if (tag == TAG_ASK) {
             uint32_t *picks = NULL;
             job_msg m = r->rc == EXIT_OK ? next_in_queue(r, &picks) : (job_msg){-1, 0, 0, 0};
@@ -268,7 +270,7 @@ static void *coordinate(void *arg) {
             send_with_ids(PAR_TO_WORKER, from, TAG_JOB, &m, sizeof m, picks, m.npicked);
             free(picks);
             working[from] = m.strategy >= 0;
-            active -= m.strategy < 0;
+            if (m.strategy < 0 && !finished[from]) finished[from] = 1, active--;
         } else if (tag == TAG_RECORD && bytes >= sizeof(al_record)) {
             al_record rec;
             memcpy(&rec, data, sizeof rec);
@@ -278,7 +280,8 @@ static void *coordinate(void *arg) {
         } else if (tag == TAG_STOPPED) {
             int why = EXIT_FAILED;
             if (bytes == sizeof why) memcpy(&why, data, sizeof why);
-            working[from] = 0, active--;
+            working[from] = 0;
+            if (!finished[from]) finished[from] = 1, active--;
             if (why != EXIT_INTERRUPTED || r->rc == EXIT_OK) {
                 if (why != EXIT_INTERRUPTED && r->rc == EXIT_OK)
                     fprintf(stderr, "alvk: rank %d stopped (exit status %d, its message is above); stopping the "
@@ -288,7 +291,7 @@ static void *coordinate(void *arg) {
         }
         free(data);
     }
-    free(working);
+    free(working), free(finished);
     return NULL;
 }
 
@@ -313,6 +316,10 @@ static int take_job(run *r, job *j, uint32_t *first, uint32_t **picks, uint32_t 
             return -1;
         }
         memcpy(&m, data, sizeof m);
+        if (m.strategy == -1) { /* none left: nothing to allocate, nothing that can fail now */
+            free(data);
+            return 0;
+        }
         if (bytes != sizeof m + (size_t)m.npicked * sizeof **picks) m.npicked = 0, m.strategy = -2;
         *picks = malloc((m.npicked ? m.npicked : 1) * sizeof **picks);
         if (*picks) memcpy(*picks, (char *)data + sizeof m, m.npicked * sizeof **picks);
@@ -712,6 +719,8 @@ static int run_ranks(run *r) {
     size_t bytes;
     int tag;
     while (par_waiting(PAR_TO_WORKER, 0) && par_recv(PAR_TO_WORKER, 0, &tag, NULL, &data, &bytes)) free(data);
+    /* A worker rank 0 stopped did nothing wrong: rank 0's status says why. */
+    if (par_rank() != 0 && stopped_by_rank0 && rc == EXIT_INTERRUPTED) rc = EXIT_OK;
     return rc;
 }
 
@@ -719,9 +728,9 @@ int run_experiment(run *r) {
     const al_config *c = &r->o.c;
     int adversarial = c->strategies >> AL_ADVERSARIAL & 1;
     int disc = adversarial ? (c->discriminator_default_init ? DISC_DEFAULT : DISC_KAIMING) : DISC_NONE;
-    if (!choose_pool(r)) return cli_fail("allocating");
-    int rc = EXIT_OK;
-    if (par_rank() == 0 && (rc = upgrade_v2(r)) == EXIT_OK && (rc = check_state(r)) == EXIT_OK && !make_queue(r))
+    int rc = choose_pool(r) ? EXIT_OK : cli_fail("allocating"); /* reaches the collective below on every rank */
+    if (rc == EXIT_OK && par_rank() == 0 && (rc = upgrade_v2(r)) == EXIT_OK && (rc = check_state(r)) == EXIT_OK &&
+        !make_queue(r))
         rc = cli_fail("allocating");
     /* Rank 0 first: its calibration runs every graph, so every kernel
      * variant is chosen, and the other ranks take its choices: they compute

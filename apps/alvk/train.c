@@ -109,12 +109,18 @@ static int step(trainer *t, const uint32_t *ids, uint32_t b, float *loss) {
     int ok = hi == lo || (alvk_graph_set(t->g, t->idx, ids + lo, hi - lo) == ALVK_OK &&
                           alvk_graph_run(t->g, hi - lo) == ALVK_OK && alvk_graph_read(t->g, t->loss, &mine) == ALVK_OK);
     if (!ok) cli_fail("training");
-    int failed;
-    if (!par_all_ok(ok && !cli_interrupted, &failed)) return ok && cli_interrupted ? EXIT_INTERRUPTED : EXIT_FAILED;
+    uint64_t trouble[2] = {!ok, cli_interrupted != 0}; /* ranks failed, ranks interrupted */
+    if (!par_sum_u64(trouble, 2) || trouble[0]) return EXIT_FAILED;
+    if (trouble[1]) {
+        cli_interrupted = 1; /* every rank stops here, as one */
+        return EXIT_INTERRUPTED;
+    }
     uint64_t n = alvk_params_numel(t->s.params, -1, ALVK_PARAM_TRAINABLE);
     t->grads[n] = mine;
-    if (!par_reduce_gradients(t->s.params, t->grads, 1, t->weights, hi > lo) || alvk_graph_run(t->adam, 1) != ALVK_OK)
-        return cli_fail("summing the gradients over the ranks");
+    ok = par_reduce_gradients(t->s.params, t->grads, 1, t->weights, hi > lo) &&
+         alvk_graph_run(t->adam, 1) == ALVK_OK;
+    if (!ok) cli_fail("summing the gradients over the ranks");
+    if (!par_all_ok(ok, NULL)) return EXIT_FAILED;
     *loss = t->grads[n];
     return EXIT_OK;
 }
@@ -125,12 +131,15 @@ static int step(trainer *t, const uint32_t *ids, uint32_t b, float *loss) {
 static double evaluate(trainer *t) {
     session *s = &t->s;
     if (par_size() == 1) return session_test_accuracy(s);
-    float *v = NULL;
-    int ok = 1;
-    for (int i = 0; ok && i < alvk_params_count(s->params); i++) {
+    uint64_t most = 0;
+    for (int i = 0; i < alvk_params_count(s->params); i++)
+        if (alvk_params_numel(s->params, i, ALVK_PARAM_TRAINABLE) > most) most = alvk_params_numel(s->params, i, 0);
+    float *v = malloc(most * sizeof *v);
+    int ready = par_all_ok(v != NULL, NULL), ok = ready;
+    for (int i = 0; ready && i < alvk_params_count(s->params); i++) { /* every rank in every broadcast */
         uint64_t n = alvk_params_numel(s->params, i, ALVK_PARAM_TRAINABLE);
-        ok = (v = realloc(v, n * sizeof *v)) && alvk_params_read(s->params, i, v) == ALVK_OK &&
-             par_bcast(v, n * sizeof *v, 0) && alvk_params_write(s->params, i, v) == ALVK_OK;
+        if (par_rank() == 0 && alvk_params_read(s->params, i, v) != ALVK_OK) ok = 0;
+        if (!par_bcast(v, n * sizeof *v, 0) || alvk_params_write(s->params, i, v) != ALVK_OK) ok = 0;
     }
     free(v);
     uint32_t lo = share(s->test_size, par_rank()), hi = share(s->test_size, par_rank() + 1);
@@ -188,8 +197,15 @@ int cmd_train(int argc, char **argv) {
         if (rc == EXIT_OK) rc = EXIT_FAILED;
     }
     uint32_t total = rc == EXIT_OK ? alvk_dataset_count(s->train) : 0, n = o.subset && o.subset < total ? o.subset : total;
-    uint32_t *order = malloc((total ? total : 1) * sizeof *order);
+    uint32_t *order = malloc((total ? total : 1) * sizeof *order), n0 = n;
     if (rc == EXIT_OK && !order) rc = cli_fail("allocating");
+    /* Every rank must take the same steps: the same data behind --data. */
+    if (par_size() > 1 && par_bcast(&n0, sizeof n0, 0) && rc == EXIT_OK && n0 != n) {
+        fprintf(stderr, "alvk: train: rank %d on %s has %u training images where rank 0 has %u: give every rank "
+                "the same data\n", par_rank(), par_host(), n, n0);
+        rc = EXIT_USAGE;
+    }
+    if (!par_all_ok(rc == EXIT_OK, NULL) && rc == EXIT_OK) rc = EXIT_FAILED;
     if (rc == EXIT_OK) {
         for (uint32_t i = 0; i < total; i++) order[i] = i;
         cli_shuffle(order, total, o.seed, STREAM_SUBSET); /* the subset: the first n of a seeded permutation */
@@ -233,7 +249,7 @@ int cmd_train(int argc, char **argv) {
                      o.epochs, sum / steps, 100 * acc, cli_now() - epoch_start);
         if (par_rank() == 0) printf("epoch %u train_loss %.6f test_accuracy %.4f\n", epoch, sum / steps, acc);
         fflush(stdout);
-        rc = save(s->params, o.save);
+        rc = par_all_ok(save(s->params, o.save) == EXIT_OK, NULL) ? EXIT_OK : EXIT_FAILED; /* rank 0 saves */
     }
     if (rc == EXIT_OK && par_rank() == 0) fprintf(stderr, "done in %.0f s\n", cli_now() - start);
     free(order), free(t.grads), free(t.weights);
