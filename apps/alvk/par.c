@@ -167,6 +167,16 @@ int par_all_ok(int ok, int *first_failed) {
     return lowest == size;
 }
 
+int par_worst(int status) {
+    int worst = status;
+    if (initialised) {
+        MPI_Request req;
+        MPI_Iallreduce(&status, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &req);
+        wait_for(&req);
+    }
+    return worst;
+}
+
 int par_bcast(void *data, size_t bytes, int root) {
     for (size_t at = 0; initialised && at < bytes; at += CHUNK) {
         MPI_Request req;
@@ -256,6 +266,7 @@ int par_all_ok(int ok, int *first_failed) {
     if (first_failed) *first_failed = ok ? -1 : 0;
     return ok;
 }
+int par_worst(int status) { return status; }
 int par_bcast(void *data, size_t bytes, int root) {
     (void)data, (void)bytes, (void)root;
     return 1;

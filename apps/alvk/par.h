@@ -64,6 +64,9 @@ int par_recv(int channel, int from, int *tag, int *source, void **data, size_t *
 /* 1 when every rank passed ok != 0; *first_failed (may be NULL) is the
  * lowest failing rank, or -1. */
 int par_all_ok(int ok, int *first_failed);
+/* The highest of the ranks' exit statuses (0 when all are): every rank then
+ * exits with the same status, whichever mpirun reports. */
+int par_worst(int status);
 int par_bcast(void *data, size_t bytes, int root);
 /* v <- sum over ranks r, in rank order, of w[r] * (rank r's v), summed in
  * double: every rank gets the same bits, whatever the ranks' timing, so a

@@ -362,7 +362,7 @@ static int prepare(run *r) {
                 "every rank the same data\n", par_rank(), par_host(), mine[0], mine[1], first[0], first[1]);
         rc = EXIT_USAGE;
     }
-    return par_all_ok(rc == 0, NULL) ? 0 : rc ? rc : EXIT_FAILED;
+    return par_worst(rc);
 }
 
 int cmd_run(int argc, char **argv) {

@@ -737,15 +737,16 @@ int run_experiment(run *r) {
      * with the same kernels, and a run's numbers do not depend on the rank
      * count. */
     if (par_rank() == 0 && rc == EXIT_OK) rc = start_device(r, disc);
-    if (!par_all_ok(rc == EXIT_OK, NULL)) return rc != EXIT_OK ? rc : EXIT_FAILED;
+    int worst = par_worst(rc);
+    if (worst != EXIT_OK) return worst;
     char choices[PAR_CHOICES];
     par_share_choices(r->s.ctx, choices);
     if (par_rank() != 0) r->s.choices = *choices ? choices : NULL, rc = start_device(r, disc);
-    if (!par_all_ok(rc == EXIT_OK, NULL)) {
+    if ((worst = par_worst(rc)) != EXIT_OK) {
         if (rc != EXIT_OK)
             fprintf(stderr, "alvk: rank %d on %s could not start (see above); the run stops before any work\n",
                     par_rank(), par_host());
-        return rc != EXIT_OK ? rc : EXIT_FAILED;
+        return worst;
     }
     if (par_size() > 1) return run_ranks(r);
     if ((rc = baseline(r)) != EXIT_OK) return rc;

@@ -188,13 +188,13 @@ int cmd_train(int argc, char **argv) {
     /* Rank 0 first; the others then compute with its kernel choices. */
     if (rc == EXIT_OK && par_rank() == 0) rc = start(&t, &o, NULL);
     char choices[PAR_CHOICES];
-    int all = par_all_ok(rc == EXIT_OK || par_rank() != 0, NULL);
-    if (all) par_share_choices(s->ctx, choices);
-    if (all && rc == EXIT_OK && par_rank() != 0) rc = start(&t, &o, choices);
-    if (!par_all_ok(rc == EXIT_OK, NULL) || !all) {
+    int worst = par_worst(par_rank() == 0 ? rc : EXIT_OK);
+    if (worst == EXIT_OK) par_share_choices(s->ctx, choices);
+    if (worst == EXIT_OK && rc == EXIT_OK && par_rank() != 0) rc = start(&t, &o, choices);
+    if ((worst = par_worst(worst != EXIT_OK ? worst : rc)) != EXIT_OK) {
         if (rc != EXIT_OK && par_size() > 1)
             fprintf(stderr, "alvk: rank %d on %s could not start (see above); no rank trains\n", par_rank(), par_host());
-        if (rc == EXIT_OK) rc = EXIT_FAILED;
+        rc = worst;
     }
     uint32_t total = rc == EXIT_OK ? alvk_dataset_count(s->train) : 0, n = o.subset && o.subset < total ? o.subset : total;
     uint32_t *order = malloc((total ? total : 1) * sizeof *order), n0 = n;
@@ -205,7 +205,7 @@ int cmd_train(int argc, char **argv) {
                 "the same data\n", par_rank(), par_host(), n, n0);
         rc = EXIT_USAGE;
     }
-    if (!par_all_ok(rc == EXIT_OK, NULL) && rc == EXIT_OK) rc = EXIT_FAILED;
+    rc = par_worst(rc);
     if (rc == EXIT_OK) {
         for (uint32_t i = 0; i < total; i++) order[i] = i;
         cli_shuffle(order, total, o.seed, STREAM_SUBSET); /* the subset: the first n of a seeded permutation */
