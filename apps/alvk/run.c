@@ -204,7 +204,9 @@ static int parse_config_text(const char *text, run_opts *o) {
     for (char *t = strtok(buf, " "); t && argc < 64; t = strtok(NULL, " ")) argv[argc++] = t;
     o->c = seed_preset;
     o->c.strategies = 0;
+    run_opts keep = *o; /* where this process reads and writes: never the state's */
     int rc = parse_flags(argc, argv, o, FROM_STATE);
+    o->data = keep.data, o->device = keep.device, o->out = keep.out, o->resume = keep.resume;
     if (o->c.baseline_file) { /* it points into buf */
         snprintf(o->baseline_file, sizeof o->baseline_file, "%s", o->c.baseline_file);
         o->c.baseline_file = o->baseline_file;
@@ -280,9 +282,7 @@ static int open_out(run *r) {
             al_state_free(&old);
             return cli_usage_error("run: %s holds no run to resume (no state.txt)", o->out);
         }
-        run_opts keep = *o;
         int rc = parse_config_text(old.config, o);
-        o->data = keep.data, o->device = keep.device, o->out = keep.out, o->resume = keep.resume;
         if (rc) {
             al_state_free(&old);
             return cli_usage_error("run: %s/state.txt has a damaged config line", o->out);
@@ -346,9 +346,7 @@ static int prepare(run *r) {
     if (rc != 0) return rc;
     par_bcast(r->st.config, sizeof r->st.config, 0);
     if (par_rank() != 0) {
-        run_opts keep = *o;
         rc = parse_config_text(r->st.config, o);
-        o->data = keep.data, o->device = keep.device, o->out = keep.out, o->resume = keep.resume;
         if (rc == 0) rc = validate(r);
         if (rc != 0)
             fprintf(stderr, "alvk: rank %d on %s cannot run this experiment (see above)\n", par_rank(), par_host());
