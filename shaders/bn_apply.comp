@@ -3,7 +3,10 @@
 // y = (x - mean[c]) * invstd[c] * gamma[c] + beta[c], as y = x a + b with
 // a and b computed once per invocation. In training, mean and invstd are
 // the batch statistics; in evaluation (EVAL) they are the running mean and
-// variance, and invstd is computed here from the variance.
+// variance, and invstd is computed here from the variance. Fused epilogue
+// (the graph compiler's, engine/graph/fuse.c): RESIDUAL adds skip, RELU
+// then clamps, y = relu(bn(x) + skip), as the separate add and relu kernels
+// would, bit for bit.
 // An invocation walks a segment of SEG values of one channel, so the
 // channel's numbers load once and every lane's loop has the same length
 // (on lavapipe per-value gathers of the per-channel numbers cost more than
@@ -22,6 +25,8 @@
 
 layout(constant_id = 3) const uint EVAL = 0;
 layout(constant_id = 4) const uint WALK = 0;
+layout(constant_id = 5) const uint RESIDUAL = 0;
+layout(constant_id = 6) const uint RELU = 0;
 layout(push_constant) uniform Push { uint planes, C, HW, SEGS, SEG; float eps; } pc;
 ALVK_IN4(0, x);
 ALVK_IN4(1, mean);
@@ -29,6 +34,17 @@ ALVK_IN4(2, scale);  // invstd, or the running variance in EVAL
 ALVK_IN4(3, gamma);
 ALVK_IN4(4, beta);
 layout(std430, binding = 5) writeonly buffer Y { vec4 y[]; };
+ALVK_IN4(6, skip);  // RESIDUAL's operand (any buffer when off)
+
+vec4 epilogue(vec4 v, uint q) {
+    if (RESIDUAL != 0u) v += LOAD4(skip, q);
+    return RELU != 0u ? mix(v, vec4(0.0), lessThan(v, vec4(0.0))) : v;  // as unary.comp's relu
+}
+
+float epilogue1(float v, uint i) {
+    if (RESIDUAL != 0u) v += LOAD4_1(skip, i);
+    return RELU != 0u && v < 0.0 ? 0.0 : v;
+}
 
 void main() {
     uint v = alvk_flat_index();
@@ -41,7 +57,7 @@ void main() {
         vec4 a = s * LOAD4(gamma, g), b = LOAD4(beta, g) - LOAD4(mean, g) * a;
         for (uint k = 0u; k < pc.SEG; k++) {
             uint q = (n0 + k) * groups + g;
-            if (n0 + k < N) y[q] = LOAD4(x, q) * a + b;
+            if (n0 + k < N) y[q] = epilogue(LOAD4(x, q) * a + b, q);
         }
         return;
     }
@@ -54,7 +70,7 @@ void main() {
         for (uint k = 0u; k < pc.SEG; k++)
             for (uint j = 0u; j < q4; j++) {
                 uint q = (n0 + k) * pc.C * q4 + c * q4 + j;
-                if (n0 + k < N) y[q] = LOAD4(x, q) * a + b;
+                if (n0 + k < N) y[q] = epilogue(LOAD4(x, q) * a + b, q);
             }
         return;
     }
@@ -67,12 +83,12 @@ void main() {
     if (WALK == 1u) {
         for (uint k = 0u; k < pc.SEG; k += 4u) {
             uint q = (base + p0 + k) >> 2;
-            if (p0 + k < pc.HW) y[q] = LOAD4(x, q) * a + b;
+            if (p0 + k < pc.HW) y[q] = epilogue(LOAD4(x, q) * a + b, q);
         }
         return;
     }
     for (uint k = 0u; k < pc.SEG; k++) {
         uint i = base + p0 + k;
-        if (p0 + k < pc.HW) y[i >> 2][i & 3u] = LOAD4_1(x, i) * a + b;
+        if (p0 + k < pc.HW) y[i >> 2][i & 3u] = epilogue1(LOAD4_1(x, i) * a + b, i);
     }
 }

@@ -5,12 +5,15 @@
 //   dx = gamma invstd / m (m dy - dbeta - xhat dgamma),  xhat = (x - mean) invstd
 // written dx = a dy + b (x - mean) + d with a, b, d computed once per
 // invocation. An invocation walks a segment of one channel as WALK says
-// (see bn_apply.comp).
+// (see bn_apply.comp). MASK: dy is a ReLU's output gradient, taken as
+// dy (mask > 0) here (the ReLU's backward fused in, as unary_backward.comp
+// computes it).
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 
 layout(constant_id = 3) const uint WALK = 0;
+layout(constant_id = 4) const uint MASK = 0;
 layout(push_constant) uniform Push { uint planes, C, HW, SEGS, SEG, count; } pc;
 ALVK_IN4(0, x);
 ALVK_IN4(1, dy);
@@ -20,6 +23,17 @@ ALVK_IN4(4, gamma);
 ALVK_IN4(5, dgamma);
 ALVK_IN4(6, dbeta);
 layout(std430, binding = 7) writeonly buffer DX { vec4 dx[]; };
+ALVK_IN4(8, mask);  // MASK's operand (any buffer when off)
+
+vec4 DY4(uint q) {
+    vec4 g = LOAD4(dy, q);
+    return MASK != 0u ? g * vec4(greaterThan(LOAD4(mask, q), vec4(0.0))) : g;
+}
+
+float DY1(uint i) {
+    float g = LOAD4_1(dy, i);
+    return MASK != 0u ? g * (LOAD4_1(mask, i) > 0.0 ? 1.0 : 0.0) : g;
+}
 
 void main() {
     uint v = alvk_flat_index();
@@ -32,7 +46,7 @@ void main() {
         vec4 b = -a * is * LOAD4(dgamma, g) / m, d = -a * LOAD4(dbeta, g) / m;
         for (uint k = 0u; k < pc.SEG; k++) {
             uint q = (n0 + k) * groups + g;
-            if (n0 + k < N) dx[q] = a * LOAD4(dy, q) + b * (LOAD4(x, q) - mu) + d;
+            if (n0 + k < N) dx[q] = a * DY4(q) + b * (LOAD4(x, q) - mu) + d;
         }
         return;
     }
@@ -44,7 +58,7 @@ void main() {
         for (uint k = 0u; k < pc.SEG; k++)
             for (uint j = 0u; j < q4; j++) {
                 uint q = (n0 + k) * pc.C * q4 + c * q4 + j;
-                if (n0 + k < N) dx[q] = a * LOAD4(dy, q) + b * (LOAD4(x, q) - mu) + d;
+                if (n0 + k < N) dx[q] = a * DY4(q) + b * (LOAD4(x, q) - mu) + d;
             }
         return;
     }
@@ -56,12 +70,12 @@ void main() {
     if (WALK == 1u) {
         for (uint k = 0u; k < pc.SEG; k += 4u) {
             uint q = (base + p0 + k) >> 2;
-            if (p0 + k < pc.HW) dx[q] = a * LOAD4(dy, q) + b * (LOAD4(x, q) - mu) + d;
+            if (p0 + k < pc.HW) dx[q] = a * DY4(q) + b * (LOAD4(x, q) - mu) + d;
         }
         return;
     }
     for (uint k = 0u; k < pc.SEG; k++) {
         uint i = base + p0 + k;
-        if (p0 + k < pc.HW) dx[i >> 2][i & 3u] = a * LOAD4_1(dy, i) + b * (LOAD4_1(x, i) - mu) + d;
+        if (p0 + k < pc.HW) dx[i >> 2][i & 3u] = a * DY1(i) + b * (LOAD4_1(x, i) - mu) + d;
     }
 }

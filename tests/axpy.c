@@ -10,7 +10,7 @@ void axpy_setup(alvk_context *ctx, axpy_run *run, const float *x, const float *y
     TEST_OK(alvk_buffer_write(ctx, &run->y, 0, y, 4ull * n));
     alvk_kernel k = {.shader = ALVK_SHADER_axpy, .local = {256}};
     TEST_OK(alvk_pipeline_get(ctx, &k, &run->pipe));
-    alvk_binding b[2] = {{.buffer = run->x}, {.buffer = run->y}};
+    alvk_binding b[2] = {{.buffer = run->x}, {.buffer = run->y, .writes = 1}};
     TEST_OK(alvk_bindset_create(ctx, run->pipe, b, 2, &run->set));
     TEST_OK(alvk_cmd_create(ctx, 4, &run->cmd));
     struct { uint32_t n; float a; } push = {n, a};

@@ -745,7 +745,7 @@ Test(graph, batch_norm_outside_the_differentiated_range_keeps_its_gradients) {
 
 Test(graph, a_range_that_splits_batch_norm_weights_writes_only_its_own) { check_cnn(CNN_SPLIT); }
 
-/* Evaluation folds batch norm into the convolution before it (run.c,
+/* Evaluation folds batch norm into the convolution before it (fuse.c,
  * fold_batchnorm): conv -> bn -> relu matches the reference with nonzero
  * running statistics, the batch norm becomes a view with no dispatch, and a
  * convolution whose output is also read elsewhere keeps its batch norm.
@@ -788,8 +788,8 @@ Test(graph, evaluation_folds_batch_norm_into_the_convolution) {
         if (shared) out = alvk_graph_add(g, out, alvk_graph_relu(g, conv)); /* conv read twice */
         TEST_OK(alvk_graph_output(g, out));
         TEST_OK(alvk_graph_compile(g));
-        cr_expect_eq(g->nodes[bnn].folded_into, shared ? 0 : conv, "folded into the conv: %d",
-                     g->nodes[bnn].folded_into);
+        cr_expect_eq(g->nodes[bnn].fused_into, shared ? 0 : conv, "folded into the conv: %d",
+                     g->nodes[bnn].fused_into);
         TEST_OK(alvk_graph_set(g, xn, x, CB));
         TEST_OK(alvk_graph_run(g, CB));
         float got[CB * COUT * CH * CH];
@@ -860,6 +860,55 @@ Test(graph, resnet18_runs_a_training_step) {
     free(g1), free(g2);
     alvk_graph_destroy(g);
     alvk_params_destroy(p);
+    test_close(ctx);
+}
+
+/* Counts a compiled graph's nodes of op `op` with fused_into set
+ * (fused) or elided. */
+static int fused_nodes(const alvk_graph *g, graph_op op, int elided) {
+    int n = 0;
+    for (int i = 0; i < g->count; i++)
+        n += g->nodes[i].op == op && (elided ? g->nodes[i].elided : g->nodes[i].fused_into != 0);
+    return n;
+}
+
+/* The training graph's fusions (fuse.c): every ReLU into the batch norm
+ * before it, the 8 residual adds with them, the 9 ReLU gradients that feed
+ * a batch-norm backward alone into it; the step's loss and every gradient
+ * equal the unfused graph's bit for bit, in fewer commands and barriers. */
+Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
+    alvk_context *ctx = test_open(NULL);
+    float img[2 * 784], loss[2], *grads[2];
+    uint32_t labels[2] = {7, 2}, commands[2], barriers[2];
+    for (int i = 0; i < 2 * 784; i++) img[i] = (float)((i * 53) % 256) / 255.0f;
+    for (int fused = 0; fused <= 1; fused++) {
+        setenv("ALVK_FUSE", fused ? "1" : "0", 1);
+        alvk_params *p;
+        alvk_node x, y, l;
+        alvk_graph *g = resnet_train_graph(ctx, &p, 2, 0, &x, &y, &l);
+        cr_expect_eq(fused_nodes(g, OP_RELU, 0), fused ? 17 : 0);
+        cr_expect_eq(fused_nodes(g, OP_ADD, 0), fused ? 8 : 0);
+        cr_expect_eq(fused_nodes(g, OP_RELU_GRAD, 1), fused ? 9 : 0);
+        TEST_OK(alvk_graph_set(g, x, img, 2));
+        TEST_OK(alvk_graph_set(g, y, labels, 2));
+        TEST_OK(alvk_graph_run(g, 2));
+        TEST_OK(alvk_graph_read(g, l, &loss[fused]));
+        grads[fused] = malloc(4 * alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE));
+        cr_assert(grads[fused]);
+        TEST_OK(alvk_params_read_grad(p, -1, grads[fused]));
+        commands[fused] = alvk_cmd_commands(g->recordings[0].cmd);
+        barriers[fused] = alvk_cmd_barriers(g->recordings[0].cmd);
+        if (fused)
+            cr_expect(memcmp(grads[0], grads[1], 4 * alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE)) == 0,
+                      "gradients differ from the unfused graph's");
+        alvk_graph_destroy(g);
+        alvk_params_destroy(p);
+    }
+    cr_expect_eq(loss[0], loss[1], "loss %.9g unfused, %.9g fused", loss[0], loss[1]);
+    cr_expect_eq(commands[1], commands[0] - 17 - 8 - 9, "%u commands unfused, %u fused", commands[0], commands[1]);
+    cr_expect_lt(barriers[1], barriers[0]);
+    cr_expect_lt(barriers[0], commands[0], "independent work shares barriers");
+    free(grads[0]), free(grads[1]);
     test_close(ctx);
 }
 

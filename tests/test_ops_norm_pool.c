@@ -92,12 +92,21 @@ static op_case gap_case(uint32_t N, uint32_t C, uint32_t HW, int backward) {
     return c;
 }
 
-/* ---- batch normalisation: u = N, C, HW, mode (0 train, 1 eval) ------------
+/* ---- batch normalisation: u = N, C, HW, mode (0 train, 1 eval), fused ----
  * Forward inputs x, gamma, beta, running_mean, running_var; training outputs
- * y, mean, invstd, running_mean, running_var (updated copies). */
+ * y, mean, invstd, running_mean, running_var (updated copies). Fused
+ * epilogues (u[4]): 1 relu(bn(x)), 2 relu(bn(x) + residual), the residual
+ * input 5; backward: 1 masks dy by input 4 > 0 (a ReLU's gradient). */
+static alvk_batchnorm bn_desc(const op_case *c, const alvk_buffer *in) {
+    int backward = c->nout == 3;
+    return (alvk_batchnorm){c->u[0], c->u[1], c->u[2], (float)EPS, (float)MOMENTUM,
+                            .residual = !backward && c->u[4] == 2 ? &in[5] : NULL,
+                            .dy_mask = backward && c->u[4] ? &in[4] : NULL,
+                            .relu = !backward && c->u[4] != 0};
+}
 static alvk_status gpu_bn(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                           const alvk_buffer *out) {
-    alvk_batchnorm b = {c->u[0], c->u[1], c->u[2], (float)EPS, (float)MOMENTUM};
+    alvk_batchnorm b = bn_desc(c, in);
     alvk_bn_params p = {in[1], in[2], in[3], in[4]};
     if (c->u[3]) return alvk_op_batchnorm_eval(cmd, &b, &in[0], &p, &out[0]);
     /* The running statistics are updated in place: work on copies. */
@@ -106,10 +115,18 @@ static alvk_status gpu_bn(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in
     if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[4], &out[4], b.C);
     return s == ALVK_OK ? alvk_op_batchnorm_train(cmd, &b, &in[0], &p, &out[0], &out[1], &out[2]) : s;
 }
+/* The fused epilogue: y = relu(y + residual?). */
+static void ref_epilogue(const op_case *c, const double *const *in, double *y) {
+    for (size_t i = 0; c->u[4] && i < c->out_len[0]; i++) {
+        double v = y[i] + (c->u[4] == 2 ? in[5][i] : 0.0);
+        y[i] = v < 0 ? 0 : v;
+    }
+}
 static void ref_bn_fwd(const op_case *c, const double *const *in, double *const *out) {
     size_t C = c->u[1];
     if (c->u[3]) {
         ref_batchnorm_eval(c->u[0], C, c->u[2], EPS, in[0], in[1], in[2], in[3], in[4], out[0]);
+        ref_epilogue(c, in, out[0]);
         return;
     }
     if (c->nout > 1)
@@ -117,12 +134,13 @@ static void ref_bn_fwd(const op_case *c, const double *const *in, double *const 
     ref_batchnorm_train(c->u[0], C, c->u[2], EPS, MOMENTUM, in[0], in[1], in[2], out[0],
                         c->nout > 1 ? out[1] : NULL, c->nout > 1 ? out[2] : NULL,
                         c->nout > 1 ? out[3] : NULL, c->nout > 1 ? out[4] : NULL);
+    ref_epilogue(c, in, out[0]);
 }
 /* Backward (training mode): inputs x, gamma, beta, dy; outputs dx, dgamma,
  * dbeta. The GPU forward runs first for the saved mean and invstd. */
 static alvk_status gpu_bn_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                               const alvk_buffer *out) {
-    alvk_batchnorm b = {c->u[0], c->u[1], c->u[2], (float)EPS, (float)MOMENTUM};
+    alvk_batchnorm b = bn_desc(c, in);
     alvk_buffer y, mean, invstd, rm, rv;
     alvk_status s = alvk_cmd_scratch(cmd, 4 * c->in_len[0], &y);
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * b.C, &mean);
@@ -135,8 +153,12 @@ static alvk_status gpu_bn_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer
                                                      &invstd, &out[0], &out[1], &out[2]) : s;
 }
 static void ref_bn_bwd(const op_case *c, const double *const *in, double *const *out) {
-    ref_batchnorm_backward(c->u[0], c->u[1], c->u[2], EPS, in[0], in[1], in[3], out[0], out[1],
-                           out[2]);
+    size_t n = c->in_len[3];
+    double *dy = malloc(n * sizeof *dy);
+    cr_assert(dy);
+    for (size_t i = 0; i < n; i++) dy[i] = c->u[4] && !(in[4][i] > 0) ? 0.0 : in[3][i];
+    ref_batchnorm_backward(c->u[0], c->u[1], c->u[2], EPS, in[0], in[1], dy, out[0], out[1], out[2]);
+    free(dy);
 }
 /* The forward the finite differences differentiate: y only, training mode. */
 static void ref_bn_y(const op_case *c, const double *const *in, double *const *out) {
@@ -163,7 +185,22 @@ static op_case bn_case(uint32_t N, uint32_t C, uint32_t HW, int mode) {
     return c;
 }
 
-#define MAX_CASES 64
+/* A row with the graph compiler's fused epilogue (u[4], see gpu_bn). */
+static op_case bn_fused_case(uint32_t N, uint32_t C, uint32_t HW, int mode, uint32_t fused) {
+    op_case c = bn_case(N, C, HW, mode);
+    size_t n = (size_t)N * C * HW;
+    c.u[4] = fused;
+    uint32_t extra = mode == 2 ? 4 : 5; /* the mask, or the residual */
+    if (mode == 2 || fused == 2) {
+        c.nin = extra + 1, c.in_len[extra] = n, c.lo[extra] = -1, c.hi[extra] = 1;
+    }
+    c.fwd = NULL; /* a masked gradient is no forward's: the reference alone checks it */
+    size_t len = strlen(c.name);
+    snprintf(c.name + len, sizeof c.name - len, mode == 2 ? " relu_mask" : fused == 2 ? " +residual relu" : " relu");
+    return c;
+}
+
+#define MAX_CASES 96
 static op_case table[MAX_CASES];
 
 static size_t build_table(void) {
@@ -190,6 +227,15 @@ static size_t build_table(void) {
     for (int mode = 0; mode < 3; mode++)
         for (size_t i = 0; i < sizeof bn / sizeof bn[0]; i++)
             table[n++] = bn_case(bn[i][0], bn[i][1], bn[i][2], mode);
+    /* Fused epilogues, one shape per walk of bn_apply.comp. */
+    static const uint32_t fused[][3] = {{2, 64, 196}, {3, 128, 16}, {3, 512, 1}, {2, 5, 7}};
+    for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++) {
+        const uint32_t *f = fused[i];
+        table[n++] = bn_fused_case(f[0], f[1], f[2], 0, 1);
+        table[n++] = bn_fused_case(f[0], f[1], f[2], 0, 2);
+        table[n++] = bn_fused_case(f[0], f[1], f[2], 1, 2);
+        table[n++] = bn_fused_case(f[0], f[1], f[2], 2, 1);
+    }
     cr_assert(n <= MAX_CASES);
     return n;
 }

@@ -71,12 +71,18 @@ typedef struct node {
     uint64_t offset, aux_offset[2];
     int first, last;    /* the range of nodes during which it is live */
     int pinned;         /* written by the host or read after the run */
-    /* Batch norm folded at compile (evaluation graphs, run.c): the CONV2D
-     * records its weights and bias scaled by the BATCHNORM's statistics, and
-     * the BATCHNORM becomes a view of the CONV2D's output (0: not folded;
-     * node 0 is never an op with inputs). */
+    /* Fusion at compile (fuse.c; 0: none, node 0 is never an op with
+     * inputs). A node `fused_into` another is computed by that node's
+     * kernel, in its memory, and records nothing itself: a BATCHNORM folded
+     * into a CONV2D (evaluation), a RELU and a residual ADD into the
+     * BATCHNORM before them. An `elided` node is computed by its one reader
+     * (a RELU_GRAD by the BATCHNORM_BWD that reads it: in[4] is then the
+     * ReLU's mask, in[1] the gradient it masked). */
+    int fused_into;
+    int elided;
     int bn_folded;      /* CONV2D: the BATCHNORM folded into it */
-    int folded_into;    /* BATCHNORM: the CONV2D it was folded into */
+    int residual;       /* BATCHNORM: the node its epilogue adds */
+    int relu;           /* BATCHNORM: its epilogue clamps at 0 */
 } node;
 
 typedef struct recording {
@@ -133,6 +139,12 @@ alvk_status graph_check_group(const alvk_graph *g, int first, int count, const c
 
 /* Number of floats of a node at a given batch. */
 uint64_t graph_numel(const node *n, uint32_t batch);
+
+/* Compile's fusion passes (fuse.c): batch norm folded into convolutions in
+ * evaluation graphs, ReLU and residual adds into batch norm, ReLU
+ * gradients into batch-norm backward. ALVK_FUSE=0 turns them off,
+ * ALVK_FOLD_BN=0 the folding alone. */
+void graph_fuse(alvk_graph *g);
 
 /* Per-op hooks, defined in record.c and autodiff.c. */
 alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch);

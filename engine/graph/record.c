@@ -20,7 +20,7 @@ alvk_buffer graph_buffer(const alvk_graph *g, int i) {
     const node *n = &g->nodes[i];
     if (n->op == OP_GATHERED_LABELS) return graph_aux(g, n->in[0], 0);
     if (n->op == OP_RESHAPE) return graph_buffer(g, n->in[0]);
-    if (n->folded_into) return graph_buffer(g, n->folded_into);
+    if (n->fused_into) return graph_buffer(g, n->fused_into);
     if (n->op == OP_PARAM) return alvk_params_value(g->params, n->param);
     if (n->op == OP_TO_GRAD) return alvk_params_grad(g->params, n->param);
     if (n->grad_of >= 0) return alvk_params_grad(g->params, n->grad_of);
@@ -71,6 +71,7 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     if (ia >= 0) a = graph_buffer(g, ia);
     if (ib >= 0) b = graph_buffer(g, ib);
     uint32_t count = numel(g, i, batch);
+    if (n->fused_into || n->elided) return ALVK_OK; /* another node's kernel computes it */
     switch (n->op) {
     case OP_INPUT: case OP_LABELS: case OP_PARAM:
         return ALVK_OK;
@@ -116,16 +117,21 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
         return alvk_op_reduce(cmd, &r, &a, &y);
     }
     case OP_BATCHNORM: {
-        if (n->folded_into) return ALVK_OK; /* done by the convolution */
-        alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], BN_EPS, g->bn_momentum};
+        alvk_buffer residual;
+        if (n->residual) residual = graph_buffer(g, n->residual);
+        alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], BN_EPS,
+                             g->bn_momentum, n->residual ? &residual : NULL, NULL, n->relu};
         alvk_bn_params p = bn_params(g, n);
         if (n->attr[0]) return alvk_op_batchnorm_eval(cmd, &bn, &a, &p, &y);
         alvk_buffer mean = graph_aux(g, i, 0), invstd = graph_aux(g, i, 1);
         return alvk_op_batchnorm_train(cmd, &bn, &a, &p, &y, &mean, &invstd);
     }
-    case OP_BATCHNORM_BWD: { /* in: x, dy, gamma, the BATCHNORM node */
+    case OP_BATCHNORM_BWD: { /* in: x, dy, gamma, the BATCHNORM node[, a fused ReLU's mask] */
         const node *fwd = &g->nodes[n->in[3]];
-        alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], BN_EPS, g->bn_momentum};
+        alvk_buffer mask;
+        if (n->nin > 4) mask = graph_buffer(g, n->in[4]);
+        alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], BN_EPS,
+                             g->bn_momentum, NULL, n->nin > 4 ? &mask : NULL, 0};
         alvk_buffer gamma = graph_buffer(g, n->in[2]), mean = graph_aux(g, n->in[3], 0),
                     invstd = graph_aux(g, n->in[3], 1);
         alvk_buffer dgamma = alvk_params_grad(g->params, g->nodes[fwd->in[1]].param);

@@ -23,29 +23,7 @@ static int by_size_desc(const void *a, const void *b) {
 /* The node whose memory a view node lives in, or -1. */
 static int owner(const node *n) {
     if (n->op == OP_GATHERED_LABELS || n->op == OP_RESHAPE) return n->in[0];
-    return n->folded_into ? n->folded_into : -1;
-}
-
-/* Folds each evaluation-mode batch norm into the convolution that feeds it
- * when nothing else reads the convolution's output (nor the host): the
- * convolution then records with scaled weights and bias (bn_fold.comp) and
- * the batch norm costs no dispatch. ALVK_FOLD_BN=0 turns it off. */
-static void fold_batchnorm(alvk_graph *g) {
-    const char *env = getenv("ALVK_FOLD_BN");
-    if (env && strcmp(env, "0") == 0) return;
-    for (int i = 0; i < g->count; i++) {
-        node *bn = &g->nodes[i];
-        if (bn->op != OP_BATCHNORM || !bn->attr[0] || g->nodes[bn->in[0]].op != OP_CONV2D) continue;
-        int conv = bn->in[0], readers = 0;
-        for (int j = 0; j < g->count; j++)
-            for (int k = 0; k < g->nodes[j].nin; k++)
-                readers += g->nodes[j].in[k] == conv ||
-                           (g->nodes[j].in[k] == i && g->nodes[j].op == OP_BATCHNORM_BWD);
-        if (readers != 1 || g->nodes[conv].pinned || g->nodes[conv].bn_folded) continue;
-        g->nodes[conv].bn_folded = i;
-        bn->folded_into = conv;
-        bn->bytes = bn->aux_bytes[0] = bn->aux_bytes[1] = 0;
-    }
+    return n->fused_into ? n->fused_into : -1;
 }
 
 /* Live ranges: a node lives from its creation (or the start, for inputs
@@ -129,7 +107,7 @@ alvk_status alvk_graph_compile(alvk_graph *g) {
     if (g->error) return alvk_error(g->error, "%s", g->error_msg);
     if (g->compiled) return ALVK_OK;
     if (!g->count) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_compile: empty graph");
-    fold_batchnorm(g);
+    graph_fuse(g);
     alvk_status s = plan(g);
     if (s != ALVK_OK) return s;
     g->compiled = 1; /* recording waits for the first run of each batch size */
@@ -191,6 +169,9 @@ static alvk_status recording_for(alvk_graph *g, uint32_t batch, alvk_cmd **out) 
         return s;
     }
     g->recordings[g->nrecordings++] = (recording){batch, cmd, first};
+    alvk_log(&g->ctx->log, ALVK_LOG_DEBUG, "graph: batch %u recorded: %u commands, %u barriers, %.1f MiB "
+             "of scratch", batch, alvk_cmd_commands(cmd), alvk_cmd_barriers(cmd),
+             (double)alvk_cmd_scratch_bytes(cmd) / (1 << 20));
     *out = cmd;
     return ALVK_OK;
 }

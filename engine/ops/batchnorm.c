@@ -67,7 +67,8 @@ static alvk_status per_channel(alvk_cmd *cmd, alvk_shader_id shader, const alvk_
                                int serial, const alvk_binding *bind, uint32_t nbind,
                                const void *push, uint32_t push_size) {
     if (!serial) shader = alvk_group_sum_shader(alvk_cmd_context(cmd), shader);
-    alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 1, .spec = {serial}};
+    alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 2,
+                     .spec = {serial, b->dy_mask != NULL}}; /* MASK: backward only */
     uint32_t groups[3] = {serial ? (b->C + STATS_LOCAL - 1) / STATS_LOCAL : b->C, 1, 1};
     return alvk_op_dispatch(cmd, k, bind, nbind, push, push_size, groups);
 }
@@ -146,19 +147,20 @@ static alvk_status apply(alvk_cmd *cmd, const alvk_batchnorm *b, int eval, const
     apply_walk w = apply_walk_of(b);
     struct { uint32_t planes, C, HW, segs, seg; float eps; } push = {
         b->N * b->C, b->C, b->HW, w.segs, w.seg, b->eps};
-    alvk_kernel k = {.shader = ALVK_SHADER_bn_apply, .local = {APPLY_LOCAL}, .nspec = 2,
-                     .spec = {eval != 0, w.walk}};
-    alvk_binding bind[6] = {alvk_in4(x), alvk_in4(mean), alvk_in4(scale),
-                            alvk_in4(&p->gamma), alvk_in4(&p->beta), alvk_out(y)};
-    return alvk_op_dispatch_1d(cmd, k, bind, 6, &push, sizeof push, w.invocations);
+    alvk_kernel k = {.shader = ALVK_SHADER_bn_apply, .local = {APPLY_LOCAL}, .nspec = 4,
+                     .spec = {eval != 0, w.walk, b->residual != NULL, b->relu != 0}};
+    alvk_binding bind[7] = {alvk_in4(x), alvk_in4(mean), alvk_in4(scale),
+                            alvk_in4(&p->gamma), alvk_in4(&p->beta), alvk_out(y),
+                            alvk_in4(b->residual ? b->residual : x)};
+    return alvk_op_dispatch_1d(cmd, k, bind, 7, &push, sizeof push, w.invocations);
 }
 
 alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
                                     const alvk_bn_params *p, const alvk_buffer *y,
                                     const alvk_buffer *mean, const alvk_buffer *invstd) {
-    const alvk_buffer *big[] = {x, y};
+    const alvk_buffer *big[] = {x, y, b->residual ? b->residual : x};
     const alvk_buffer *small[] = {&p->gamma, &p->beta, &p->running_mean, &p->running_var, mean, invstd};
-    alvk_status s = check_bn(b, big, 2, small, 6, "batchnorm (training)");
+    alvk_status s = check_bn(b, big, 3, small, 6, "batchnorm (training)");
     if (s != ALVK_OK) return s;
     s = stats(cmd, b, serial(cmd, b), x, mean, invstd, &p->running_mean, &p->running_var);
     return s == ALVK_OK ? apply(cmd, b, 0, x, mean, invstd, p, y) : s;
@@ -166,9 +168,9 @@ alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, cons
 
 alvk_status alvk_op_batchnorm_eval(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
                                    const alvk_bn_params *p, const alvk_buffer *y) {
-    const alvk_buffer *big[] = {x, y};
+    const alvk_buffer *big[] = {x, y, b->residual ? b->residual : x};
     const alvk_buffer *small[] = {&p->gamma, &p->beta, &p->running_mean, &p->running_var};
-    alvk_status s = check_bn(b, big, 2, small, 4, "batchnorm (evaluation)");
+    alvk_status s = check_bn(b, big, 3, small, 4, "batchnorm (evaluation)");
     return s == ALVK_OK ? apply(cmd, b, 1, x, &p->running_mean, &p->running_var, p, y) : s;
 }
 
@@ -177,24 +179,26 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
                                        const alvk_buffer *gamma, const alvk_buffer *mean,
                                        const alvk_buffer *invstd, const alvk_buffer *dx,
                                        const alvk_buffer *dgamma, const alvk_buffer *dbeta) {
-    const alvk_buffer *big[] = {x, dy, dx};
+    const alvk_buffer *big[] = {x, dy, dx, b->dy_mask ? b->dy_mask : dy};
     const alvk_buffer *small[] = {gamma, mean, invstd, dgamma, dbeta};
-    alvk_status s = check_bn(b, big, 3, small, 5, "batchnorm backward");
+    alvk_status s = check_bn(b, big, 4, small, 5, "batchnorm backward");
     if (s != ALVK_OK) return s;
     struct { uint32_t N, C, HW, segs, seg; } spush = {.N = b->N, .C = b->C, .HW = b->HW};
     stat_segments(b, &spush.segs, &spush.seg);
-    alvk_binding sb[6] = {alvk_in1(x), alvk_in1(dy), alvk_in1(mean), alvk_in1(invstd),
-                          alvk_out(dgamma), alvk_out(dbeta)};
-    s = per_channel(cmd, ALVK_SHADER_bn_backward_stats, b, serial(cmd, b), sb, 6, &spush, sizeof spush);
+    const alvk_buffer *mask = b->dy_mask ? b->dy_mask : dy;
+    alvk_binding sb[7] = {alvk_in1(x), alvk_in1(dy), alvk_in1(mean), alvk_in1(invstd),
+                          alvk_out(dgamma), alvk_out(dbeta), alvk_in1(mask)};
+    s = per_channel(cmd, ALVK_SHADER_bn_backward_stats, b, serial(cmd, b), sb, 7, &spush, sizeof spush);
     if (s != ALVK_OK) return s;
     apply_walk w = apply_walk_of(b);
     struct { uint32_t planes, C, HW, segs, seg, count; } apush = {
         b->N * b->C, b->C, b->HW, w.segs, w.seg, b->N * b->HW};
-    alvk_kernel ka = {.shader = ALVK_SHADER_bn_backward_apply, .local = {APPLY_LOCAL}, .nspec = 1,
-                      .spec = {w.walk}};
-    alvk_binding ab[8] = {alvk_in4(x), alvk_in4(dy), alvk_in4(mean), alvk_in4(invstd),
-                          alvk_in4(gamma), alvk_in4(dgamma), alvk_in4(dbeta), alvk_out(dx)};
-    return alvk_op_dispatch_1d(cmd, ka, ab, 8, &apush, sizeof apush, w.invocations);
+    alvk_kernel ka = {.shader = ALVK_SHADER_bn_backward_apply, .local = {APPLY_LOCAL}, .nspec = 2,
+                      .spec = {w.walk, b->dy_mask != NULL}};
+    alvk_binding ab[9] = {alvk_in4(x), alvk_in4(dy), alvk_in4(mean), alvk_in4(invstd),
+                          alvk_in4(gamma), alvk_in4(dgamma), alvk_in4(dbeta), alvk_out(dx),
+                          alvk_in4(mask)};
+    return alvk_op_dispatch_1d(cmd, ka, ab, 9, &apush, sizeof apush, w.invocations);
 }
 
 alvk_status alvk_op_batchnorm_fold(alvk_cmd *cmd, uint32_t Cout, uint32_t per_filter, float eps,

@@ -15,7 +15,7 @@ alvk_binding alvk_in1(const alvk_buffer *b) {
 alvk_binding alvk_in1u(const alvk_buffer *b) {
     return (alvk_binding){.buffer = *b, .format = VK_FORMAT_R32_UINT};
 }
-alvk_binding alvk_out(const alvk_buffer *b) { return (alvk_binding){.buffer = *b}; }
+alvk_binding alvk_out(const alvk_buffer *b) { return (alvk_binding){.buffer = *b, .writes = 1}; }
 
 /* The texel twin of a shader is compiled right after it, named NAME_texel. */
 static alvk_shader_id variant(alvk_context *ctx, alvk_shader_id id) {

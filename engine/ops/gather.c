@@ -34,7 +34,7 @@ alvk_status alvk_op_gather(alvk_cmd *cmd, const alvk_buffer *pool, uint32_t imag
     if (s == ALVK_OK) s = need("batch_labels", batch_labels, 4ull * B);
     if (s != ALVK_OK) return s;
     alvk_kernel k = {.shader = ALVK_SHADER_gather, .local = {LOCAL}};
-    alvk_binding b[5] = {alvk_out(pool), alvk_out(labels_pool), alvk_out(indices), alvk_out(batch),
+    alvk_binding b[5] = {alvk_in1u(pool), alvk_in1u(labels_pool), alvk_in1u(indices), alvk_out(batch),
                          alvk_out(batch_labels)};
     struct { uint32_t B, image_bytes, images; } push = {B, image_bytes, (uint32_t)images};
     return alvk_op_dispatch_1d(cmd, k, b, 5, &push, sizeof push, (n + 3) / 4);

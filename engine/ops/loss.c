@@ -30,7 +30,7 @@ static alvk_status rows(alvk_cmd *cmd, uint32_t mode, uint32_t B, uint32_t C,
                         const alvk_buffer *result, const alvk_buffer *probs) {
     alvk_kernel k = {.shader = ALVK_SHADER_softmax_rows, .local = {LOCAL}, .nspec = 2,
                      .spec = {mode, probs != NULL}};
-    alvk_binding b[4] = {alvk_in1(logits), alvk_out(labels ? labels : logits), alvk_out(result),
+    alvk_binding b[4] = {alvk_in1(logits), alvk_in1u(labels ? labels : logits), alvk_out(result),
                          alvk_out(probs ? probs : result)};
     struct { uint32_t B, C; } push = {B, C};
     return alvk_op_dispatch_1d(cmd, k, b, 4, &push, sizeof push, B);
@@ -63,7 +63,7 @@ alvk_status alvk_op_softmax_ce_backward(alvk_cmd *cmd, uint32_t B, uint32_t C,
     if (s == ALVK_OK) s = need(op, "dlogits", dlogits, 4ull * B * C);
     if (s != ALVK_OK) return s;
     alvk_kernel k = {.shader = ALVK_SHADER_softmax_ce_backward, .local = {LOCAL}};
-    alvk_binding b[4] = {alvk_in1(probs), alvk_out(labels), alvk_in1(dloss), alvk_out(dlogits)};
+    alvk_binding b[4] = {alvk_in1(probs), alvk_in1u(labels), alvk_in1(dloss), alvk_out(dlogits)};
     struct { uint32_t B, C; } push = {B, C};
     return alvk_op_dispatch_1d(cmd, k, b, 4, &push, sizeof push, (uint64_t)B * C);
 }
@@ -90,7 +90,7 @@ alvk_status alvk_op_argmax(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buf
     if (s == ALVK_OK) s = need("argmax", "out", out, 4ull * B);
     if (s != ALVK_OK) return s;
     alvk_kernel k = {.shader = ALVK_SHADER_argmax, .local = {LOCAL}, .nspec = 1, .spec = {0}};
-    alvk_binding b[3] = {alvk_in1(logits), alvk_out(logits), alvk_out(out)};
+    alvk_binding b[3] = {alvk_in1(logits), alvk_in1u(logits), alvk_out(out)};
     struct { uint32_t B, C; } push = {B, C};
     return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, B);
 }
@@ -107,7 +107,7 @@ alvk_status alvk_op_correct_count(alvk_cmd *cmd, uint32_t B, uint32_t C,
     if (s != ALVK_OK) return s;
     alvk_kernel k = {.shader = alvk_group_sum_shader(alvk_cmd_context(cmd), ALVK_SHADER_argmax),
                      .local = {LOCAL}, .nspec = 1, .spec = {1}};
-    alvk_binding b[3] = {alvk_in1(logits), alvk_out(labels), alvk_out(count)};
+    alvk_binding b[3] = {alvk_in1(logits), alvk_in1u(labels), alvk_out(count)};
     struct { uint32_t B, C; } push = {B, C};
     return alvk_op_dispatch(cmd, k, b, 3, &push, sizeof push, (uint32_t[3]){1, 1, 1});
 }

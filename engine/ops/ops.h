@@ -189,6 +189,11 @@ alvk_status alvk_op_avgpool_global_backward(alvk_cmd *cmd, uint32_t N, uint32_t 
 typedef struct alvk_batchnorm {
     uint32_t N, C, HW;
     float eps, momentum;
+    /* Fused by the graph compiler (NULL / 0: none). Forward: y =
+     * relu?(bn(x) + residual?), `residual` shaped like x. Backward: dy is
+     * a ReLU's output gradient, taken as dy * (dy_mask > 0). */
+    const alvk_buffer *residual, *dy_mask;
+    int relu;
 } alvk_batchnorm;
 typedef struct alvk_bn_params {
     alvk_buffer gamma, beta, running_mean, running_var;
@@ -238,8 +243,11 @@ static inline void alvk_segments(uint32_t n, uint32_t max, uint32_t *segs, uint3
     *segs = (n + max - 1) / max;
     *seg = (n + *segs - 1) / *segs;
 }
-/* Bindings for an input read as vec4 / as scalars / as uint scalars, and
- * for an output. */
+/* Bindings for an input read as vec4 / as scalars / as uint scalars (the
+ * format matters only to a texel binding; any read-only storage binding may
+ * use them), and for an output (written, or read and written). The command
+ * recorder orders dispatches by this: an output declared as an input is a
+ * missing barrier, which the hazard check of validation builds reports. */
 alvk_binding alvk_in4(const alvk_buffer *b);
 alvk_binding alvk_in1(const alvk_buffer *b);
 alvk_binding alvk_in1u(const alvk_buffer *b);

@@ -1,34 +1,72 @@
 /* Command buffers: a recording is made once and may be submitted many times.
- * Every dispatch and copy is followed by a full compute/transfer barrier: the
- * simple, always-correct order (nothing drops them yet: barriers only where
- * data flows is the graph compiler's issue). Each dispatch can be bracketed
- * by timestamp queries. */
+ * Dispatches, copies and fills are not written to the Vulkan command buffer
+ * as they come: each is kept with the buffer ranges it reads and writes,
+ * and given a level one past the highest earlier command it conflicts with
+ * (read-after-write, write-after-read, write-after-write on overlapping
+ * ranges). alvk_cmd_end writes them level by level, in recorded order within
+ * a level, with one barrier between levels: barriers only where data flows,
+ * and independent work (a block's shortcut and main branch, a convolution's
+ * data and weight gradients) between the same two barriers. Each command
+ * can be bracketed by timestamp queries. */
 #include "command.h"
 #include "context.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+typedef enum { CMD_DISPATCH, CMD_COPY, CMD_FILL } command_kind;
+
+/* One deferred command. */
+typedef struct command {
+    command_kind kind;
+    const alvk_pipeline *pipe;
+    const alvk_bindset *set;
+    uint32_t groups[3], push_size;
+    uint8_t push[ALVK_PUSH_BYTES];
+    VkBuffer src, dst;          /* copy: both; fill: dst */
+    VkBufferCopy region;        /* copy */
+    VkDeviceSize offset, size;  /* fill */
+    uint32_t value;             /* fill */
+    int32_t slot;               /* timestamp pair, or -1 */
+    uint32_t first, naccess;    /* its ranges in cmd->access */
+    uint32_t level;
+} command;
+
+/* A scratch buffer of the recording. */
+typedef struct scratch {
+    alvk_buffer buffer;
+    int busy;              /* taken since the last reuse point */
+    uint32_t used;         /* the epoch it was last handed out in */
+} scratch;
 
 struct alvk_cmd {
     alvk_context *ctx;
     VkCommandBuffer cb;
     VkFence fence;
-    VkQueryPool queries;   /* 2 per timed dispatch, or VK_NULL_HANDLE */
+    VkQueryPool queries;   /* 2 per timed command, or VK_NULL_HANDLE */
     uint32_t max_timed;
-    uint32_t timed;        /* dispatches timed in the current recording */
+    uint32_t timed;        /* commands timed in the current recording */
     uint64_t *ticks;
-    const char **labels;   /* per timed command: the shader's name, or "copy" */
+    const char **labels;   /* per timed command: the shader's name, "copy" or "fill" */
     int have_ticks;        /* ticks hold the last run's results */
+    /* The current recording's commands, written at alvk_cmd_end. */
+    command *cmds;
+    uint32_t ncmds, cap_cmds;
+    alvk_access *access;
+    uint32_t naccess, cap_access;
+    uint32_t barriers;     /* between levels in the last alvk_cmd_end */
+    int oom;               /* a command could not be kept: alvk_cmd_end fails */
     /* What the current recording owns. */
     alvk_bindset **sets;
     uint32_t nsets, cap_sets;
-    alvk_buffer *scratch;
-    char *scratch_busy;    /* scratch[i] is taken since the last reuse point */
+    scratch *scratch;
     uint32_t nscratch, cap_scratch;
+    uint32_t epoch;        /* alvk_cmd_scratch_reuse calls so far */
 };
 
 static void release_owned(alvk_cmd *cmd) {
     for (uint32_t i = 0; i < cmd->nsets; i++) alvk_bindset_destroy(cmd->ctx, cmd->sets[i]);
-    for (uint32_t i = 0; i < cmd->nscratch; i++) alvk_buffer_free(cmd->ctx, &cmd->scratch[i]);
+    for (uint32_t i = 0; i < cmd->nscratch; i++) alvk_buffer_free(cmd->ctx, &cmd->scratch[i].buffer);
     cmd->nsets = cmd->nscratch = 0;
 }
 
@@ -53,31 +91,42 @@ alvk_status alvk_cmd_bindset(alvk_cmd *cmd, const alvk_pipeline *pipe,
 }
 
 alvk_status alvk_cmd_scratch(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out) {
-    /* The smallest free scratch buffer that holds size, seen as size bytes. */
+    /* A free scratch buffer that holds size, seen as size bytes: the one
+     * used longest ago, so that consecutive ops, which may be independent,
+     * do not wait on each other for their scratch (a reuse is a conflict);
+     * of those the smallest. */
     int best = -1;
-    for (uint32_t i = 0; i < cmd->nscratch; i++)
-        if (!cmd->scratch_busy[i] && cmd->scratch[i].size >= size &&
-            (best < 0 || cmd->scratch[i].size < cmd->scratch[best].size))
+    for (uint32_t i = 0; i < cmd->nscratch; i++) {
+        const scratch *c = &cmd->scratch[i];
+        if (c->busy || c->buffer.size < size) continue;
+        if (best < 0 || c->used < cmd->scratch[best].used ||
+            (c->used == cmd->scratch[best].used && c->buffer.size < cmd->scratch[best].buffer.size))
             best = (int)i;
-    if (best >= 0) {
-        cmd->scratch_busy[best] = 1;
-        *out = alvk_buffer_view(&cmd->scratch[best], 0, size);
-        return ALVK_OK;
     }
-    uint32_t cap = cmd->cap_scratch;
-    if (!grow((void **)&cmd->scratch, &cmd->cap_scratch, cmd->nscratch, sizeof *cmd->scratch) ||
-        (cmd->cap_scratch != cap && !(cmd->scratch_busy = realloc(cmd->scratch_busy, cmd->cap_scratch))))
-        return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "growing a recording's scratch list");
-    alvk_status s = alvk_buffer_alloc(cmd->ctx, size, out);
-    if (s == ALVK_OK) {
-        cmd->scratch_busy[cmd->nscratch] = 1;
-        cmd->scratch[cmd->nscratch++] = *out;
+    if (best < 0) {
+        if (!grow((void **)&cmd->scratch, &cmd->cap_scratch, cmd->nscratch, sizeof *cmd->scratch))
+            return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "growing a recording's scratch list");
+        alvk_buffer b;
+        alvk_status s = alvk_buffer_alloc(cmd->ctx, size, &b);
+        if (s != ALVK_OK) return s;
+        best = (int)cmd->nscratch++;
+        cmd->scratch[best] = (scratch){.buffer = b};
     }
-    return s;
+    cmd->scratch[best].busy = 1;
+    cmd->scratch[best].used = cmd->epoch;
+    *out = alvk_buffer_view(&cmd->scratch[best].buffer, 0, size);
+    return ALVK_OK;
 }
 
 void alvk_cmd_scratch_reuse(alvk_cmd *cmd) {
-    for (uint32_t i = 0; i < cmd->nscratch; i++) cmd->scratch_busy[i] = 0;
+    for (uint32_t i = 0; i < cmd->nscratch; i++) cmd->scratch[i].busy = 0;
+    cmd->epoch++;
+}
+
+uint64_t alvk_cmd_scratch_bytes(const alvk_cmd *cmd) {
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < cmd->nscratch; i++) sum += cmd->scratch[i].buffer.size;
+    return sum;
 }
 
 alvk_context *alvk_cmd_context(const alvk_cmd *cmd) { return cmd->ctx; }
@@ -126,12 +175,13 @@ void alvk_cmd_destroy(alvk_cmd *cmd) {
     release_owned(cmd);
     free(cmd->sets);
     free(cmd->scratch);
-    free(cmd->scratch_busy);
     if (cmd->queries) vk->vkDestroyQueryPool(ctx->device, cmd->queries, ctx->allocator);
     if (cmd->fence) vk->vkDestroyFence(ctx->device, cmd->fence, ctx->allocator);
     if (cmd->cb) vk->vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &cmd->cb);
     free(cmd->ticks);
     free(cmd->labels);
+    free(cmd->cmds);
+    free(cmd->access);
     free(cmd);
 }
 
@@ -160,6 +210,8 @@ alvk_status alvk_cmd_begin(alvk_cmd *cmd) {
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkBeginCommandBuffer");
     cmd->timed = 0;
     cmd->have_ticks = 0;
+    cmd->ncmds = cmd->naccess = cmd->barriers = 0;
+    cmd->oom = 0;
     release_owned(cmd);
     if (cmd->queries)
         cmd->ctx->vk.vkCmdResetQueryPool(cmd->cb, cmd->queries, 0, 2 * cmd->max_timed);
@@ -169,61 +221,166 @@ alvk_status alvk_cmd_begin(alvk_cmd *cmd) {
     return ALVK_OK;
 }
 
+/* Whether two commands' ranges conflict: they overlap and one of them
+ * writes, by the ops' declarations or (shader) by the SPIR-V's. */
+static int conflict(const alvk_cmd *cmd, const command *a, const command *b, int shader) {
+    for (uint32_t i = 0; i < a->naccess; i++) {
+        const alvk_access *x = &cmd->access[a->first + i];
+        for (uint32_t j = 0; j < b->naccess; j++) {
+            const alvk_access *y = &cmd->access[b->first + j];
+            int writes = shader ? x->shader_writes || y->shader_writes : x->writes || y->writes;
+            if (writes && x->buffer == y->buffer && x->lo < y->hi && y->lo < x->hi) return 1;
+        }
+    }
+    return 0;
+}
+
+/* A new command with room for n ranges (filled by the caller), or NULL
+ * when out of host memory (reported at alvk_cmd_end). */
+static command *add_command(alvk_cmd *cmd, command_kind kind, uint32_t n, const char *label) {
+    if (cmd->oom || !grow((void **)&cmd->cmds, &cmd->cap_cmds, cmd->ncmds, sizeof *cmd->cmds)) {
+        cmd->oom = 1;
+        return NULL;
+    }
+    while (cmd->naccess + n > cmd->cap_access)
+        if (!grow((void **)&cmd->access, &cmd->cap_access, cmd->cap_access, sizeof *cmd->access)) {
+            cmd->oom = 1;
+            return NULL;
+        }
+    command *c = &cmd->cmds[cmd->ncmds];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->first = cmd->naccess, c->naccess = n;
+    c->slot = -1;
+    if (cmd->queries && cmd->timed < cmd->max_timed) {
+        c->slot = (int32_t)cmd->timed;
+        cmd->labels[cmd->timed++] = label;
+    }
+    cmd->naccess += n;
+    return c;
+}
+
+/* Levels the newest command: one past every earlier command it conflicts with. */
+static void place(alvk_cmd *cmd) {
+    command *c = &cmd->cmds[cmd->ncmds];
+    for (uint32_t i = cmd->ncmds; i-- > 0;) /* newest first: high levels come early */
+        if (cmd->cmds[i].level >= c->level && conflict(cmd, &cmd->cmds[i], c, 0))
+            c->level = cmd->cmds[i].level + 1;
+    cmd->ncmds++;
+}
+
 void alvk_cmd_dispatch(alvk_cmd *cmd, const alvk_pipeline *pipe, const alvk_bindset *set,
                        const void *push, uint32_t push_size, uint32_t gx, uint32_t gy,
                        uint32_t gz) {
-    alvk_vk *vk = &cmd->ctx->vk;
-    VkPipelineLayout layout = alvk_pipeline_layout(pipe);
-    vk->vkCmdBindPipeline(cmd->cb, VK_PIPELINE_BIND_POINT_COMPUTE, alvk_pipeline_handle(pipe));
-    if (set) {
-        VkDescriptorSet ds = alvk_bindset_handle(set);
-        vk->vkCmdBindDescriptorSets(cmd->cb, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &ds, 0,
-                                    NULL);
-    }
-    if (push_size) vk->vkCmdPushConstants(cmd->cb, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size, push);
-    int timed = cmd->queries && cmd->timed < cmd->max_timed;
-    if (timed)
-        vk->vkCmdWriteTimestamp(cmd->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, cmd->queries,
-                                2 * cmd->timed);
-    vk->vkCmdDispatch(cmd->cb, gx, gy, gz);
-    if (timed) {
-        vk->vkCmdWriteTimestamp(cmd->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, cmd->queries,
-                                2 * cmd->timed + 1);
-        cmd->labels[cmd->timed++] = alvk_shader_spirv(alvk_pipeline_shader(pipe)).name;
-    }
-    device_barrier(cmd);
+    uint32_t n = 0;
+    const alvk_access *ranges = set ? alvk_bindset_access(set, &n) : NULL;
+    command *c = add_command(cmd, CMD_DISPATCH, n, alvk_shader_spirv(alvk_pipeline_shader(pipe)).name);
+    if (!c) return;
+    if (n) memcpy(&cmd->access[c->first], ranges, n * sizeof *ranges);
+    c->pipe = pipe, c->set = set;
+    c->groups[0] = gx, c->groups[1] = gy, c->groups[2] = gz;
+    c->push_size = push_size < ALVK_PUSH_BYTES ? push_size : ALVK_PUSH_BYTES;
+    if (push_size) memcpy(c->push, push, c->push_size);
+    place(cmd);
 }
 
 void alvk_cmd_copy(alvk_cmd *cmd, const alvk_buffer *src, VkDeviceSize src_offset,
                    const alvk_buffer *dst, VkDeviceSize dst_offset, VkDeviceSize size) {
-    VkBufferCopy region = {.srcOffset = src->offset + src_offset,
-                           .dstOffset = dst->offset + dst_offset,
-                           .size = size};
-    alvk_vk *vk = &cmd->ctx->vk;
-    int timed = cmd->queries && cmd->timed < cmd->max_timed;
-    if (timed)
-        vk->vkCmdWriteTimestamp(cmd->cb, VK_PIPELINE_STAGE_TRANSFER_BIT, cmd->queries, 2 * cmd->timed);
-    vk->vkCmdCopyBuffer(cmd->cb, src->buffer, dst->buffer, 1, &region);
-    if (timed) {
-        vk->vkCmdWriteTimestamp(cmd->cb, VK_PIPELINE_STAGE_TRANSFER_BIT, cmd->queries,
-                                2 * cmd->timed + 1);
-        cmd->labels[cmd->timed++] = "copy";
-    }
-    device_barrier(cmd);
+    command *c = add_command(cmd, CMD_COPY, 2, "copy");
+    if (!c) return;
+    c->src = src->buffer, c->dst = dst->buffer;
+    c->region = (VkBufferCopy){.srcOffset = src->offset + src_offset,
+                               .dstOffset = dst->offset + dst_offset,
+                               .size = size};
+    VkDeviceSize s = c->region.srcOffset, d = c->region.dstOffset;
+    cmd->access[c->first] = (alvk_access){src->buffer, s, s + size, 0, 0};
+    cmd->access[c->first + 1] = (alvk_access){dst->buffer, d, d + size, 1, 1};
+    place(cmd);
 }
 
 void alvk_cmd_fill(alvk_cmd *cmd, const alvk_buffer *buf, VkDeviceSize size, uint32_t value) {
-    cmd->ctx->vk.vkCmdFillBuffer(cmd->cb, buf->buffer, buf->offset, (size + 3) / 4 * 4, value);
-    device_barrier(cmd);
+    command *c = add_command(cmd, CMD_FILL, 1, "fill");
+    if (!c) return;
+    c->dst = buf->buffer, c->offset = buf->offset, c->size = (size + 3) / 4 * 4, c->value = value;
+    cmd->access[c->first] = (alvk_access){buf->buffer, c->offset, c->offset + c->size, 1, 1};
+    place(cmd);
+}
+
+/* Writes one deferred command into the Vulkan command buffer. */
+static void emit(alvk_cmd *cmd, const command *c) {
+    alvk_vk *vk = &cmd->ctx->vk;
+    VkPipelineStageFlagBits stage = c->kind == CMD_DISPATCH ? VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+                                                            : VK_PIPELINE_STAGE_TRANSFER_BIT;
+    if (c->slot >= 0) vk->vkCmdWriteTimestamp(cmd->cb, stage, cmd->queries, 2 * (uint32_t)c->slot);
+    if (c->kind == CMD_DISPATCH) {
+        VkPipelineLayout layout = alvk_pipeline_layout(c->pipe);
+        vk->vkCmdBindPipeline(cmd->cb, VK_PIPELINE_BIND_POINT_COMPUTE, alvk_pipeline_handle(c->pipe));
+        if (c->set) {
+            VkDescriptorSet ds = alvk_bindset_handle(c->set);
+            vk->vkCmdBindDescriptorSets(cmd->cb, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &ds,
+                                        0, NULL);
+        }
+        if (c->push_size)
+            vk->vkCmdPushConstants(cmd->cb, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, c->push_size, c->push);
+        vk->vkCmdDispatch(cmd->cb, c->groups[0], c->groups[1], c->groups[2]);
+    } else if (c->kind == CMD_COPY) {
+        vk->vkCmdCopyBuffer(cmd->cb, c->src, c->dst, 1, &c->region);
+    } else {
+        vk->vkCmdFillBuffer(cmd->cb, c->dst, c->offset, c->size, c->value);
+    }
+    if (c->slot >= 0) vk->vkCmdWriteTimestamp(cmd->cb, stage, cmd->queries, 2 * (uint32_t)c->slot + 1);
+}
+
+static const char *name_of(const command *c) {
+    return c->kind == CMD_DISPATCH ? alvk_shader_spirv(alvk_pipeline_shader(c->pipe)).name
+           : c->kind == CMD_COPY   ? "copy" : "fill";
+}
+
+/* The engine's own hazard check (validation builds: the layer of Debian 12
+ * does not report dispatch-after-dispatch hazards). It trusts the shaders'
+ * SPIR-V rather than the ops' declarations the levels came from: every
+ * pair of commands that conflict must stay in recorded order with a
+ * barrier between them, i.e. on strictly increasing levels. */
+static alvk_status check_hazards(const alvk_cmd *cmd) {
+    for (uint32_t j = 0; j < cmd->ncmds; j++)
+        for (uint32_t i = 0; i < j; i++) {
+            const command *a = &cmd->cmds[i], *b = &cmd->cmds[j];
+            if (a->level < b->level || !conflict(cmd, a, b, 1)) continue;
+            return alvk_error(ALVK_ERROR_VALIDATION, "engine hazard check: command %u (%s) and command %u "
+                              "(%s) touch the same memory, one writing it, with no barrier between "
+                              "them (an op declares a written binding as an input?)",
+                              i, name_of(a), j, name_of(b));
+        }
+    return ALVK_OK;
 }
 
 alvk_status alvk_cmd_end(alvk_cmd *cmd) {
+    alvk_status s = ALVK_OK;
+    uint32_t top = 0;
+    for (uint32_t i = 0; i < cmd->ncmds; i++)
+        if (cmd->cmds[i].level > top) top = cmd->cmds[i].level;
+    /* Level by level, a level's commands in recorded order (levels times
+     * commands steps, once per recording). */
+    for (uint32_t level = 0; !cmd->oom && cmd->ncmds && level <= top; level++) {
+        if (level) {
+            device_barrier(cmd);
+            cmd->barriers++;
+        }
+        for (uint32_t i = 0; i < cmd->ncmds; i++)
+            if (cmd->cmds[i].level == level) emit(cmd, &cmd->cmds[i]);
+    }
+    if (cmd->oom) s = alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "keeping a recording's commands");
+    else if (cmd->ctx->validation) s = check_hazards(cmd);
     /* Make the device's writes visible to the host once the fence signals. */
     barrier(cmd, VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
     VkResult r = cmd->ctx->vk.vkEndCommandBuffer(cmd->cb);
+    if (s != ALVK_OK) return s;
     if (r != VK_SUCCESS) return alvk_vk_error(r, "vkEndCommandBuffer");
     return alvk_check_validation(cmd->ctx);
 }
+
+uint32_t alvk_cmd_commands(const alvk_cmd *cmd) { return cmd->ncmds; }
+uint32_t alvk_cmd_barriers(const alvk_cmd *cmd) { return cmd->barriers; }
 
 alvk_status alvk_cmd_run(alvk_cmd *cmd) {
     alvk_context *ctx = cmd->ctx;

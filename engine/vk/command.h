@@ -1,5 +1,8 @@
 /* Command buffers: record once, submit many times, wait on a fence, and time
- * every dispatch on the GPU with timestamp queries. */
+ * every dispatch on the GPU with timestamp queries. Dispatches, copies and
+ * fills are ordered by the buffer ranges they touch, not by a barrier after
+ * each: alvk_cmd_end writes them in dependency levels with one barrier
+ * between levels (command.c). */
 #ifndef ALVK_COMMAND_H
 #define ALVK_COMMAND_H
 
@@ -26,22 +29,34 @@ alvk_status alvk_cmd_bindset(alvk_cmd *cmd, const alvk_pipeline *pipe,
 alvk_status alvk_cmd_scratch(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out);
 alvk_context *alvk_cmd_context(const alvk_cmd *cmd);
 /* Declares the scratch buffers handed out so far dead for what is recorded
- * next (the barrier after every command orders the reuse), so a recording
- * of many ops needs only the largest op's scratch, not the sum. */
+ * next (their reuse is a conflict like any other, so it is ordered), so a
+ * recording of many ops needs only the largest op's scratch, not the sum. */
 void alvk_cmd_scratch_reuse(alvk_cmd *cmd);
-/* Records one dispatch of pipe with its bindings and push constants, followed
- * by a compute-to-compute memory barrier, so each dispatch sees the writes of
- * the one before it. */
+/* Bytes of scratch the current recording holds. */
+uint64_t alvk_cmd_scratch_bytes(const alvk_cmd *cmd);
+/* Records one dispatch of pipe with its bindings and push constants. It
+ * runs after every earlier command whose ranges it conflicts with (it reads
+ * what one wrote, or writes what one read or wrote: by the bindings'
+ * `writes`), with a barrier between; commands it does not conflict with may
+ * share its level. A failure to keep it (host memory) fails alvk_cmd_end. */
 void alvk_cmd_dispatch(alvk_cmd *cmd, const alvk_pipeline *pipe, const alvk_bindset *set,
                        const void *push, uint32_t push_size, uint32_t gx, uint32_t gy,
                        uint32_t gz);
-/* Records a buffer copy followed by a barrier; timed like a dispatch. */
+/* Records a buffer copy, ordered like a dispatch; timed like one. */
 void alvk_cmd_copy(alvk_cmd *cmd, const alvk_buffer *src, VkDeviceSize src_offset,
                    const alvk_buffer *dst, VkDeviceSize dst_offset, VkDeviceSize size);
 /* Records filling size bytes of buf (from its start) with a 32-bit
- * pattern, followed by a barrier. */
+ * pattern, ordered like a dispatch. */
 void alvk_cmd_fill(alvk_cmd *cmd, const alvk_buffer *buf, VkDeviceSize size, uint32_t value);
+/* Writes the recorded commands in levels and ends the recording. With
+ * validation on, first checks every pair of commands that touch the same
+ * memory, one writing it by its shader's SPIR-V, for a barrier between them
+ * (ALVK_ERROR_VALIDATION names the two). */
 alvk_status alvk_cmd_end(alvk_cmd *cmd);
+/* After alvk_cmd_end: the commands recorded (dispatches, copies, fills) and
+ * the barriers written between them. */
+uint32_t alvk_cmd_commands(const alvk_cmd *cmd);
+uint32_t alvk_cmd_barriers(const alvk_cmd *cmd);
 
 /* Submits the recording and waits for it, without a time limit (the
  * recording stays and can be submitted again). A validation message during
@@ -60,7 +75,9 @@ const char *alvk_cmd_timed_label(const alvk_cmd *cmd, uint32_t i);
  * (for mapping timings back to what recorded them). */
 uint32_t alvk_cmd_timed_recorded(const alvk_cmd *cmd);
 
-/* The raw command buffer, for tests that must record what the API forbids. */
+/* The raw command buffer, for tests that must record what the API forbids
+ * and for a lone command: what goes in through it lands at once, before the
+ * ordered commands alvk_cmd_end writes. */
 VkCommandBuffer alvk_cmd_handle(const alvk_cmd *cmd);
 
 #endif

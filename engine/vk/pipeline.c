@@ -20,6 +20,7 @@ typedef struct shader_layout {
     VkPipelineLayout layout;
     uint32_t nbind;
     VkDescriptorType types[ALVK_MAX_BINDINGS];
+    uint32_t writes; /* bit b: the shader may write binding b (reflection) */
 } shader_layout;
 
 struct alvk_pipeline {
@@ -34,6 +35,8 @@ struct alvk_bindset {
     VkDescriptorPool pool;
     uint32_t nviews;
     VkBufferView views[ALVK_MAX_BINDINGS];
+    uint32_t naccess;
+    alvk_access access[ALVK_MAX_BINDINGS]; /* what the recorder orders dispatches by */
 };
 
 struct alvk_pipelines {
@@ -121,7 +124,7 @@ static alvk_status shader_get(alvk_context *ctx, alvk_shader_id id, const shader
     if (s->layout) return ALVK_OK;
     alvk_vk *vk = &ctx->vk;
     alvk_spirv spv = alvk_shader_spirv(id);
-    alvk_status st = alvk_reflect_bindings(spv.code, spv.size, spv.name, s->types, &s->nbind);
+    alvk_status st = alvk_reflect_bindings(spv.code, spv.size, spv.name, s->types, &s->nbind, &s->writes);
     if (st != ALVK_OK) return st;
 
     VkShaderModuleCreateInfo minfo = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
@@ -251,6 +254,11 @@ alvk_shader_id alvk_pipeline_shader(const alvk_pipeline *pipe) { return pipe->ke
 VkPipelineLayout alvk_pipeline_layout(const alvk_pipeline *pipe) { return pipe->shader->layout; }
 VkDescriptorSet alvk_bindset_handle(const alvk_bindset *set) { return set->set; }
 
+const alvk_access *alvk_bindset_access(const alvk_bindset *set, uint32_t *n) {
+    *n = set->naccess;
+    return set->access;
+}
+
 static alvk_status add_pool(alvk_context *ctx) {
     alvk_pipelines *p = ctx->pipelines;
     VkDescriptorPool *grown = realloc(p->pools, (p->npools + 1) * sizeof *grown);
@@ -346,6 +354,8 @@ alvk_status alvk_bindset_create(alvk_context *ctx, const alvk_pipeline *pipe,
                                            .descriptorCount = 1,
                                            .descriptorType = sl->types[i]};
         VkDeviceSize offset = b->buffer.offset + b->offset;
+        set->access[set->naccess++] = (alvk_access){b->buffer.buffer, offset, offset + range, (uint8_t)b->writes,
+                                                    (uint8_t)(sl->writes >> i & 1)};
         if (sl->types[i] == VK_DESCRIPTOR_TYPE_STORAGE_BUFFER ||
             sl->types[i] == VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER) {
             infos[i] = (VkDescriptorBufferInfo){b->buffer.buffer, offset, range};

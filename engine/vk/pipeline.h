@@ -39,13 +39,26 @@ double alvk_pipeline_compile_ms(const alvk_context *ctx);
 long long alvk_pipeline_cache_loaded(const alvk_context *ctx);
 
 /* One buffer bound to one binding of the shader. Texel-buffer bindings read
- * through a view of the given format (0: VK_FORMAT_R32G32B32A32_SFLOAT). */
+ * through a view of the given format (0: VK_FORMAT_R32G32B32A32_SFLOAT).
+ * `writes`: the op writes this binding (or reads and writes it); the
+ * command recorder orders dispatches by it (ops/dispatch.c: alvk_out). */
 typedef struct alvk_binding {
     alvk_buffer buffer;
     VkDeviceSize offset; /* inside buffer */
     VkDeviceSize size;   /* 0: to the end of buffer */
     VkFormat format;
+    int writes;
 } alvk_binding;
+
+/* A byte range [lo, hi) of a VkBuffer that a command reads or writes.
+ * `writes` is what the op declared; `shader_writes` what the shader's
+ * SPIR-V allows (not readonly): the engine's hazard check trusts only the
+ * second, so an op that declares a written binding an input is caught. */
+typedef struct alvk_access {
+    VkBuffer buffer;
+    VkDeviceSize lo, hi;
+    uint8_t writes, shader_writes;
+} alvk_access;
 
 /* Binds buffers to bindings 0..n-1 of pipe's shader; n must match the
  * shader. Each range must fit the device's binding limits. */
@@ -58,6 +71,8 @@ VkPipeline alvk_pipeline_handle(const alvk_pipeline *pipe);
 alvk_shader_id alvk_pipeline_shader(const alvk_pipeline *pipe);
 VkPipelineLayout alvk_pipeline_layout(const alvk_pipeline *pipe);
 VkDescriptorSet alvk_bindset_handle(const alvk_bindset *set);
+/* The buffer ranges a binding set gives its dispatch, one per binding. */
+const alvk_access *alvk_bindset_access(const alvk_bindset *set, uint32_t *n);
 
 /* Pipeline state of a context: created at context creation, saved and freed
  * at its destruction. */
