@@ -14,11 +14,14 @@
 layout(constant_id = 3) const uint HAS_BIAS = 0;
 layout(constant_id = 4) const uint LANES = 1;  // channels per invocation: 4 or 1
 layout(constant_id = 5) const uint F = 2;
+layout(constant_id = 6) const uint RESIDUAL = 0;  // a fused epilogue: y = relu?(y + residual?)
+layout(constant_id = 7) const uint RELU = 0;
 #include "winograd.glsl"
 layout(push_constant) uniform Push { uint C, OH, OW, TH, TW, T, sc; } pc;
 ALVK_IN4(0, m);
 layout(std430, binding = 1) writeonly buffer Ybuf { float y[]; };
 ALVK_IN1(2, bias);
+ALVK_IN1(3, residual);  // laid out as y (any buffer when RESIDUAL is off)
 
 // Sums xi of this invocation's channels, from where xi = 0 starts.
 vec4 load(uint xi, uint at) {
@@ -49,7 +52,11 @@ void main() {
                 uint ow = F * tw + j;
                 float s = b0;
                 [[unroll]] for (uint a = 0u; a < ALPHA; a++) s += AT(r, a) * h[a][j][l];
-                if (oh < pc.OH && ow < pc.OW) y[base + oh * pc.OW + ow] = s;
+                if (oh >= pc.OH || ow >= pc.OW) continue;
+                uint at_y = base + oh * pc.OW + ow;
+                if (RESIDUAL != 0u) s += LOAD1(residual, at_y);
+                if (RELU != 0u && s < 0.0) s = 0.0;
+                y[at_y] = s;
             }
         }
     }

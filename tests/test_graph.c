@@ -912,6 +912,45 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
     test_close(ctx);
 }
 
+/* The evaluation graph's fusions: batch norm folded into every
+ * convolution, every ReLU and residual add into the convolution's store;
+ * its logits equal the unfused graph's bit for bit (folding alone is on in
+ * both: it is what reorders rounding). */
+Test(graph, evaluation_fuses_relu_and_residual_adds_into_convolutions_bit_for_bit) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p;
+    TEST_OK(alvk_params_create(ctx, &p));
+    TEST_OK(alvk_model_resnet18(p, 1, 10));
+    TEST_OK(alvk_params_commit(p));
+    TEST_OK(alvk_params_initialize(p, 3));
+    float img[3 * 784], logits[2][30];
+    for (int i = 0; i < 3 * 784; i++) img[i] = (float)((i * 29) % 256) / 255.0f;
+    uint32_t commands[2];
+    for (int fused = 0; fused <= 1; fused++) {
+        setenv("ALVK_FUSE", fused ? "1" : "0", 1);
+        alvk_graph *g;
+        TEST_OK(alvk_graph_create(ctx, p, 3, ALVK_GRAPH_EVAL, &g));
+        alvk_node x = alvk_graph_input(g, (uint32_t[]){1, 28, 28}, 3);
+        alvk_node out = alvk_graph_linear(g, alvk_graph_resnet18(g, x), alvk_graph_param(g, "fc.weight"),
+                                          alvk_graph_param(g, "fc.bias"));
+        TEST_OK(alvk_graph_output(g, out));
+        TEST_OK(alvk_graph_compile(g));
+        cr_expect_eq(fused_nodes(g, OP_BATCHNORM, 0), 20);
+        cr_expect_eq(fused_nodes(g, OP_RELU, 0), fused ? 17 : 0);
+        cr_expect_eq(fused_nodes(g, OP_ADD, 0), fused ? 8 : 0);
+        TEST_OK(alvk_graph_set(g, x, img, 3));
+        TEST_OK(alvk_graph_run(g, 3));
+        TEST_OK(alvk_graph_read(g, out, logits[fused]));
+        commands[fused] = alvk_cmd_commands(g->recordings[0].cmd);
+        alvk_graph_destroy(g);
+    }
+    cr_expect(memcmp(logits[0], logits[1], sizeof logits[0]) == 0, "logits differ: %.9g vs %.9g",
+              logits[0][0], logits[1][0]);
+    cr_expect_eq(commands[1], commands[0] - 17 - 8, "%u commands unfused, %u fused", commands[0], commands[1]);
+    alvk_params_destroy(p);
+    test_close(ctx);
+}
+
 /* A graph with Adam appended is a whole training step: one step moves
  * every weight by lr against its gradient's sign (Adam's first step), the
  * device counts the steps, and repeated steps drive the loss down. */

@@ -42,11 +42,18 @@ static alvk_status gpu_conv(alvk_cmd *cmd, const op_case *c, const alvk_buffer *
                             const alvk_buffer *out) {
     choose_form(c);
     alvk_conv cv = conv_of(c);
-    return alvk_op_conv2d(cmd, &cv, &in[0], &in[1], c->u[8] ? &in[2] : NULL, &out[0]);
+    alvk_epilogue epi = {c->u[10] == 2 ? &in[3] : NULL, c->u[10] != 0};
+    return alvk_op_conv2d_fused(cmd, &cv, &in[0], &in[1], c->u[8] ? &in[2] : NULL, &epi, &out[0]);
 }
+/* With the fused epilogue of u[10]: 1 relu(y), 2 relu(y + residual), the
+ * residual input 3. */
 static void ref_conv_fwd(const op_case *c, const double *const *in, double *const *out) {
     ref_conv r = ref_of(c);
     ref_conv2d(&r, in[0], in[1], c->u[8] ? in[2] : NULL, out[0]);
+    for (size_t i = 0; c->u[10] && i < c->out_len[0]; i++) {
+        double v = out[0][i] + (c->u[10] == 2 ? in[3][i] : 0.0);
+        out[0][i] = v < 0 ? 0 : v;
+    }
 }
 /* Inputs x, w, b, dy; outputs dx, dw, db. */
 static alvk_status gpu_conv_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
@@ -90,7 +97,18 @@ static op_case conv_case(uint32_t N, uint32_t Cin, uint32_t H, uint32_t W, uint3
     return c;
 }
 
-#define MAX_CASES 80
+/* A forward row with a fused epilogue (u[10], see gpu_conv). */
+static op_case conv_fused_case(uint32_t N, uint32_t Cin, uint32_t H, uint32_t Cout, uint32_t K,
+                               uint32_t stride, uint32_t pad, int bias, uint32_t form, uint32_t epi) {
+    op_case c = conv_case(N, Cin, H, H, Cout, K, stride, pad, bias, 0, form);
+    c.u[10] = epi;
+    if (epi == 2) c.nin = 4, c.in_len[3] = c.out_len[0], c.lo[3] = -1, c.hi[3] = 1;
+    size_t len = strlen(c.name);
+    snprintf(c.name + len, sizeof c.name - len, epi == 2 ? " +residual relu" : " relu");
+    return c;
+}
+
+#define MAX_CASES 100
 static op_case table[MAX_CASES];
 
 static size_t build_table(void) {
@@ -157,6 +175,18 @@ static size_t build_table(void) {
             const uint32_t *r = cropped[i];
             table[n++] = conv_case(2, r[0], r[1], r[1], r[2], r[3], r[4], r[5], 1, backward, 0);
         }
+    /* Fused epilogues on every output kernel: Winograd F(4x4) and F(2x2)
+     * (wino_output), im2col's GEMM store, the 1x1 shortcut, a cropped
+     * window, channels off the vec4 lanes. */
+    for (uint32_t epi = 1; epi <= 2; epi++) {
+        table[n++] = conv_fused_case(2, 16, 7, 16, 3, 1, 1, 1, 4, epi);
+        table[n++] = conv_fused_case(2, 16, 4, 16, 3, 1, 1, 1, 2, epi);
+        table[n++] = conv_fused_case(2, 8, 7, 12, 3, 2, 1, 1, 0, epi);
+        table[n++] = conv_fused_case(2, 8, 7, 12, 1, 2, 0, 1, 0, epi);
+        table[n++] = conv_fused_case(2, 3, 2, 4, 3, 2, 1, 1, 0, epi);
+        table[n++] = conv_fused_case(2, 5, 5, 6, 3, 1, 1, 1, IM2COL, epi);
+        table[n++] = conv_fused_case(2, 5, 5, 7, 3, 1, 0, 0, 0, epi);
+    }
     cr_assert(n <= MAX_CASES);
     return n;
 }

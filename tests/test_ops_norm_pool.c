@@ -100,9 +100,8 @@ static op_case gap_case(uint32_t N, uint32_t C, uint32_t HW, int backward) {
 static alvk_batchnorm bn_desc(const op_case *c, const alvk_buffer *in) {
     int backward = c->nout == 3;
     return (alvk_batchnorm){c->u[0], c->u[1], c->u[2], (float)EPS, (float)MOMENTUM,
-                            .residual = !backward && c->u[4] == 2 ? &in[5] : NULL,
-                            .dy_mask = backward && c->u[4] ? &in[4] : NULL,
-                            .relu = !backward && c->u[4] != 0};
+                            .epi = {!backward && c->u[4] == 2 ? &in[5] : NULL, !backward && c->u[4] != 0},
+                            .dy_mask = backward && c->u[4] ? &in[4] : NULL};
 }
 static alvk_status gpu_bn(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                           const alvk_buffer *out) {

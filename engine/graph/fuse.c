@@ -6,6 +6,8 @@
  *                                            bias scaled (bn_fold.comp)
  *   forward      batch norm -> relu          bn_apply's epilogue
  *                batch norm + x -> add -> relu   the same, adding x
+ *   evaluation   conv -> relu, conv + x -> add -> relu   the convolution's
+ *                                            store (wino_output, the GEMM's)
  *   backward     relu_grad -> batch-norm backward   its kernels mask dy
  *
  * A fused node's output is its producer's buffer (node.fused_into), so its
@@ -45,20 +47,33 @@ static void readers(const alvk_graph *g, int x, int except, int *values, int *si
         }
 }
 
-/* Whether node x computes into its own arena memory and may take an
- * epilogue: not a view, not host-visible, not a store gradient. */
+/* Whether node x computes into its own arena memory: not a view, not
+ * host-visible, not a store gradient. */
 static int plain(const node *n) {
     return !n->fused_into && !n->elided && !n->pinned && n->grad_of < 0;
 }
 
-/* A batch norm whose output may be replaced: plain, no epilogue yet, and
- * read by `by` alone (sign readers too when signs_ok). */
-static int free_batchnorm(const alvk_graph *g, int bn, int by, int signs_ok) {
-    const node *n = &g->nodes[bn];
-    int values, signs;
-    if (n->op != OP_BATCHNORM || !plain(n) || n->relu || n->residual) return 0;
-    readers(g, bn, by, &values, &signs);
-    return values == 0 && (signs_ok || signs == 0);
+/* The node whose kernel computes x: x, or the node it was fused into. */
+static int producer(const alvk_graph *g, int x) {
+    while (g->nodes[x].fused_into) x = g->nodes[x].fused_into;
+    return x;
+}
+
+/* Whether v's values may become relu(v + residual?): a batch norm or a
+ * convolution computes them (v itself, or a batch norm folded into it)
+ * with no epilogue yet, and nothing but `by` reads v (its sign may be read
+ * too when signs_ok), nor the convolution under a folded v. */
+static int takes_epilogue(const alvk_graph *g, int v, int by, int signs_ok) {
+    int h = producer(g, v), values, signs;
+    const node *H = &g->nodes[h];
+    if ((H->op != OP_BATCHNORM && H->op != OP_CONV2D) || !plain(H) || H->relu || H->residual ||
+        g->nodes[v].pinned)
+        return 0;
+    readers(g, v, by, &values, &signs);
+    if (values || (signs && !signs_ok)) return 0;
+    if (v == h) return 1;
+    readers(g, h, v, &values, &signs);
+    return !values && !signs;
 }
 
 /* Evaluation: conv -> batch norm with running statistics, when nothing
@@ -77,32 +92,34 @@ static void fold_batchnorm(alvk_graph *g) {
     }
 }
 
-/* relu(batchnorm + x): the add's other operand must be computed before the
- * batch norm records (a downsampling block's shortcut batch norm comes
- * after its main branch: the later of two batch norms takes the epilogue). */
+/* relu(v + x), v a batch norm's or a convolution's output: x must be
+ * computed before v's producer records (a downsampling block's shortcut
+ * comes after its main branch: the later of two producers takes the
+ * epilogue). */
 static void fuse_residual_relu(alvk_graph *g, int r) {
     int add = g->nodes[r].in[0], values, signs;
     const node *A = &g->nodes[add];
     if (A->op != OP_ADD || !plain(A) || A->in[0] == A->in[1]) return;
     readers(g, add, r, &values, &signs);
     if (values) return;
-    int bn = -1, other = -1;
+    int host = -1, other = -1;
     for (int k = 0; k < 2; k++) {
-        int cand = A->in[k], rest = A->in[1 - k];
-        if (free_batchnorm(g, cand, add, 0) && rest < cand && cand > bn) bn = cand, other = rest;
+        int h = producer(g, A->in[k]), rest = A->in[1 - k];
+        if (takes_epilogue(g, A->in[k], add, 0) && producer(g, rest) < h && h > host) host = h, other = rest;
     }
-    if (bn < 0) return;
-    g->nodes[bn].residual = other;
-    g->nodes[bn].relu = 1;
-    g->nodes[add].fused_into = g->nodes[r].fused_into = bn;
+    if (host < 0) return;
+    g->nodes[host].residual = other;
+    g->nodes[host].relu = 1;
+    g->nodes[add].fused_into = g->nodes[r].fused_into = host;
     g->nodes[add].bytes = g->nodes[r].bytes = 0;
 }
 
 static void fuse_relu(alvk_graph *g, int r) {
-    int bn = g->nodes[r].in[0];
-    if (!free_batchnorm(g, bn, r, 1)) return;
-    g->nodes[bn].relu = 1;
-    g->nodes[r].fused_into = bn;
+    int v = g->nodes[r].in[0];
+    if (!takes_epilogue(g, v, r, 1)) return;
+    int host = producer(g, v);
+    g->nodes[host].relu = 1;
+    g->nodes[r].fused_into = host;
     g->nodes[r].bytes = 0;
 }
 

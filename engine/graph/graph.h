@@ -75,14 +75,14 @@ typedef struct node {
      * inputs). A node `fused_into` another is computed by that node's
      * kernel, in its memory, and records nothing itself: a BATCHNORM folded
      * into a CONV2D (evaluation), a RELU and a residual ADD into the
-     * BATCHNORM before them. An `elided` node is computed by its one reader
+     * BATCHNORM or CONV2D before them. An `elided` node is computed by its one reader
      * (a RELU_GRAD by the BATCHNORM_BWD that reads it: in[4] is then the
      * ReLU's mask, in[1] the gradient it masked). */
     int fused_into;
     int elided;
     int bn_folded;      /* CONV2D: the BATCHNORM folded into it */
-    int residual;       /* BATCHNORM: the node its epilogue adds */
-    int relu;           /* BATCHNORM: its epilogue clamps at 0 */
+    int residual;       /* BATCHNORM, CONV2D: the node its epilogue adds */
+    int relu;           /* BATCHNORM, CONV2D: its epilogue clamps at 0 */
 } node;
 
 typedef struct recording {
@@ -141,8 +141,8 @@ alvk_status graph_check_group(const alvk_graph *g, int first, int count, const c
 uint64_t graph_numel(const node *n, uint32_t batch);
 
 /* Compile's fusion passes (fuse.c): batch norm folded into convolutions in
- * evaluation graphs, ReLU and residual adds into batch norm, ReLU
- * gradients into batch-norm backward. ALVK_FUSE=0 turns them off,
+ * evaluation graphs, ReLU and residual adds into the batch norm or
+ * convolution before them, ReLU gradients into batch-norm backward. ALVK_FUSE=0 turns them off,
  * ALVK_FOLD_BN=0 the folding alone. */
 void graph_fuse(alvk_graph *g);
 

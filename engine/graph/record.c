@@ -49,14 +49,15 @@ static alvk_bn_params bn_params(const alvk_graph *g, const node *bn) {
  * scaled weights and bias go to scratch, recomputed every run. */
 static alvk_status conv_folded(const alvk_graph *g, alvk_cmd *cmd, const alvk_conv *c,
                                const node *n, const alvk_buffer *x, const alvk_buffer *w,
-                               const alvk_buffer *bias, const alvk_buffer *y) {
+                               const alvk_buffer *bias, const alvk_epilogue *epi,
+                               const alvk_buffer *y) {
     uint32_t per_filter = c->Cin * c->KH * c->KW;
     alvk_bn_params p = bn_params(g, &g->nodes[n->bn_folded]);
     alvk_buffer w2, b2;
     alvk_status s = alvk_cmd_scratch(cmd, 4ull * c->Cout * per_filter, &w2);
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * c->Cout, &b2);
     if (s == ALVK_OK) s = alvk_op_batchnorm_fold(cmd, c->Cout, per_filter, BN_EPS, w, bias, &p, &w2, &b2);
-    return s == ALVK_OK ? alvk_op_conv2d(cmd, c, x, &w2, &b2, y) : s;
+    return s == ALVK_OK ? alvk_op_conv2d_fused(cmd, c, x, &w2, &b2, epi, y) : s;
 }
 
 static alvk_status elementwise2(alvk_cmd *cmd, alvk_binary_op op, const alvk_buffer *a,
@@ -98,10 +99,12 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
         return alvk_op_binary(cmd, ALVK_BINARY_EXPAND, 1.0f, NULL, &a, &y, count, n->shape[1], 1);
     case OP_CONV2D: {
         alvk_conv c = conv_of(g, ia, ib, n->attr[0], n->attr[1], batch);
-        alvk_buffer bias;
+        alvk_buffer bias, residual;
         if (n->nin > 2) bias = graph_buffer(g, n->in[2]);
-        if (n->bn_folded) return conv_folded(g, cmd, &c, n, &a, &b, n->nin > 2 ? &bias : NULL, &y);
-        return alvk_op_conv2d(cmd, &c, &a, &b, n->nin > 2 ? &bias : NULL, &y);
+        if (n->residual) residual = graph_buffer(g, n->residual);
+        alvk_epilogue epi = {n->residual ? &residual : NULL, n->relu};
+        if (n->bn_folded) return conv_folded(g, cmd, &c, n, &a, &b, n->nin > 2 ? &bias : NULL, &epi, &y);
+        return alvk_op_conv2d_fused(cmd, &c, &a, &b, n->nin > 2 ? &bias : NULL, &epi, &y);
     }
     case OP_CONV_BWD_DATA: { /* in: dy, w, x (for its shape) */
         alvk_conv c = conv_of(g, n->in[2], ib, n->attr[0], n->attr[1], batch);
@@ -120,7 +123,7 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
         alvk_buffer residual;
         if (n->residual) residual = graph_buffer(g, n->residual);
         alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], BN_EPS,
-                             g->bn_momentum, n->residual ? &residual : NULL, NULL, n->relu};
+                             g->bn_momentum, {n->residual ? &residual : NULL, n->relu}, NULL};
         alvk_bn_params p = bn_params(g, n);
         if (n->attr[0]) return alvk_op_batchnorm_eval(cmd, &bn, &a, &p, &y);
         alvk_buffer mean = graph_aux(g, i, 0), invstd = graph_aux(g, i, 1);
@@ -131,7 +134,7 @@ alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
         alvk_buffer mask;
         if (n->nin > 4) mask = graph_buffer(g, n->in[4]);
         alvk_batchnorm bn = {dim(g, ia, 0, batch), n->shape[1], n->shape[2] * n->shape[3], BN_EPS,
-                             g->bn_momentum, NULL, n->nin > 4 ? &mask : NULL, 0};
+                             g->bn_momentum, {NULL, 0}, n->nin > 4 ? &mask : NULL};
         alvk_buffer gamma = graph_buffer(g, n->in[2]), mean = graph_aux(g, n->in[3], 0),
                     invstd = graph_aux(g, n->in[3], 1);
         alvk_buffer dgamma = alvk_params_grad(g->params, g->nodes[fwd->in[1]].param);

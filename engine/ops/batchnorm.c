@@ -148,17 +148,17 @@ static alvk_status apply(alvk_cmd *cmd, const alvk_batchnorm *b, int eval, const
     struct { uint32_t planes, C, HW, segs, seg; float eps; } push = {
         b->N * b->C, b->C, b->HW, w.segs, w.seg, b->eps};
     alvk_kernel k = {.shader = ALVK_SHADER_bn_apply, .local = {APPLY_LOCAL}, .nspec = 4,
-                     .spec = {eval != 0, w.walk, b->residual != NULL, b->relu != 0}};
+                     .spec = {eval != 0, w.walk, b->epi.residual != NULL, b->epi.relu != 0}};
     alvk_binding bind[7] = {alvk_in4(x), alvk_in4(mean), alvk_in4(scale),
                             alvk_in4(&p->gamma), alvk_in4(&p->beta), alvk_out(y),
-                            alvk_in4(b->residual ? b->residual : x)};
+                            alvk_in4(b->epi.residual ? b->epi.residual : x)};
     return alvk_op_dispatch_1d(cmd, k, bind, 7, &push, sizeof push, w.invocations);
 }
 
 alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
                                     const alvk_bn_params *p, const alvk_buffer *y,
                                     const alvk_buffer *mean, const alvk_buffer *invstd) {
-    const alvk_buffer *big[] = {x, y, b->residual ? b->residual : x};
+    const alvk_buffer *big[] = {x, y, b->epi.residual ? b->epi.residual : x};
     const alvk_buffer *small[] = {&p->gamma, &p->beta, &p->running_mean, &p->running_var, mean, invstd};
     alvk_status s = check_bn(b, big, 3, small, 6, "batchnorm (training)");
     if (s != ALVK_OK) return s;
@@ -168,7 +168,7 @@ alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, cons
 
 alvk_status alvk_op_batchnorm_eval(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
                                    const alvk_bn_params *p, const alvk_buffer *y) {
-    const alvk_buffer *big[] = {x, y, b->residual ? b->residual : x};
+    const alvk_buffer *big[] = {x, y, b->epi.residual ? b->epi.residual : x};
     const alvk_buffer *small[] = {&p->gamma, &p->beta, &p->running_mean, &p->running_var};
     alvk_status s = check_bn(b, big, 3, small, 4, "batchnorm (evaluation)");
     return s == ALVK_OK ? apply(cmd, b, 1, x, &p->running_mean, &p->running_var, p, y) : s;

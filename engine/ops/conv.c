@@ -222,7 +222,8 @@ static alvk_status transform(alvk_cmd *cmd, uint32_t mode, uint32_t F, const alv
  * channels are padded to 16, the widest GEMM tile, so no tile reads past
  * its operand. */
 static alvk_status winograd(alvk_cmd *cmd, const wino *p, int flip, const alvk_buffer *x,
-                            const alvk_buffer *w, const alvk_buffer *bias, const alvk_buffer *y) {
+                            const alvk_buffer *w, const alvk_buffer *bias, const alvk_epilogue *epi,
+                            const alvk_buffer *y) {
     uint32_t F = p->F, A2 = tile_values(F);
     uint32_t T = p->N * tiles_along(p->OH, F) * tiles_along(p->OW, F);
     uint32_t ldt = round16(T), ldn = round16(p->Cout), Kp = alvk_round8(p->Cin);
@@ -246,10 +247,11 @@ static alvk_status winograd(alvk_cmd *cmd, const wino *p, int flip, const alvk_b
     struct { uint32_t C, OH, OW, TH, TW, T, sc; } pout = {
         p->Cout, p->OH, p->OW, tiles_along(p->OH, F), tiles_along(p->OW, F), T, g.sc};
     uint32_t lanes = p->Cout % 4 ? 1 : 4; /* channels per invocation, read as vec4s */
-    alvk_kernel ko = {.shader = ALVK_SHADER_wino_output, .local = {64}, .nspec = 3,
-                      .spec = {bias != NULL, lanes, F}};
-    alvk_binding b[3] = {alvk_in4(&m), alvk_out(y), alvk_in1(bias ? bias : &m)};
-    return alvk_op_dispatch_1d(cmd, ko, b, 3, &pout, sizeof pout, (uint64_t)T * p->Cout / lanes);
+    alvk_kernel ko = {.shader = ALVK_SHADER_wino_output, .local = {64}, .nspec = 5,
+                      .spec = {bias != NULL, lanes, F, epi->residual != NULL, epi->relu != 0}};
+    alvk_binding b[4] = {alvk_in4(&m), alvk_out(y), alvk_in1(bias ? bias : &m),
+                         alvk_in1(epi->residual ? epi->residual : &m)};
+    return alvk_op_dispatch_1d(cmd, ko, b, 4, &pout, sizeof pout, (uint64_t)T * p->Cout / lanes);
 }
 
 /* The weight gradient: the forward's transpose. Per tile, V = B^T d B of
@@ -280,19 +282,27 @@ static alvk_status winograd_weight(alvk_cmd *cmd, const alvk_conv *c, uint32_t O
 
 alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer *x,
                            const alvk_buffer *w, const alvk_buffer *b, const alvk_buffer *y) {
+    return alvk_op_conv2d_fused(cmd, c0, x, w, b, NULL, y);
+}
+
+alvk_status alvk_op_conv2d_fused(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer *x,
+                                 const alvk_buffer *w, const alvk_buffer *b,
+                                 const alvk_epilogue *epi0, const alvk_buffer *y) {
     conv_run r;
     conv_dims d;
+    alvk_epilogue epi = epi0 ? *epi0 : (alvk_epilogue){0};
     alvk_status s = plan(c0, "conv2d", x, w, y, b, &r, &d);
+    if (s == ALVK_OK) s = check_size("conv2d", "residual", epi.residual, (uint64_t)c0->N * c0->Cout * d.P_out);
     if (s != ALVK_OK) return s;
     const alvk_conv *c = &r.c;
     uint32_t F = winograd_tile(alvk_cmd_context(cmd), &r, d.OH, d.OW);
     if (F) {
         wino p = {c->N, c->Cin, c->H, c->W, c->Cout, d.OH, d.OW, c->pad, F};
-        return winograd(cmd, &p, 0, x, w, b, y);
+        return winograd(cmd, &p, 0, x, w, b, &epi, y);
     }
     uint32_t M = c->N * d.P_out, K = c->Cin * d.taps;
     alvk_buffer at, bk;
-    alvk_gemm_packed g = {.M = M, .N = c->Cout, .K = K, .alpha = 1.0f, .nchw_pixels = d.P_out};
+    alvk_gemm_packed g = {.M = M, .N = c->Cout, .K = K, .alpha = 1.0f, .nchw_pixels = d.P_out, .epi = epi};
     s = pack(cmd, &r, FWD_A, x, M, K, &at, &g.lda);
     if (s == ALVK_OK) s = pack_weights(cmd, &r, w, K, &bk, &g.ldb);
     return s == ALVK_OK ? alvk_op_gemm_packed(cmd, &g, &at, &bk, y, b) : s;
@@ -312,7 +322,7 @@ alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c0, con
     uint32_t F = winograd_tile(alvk_cmd_context(cmd), &r, c->H, c->W);
     if (F) {
         wino p = {c->N, c->Cout, d.OH, d.OW, c->Cin, c->H, c->W, 2 - c->pad, F};
-        return winograd(cmd, &p, 1, dy, w, NULL, dx);
+        return winograd(cmd, &p, 1, dy, w, NULL, &(alvk_epilogue){0}, dx);
     }
     uint32_t M = c->N * d.P_out, Ntaps = c->Cin * d.taps;
     alvk_buffer at, bk, col;

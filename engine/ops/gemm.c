@@ -111,14 +111,18 @@ static alvk_status record_variant(alvk_cmd *cmd, gemm_pick g, const alvk_gemm_pa
     const gemm_variant *v = g.v;
     alvk_shader_id shader = v->smem ? (g.texel ? ALVK_SHADER_gemm_smem_texel : ALVK_SHADER_gemm_smem)
                                     : (g.texel ? ALVK_SHADER_gemm_texel : ALVK_SHADER_gemm);
-    alvk_kernel k = {.shader = shader, .as_named = 1, .local = {v->lx * v->ly},
-                     .nspec = v->smem ? 3 : 6,
-                     .spec = {bias != NULL, p->beta != 0.0f, p->nchw_pixels != 0, v->rm, v->rn, v->ku}};
-    alvk_binding bind[4] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c)};
+    /* Constants 6-8 are gemm.comp's tile (none in gemm_smem.comp), 9-10 the
+     * epilogue's. */
+    alvk_kernel k = {.shader = shader, .as_named = 1, .local = {v->lx * v->ly}, .nspec = 8,
+                     .spec = {bias != NULL, p->beta != 0.0f, p->nchw_pixels != 0, v->smem ? 0 : v->rm,
+                              v->smem ? 0 : v->rn, v->smem ? 0 : v->ku, p->epi.residual != NULL,
+                              p->epi.relu != 0}};
+    alvk_binding bind[5] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c),
+                            alvk_in4(p->epi.residual ? p->epi.residual : c)};
     struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; uint32_t P, sa, sb, sc; } push = {
         p->M, p->N, alvk_round8(p->K), p->lda, p->ldb, p->ldc, p->alpha, p->beta, p->nchw_pixels,
         p->sa, p->sb, p->sc};
-    return alvk_op_dispatch_layers(cmd, k, bind, 4, &push, sizeof push, tiles(v, p), batch(p));
+    return alvk_op_dispatch_layers(cmd, k, bind, 5, &push, sizeof push, tiles(v, p), batch(p));
 }
 
 /* Choice c (cached on disk) is variant c % NVARIANTS under the read path
@@ -300,7 +304,9 @@ static gemm_pick fit(gemm_pick g, const alvk_gemm_packed *p) {
  * SPLIT_MIN_K; 1 when p cannot or need not split (batched, bias, beta, a C
  * with gaps). */
 static uint32_t split_count(const gemm_variant *v, const alvk_gemm_packed *p, int has_bias) {
-    if (batch(p) > 1 || has_bias || p->beta != 0.0f || (!p->nchw_pixels && p->ldc != p->N)) return 1;
+    if (batch(p) > 1 || has_bias || p->beta != 0.0f || (!p->nchw_pixels && p->ldc != p->N) ||
+        p->epi.residual || p->epi.relu)
+        return 1;
     uint64_t t = tiles(v, p);
     uint32_t q = alvk_round8(p->K) / 8, want = t >= SPLIT_TARGET ? 1 : (uint32_t)((SPLIT_TARGET + t - 1) / t);
     uint32_t most = alvk_round8(p->K) / SPLIT_MIN_K;

@@ -110,6 +110,15 @@ alvk_status alvk_op_reduce(alvk_cmd *cmd, const alvk_reduce *r, const alvk_buffe
  * other choices; ALVK_SUBGROUP_SUMS=0|1 decides instead). */
 alvk_shader_id alvk_group_sum_shader(alvk_context *ctx, alvk_shader_id tree);
 
+/* ---- fused epilogues ------------------------------------------------------
+ * What the graph compiler fuses into a kernel's store (engine/graph/fuse.c;
+ * NULL / 0: nothing): y = relu?(y + residual?), residual shaped like y. The
+ * same expressions as the separate add and relu kernels, so bit for bit. */
+typedef struct alvk_epilogue {
+    const alvk_buffer *residual;
+    int relu;
+} alvk_epilogue;
+
 /* ---- GEMM ----------------------------------------------------------------
  * C[M,N] = alpha * op(A) op(B) + beta * C + bias[n] (bias may be NULL).
  * op(A) is M x K (A stored K x M when trans_a), op(B) is K x N (stored N x K
@@ -134,6 +143,7 @@ typedef struct alvk_gemm_packed {
     float alpha, beta;
     uint32_t nchw_pixels;
     uint32_t batch, sa, sb, sc; /* 0: one GEMM */
+    alvk_epilogue epi;          /* after alpha, beta and the bias */
 } alvk_gemm_packed;
 alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,
                                 const alvk_buffer *bk, const alvk_buffer *c,
@@ -157,6 +167,10 @@ typedef struct alvk_conv {
 uint32_t alvk_conv_out(uint32_t in, uint32_t k, uint32_t stride, uint32_t pad);
 alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *x,
                            const alvk_buffer *w, const alvk_buffer *b, const alvk_buffer *y);
+/* The same with a fused epilogue after the bias (epi may be NULL). */
+alvk_status alvk_op_conv2d_fused(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *x,
+                                 const alvk_buffer *w, const alvk_buffer *b,
+                                 const alvk_epilogue *epi, const alvk_buffer *y);
 alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *dy,
                                          const alvk_buffer *w, const alvk_buffer *dx);
 /* dw, and db (per-channel sums of dy) unless NULL. */
@@ -189,11 +203,10 @@ alvk_status alvk_op_avgpool_global_backward(alvk_cmd *cmd, uint32_t N, uint32_t 
 typedef struct alvk_batchnorm {
     uint32_t N, C, HW;
     float eps, momentum;
-    /* Fused by the graph compiler (NULL / 0: none). Forward: y =
-     * relu?(bn(x) + residual?), `residual` shaped like x. Backward: dy is
-     * a ReLU's output gradient, taken as dy * (dy_mask > 0). */
-    const alvk_buffer *residual, *dy_mask;
-    int relu;
+    /* Fused by the graph compiler (zero: none). Forward: the epilogue.
+     * Backward: dy is a ReLU's output gradient, taken as dy * (dy_mask > 0). */
+    alvk_epilogue epi;
+    const alvk_buffer *dy_mask;
 } alvk_batchnorm;
 typedef struct alvk_bn_params {
     alvk_buffer gamma, beta, running_mean, running_var;

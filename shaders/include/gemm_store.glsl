@@ -14,7 +14,22 @@ ALVK_IN4(0, At);
 ALVK_IN4(1, B);
 layout(std430, binding = 2) buffer Cbuf { vec4 C[]; };
 ALVK_IN1(3, bias);
+// A fused epilogue (ops.h: alvk_epilogue): C = relu?(C + residual?), the
+// residual laid out as C is.
+layout(constant_id = 9) const uint RESIDUAL = 0;
+layout(constant_id = 10) const uint RELU = 0;
+ALVK_IN4(4, residual);
 uint m0, n0, cz;
+
+vec4 epilogue4(vec4 v, uint q) {
+    if (RESIDUAL != 0u) v += LOAD4(residual, q);
+    return RELU != 0u ? mix(v, vec4(0.0), lessThan(v, vec4(0.0))) : v;  // as unary.comp's relu
+}
+
+float epilogue1(float v, uint i) {
+    if (RESIDUAL != 0u) v += LOAD4_1(residual, i);
+    return RELU != 0u && v < 0.0 ? 0.0 : v;
+}
 
 // Storage-buffer reads assemble each vec4 from four scalar loads: NVIDIA's
 // Vulkan compiler (driver 580.159.04, H200) computed wrong results from
@@ -46,7 +61,7 @@ void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
             vec4 v = pc.alpha * vec4(cols[0][r], cols[1][r], cols[2][r], cols[3][r]);
             if (ACCUMULATE != 0u) v += pc.beta * C[q];
             if (HAS_BIAS != 0u) v += vec4(LOAD1(bias, n), LOAD1(bias, n + 1u), LOAD1(bias, n + 2u), LOAD1(bias, n + 3u));
-            C[q] = v;
+            C[q] = epilogue4(v, q);
             continue;
         }
         [[unroll]] for (uint c = 0u; c < 4u; c++) {
@@ -55,7 +70,7 @@ void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
                 float v = pc.alpha * cols[c][r];
                 if (ACCUMULATE != 0u) v += pc.beta * C[ci >> 2][ci & 3u];
                 if (HAS_BIAS != 0u) v += LOAD1(bias, n + c);
-                C[ci >> 2][ci & 3u] = v;
+                C[ci >> 2][ci & 3u] = epilogue1(v, ci);
             }
         }
     }
