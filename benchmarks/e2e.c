@@ -54,8 +54,26 @@ static uint32_t *ids(uint32_t n) {
     return v;
 }
 
+/* What the compiler made of a graph after its timed runs. */
+static alvk_graph_stats stats_of(const alvk_graph *g) {
+    alvk_graph_stats st = {0};
+    if (g) alvk_graph_stats_get(g, &st);
+    return st;
+}
+
+static void print_stats(const char *name, const alvk_graph_stats *st, int json) {
+    double arena = (double)st->arena_bytes / (1 << 20), scratch = (double)st->scratch_bytes / (1 << 20);
+    if (json)
+        printf("\"%s\": {\"nodes\": %u, \"kernels\": %u, \"commands\": %u, \"barriers\": %u, "
+               "\"arena_mib\": %.1f, \"scratch_mib\": %.1f}", name, st->nodes, st->kernels, st->commands,
+               st->barriers, arena, scratch);
+    else
+        printf("  %-11s %4u nodes, %4u kernels, %4u commands, %4u barriers, %6.1f MiB planned + %5.1f MiB "
+               "scratch\n", name, st->nodes, st->kernels, st->commands, st->barriers, arena, scratch);
+}
+
 /* images/s of the training and adversarial steps. */
-static int time_training(const opts *o, double *train, double *adv) {
+static int time_training(const opts *o, double *train, double *adv, alvk_graph_stats st_out[2]) {
     session s;
     al_model m = {0};
     al_train_stats st;
@@ -72,6 +90,7 @@ static int time_training(const opts *o, double *train, double *adv) {
     t = cli_now();
     if (rc == EXIT_OK) rc = al_train_adversarial(&m, v, n, v + n, n, 1, 0, 1, &st, NULL);
     *adv = (double)st.images / (cli_now() - t);
+    st_out[0] = stats_of(m.train), st_out[1] = stats_of(m.adv);
     al_model_free(&m);
     session_close(&s);
     free(v);
@@ -79,13 +98,14 @@ static int time_training(const opts *o, double *train, double *adv) {
 }
 
 /* images/s of `alvk eval` at one batch size. */
-static int time_eval(const opts *o, uint32_t batch, double *rate) {
+static int time_eval(const opts *o, uint32_t batch, double *rate, alvk_graph_stats *st) {
     session s;
     int rc = session_open(&s, o->device, o->data, 10, batch, o->eval_images, 0, DISC_NONE);
     if (rc == EXIT_OK && session_test_accuracy(&s) < 0) rc = cli_fail("evaluating"); /* warm-up */
     double t = cli_now();
     if (rc == EXIT_OK && session_test_accuracy(&s) < 0) rc = cli_fail("evaluating");
     *rate = s.test_size / (cli_now() - t);
+    *st = stats_of(s.eval);
     session_close(&s);
     return rc;
 }
@@ -97,22 +117,30 @@ int main(int argc, char **argv) {
     static const uint32_t eval_batches[] = {256, 512, 1024};
     double train = 0, adv = 0, eval[3] = {0}, best = 0;
     uint32_t best_batch = 0;
-    if ((rc = time_training(&o, &train, &adv)) != EXIT_OK) return rc;
+    alvk_graph_stats st[2], est[3], best_st = {0};
+    if ((rc = time_training(&o, &train, &adv, st)) != EXIT_OK) return rc;
     for (int i = 0; i < 3; i++) {
-        if ((rc = time_eval(&o, eval_batches[i], &eval[i])) != EXIT_OK) return rc;
-        if (eval[i] > best) best = eval[i], best_batch = eval_batches[i];
+        if ((rc = time_eval(&o, eval_batches[i], &eval[i], &est[i])) != EXIT_OK) return rc;
+        if (eval[i] > best) best = eval[i], best_batch = eval_batches[i], best_st = est[i];
     }
     if (o.json) {
         printf("{\"train\": {\"batch\": %u, \"images_per_s\": %.2f}, ", o.batch, train);
         printf("\"eval\": {\"batch\": %u, \"images_per_s\": %.2f, \"by_batch\": {", best_batch, best);
         for (int i = 0; i < 3; i++) printf("%s\"%u\": %.2f", i ? ", " : "", eval_batches[i], eval[i]);
-        printf("}}, \"adversarial\": {\"batch\": %u, \"images_per_s\": %.2f}}\n", o.batch, adv);
+        printf("}}, \"adversarial\": {\"batch\": %u, \"images_per_s\": %.2f}, \"graphs\": {", o.batch, adv);
+        print_stats("train", &st[0], 1), printf(", ");
+        print_stats("eval", &best_st, 1), printf(", ");
+        print_stats("adversarial", &st[1], 1), printf("}}\n");
     } else {
         printf("train        batch %4u  %8.1f images/s\n", o.batch, train);
         for (int i = 0; i < 3; i++)
             printf("eval         batch %4u  %8.1f images/s%s\n", eval_batches[i], eval[i],
                    eval_batches[i] == best_batch ? "  (best)" : "");
         printf("adversarial  batch %4u  %8.1f images/s (labeled + unlabeled)\n", o.batch, adv);
+        printf("graphs (commands and barriers of one run; eval at batch %u):\n", best_batch);
+        print_stats("train", &st[0], 0);
+        print_stats("eval", &best_st, 0);
+        print_stats("adversarial", &st[1], 0);
     }
     return EXIT_OK;
 }

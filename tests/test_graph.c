@@ -896,8 +896,12 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
         grads[fused] = malloc(4 * alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE));
         cr_assert(grads[fused]);
         TEST_OK(alvk_params_read_grad(p, -1, grads[fused]));
-        commands[fused] = alvk_cmd_commands(g->recordings[0].cmd);
-        barriers[fused] = alvk_cmd_barriers(g->recordings[0].cmd);
+        alvk_graph_stats st;
+        TEST_OK(alvk_graph_stats_get(g, &st));
+        commands[fused] = st.commands, barriers[fused] = st.barriers;
+        cr_expect_eq(st.commands, alvk_cmd_commands(g->recordings[0].cmd));
+        cr_expect_eq(st.nodes, (uint32_t)g->count);
+        cr_expect(st.arena_bytes == alvk_graph_peak_bytes(g) && st.scratch_bytes > 0);
         if (fused)
             cr_expect(memcmp(grads[0], grads[1], 4 * alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE)) == 0,
                       "gradients differ from the unfused graph's");

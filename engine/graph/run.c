@@ -118,6 +118,25 @@ alvk_status alvk_graph_compile(alvk_graph *g) {
 
 uint64_t alvk_graph_peak_bytes(const alvk_graph *g) { return g ? g->arena_bytes : 0; }
 
+/* Whether node i records work of its own. */
+static int records(const node *n) {
+    return !n->fused_into && !n->elided && n->op != OP_INPUT && n->op != OP_LABELS && n->op != OP_PARAM &&
+           n->op != OP_RESHAPE && n->op != OP_GATHERED_LABELS;
+}
+
+alvk_status alvk_graph_stats_get(const alvk_graph *g, alvk_graph_stats *out) {
+    if (!g || !out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_stats_get: no graph or no out");
+    *out = (alvk_graph_stats){.nodes = (uint32_t)g->count, .arena_bytes = g->arena_bytes};
+    for (int i = 0; g->compiled && i < g->count; i++) out->kernels += (uint32_t)records(&g->nodes[i]);
+    for (int i = 0; i < g->nrecordings; i++) {
+        const recording *r = &g->recordings[i];
+        out->scratch_bytes += alvk_cmd_scratch_bytes(r->cmd);
+        if (r->batch == g->last_batch)
+            out->commands = alvk_cmd_commands(r->cmd), out->barriers = alvk_cmd_barriers(r->cmd);
+    }
+    return ALVK_OK;
+}
+
 static alvk_status check_node(const alvk_graph *g, alvk_node x, const char *what) {
     if (!g || !g->compiled || x < 0 || x >= g->count)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: no compiled graph or no node %d", what, x);

@@ -469,13 +469,30 @@ ALVK_API alvk_status alvk_graph_set_bn_momentum(alvk_graph *g, float momentum);
 /* Marks a node whose value is read after a run (so its memory is not
  * reused). Before alvk_graph_compile only: after it, an error. */
 ALVK_API alvk_status alvk_graph_output(alvk_graph *g, alvk_node x);
-/* Plans memory (liveness-based reuse); fails before anything runs when the
- * plan does not fit the device. The pipelines are created, and the commands
- * recorded, at the first run of each batch size. */
+/* Fuses what can be fused (batch norm folded into the convolution before
+ * it in evaluation graphs; ReLU and residual adds into the batch norm or
+ * convolution before them; a ReLU's gradient into batch norm's backward:
+ * the same numbers, fewer kernels; ALVK_FUSE=0 and ALVK_FOLD_BN=0 turn them
+ * off) and plans memory (liveness-based reuse); fails before anything runs
+ * when the plan does not fit the device. The pipelines are created, and the
+ * commands recorded, at the first run of each batch size: in dependency
+ * levels, one barrier between levels. */
 ALVK_API alvk_status alvk_graph_compile(alvk_graph *g);
 /* Bytes of device memory the compiled plan uses for activations and
- * gradients (parameters excluded). */
+ * gradients (parameters and the ops' scratch excluded: alvk_graph_stats). */
 ALVK_API uint64_t alvk_graph_peak_bytes(const alvk_graph *g);
+/* What compile and the recordings made of a graph (zero before compile).
+ * The command counts are those of the most recent run's recording (zero
+ * before the first run). */
+typedef struct alvk_graph_stats {
+    uint32_t nodes;          /* after differentiation */
+    uint32_t kernels;        /* nodes that record work: not views, not fused into another */
+    uint32_t commands;       /* dispatches, copies and fills of one run */
+    uint32_t barriers;       /* between them */
+    uint64_t arena_bytes;    /* alvk_graph_peak_bytes */
+    uint64_t scratch_bytes;  /* the ops' scratch, held by the graph's recordings */
+} alvk_graph_stats;
+ALVK_API alvk_status alvk_graph_stats_get(const alvk_graph *g, alvk_graph_stats *out);
 /* Sets an input or labels node for the next runs: batch rows of data. A
  * labels or indices node's values are checked against its uses (a class
  * below the logits' width, an index below the pool's count): an error
