@@ -69,7 +69,7 @@ static void print_stats(const char *name, const alvk_graph_stats *st, int json) 
                st->barriers, arena, scratch);
     else
         printf("  %-11s %4u nodes, %4u kernels, %4u commands, %4u barriers, %6.1f MiB planned + %5.1f MiB "
-               "scratch\n", name, st->nodes, st->kernels, st->commands, st->barriers, arena, scratch);
+               "unplanned scratch\n", name, st->nodes, st->kernels, st->commands, st->barriers, arena, scratch);
 }
 
 /* images/s of the training and adversarial steps. */

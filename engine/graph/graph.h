@@ -69,6 +69,10 @@ typedef struct node {
      * the store for PARAM and TO_GRAD. */
     uint64_t bytes, aux_bytes[2];
     uint64_t offset, aux_offset[2];
+    /* The scratch its ops ask for while it records (measured at compile,
+     * at the maximum batch), planned in the arena like an output that
+     * lives during this node alone. */
+    uint64_t scratch_bytes, scratch_offset;
     int first, last;    /* the range of nodes during which it is live */
     int pinned;         /* written by the host or read after the run */
     /* Fusion at compile (fuse.c; 0: none, node 0 is never an op with

@@ -74,18 +74,27 @@ static uint64_t place(block *blocks, int n, uint64_t align) {
     return peak;
 }
 
+/* A node's scratch lives while it records, and is kept clear of the memory
+ * of the nodes this close before and after it too: nodes near each other
+ * are often independent (a convolution's two gradients, a block's two
+ * branches), and scratch over memory one of them reads would make the
+ * other wait for it (a write after a read). On ResNet18's training step at
+ * batch 128: 2 costs 9 MiB (60 instead of 51) and saves 31 of 228 barriers;
+ * 5 saves 6 more for 16 MiB more. */
+#define SCRATCH_CLEARANCE 2
+
 static alvk_status plan(alvk_graph *g) {
     live_ranges(g);
-    block *blocks = calloc(3 * (size_t)(unsigned)g->count + 1, sizeof *blocks);
+    block *blocks = calloc(4 * (size_t)(unsigned)g->count + 1, sizeof *blocks);
     if (!blocks) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "planning a graph");
     uint64_t align = g->ctx->memory.alignment, limit = g->ctx->limits.maxStorageBufferRange;
     int n = 0;
     for (int i = 0; i < g->count; i++) {
         node *nd = &g->nodes[i];
-        if (nd->op == OP_PARAM || nd->op == OP_TO_GRAD || nd->grad_of >= 0) continue; /* the store's */
-        uint64_t *where[3] = {&nd->offset, &nd->aux_offset[0], &nd->aux_offset[1]};
-        uint64_t sizes[3] = {nd->bytes, nd->aux_bytes[0], nd->aux_bytes[1]};
-        for (int k = 0; k < 3; k++) {
+        int in_store = nd->op == OP_PARAM || nd->op == OP_TO_GRAD || nd->grad_of >= 0; /* output, aux */
+        uint64_t *where[4] = {&nd->offset, &nd->aux_offset[0], &nd->aux_offset[1], &nd->scratch_offset};
+        uint64_t sizes[4] = {nd->bytes, nd->aux_bytes[0], nd->aux_bytes[1], nd->scratch_bytes};
+        for (int k = in_store ? 3 : 0; k < 4; k++) {
             if (!sizes[k]) continue;
             if (sizes[k] > limit) {
                 free(blocks);
@@ -93,7 +102,8 @@ static alvk_status plan(alvk_graph *g) {
                                   "one binding can reach (%llu); use a smaller batch", i,
                                   (unsigned long long)sizes[k], (unsigned long long)limit);
             }
-            blocks[n++] = (block){(sizes[k] + align - 1) / align * align, 0, nd->first, nd->last, where[k]};
+            int first = k == 3 ? i - SCRATCH_CLEARANCE : nd->first, last = k == 3 ? i + SCRATCH_CLEARANCE : nd->last;
+            blocks[n++] = (block){(sizes[k] + align - 1) / align * align, 0, first, last, where[k]};
         }
     }
     g->arena_bytes = place(blocks, n, align);
@@ -102,13 +112,34 @@ static alvk_status plan(alvk_graph *g) {
     return alvk_buffer_alloc(g->ctx, g->arena_bytes, &g->arena);
 }
 
+/* Records every node once at the maximum batch without making anything
+ * (alvk_cmd_set_measuring), to learn the scratch each asks for: what the
+ * plan then reserves. A smaller batch asks for no more, except where an op
+ * picks another form (a split GEMM); the recording's own buffers take that. */
+static alvk_status measure_scratch(alvk_graph *g) {
+    alvk_cmd *cmd;
+    alvk_status s = alvk_cmd_create(g->ctx, 0, &cmd);
+    if (s != ALVK_OK) return s;
+    alvk_cmd_set_measuring(cmd, 1);
+    s = alvk_cmd_begin(cmd);
+    for (int i = 0; i < g->count && s == ALVK_OK; i++) {
+        s = graph_record(g, cmd, i, g->max_batch);
+        g->nodes[i].scratch_bytes = alvk_cmd_scratch_taken(cmd);
+        alvk_cmd_scratch_reuse(cmd);
+    }
+    if (s == ALVK_OK) s = alvk_cmd_end(cmd);
+    alvk_cmd_destroy(cmd);
+    return s;
+}
+
 alvk_status alvk_graph_compile(alvk_graph *g) {
     if (!g) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_compile: no graph");
     if (g->error) return alvk_error(g->error, "%s", g->error_msg);
     if (g->compiled) return ALVK_OK;
     if (!g->count) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_compile: empty graph");
     graph_fuse(g);
-    alvk_status s = plan(g);
+    alvk_status s = measure_scratch(g);
+    if (s == ALVK_OK) s = plan(g);
     if (s != ALVK_OK) return s;
     g->compiled = 1; /* recording waits for the first run of each batch size */
     alvk_log(&g->ctx->log, ALVK_LOG_DEBUG, "graph: %d nodes, %.1f MiB planned", g->count,
@@ -177,6 +208,11 @@ static alvk_status recording_for(alvk_graph *g, uint32_t batch, alvk_cmd **out) 
     if (s == ALVK_OK) s = alvk_cmd_begin(cmd);
     for (int i = 0; i < g->count && s == ALVK_OK; i++) {
         if (first) first[i] = alvk_cmd_timed_recorded(cmd);
+        const node *n = &g->nodes[i];
+        if (n->scratch_bytes) {
+            alvk_buffer region = alvk_buffer_view(&g->arena, n->scratch_offset, n->scratch_bytes);
+            alvk_cmd_scratch_region(cmd, &region);
+        }
         s = graph_record(g, cmd, i, batch);
         alvk_cmd_scratch_reuse(cmd); /* an op's scratch is its own */
     }

@@ -62,6 +62,9 @@ struct alvk_cmd {
     scratch *scratch;
     uint32_t nscratch, cap_scratch;
     uint32_t epoch;        /* alvk_cmd_scratch_reuse calls so far */
+    alvk_buffer region;    /* alvk_cmd_scratch_region's, until the reuse point */
+    VkDeviceSize region_used, taken;
+    int measuring;         /* alvk_cmd_set_measuring */
 };
 
 static void release_owned(alvk_cmd *cmd) {
@@ -83,6 +86,7 @@ static int grow(void **items, uint32_t *cap, uint32_t count, size_t size) {
 
 alvk_status alvk_cmd_bindset(alvk_cmd *cmd, const alvk_pipeline *pipe,
                              const alvk_binding *bindings, uint32_t n, alvk_bindset **out) {
+    if (cmd->measuring) return *out = NULL, ALVK_OK;
     if (!grow((void **)&cmd->sets, &cmd->cap_sets, cmd->nsets, sizeof *cmd->sets))
         return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "growing a recording's binding sets");
     alvk_status s = alvk_bindset_create(cmd->ctx, pipe, bindings, n, out);
@@ -91,6 +95,14 @@ alvk_status alvk_cmd_bindset(alvk_cmd *cmd, const alvk_pipeline *pipe,
 }
 
 alvk_status alvk_cmd_scratch(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out) {
+    VkDeviceSize align = cmd->ctx->memory.alignment, aligned = (size + align - 1) / align * align;
+    cmd->taken += aligned;
+    if (cmd->measuring) return *out = (alvk_buffer){.size = size}, ALVK_OK;
+    if (cmd->region_used + aligned <= cmd->region.size) {
+        *out = alvk_buffer_view(&cmd->region, cmd->region_used, size);
+        cmd->region_used += aligned;
+        return ALVK_OK;
+    }
     /* A free scratch buffer that holds size, seen as size bytes: the one
      * used longest ago, so that consecutive ops, which may be independent,
      * do not wait on each other for their scratch (a reuse is a conflict);
@@ -121,7 +133,18 @@ alvk_status alvk_cmd_scratch(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out)
 void alvk_cmd_scratch_reuse(alvk_cmd *cmd) {
     for (uint32_t i = 0; i < cmd->nscratch; i++) cmd->scratch[i].busy = 0;
     cmd->epoch++;
+    cmd->region = (alvk_buffer){0};
+    cmd->region_used = cmd->taken = 0;
 }
+
+void alvk_cmd_scratch_region(alvk_cmd *cmd, const alvk_buffer *region) {
+    cmd->region = *region;
+    cmd->region_used = 0;
+}
+
+VkDeviceSize alvk_cmd_scratch_taken(const alvk_cmd *cmd) { return cmd->taken; }
+
+void alvk_cmd_set_measuring(alvk_cmd *cmd, int on) { cmd->measuring = on; }
 
 uint64_t alvk_cmd_scratch_bytes(const alvk_cmd *cmd) {
     uint64_t sum = 0;
@@ -238,6 +261,7 @@ static int conflict(const alvk_cmd *cmd, const command *a, const command *b, int
 /* A new command with room for n ranges (filled by the caller), or NULL
  * when out of host memory (reported at alvk_cmd_end). */
 static command *add_command(alvk_cmd *cmd, command_kind kind, uint32_t n, const char *label) {
+    if (cmd->measuring) return NULL;
     if (cmd->oom || !grow((void **)&cmd->cmds, &cmd->cap_cmds, cmd->ncmds, sizeof *cmd->cmds)) {
         cmd->oom = 1;
         return NULL;

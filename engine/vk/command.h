@@ -32,8 +32,19 @@ alvk_context *alvk_cmd_context(const alvk_cmd *cmd);
  * next (their reuse is a conflict like any other, so it is ordered), so a
  * recording of many ops needs only the largest op's scratch, not the sum. */
 void alvk_cmd_scratch_reuse(alvk_cmd *cmd);
-/* Bytes of scratch the current recording holds. */
+/* Bytes of scratch the current recording holds in buffers of its own. */
 uint64_t alvk_cmd_scratch_bytes(const alvk_cmd *cmd);
+/* Serves the scratch asked for until the next alvk_cmd_scratch_reuse from
+ * region (memory the caller planned for it), as far as it reaches; the
+ * rest from the recording's own buffers. */
+void alvk_cmd_scratch_region(alvk_cmd *cmd, const alvk_buffer *region);
+/* Scratch bytes asked for since the last reuse point, each request rounded
+ * up to the binding alignment: what a region must hold. */
+VkDeviceSize alvk_cmd_scratch_taken(const alvk_cmd *cmd);
+/* Measuring (how a graph plans its ops' scratch): while on, commands and
+ * binding sets are not made and scratch is not allocated (alvk_cmd_scratch
+ * gives a buffer of the right size and no memory), only counted. */
+void alvk_cmd_set_measuring(alvk_cmd *cmd, int on);
 /* Records one dispatch of pipe with its bindings and push constants. It
  * runs after every earlier command whose ranges it conflicts with (it reads
  * what one wrote, or writes what one read or wrote: by the bindings'

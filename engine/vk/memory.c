@@ -287,6 +287,12 @@ alvk_buffer alvk_buffer_view(const alvk_buffer *buf, VkDeviceSize offset, VkDevi
     return v;
 }
 
+uint64_t alvk_memory_in_use(const alvk_context *ctx) {
+    uint64_t sum = 0;
+    for (const alvk_block *b = ctx->memory.device.blocks; b; b = b->next) sum += b->used;
+    return sum;
+}
+
 void alvk_buffer_free(alvk_context *ctx, alvk_buffer *buf) {
     alvk_block *b = buf->block;
     if (!b) return;

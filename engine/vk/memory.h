@@ -53,6 +53,10 @@ alvk_status alvk_buffer_alloc(alvk_context *ctx, VkDeviceSize size, alvk_buffer 
  * Never free a view; free the buffer it came from. */
 alvk_buffer alvk_buffer_view(const alvk_buffer *buf, VkDeviceSize offset, VkDeviceSize size);
 
+/* Bytes of device memory handed out in ranges now (alignment included):
+ * what a graph's reported peak is checked against. */
+uint64_t alvk_memory_in_use(const alvk_context *ctx);
+
 /* Returns the range to its block; a zeroed buffer is a no-op. */
 void alvk_buffer_free(alvk_context *ctx, alvk_buffer *buf);
 

@@ -473,13 +473,16 @@ ALVK_API alvk_status alvk_graph_output(alvk_graph *g, alvk_node x);
  * it in evaluation graphs; ReLU and residual adds into the batch norm or
  * convolution before them; a ReLU's gradient into batch norm's backward:
  * the same numbers, fewer kernels; ALVK_FUSE=0 and ALVK_FOLD_BN=0 turn them
- * off) and plans memory (liveness-based reuse); fails before anything runs
- * when the plan does not fit the device. The pipelines are created, and the
- * commands recorded, at the first run of each batch size: in dependency
- * levels, one barrier between levels. */
+ * off) and plans memory (liveness-based reuse of one arena for
+ * activations, gradients and the ops' scratch, which a pass over the nodes
+ * at the maximum batch measures; that pass also creates the pipelines and
+ * runs the device's first-use kernel races); fails before anything runs
+ * when the plan does not fit the device. The commands are recorded at the
+ * first run of each batch size: in dependency levels, one barrier between
+ * levels. */
 ALVK_API alvk_status alvk_graph_compile(alvk_graph *g);
-/* Bytes of device memory the compiled plan uses for activations and
- * gradients (parameters and the ops' scratch excluded: alvk_graph_stats). */
+/* Bytes of device memory the compiled plan uses: activations, gradients
+ * and the ops' scratch (parameters excluded). */
 ALVK_API uint64_t alvk_graph_peak_bytes(const alvk_graph *g);
 /* What compile and the recordings made of a graph (zero before compile).
  * The command counts are those of the most recent run's recording (zero
@@ -490,7 +493,8 @@ typedef struct alvk_graph_stats {
     uint32_t commands;       /* dispatches, copies and fills of one run */
     uint32_t barriers;       /* between them */
     uint64_t arena_bytes;    /* alvk_graph_peak_bytes */
-    uint64_t scratch_bytes;  /* the ops' scratch, held by the graph's recordings */
+    uint64_t scratch_bytes;  /* scratch past the plan, held by the graph's recordings (an op
+                                that takes more at a smaller batch than at the largest) */
 } alvk_graph_stats;
 ALVK_API alvk_status alvk_graph_stats_get(const alvk_graph *g, alvk_graph_stats *out);
 /* Sets an input or labels node for the next runs: batch rows of data. A
