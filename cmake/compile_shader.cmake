@@ -1,5 +1,6 @@
 # Compiles one compute shader to SPIR-V, validates it, and embeds it as a C
-# array. Run as: cmake -DGLSLANG=... -DSPIRV_VAL=... -DINCLUDE=dir -DNAME=n
+# array. Run as: cmake -DGLSLANG=... -DSPIRV_VAL=... -DINCLUDE=dir
+#   -DGEN_INCLUDE=dir (generated includes) -DNAME=n
 #   -DSRC=file.comp -DDEFINES=NAME=VALUE+NAME=VALUE -DOUT=file.c -P compile_shader.cmake
 # It also writes OUT.d, a depfile naming OUT and every included file, so
 # editing a shader or an include it uses rebuilds just that shader.
@@ -7,7 +8,7 @@ set(spv "${OUT}.spv")
 string(REPLACE "+" ";" defines "${DEFINES}")
 list(TRANSFORM defines PREPEND "-D")
 execute_process(
-  COMMAND "${GLSLANG}" -V --target-env vulkan1.1 "-I${INCLUDE}" ${defines}
+  COMMAND "${GLSLANG}" -V --target-env vulkan1.1 "-I${INCLUDE}" "-I${GEN_INCLUDE}" ${defines}
           --depfile "${OUT}.d.tmp"
           -o "${spv}" "${SRC}"
   RESULT_VARIABLE rc OUTPUT_VARIABLE log ERROR_VARIABLE log)

@@ -2,9 +2,10 @@
 #extension GL_GOOGLE_include_directive : require
 // c[i] = alpha * (a[i] OP b[(i / inner) % nb]): elementwise when nb = n,
 // per column of a row-major matrix when inner = 1, per channel of NCHW when
-// inner = H*W. OP follows ALVK_BINARY_OPS; EXPAND ignores a (c = alpha * b
-// broadcast). alvk-variant: texel
+// inner = H*W. OP is one of ALVK_BINARY_OPS (engine/ops/ops.h); EXPAND
+// ignores a (c = alpha * b broadcast). alvk-variant: texel
 #include "alvk.glsl"
+#include "alvk_ops.glsl"
 #include "alvk_read.glsl"
 
 layout(constant_id = 3) const uint OP = 0;
@@ -23,7 +24,7 @@ layout(std430, binding = 2) writeonly buffer C { vec4 c[]; };
 void main() {
     uint q = alvk_flat_index(), i = 4u * q;
     if (i >= pc.n) return;
-    vec4 av = OP == 4 ? vec4(0.0) : LOAD4(a, q);
+    vec4 av = OP == BINARY_EXPAND ? vec4(0.0) : LOAD4(a, q);
     vec4 bv;
     if (SAME_SHAPE != 0u) {
         bv = LOAD4_B(q);
@@ -35,11 +36,11 @@ void main() {
         }
     }
     vec4 r;
-    if (OP == 0) r = av + bv;
-    else if (OP == 1) r = av - bv;
-    else if (OP == 2) r = av * bv;
-    else if (OP == 3) r = av / bv;
-    else r = bv;
+    if (OP == BINARY_ADD) r = av + bv;
+    else if (OP == BINARY_SUB) r = av - bv;
+    else if (OP == BINARY_MUL) r = av * bv;
+    else if (OP == BINARY_DIV) r = av / bv;
+    else r = bv;  // BINARY_EXPAND
     r *= pc.alpha;
     if (i + 3u < pc.n) {
         c[q] = r;  // a whole vec4: one store

@@ -1,8 +1,10 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// y = f(x) elementwise, four elements per invocation. f is constant OP (the
-// order of ALVK_UNARY_OPS in engine/ops/ops.h). alvk-variant: texel
+// y = f(x) elementwise, four elements per invocation. f is constant OP, one
+// of ALVK_UNARY_OPS (engine/ops/ops.h; alvk_ops.glsl is made from it).
+// alvk-variant: texel
 #include "alvk.glsl"
+#include "alvk_ops.glsl"
 #include "alvk_read.glsl"
 
 layout(constant_id = 3) const uint OP = 0;
@@ -11,12 +13,16 @@ ALVK_IN4(0, x);
 layout(std430, binding = 1) writeonly buffer Y { vec4 y[]; };
 
 vec4 f(vec4 v) {
-    if (OP == 0) return mix(v, vec4(0.0), lessThan(v, vec4(0.0)));  // relu: NaN stays NaN (max() may drop it)
-    if (OP == 1) return 1.0 / (1.0 + exp(-v));       // sigmoid
-    if (OP == 2) return pc.alpha * v;                // scale
-    if (OP == 3) return v * v;                       // square
-    if (OP == 4) return sqrt(v);                     // sqrt
-    return pc.alpha * v + pc.beta;                   // affine
+    if (OP == UNARY_RELU) return mix(v, vec4(0.0), lessThan(v, vec4(0.0)));  // NaN stays NaN (max() may drop it)
+    if (OP == UNARY_SIGMOID) return 1.0 / (1.0 + exp(-v));
+    if (OP == UNARY_SCALE) return pc.alpha * v;
+    if (OP == UNARY_SQUARE) return v * v;
+    if (OP == UNARY_SQRT) return sqrt(v);
+    if (OP == UNARY_TANH) return tanh(clamp(v, -15.0, 15.0));  // past 15 it is +-1 in f32; no inf/inf
+    if (OP == UNARY_EXP) return exp(v);
+    if (OP == UNARY_LOG) return log(v);
+    if (OP == UNARY_LEAKY_RELU) return mix(v, pc.alpha * v, lessThan(v, vec4(0.0)));  // alpha: the slope
+    return pc.alpha * v + pc.beta;  // UNARY_AFFINE
 }
 
 void main() {

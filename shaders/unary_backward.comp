@@ -1,9 +1,11 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// dx = dy * f'(.) for the unary op OP. `saved` is what f' needs: x for relu
-// and square, y = f(x) for sigmoid and sqrt, unused for scale and affine.
+// dx = dy * f'(.) for the unary op OP. `saved` is what f' needs: x for
+// relu, square, log and leaky relu, y = f(x) for sigmoid, sqrt, tanh and
+// exp, unused for scale and affine.
 // alvk-variant: texel
 #include "alvk.glsl"
+#include "alvk_ops.glsl"
 #include "alvk_read.glsl"
 
 layout(constant_id = 3) const uint OP = 0;
@@ -13,12 +15,15 @@ ALVK_IN4(1, dy);
 layout(std430, binding = 2) writeonly buffer DX { vec4 dx[]; };
 
 vec4 df(vec4 s) {
-    if (OP == 0) return vec4(greaterThan(s, vec4(0.0)));  // relu: 1 where x > 0
-    if (OP == 1) return s * (1.0 - s);                    // sigmoid: y (1 - y)
-    if (OP == 2) return vec4(pc.alpha);                   // scale
-    if (OP == 3) return 2.0 * s;                          // square: 2x
-    if (OP == 4) return 0.5 / s;                          // sqrt: 1 / (2y)
-    return vec4(pc.alpha);                                // affine
+    if (OP == UNARY_RELU) return vec4(greaterThan(s, vec4(0.0)));  // 1 where x > 0
+    if (OP == UNARY_SIGMOID) return s * (1.0 - s);                 // y (1 - y)
+    if (OP == UNARY_SQUARE) return 2.0 * s;                        // 2x
+    if (OP == UNARY_SQRT) return 0.5 / s;                          // 1 / (2y)
+    if (OP == UNARY_TANH) return 1.0 - s * s;                      // 1 - y^2
+    if (OP == UNARY_EXP) return s;                                 // y
+    if (OP == UNARY_LOG) return 1.0 / s;                           // 1 / x
+    if (OP == UNARY_LEAKY_RELU) return mix(vec4(pc.alpha), vec4(1.0), greaterThan(s, vec4(0.0)));
+    return vec4(pc.alpha);                                         // scale, affine
 }
 
 void main() {

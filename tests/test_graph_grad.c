@@ -185,6 +185,18 @@ static void r_relu(const row *r, double *const *x, double *y) { EACH(r) y[i] = x
 
 BUILD1(b_sigmoid, alvk_graph_sigmoid)
 static void r_sigmoid(const row *r, double *const *x, double *y) { EACH(r) y[i] = 1 / (1 + exp(-x[0][i])); }
+BUILD1(b_tanh, alvk_graph_tanh)
+static void r_tanh(const row *r, double *const *x, double *y) { EACH(r) y[i] = tanh(x[0][i]); }
+BUILD1(b_exp, alvk_graph_exp)
+static void r_exp(const row *r, double *const *x, double *y) { EACH(r) y[i] = exp(x[0][i]); }
+BUILD1(b_log, alvk_graph_log)
+static void r_log(const row *r, double *const *x, double *y) { EACH(r) y[i] = log(x[0][i]); }
+static alvk_node b_leaky_relu(alvk_graph *g, const row *r, const alvk_node *x) {
+    return alvk_graph_leaky_relu(g, x[0], (float)r->arg[0]);
+}
+static void r_leaky_relu(const row *r, double *const *x, double *y) {
+    EACH(r) y[i] = x[0][i] > 0 ? x[0][i] : r->arg[0] * x[0][i];
+}
 
 BUILD1(b_square, alvk_graph_square)
 static void r_square(const row *r, double *const *x, double *y) { EACH(r) y[i] = x[0][i] * x[0][i]; }
@@ -368,6 +380,15 @@ static const row rows[] = {
      .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LOSS_W},
     {.op = "sigmoid", .build = b_sigmoid, .ref = r_sigmoid, .batch = 2,
      .leaves = {{"x", IN, 1, {5}, -2, 2, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
+    {.op = "tanh", .build = b_tanh, .ref = r_tanh, .batch = 2,
+     .leaves = {{"x", IN, 1, {5}, -2, 2, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
+    {.op = "exp", .build = b_exp, .ref = r_exp, .batch = 2,
+     .leaves = {{"x", IN, 1, {5}, -1, 1, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
+    {.op = "log", .build = b_log, .ref = r_log, .batch = 2,
+     .leaves = {{"x", IN, 1, {5}, 0.5, 2, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
+    {.op = "leaky_relu", .note = "slope 0.1", .build = b_leaky_relu, .ref = r_leaky_relu, .batch = 2,
+     .arg = {0.1}, .leaves = {{"x", IN, 1, {5}, 0.1, 1, AWAY}}, .out = {1, 1, {5}}, .d2_of = 0,
+     .d2_wrt = LOSS_W},
     {.op = "square", .build = b_square, .ref = r_square, .batch = 2, .leaves = {X5}, .out = {1, 1, {5}},
      .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
     {.op = "sqrt", .build = b_sqrt, .ref = r_sqrt, .batch = 2, .leaves = {{"x", IN, 1, {5}, 0.5, 2, ANY}},

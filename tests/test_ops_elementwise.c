@@ -29,12 +29,13 @@ static alvk_status gpu_unary(alvk_cmd *cmd, const op_case *c, const alvk_buffer 
 static void ref_unary_fwd(const op_case *c, const double *const *in, double *const *out) {
     ref_unary((int)c->u[0], c->f[0], c->f[1], in[0], out[0], c->u[1]);
 }
-/* The GPU backward takes y for sigmoid and sqrt: compute it first. */
+/* The GPU backward takes y for sigmoid, sqrt, tanh and exp: compute it first. */
 static alvk_status gpu_unary_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                                  const alvk_buffer *out) {
     const alvk_buffer *saved = &in[0];
     alvk_buffer y;
-    if (c->u[0] == ALVK_UNARY_SIGMOID || c->u[0] == ALVK_UNARY_SQRT) {
+    if (c->u[0] == ALVK_UNARY_SIGMOID || c->u[0] == ALVK_UNARY_SQRT || c->u[0] == ALVK_UNARY_TANH ||
+        c->u[0] == ALVK_UNARY_EXP) {
         alvk_status s = alvk_cmd_scratch(cmd, 4ull * c->u[1], &y);
         if (s == ALVK_OK) s = gpu_unary(cmd, c, in, &y);
         if (s != ALVK_OK) return s;
@@ -50,7 +51,7 @@ static op_case unary_case(int op, uint32_t n, int backward) {
     op_case c = {.nin = 1, .nout = 1, .in_len = {n}, .out_len = {n}, .lo = {-2}, .hi = {2},
                  .gpu = gpu_unary, .ref = ref_unary_fwd, .tol = 2e-6, .u = {op, n},
                  .f = {0.75, op == ALVK_UNARY_AFFINE ? -0.5 : 0}};
-    if (op == ALVK_UNARY_SQRT) c.lo[0] = 0.1;
+    if (op == ALVK_UNARY_SQRT || op == ALVK_UNARY_LOG) c.lo[0] = 0.1;
     if (backward) {
         c.nin = 2;
         c.in_len[1] = n;
@@ -188,13 +189,13 @@ static op_case table[MAX_CASES];
 
 static size_t build_table(void) {
     size_t n = 0;
-    for (int op = 0; op <= ALVK_UNARY_AFFINE; op++) {
+    for (int op = 0; op < ALVK_UNARY_COUNT; op++) { /* a new op gets rows, and fails without a reference */
         static const uint32_t sizes[] = {1, 7, 1000, 4099};
         for (int s = 0; s < 4; s++) table[n++] = unary_case(op, sizes[s], 0);
         table[n++] = unary_case(op, 7, 1);
         table[n++] = unary_case(op, 1003, 1);
     }
-    for (int op = 0; op <= ALVK_BINARY_EXPAND; op++)
+    for (int op = 0; op < ALVK_BINARY_COUNT; op++)
         for (int bwd = 0; bwd < 2; bwd++) {
             table[n++] = binary_case(op, 1, 1001, 1, bwd);  /* elementwise */
             table[n++] = binary_case(op, 130, 10, 1, bwd);  /* per column (bias) */

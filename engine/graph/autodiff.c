@@ -1,7 +1,8 @@
-/* Reverse-mode differentiation. Each op's vector-Jacobian product is
- * written with graph ops; those of matmul, the activations, elementwise ops
- * and sums are differentiable themselves, so differentiating a gradient (a
- * gradient penalty) is the same walk run again over the grown graph. */
+/* Reverse-mode differentiation. Each op's vector-Jacobian product (its
+ * descriptor's vjp) is written with graph ops; those of matmul, the
+ * activations, elementwise ops and sums are differentiable themselves, so
+ * differentiating a gradient (a gradient penalty) is the same walk run
+ * again over the grown graph. */
 #include "graph.h"
 
 #include <stdlib.h>
@@ -30,173 +31,39 @@ static char *needs_grad(const alvk_graph *g, int upto, target t) {
     return need;
 }
 
-typedef struct walk {
-    alvk_graph *g;
-    alvk_node *grads;
-    const char *need;
-    int first_new; /* the first node this sweep added */
-} walk;
+int graph_needs(const graph_walk *w, alvk_node x) { return x >= 0 && w->need[x]; }
 
-/* grads[x] += contribution */
-static void accumulate(walk *w, alvk_node x, alvk_node contribution) {
-    if (x < 0 || !w->need[x] || contribution < 0) return;
+void graph_accumulate(graph_walk *w, alvk_node x, alvk_node contribution) {
+    if (!graph_needs(w, x) || contribution < 0) return;
     w->grads[x] = w->grads[x] < 0 ? contribution : alvk_graph_add(w->g, w->grads[x], contribution);
 }
 
-static alvk_node node1(alvk_graph *g, graph_op op, alvk_node a, const node *like) {
+alvk_node graph_like1(alvk_graph *g, graph_op op, alvk_node a, const node *like) {
     return graph_add(g, op, &a, 1, like->shape, like->ndims, like->batched);
 }
 
-static alvk_node node2(alvk_graph *g, graph_op op, alvk_node a, alvk_node b, const node *like) {
+alvk_node graph_like2(alvk_graph *g, graph_op op, alvk_node a, alvk_node b, const node *like) {
     return graph_add(g, op, (alvk_node[]){a, b}, 2, like->shape, like->ndims, like->batched);
 }
 
-static alvk_node matmul(alvk_graph *g, alvk_node a, alvk_node b, int ta, int tb, const node *like) {
-    alvk_node y = node2(g, OP_MATMUL, a, b, like);
-    if (y >= 0) g->nodes[y].attr[0] = (uint32_t)ta, g->nodes[y].attr[1] = (uint32_t)tb;
-    return y;
+alvk_status graph_vjp_like_input(graph_walk *w, int i, graph_op op, alvk_node gy) {
+    alvk_node a = w->g->nodes[i].in[0];
+    node A = w->g->nodes[a]; /* a copy: adding nodes may move the array */
+    if (graph_needs(w, a)) graph_accumulate(w, a, graph_like2(w->g, op, gy, a, &A));
+    return ALVK_OK;
 }
 
-/* Whether this sweep already wrote the gradient of batch-norm weight
- * `param` (a model applied twice in one step, as the adversarial strategy's
- * backbone is): later batch-norm gradients then add to it. */
-static int bn_seen(const walk *w, int param, alvk_node before) {
-    const alvk_graph *g = w->g;
-    for (int j = w->first_new; j < before; j++) {
-        const node *bwd = &g->nodes[j], *fwd = &g->nodes[bwd->in[3]];
-        for (int k = 0; bwd->op == OP_BATCHNORM_BWD && k < 2; k++)
-            if (bwd->attr[k] != BN_GRAD_SCRATCH && g->nodes[fwd->in[1 + k]].param == param) return 1;
-    }
-    return 0;
-}
-
-/* The VJP of node i for output gradient gy. Nodes are copied, not held by
- * pointer: adding nodes may move the array. */
-static alvk_status vjp(walk *w, int i, alvk_node gy) {
+/* Node i's VJP, by its op's descriptor. */
+static alvk_status vjp(graph_walk *w, int i, alvk_node gy) {
     alvk_graph *g = w->g;
-    node n = g->nodes[i];
-    alvk_node a = n.nin > 0 ? n.in[0] : -1, b = n.nin > 1 ? n.in[1] : -1;
-    node A = a >= 0 ? g->nodes[a] : n, B = b >= 0 ? g->nodes[b] : n;
-    int na = a >= 0 && w->need[a], nb = b >= 0 && w->need[b];
-    switch (n.op) {
-    case OP_INPUT: case OP_LABELS: case OP_PARAM: case OP_ONE:
-        return ALVK_OK;
-    case OP_MATMUL: { /* C = op(A) op(B) */
-        int ta = (int)n.attr[0], tb = (int)n.attr[1];
-        if (na) /* dA in A's stored layout */
-            accumulate(w, a, ta ? matmul(g, b, gy, tb, 1, &A) : matmul(g, gy, b, 0, !tb, &A));
-        if (nb)
-            accumulate(w, b, tb ? matmul(g, gy, a, 1, ta, &B) : matmul(g, a, gy, !ta, 0, &B));
-        return ALVK_OK;
-    }
-    case OP_BIAS_ADD:
-        if (na) accumulate(w, a, gy);
-        if (nb) accumulate(w, b, node1(g, OP_SUM_COLS, gy, &B));
-        return ALVK_OK;
-    case OP_CONV2D: { /* the gradient nodes carry the stride and padding */
-        alvk_node dx = na ? graph_add(g, OP_CONV_BWD_DATA, (alvk_node[]){gy, b, a}, 3, A.shape, 4, A.batched) : -1;
-        alvk_node dw = nb ? graph_add(g, OP_CONV_BWD_WEIGHT, (alvk_node[]){a, gy, b}, 3, B.shape, 4, 0) : -1;
-        if (dx >= 0) memcpy(g->nodes[dx].attr, n.attr, sizeof n.attr);
-        if (dw >= 0) memcpy(g->nodes[dw].attr, n.attr, sizeof n.attr);
-        accumulate(w, a, dx);
-        accumulate(w, b, dw);
-        if (n.nin > 2 && w->need[n.in[2]])
-            accumulate(w, n.in[2], node1(g, OP_CHANNEL_SUM, gy, &g->nodes[n.in[2]]));
-        return ALVK_OK;
-    }
-    case OP_BATCHNORM: {
-        if (n.attr[0]) return graph_fail(g, ALVK_ERROR_UNSUPPORTED, "backward through batch norm in "
-                                         "evaluation mode is not supported"), g->error;
-        /* One kernel gives dx, dgamma and dbeta; the last two go straight
-         * to the store (batch-norm weights have no other users), or to
-         * scratch when this sweep does not differentiate them (a parameter
-         * range without them, or the gradient of an input). */
-        alvk_node dx = graph_add(g, OP_BATCHNORM_BWD, (alvk_node[]){a, gy, n.in[1], i}, 4, A.shape, 4, A.batched);
-        if (dx < 0) return g->error;
-        for (int k = 0; k < 2; k++) { /* gamma, beta */
-            alvk_node wk = n.in[1 + k];
-            g->nodes[dx].attr[k] = !w->need[wk] ? BN_GRAD_SCRATCH
-                                   : bn_seen(w, g->nodes[wk].param, dx) ? BN_GRAD_ADD : BN_GRAD_STORE;
-        }
-        if (g->nodes[dx].attr[0] != BN_GRAD_STORE || g->nodes[dx].attr[1] != BN_GRAD_STORE)
-            g->nodes[dx].aux_bytes[0] = g->nodes[dx].aux_bytes[1] = 4ull * A.shape[1];
-        if (na) accumulate(w, a, dx);
-        return ALVK_OK;
-    }
-    case OP_MAXPOOL:
-        if (na) accumulate(w, a, graph_add(g, OP_MAXPOOL_BWD, (alvk_node[]){gy, a, i}, 3, A.shape, 4, A.batched));
-        return ALVK_OK;
-    case OP_AVGPOOL:
-        if (na) accumulate(w, a, graph_add(g, OP_AVGPOOL_BWD, (alvk_node[]){gy, a}, 2, A.shape, 4, A.batched));
-        return ALVK_OK;
-    case OP_RELU: /* gy * (x > 0): differentiable in gy, zero in x */
-        if (na) accumulate(w, a, node2(g, OP_RELU_GRAD, gy, a, &A));
-        return ALVK_OK;
-    case OP_RELU_GRAD: /* out = g * (x > 0) */
-        if (na) accumulate(w, a, node2(g, OP_RELU_GRAD, gy, b, &A));
-        return ALVK_OK;
-    case OP_SIGMOID: /* gy * y (1 - y), y = this node */
-        if (na) accumulate(w, a, alvk_graph_mul(g, gy, alvk_graph_mul(g, i, graph_affine(g, i, -1, 1))));
-        return ALVK_OK;
-    case OP_SQUARE:
-        if (na) accumulate(w, a, alvk_graph_mul(g, gy, graph_affine(g, a, 2, 0)));
-        return ALVK_OK;
-    case OP_SQRT: /* gy / (2 y) */
-        if (na) accumulate(w, a, graph_div(g, gy, graph_affine(g, i, 2, 0)));
-        return ALVK_OK;
-    case OP_AFFINE:
-        if (na) accumulate(w, a, graph_affine(g, gy, n.alpha, 0));
-        return ALVK_OK;
-    case OP_ADD:
-        if (na) accumulate(w, a, gy);
-        if (nb) accumulate(w, b, gy);
-        return ALVK_OK;
-    case OP_SUB:
-        if (na) accumulate(w, a, gy);
-        if (nb) accumulate(w, b, graph_affine(g, gy, -1, 0));
-        return ALVK_OK;
-    case OP_MUL:
-        if (na) accumulate(w, a, alvk_graph_mul(g, gy, b));
-        if (nb) accumulate(w, b, alvk_graph_mul(g, gy, a));
-        return ALVK_OK;
-    case OP_DIV: /* a / b: da = gy / b, db = -gy a / b^2 */
-        if (na) accumulate(w, a, graph_div(g, gy, b));
-        if (nb)
-            accumulate(w, b, graph_affine(g, alvk_graph_mul(g, graph_div(g, graph_div(g, gy, b), b), a), -1, 0));
-        return ALVK_OK;
-    case OP_MUL_ROWS:
-        if (na) accumulate(w, a, alvk_graph_mul_rows(g, gy, b));
-        if (nb) accumulate(w, b, alvk_graph_sum_rows(g, alvk_graph_mul(g, gy, a)));
-        return ALVK_OK;
-    case OP_SUM_ROWS:
-        if (na) accumulate(w, a, graph_add(g, OP_EXPAND_ROWS, (alvk_node[]){gy, a}, 2, A.shape, 2, A.batched));
-        return ALVK_OK;
-    case OP_EXPAND_ROWS:
-        if (na) accumulate(w, a, alvk_graph_sum_rows(g, gy));
-        return ALVK_OK;
-    case OP_SUM_COLS: /* [R, C] -> [C]; back: every row gets gy */
-        if (na) accumulate(w, a, node2(g, OP_EXPAND_COLS, gy, a, &A));
-        return ALVK_OK;
-    case OP_EXPAND_COLS:
-        if (na) accumulate(w, a, node1(g, OP_SUM_COLS, gy, &A));
-        return ALVK_OK;
-    case OP_MEAN:
-        if (na) accumulate(w, a, graph_add(g, OP_EXPAND_MEAN, (alvk_node[]){gy, a}, 2, A.shape, A.ndims, A.batched));
-        return ALVK_OK;
-    case OP_EXPAND_MEAN: /* out = gy / count everywhere */
-        if (na) accumulate(w, a, alvk_graph_mean(g, gy));
-        return ALVK_OK;
-    case OP_RESHAPE:
-        if (na) accumulate(w, a, graph_reshape(g, gy, A.shape, A.ndims, A.batched));
-        return ALVK_OK;
-    case OP_SOFTMAX_CE:
-        if (na) accumulate(w, a, graph_add(g, OP_SOFTMAX_CE_BWD, (alvk_node[]){i, b, gy}, 3, A.shape, 2, A.batched));
-        return ALVK_OK;
-    default:
-        return graph_fail(g, ALVK_ERROR_UNSUPPORTED, "op %d cannot be differentiated (a gradient "
-                          "kernel of convolution, batch norm, pooling or the loss?)", (int)n.op),
+    graph_op op = g->nodes[i].op;
+    const graph_op_desc *d = graph_desc(op);
+    if (d->leaf) return ALVK_OK;
+    if (!d->vjp)
+        return graph_fail(g, ALVK_ERROR_UNSUPPORTED, "%s cannot be differentiated (a gradient kernel of "
+                          "convolution, batch norm, pooling or the loss?)", graph_op_name(op)),
                g->error;
-    }
+    return d->vjp(w, i, gy);
 }
 
 /* Walks nodes root..0 backwards from the seed gradient of root. */
@@ -214,7 +81,7 @@ static alvk_status sweep(alvk_graph *g, alvk_node root, alvk_node seed, target t
     }
     for (int i = 0; i <= root; i++) grads[i] = -1;
     grads[root] = seed;
-    walk w = {g, grads, need, first_new};
+    graph_walk w = {g, grads, need, first_new};
     for (int i = root; i >= 0 && g->error == ALVK_OK; i--)
         if (grads[i] >= 0 && need[i]) vjp(&w, i, grads[i]);
     *grads_out = grads;
@@ -227,9 +94,8 @@ static alvk_status sweep(alvk_graph *g, alvk_node root, alvk_node seed, target t
  * leaf), nothing else reads it, and it is nobody else's gradient yet. */
 static int writes_in_place(const alvk_graph *g, alvk_node x) {
     const node *n = &g->nodes[x];
-    if (n->op == OP_PARAM || n->op == OP_RESHAPE || n->op == OP_GATHERED_LABELS ||
-        n->op == OP_INPUT || n->op == OP_LABELS || n->op == OP_ONE || n->grad_of >= 0 || n->pinned)
-        return 0;
+    const graph_op_desc *d = graph_desc(n->op);
+    if (d->leaf || d->view || n->grad_of >= 0 || n->pinned) return 0;
     for (int i = x + 1; i < g->count; i++)
         for (int k = 0; k < g->nodes[i].nin; k++)
             if (g->nodes[i].in[k] == x) return 0;

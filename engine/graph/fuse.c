@@ -16,24 +16,6 @@
  * kernels' bit for bit (the epilogues compute the same expressions). */
 #include "graph.h"
 
-/* What node j's input k reads of that node: its values, only their sign
- * (a ReLU gradient's mask), or nothing of its output (its shape, or the
- * auxiliary buffers its own backward keeps). */
-typedef enum { READ_VALUES, READ_SIGN, READ_NOTHING } read_kind;
-
-static read_kind read_of(const node *j, int k) {
-    switch (j->op) {
-    case OP_RELU_GRAD: return k == 1 ? READ_SIGN : READ_VALUES;
-    case OP_BATCHNORM_BWD: return k == 3 ? READ_NOTHING : k == 4 ? READ_SIGN : READ_VALUES;
-    case OP_CONV_BWD_DATA: return k == 2 ? READ_NOTHING : READ_VALUES;
-    case OP_MAXPOOL_BWD: return k >= 1 ? READ_NOTHING : READ_VALUES;
-    case OP_SOFTMAX_CE_BWD: return k == 0 ? READ_NOTHING : READ_VALUES;
-    case OP_AVGPOOL_BWD: case OP_EXPAND_ROWS: case OP_EXPAND_COLS: case OP_EXPAND_MEAN:
-        return k == 1 ? READ_NOTHING : READ_VALUES;
-    default: return READ_VALUES;
-    }
-}
-
 /* How many inputs of nodes other than `except` read x's values, and (signs)
  * their sign alone. */
 static void readers(const alvk_graph *g, int x, int except, int *values, int *signs) {
@@ -41,7 +23,7 @@ static void readers(const alvk_graph *g, int x, int except, int *values, int *si
     for (int j = x + 1; j < g->count; j++)
         for (int k = 0; j != except && k < g->nodes[j].nin; k++) {
             if (g->nodes[j].in[k] != x) continue;
-            read_kind r = read_of(&g->nodes[j], k);
+            graph_read r = graph_desc(g->nodes[j].op)->reads[k];
             *values += r == READ_VALUES;
             *signs += r == READ_SIGN;
         }
@@ -66,7 +48,7 @@ static int producer(const alvk_graph *g, int x) {
 static int takes_epilogue(const alvk_graph *g, int v, int by, int signs_ok) {
     int h = producer(g, v), values, signs;
     const node *H = &g->nodes[h];
-    if ((H->op != OP_BATCHNORM && H->op != OP_CONV2D) || !plain(H) || H->relu || H->residual ||
+    if (!graph_desc(H->op)->epilogue || !plain(H) || H->relu || H->residual ||
         g->nodes[v].pinned)
         return 0;
     readers(g, v, by, &values, &signs);

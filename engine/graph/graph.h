@@ -12,11 +12,13 @@
 #define GRAPH_MAX_IN 5
 #define GRAPH_MAX_DIMS 4
 
-/* The graph's ops. Each has a shape rule (build.c), a recording (record.c)
- * and a vector-Jacobian product (autodiff.c) made of graph ops, so that
- * gradients of linear, activation, elementwise and sum ops can themselves
- * be differentiated; the fused gradient kernels of convolution, batch norm,
- * pooling and the loss cannot. */
+/* The graph's ops, each described once (graph_op_desc below) in its
+ * family's file: ops_data.c (leaves, views, gather, Adam), ops_linear.c,
+ * ops_conv.c, ops_norm.c, ops_pool.c, ops_elementwise.c, ops_loss.c. The
+ * VJPs of linear, activation, elementwise and sum ops are made of
+ * differentiable graph ops, so gradients can be differentiated again; the
+ * fused gradient kernels of convolution, batch norm, pooling and the loss
+ * cannot. */
 #define ALVK_GRAPH_OPS(X)                                                      \
     X(INPUT, input) X(LABELS, labels) X(PARAM, param)                          \
     X(MATMUL, matmul) X(BIAS_ADD, bias_add) X(SUM_COLS, sum_cols)              \
@@ -34,7 +36,7 @@
     X(SOFTMAX_CE, softmax_ce) X(SOFTMAX_CE_BWD, softmax_ce_bwd)                \
     X(ONE, one) X(TO_GRAD, to_grad) X(ADAM, adam)                              \
     X(GATHER, gather) X(GATHERED_LABELS, gathered_labels) X(CORRECT, correct)  \
-    X(RESHAPE, reshape)
+    X(RESHAPE, reshape) X(TANH, tanh) X(EXP, exp) X(LOG, log) X(LEAKY_RELU, leaky_relu)
 
 typedef enum graph_op {
 #define GRAPH_OP_ENUM(id, name) OP_##id,
@@ -150,11 +152,80 @@ uint64_t graph_numel(const node *n, uint32_t batch);
  * ALVK_FOLD_BN=0 the folding alone. */
 void graph_fuse(alvk_graph *g);
 
-/* Per-op hooks, defined in record.c and autodiff.c. */
+/* ---- one descriptor per op ----------------------------------------------
+ * What the rest of the graph layer knows of an op. An entry lives beside
+ * its builder (the shape rule) in the family's file, named graph_op_NAME;
+ * graph_ops[] (record.c) gathers them by the X-macro. */
+
+/* An autodiff sweep (autodiff.c), as the VJPs see it. */
+typedef struct graph_walk {
+    alvk_graph *g;
+    alvk_node *grads;  /* each node's accumulated gradient, or -1 */
+    const char *need;  /* which nodes lie between the inputs of interest and the root */
+    int first_new;     /* the first node this sweep added */
+} graph_walk;
+
+/* What input k of a node reads of the node it names (fuse.c): its values,
+ * their sign alone (a ReLU gradient's mask), or nothing of its output (its
+ * shape, or the auxiliary buffers its own backward keeps). */
+typedef enum graph_read { READ_VALUES, READ_SIGN, READ_NOTHING } graph_read;
+
+/* Whose memory a view's output is. */
+enum { VIEW_NONE, VIEW_INPUT, VIEW_INPUT_AUX };
+
+typedef struct graph_op_desc {
+    /* Records node i at this run's batch (dim 0 of batched tensors); NULL
+     * for nodes without work of their own (leaves, views). */
+    alvk_status (*record)(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch);
+    /* Adds the gradients of node i's inputs (graph_accumulate) given its
+     * output's gradient gy; NULL: not differentiable, unless a leaf. */
+    alvk_status (*vjp)(graph_walk *w, int i, alvk_node gy);
+    graph_read reads[GRAPH_MAX_IN]; /* by input; zero: READ_VALUES */
+    int leaf;     /* written by the host or the store: nothing to differentiate */
+    int view;     /* VIEW_INPUT: its output is in[0]'s; VIEW_INPUT_AUX: in[0]'s aux 0 */
+    int epilogue; /* its kernel can end in relu(y + residual) (fuse.c) */
+} graph_op_desc;
+
+#define GRAPH_OP_DECLARE(id, name) extern const graph_op_desc graph_op_##name;
+ALVK_GRAPH_OPS(GRAPH_OP_DECLARE)
+#undef GRAPH_OP_DECLARE
+
+/* The descriptor and the name of op. */
+const graph_op_desc *graph_desc(graph_op op);
+const char *graph_op_name(graph_op op);
+
+/* Records node i (nothing for nodes fused into another). */
 alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch);
-/* Adds the gradients of node i's inputs given the gradient `grad` of its
- * output; grads[] maps nodes to their accumulated gradient nodes. */
-alvk_status graph_vjp(alvk_graph *g, int i, alvk_node grad, alvk_node *grads);
+
+/* ---- helpers the descriptors share ---------------------------------------- */
+/* Dimension d of node i at this batch, and its number of floats. */
+uint32_t graph_dim(const alvk_graph *g, int i, uint32_t d, uint32_t batch);
+uint32_t graph_count(const alvk_graph *g, int i, uint32_t batch);
+/* The node, or NULL with a sticky error naming op when i is not one; arg
+ * also refuses uint32 labels and indices (float operands). */
+node *graph_node_of(alvk_graph *g, alvk_node i, const char *op);
+node *graph_arg(alvk_graph *g, alvk_node i, const char *op);
+int graph_same_shape(const node *a, const node *b);
+/* Whether n holds uint32 rows (labels, indices, gathered labels). */
+int graph_u32_rows(const node *n);
+/* Labels Y for C classes: a LABELS node's values the host sets are checked
+ * when set; a pool's labels are known now. 0 (a sticky error) when they
+ * cannot fit (ops_data.c). */
+int graph_labels_fit(alvk_graph *g, node *Y, uint32_t C, const char *op);
+/* A node of op on one or two inputs, shaped like `like` (VJPs). */
+alvk_node graph_like1(alvk_graph *g, graph_op op, alvk_node a, const node *like);
+alvk_node graph_like2(alvk_graph *g, graph_op op, alvk_node a, alvk_node b, const node *like);
+/* Whether a sweep differentiates through x; grads[x] += contribution. */
+int graph_needs(const graph_walk *w, alvk_node x);
+void graph_accumulate(graph_walk *w, alvk_node x, alvk_node contribution);
+/* The VJP of an op whose gradient is one node of `op` on (gy, the input)
+ * shaped like node i's input 0 (a sum's broadcast, a pool's backward). */
+alvk_status graph_vjp_like_input(graph_walk *w, int i, graph_op op, alvk_node gy);
+/* Builders the VJPs use beyond the public ones. */
+alvk_node graph_matmul(alvk_graph *g, alvk_node a, alvk_node b, int ta, int tb, const node *like);
+/* A BATCHNORM node's weights and statistics, as store views (ops_norm.c). */
+#define GRAPH_BN_EPS 1e-5f /* PyTorch's default, as deeplay uses it */
+alvk_bn_params graph_bn_params(const alvk_graph *g, const node *bn);
 
 /* The device range of a node's output or auxiliary buffer k. */
 alvk_buffer graph_buffer(const alvk_graph *g, int i);

@@ -22,7 +22,7 @@ static int by_size_desc(const void *a, const void *b) {
 
 /* The node whose memory a view node lives in, or -1. */
 static int owner(const node *n) {
-    if (n->op == OP_GATHERED_LABELS || n->op == OP_RESHAPE) return n->in[0];
+    if (graph_desc(n->op)->view) return n->in[0];
     return n->fused_into ? n->fused_into : -1;
 }
 
@@ -151,8 +151,7 @@ uint64_t alvk_graph_peak_bytes(const alvk_graph *g) { return g ? g->arena_bytes 
 
 /* Whether node i records work of its own. */
 static int records(const node *n) {
-    return !n->fused_into && !n->elided && n->op != OP_INPUT && n->op != OP_LABELS && n->op != OP_PARAM &&
-           n->op != OP_RESHAPE && n->op != OP_GATHERED_LABELS;
+    return !n->fused_into && !n->elided && graph_desc(n->op)->record;
 }
 
 alvk_status alvk_graph_stats_get(const alvk_graph *g, alvk_graph_stats *out) {
@@ -266,11 +265,6 @@ alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data) {
     return alvk_buffer_read(g->ctx, &b, 0, data, 4 * graph_numel(n, g->last_batch));
 }
 
-static const char *const op_names[] = {
-#define GRAPH_OP_NAME(id, name) #name,
-    ALVK_GRAPH_OPS(GRAPH_OP_NAME)
-#undef GRAPH_OP_NAME
-};
 
 void graph_profile_add(alvk_graph *g, const recording *r) {
     if (!r->first_timed) return;
@@ -301,7 +295,7 @@ void graph_profile_print(const alvk_graph *g) {
     fprintf(stderr, "  %-18s %10s %12s %7s\n", "op", "nodes", "ms per run", "share");
     for (int i = 0; i < n; i++) {
         int op = order[i];
-        fprintf(stderr, "  %-18s %10.0f %12.3f %6.1f%%\n", op_names[op],
+        fprintf(stderr, "  %-18s %10.0f %12.3f %6.1f%%\n", graph_op_name(op),
                 (double)g->profile_calls[op] / g->profile_runs, g->profile_ms[op] / g->profile_runs,
                 total > 0 ? 100 * g->profile_ms[op] / total : 0);
     }

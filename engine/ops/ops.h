@@ -56,12 +56,17 @@ int alvk_choice_flag(alvk_context *ctx, const char *env, int *field, int fallbac
                      int (*race)(alvk_context *ctx, double ms[2]), int save);
 
 /* ---- elementwise -------------------------------------------------------- */
+/* An op's number is its place in its list; the shaders get the same
+ * numbers as UNARY_RELU, BINARY_ADD, ... (generated/glsl/alvk_ops.glsl,
+ * made by CMake from these lists). */
 #define ALVK_UNARY_OPS(X)                                                      \
-    X(RELU, relu) X(SIGMOID, sigmoid) X(SCALE, scale) X(SQUARE, square) X(SQRT, sqrt) X(AFFINE, affine)
+    X(RELU, relu) X(SIGMOID, sigmoid) X(SCALE, scale) X(SQUARE, square) X(SQRT, sqrt) X(AFFINE, affine) \
+    X(TANH, tanh) X(EXP, exp) X(LOG, log) X(LEAKY_RELU, leaky_relu)
 typedef enum alvk_unary_op {
 #define ALVK_UNARY_ENUM(id, name) ALVK_UNARY_##id,
     ALVK_UNARY_OPS(ALVK_UNARY_ENUM)
 #undef ALVK_UNARY_ENUM
+    ALVK_UNARY_COUNT
 } alvk_unary_op;
 
 #define ALVK_BINARY_OPS(X) X(ADD, add) X(SUB, sub) X(MUL, mul) X(DIV, div) X(EXPAND, expand)
@@ -69,16 +74,17 @@ typedef enum alvk_binary_op {
 #define ALVK_BINARY_ENUM(id, name) ALVK_BINARY_##id,
     ALVK_BINARY_OPS(ALVK_BINARY_ENUM)
 #undef ALVK_BINARY_ENUM
+    ALVK_BINARY_COUNT
 } alvk_binary_op;
 
-/* y = f(x) over n floats; alpha is SCALE's factor. */
+/* y = f(x) over n floats; alpha is SCALE's factor and LEAKY_RELU's slope. */
 alvk_status alvk_op_unary(alvk_cmd *cmd, alvk_unary_op op, float alpha, const alvk_buffer *x,
                           const alvk_buffer *y, uint32_t n);
 /* y = alpha x + beta over n floats (AFFINE). */
 alvk_status alvk_op_affine(alvk_cmd *cmd, float alpha, float beta, const alvk_buffer *x,
                            const alvk_buffer *y, uint32_t n);
-/* dx = dy * f'(.): `saved` is x for RELU and SQUARE, y for SIGMOID and SQRT,
- * and unused (may be dy) for SCALE and AFFINE. */
+/* dx = dy * f'(.): `saved` is x for RELU, SQUARE, LOG and LEAKY_RELU, y for
+ * SIGMOID, SQRT, TANH and EXP, and unused (may be dy) for SCALE and AFFINE. */
 alvk_status alvk_op_unary_backward(alvk_cmd *cmd, alvk_unary_op op, float alpha,
                                    const alvk_buffer *saved, const alvk_buffer *dy,
                                    const alvk_buffer *dx, uint32_t n);

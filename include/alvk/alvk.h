@@ -391,6 +391,13 @@ ALVK_API alvk_node alvk_graph_relu(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_sigmoid(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_square(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_sqrt(alvk_graph *g, alvk_node x);
+/* tanh(x), e^x, ln x (x > 0), and x where x > 0 else slope x (PyTorch's
+ * LeakyReLU; its default slope is 0.01), elementwise; each differentiable
+ * twice. */
+ALVK_API alvk_node alvk_graph_tanh(alvk_graph *g, alvk_node x);
+ALVK_API alvk_node alvk_graph_exp(alvk_graph *g, alvk_node x);
+ALVK_API alvk_node alvk_graph_log(alvk_graph *g, alvk_node x);
+ALVK_API alvk_node alvk_graph_leaky_relu(alvk_graph *g, alvk_node x, float slope);
 ALVK_API alvk_node alvk_graph_scale(alvk_graph *g, alvk_node x, float alpha);
 /* alpha x + beta, elementwise. */
 ALVK_API alvk_node alvk_graph_affine(alvk_graph *g, alvk_node x, float alpha, float beta);

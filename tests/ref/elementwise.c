@@ -10,7 +10,12 @@ static double unary(int op, double alpha, double v) {
     case 2: return alpha * v;
     case 3: return v * v;
     case 4: return sqrt(v);
-    default: return alpha * v; /* affine; its beta is added by the caller */
+    case 5: return alpha * v; /* affine; its beta is added by the caller */
+    case 6: return tanh(v);
+    case 7: return exp(v);
+    case 8: return log(v);
+    case 9: return v > 0 ? v : alpha * v; /* leaky relu, alpha the slope */
+    default: return NAN;      /* an op without a reference fails its rows */
     }
 }
 
@@ -21,7 +26,12 @@ static double unary_derivative(int op, double alpha, double v) {
     case 2: return alpha;
     case 3: return 2 * v;
     case 4: return 0.5 / sqrt(v);
-    default: return alpha;
+    case 5: return alpha;
+    case 6: return 1 - tanh(v) * tanh(v);
+    case 7: return exp(v);
+    case 8: return 1 / v;
+    case 9: return v > 0 ? 1 : alpha;
+    default: return NAN;
     }
 }
 
