@@ -194,6 +194,16 @@ static void r_log(const row *r, double *const *x, double *y) { EACH(r) y[i] = lo
 static alvk_node b_leaky_relu(alvk_graph *g, const row *r, const alvk_node *x) {
     return alvk_graph_leaky_relu(g, x[0], (float)r->arg[0]);
 }
+BUILD1(b_softmax, alvk_graph_softmax)
+static void r_softmax(const row *r, double *const *x, double *y) { /* rows of 4 */
+    EACH(r) {
+        size_t row = i / 4 * 4;
+        double m = x[0][row], sum = 0;
+        for (size_t k = 1; k < 4; k++) m = fmax(m, x[0][row + k]);
+        for (size_t k = 0; k < 4; k++) sum += exp(x[0][row + k] - m);
+        y[i] = exp(x[0][i] - m) / sum;
+    }
+}
 static void r_leaky_relu(const row *r, double *const *x, double *y) {
     EACH(r) y[i] = x[0][i] > 0 ? x[0][i] : r->arg[0] * x[0][i];
 }
@@ -386,6 +396,8 @@ static const row rows[] = {
      .leaves = {{"x", IN, 1, {5}, -1, 1, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
     {.op = "log", .build = b_log, .ref = r_log, .batch = 2,
      .leaves = {{"x", IN, 1, {5}, 0.5, 2, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
+    {.op = "softmax", .note = "rows of 4", .build = b_softmax, .ref = r_softmax, .batch = 2,
+     .leaves = {{"x", IN, 1, {4}, -2, 2, ANY}}, .out = {1, 1, {4}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
     {.op = "leaky_relu", .note = "slope 0.1", .build = b_leaky_relu, .ref = r_leaky_relu, .batch = 2,
      .arg = {0.1}, .leaves = {{"x", IN, 1, {5}, 0.1, 1, AWAY}}, .out = {1, 1, {5}}, .d2_of = 0,
      .d2_wrt = LOSS_W},

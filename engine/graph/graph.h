@@ -36,7 +36,8 @@
     X(SOFTMAX_CE, softmax_ce) X(SOFTMAX_CE_BWD, softmax_ce_bwd)                \
     X(ONE, one) X(TO_GRAD, to_grad) X(ADAM, adam)                              \
     X(GATHER, gather) X(GATHERED_LABELS, gathered_labels) X(CORRECT, correct)  \
-    X(RESHAPE, reshape) X(TANH, tanh) X(EXP, exp) X(LOG, log) X(LEAKY_RELU, leaky_relu)
+    X(RESHAPE, reshape) X(TANH, tanh) X(EXP, exp) X(LOG, log) X(LEAKY_RELU, leaky_relu)   \
+    X(SOFTMAX, softmax)
 
 typedef enum graph_op {
 #define GRAPH_OP_ENUM(id, name) OP_##id,

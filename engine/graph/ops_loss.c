@@ -1,6 +1,7 @@
-/* The loss and the metric as graph ops: mean softmax cross-entropy over a
- * batch (the probabilities kept for its backward kernel) and the count of
- * correct argmax predictions. */
+/* The loss, the metric and the output as graph ops: mean softmax
+ * cross-entropy over a batch (the probabilities kept for its backward
+ * kernel), the count of correct argmax predictions, and the softmax of each
+ * row. */
 #include "graph.h"
 
 alvk_node alvk_graph_softmax_ce(alvk_graph *g, alvk_node logits, alvk_node labels) {
@@ -59,3 +60,26 @@ static alvk_status record_correct(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t 
     return alvk_op_correct_count(cmd, graph_dim(g, ia, 0, batch), g->nodes[ia].shape[1], &x, &labels, &y);
 }
 const graph_op_desc graph_op_correct = {.record = record_correct};
+
+alvk_node alvk_graph_softmax(alvk_graph *g, alvk_node x) {
+    node *X = graph_arg(g, x, "softmax");
+    if (!X) return -1;
+    if (X->ndims != 2) return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "softmax: x [B,C] expected");
+    return graph_add(g, OP_SOFTMAX, &x, 1, X->shape, 2, X->batched);
+}
+
+static alvk_status record_softmax(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
+    alvk_buffer x = graph_buffer(g, g->nodes[i].in[0]), y = graph_buffer(g, i);
+    return alvk_op_softmax(cmd, graph_dim(g, i, 0, batch), g->nodes[i].shape[1], &x, &y);
+}
+
+/* dx = y gy - y sum_rows(gy y): made of differentiable ops. */
+static alvk_status vjp_softmax(graph_walk *w, int i, alvk_node gy) {
+    alvk_graph *g = w->g;
+    alvk_node a = g->nodes[i].in[0];
+    if (!graph_needs(w, a)) return ALVK_OK;
+    alvk_node gyy = alvk_graph_mul(g, gy, i);
+    graph_accumulate(w, a, alvk_graph_sub(g, gyy, alvk_graph_mul_rows(g, i, alvk_graph_sum_rows(g, gyy))));
+    return ALVK_OK;
+}
+const graph_op_desc graph_op_softmax = {.record = record_softmax, .vjp = vjp_softmax};

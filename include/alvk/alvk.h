@@ -418,6 +418,9 @@ ALVK_API alvk_node alvk_graph_norm_rows(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_mean(alvk_graph *g, alvk_node x);
 /* Mean softmax cross-entropy of logits [B, C] against labels: a scalar. */
 ALVK_API alvk_node alvk_graph_softmax_ce(alvk_graph *g, alvk_node logits, alvk_node labels);
+/* The softmax of each row of x [B, C]: probabilities as an output (computed
+ * stably, the row's maximum subtracted); differentiable twice. */
+ALVK_API alvk_node alvk_graph_softmax(alvk_graph *g, alvk_node x);
 
 /* ResNet18's forward pass on x [N, C, H, W] with the tensors that
  * alvk_model_resnet18 declared: returns the pooled features [N, 512]. */
