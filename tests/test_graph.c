@@ -956,6 +956,47 @@ Test(graph, evaluation_fuses_relu_and_residual_adds_into_convolutions_bit_for_bi
     test_close(ctx);
 }
 
+/* A residual operand that is node 0 (the graph's first input) fuses like
+ * any other: relu(conv(x) + b + x) with x node 0 matches the reference
+ * (node indices of 0 once meant "none" in the fusion fields). */
+Test(graph, a_residual_from_the_first_node_is_kept) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p;
+    enum { C = 4, H = 5, B = 2 };
+    TEST_OK(alvk_params_create(ctx, &p));
+    TEST_OK(alvk_params_add(p, "w", (uint32_t[]){C, C, 3, 3}, 4, ALVK_PARAM_TRAINABLE, NULL));
+    TEST_OK(alvk_params_add(p, "b", (uint32_t[]){C}, 1, ALVK_PARAM_TRAINABLE, NULL));
+    TEST_OK(alvk_params_commit(p));
+    float wf[C * C * 9], bf[C], x[B * C * H * H], got[B * C * H * H];
+    double w[C * C * 9], b[C], xd[B * C * H * H], y[B * C * H * H];
+    for (int i = 0; i < C * C * 9; i++) w[i] = wf[i] = (float)(0.2 * sin(0.7 * i));
+    for (int i = 0; i < C; i++) b[i] = bf[i] = (float)(0.05 * i - 0.1);
+    for (int i = 0; i < B * C * H * H; i++) xd[i] = x[i] = (float)cos(0.31 * i);
+    TEST_OK(alvk_params_write(p, 0, wf));
+    TEST_OK(alvk_params_write(p, 1, bf));
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, B, ALVK_GRAPH_EVAL, &g));
+    alvk_node xn = alvk_graph_input(g, (uint32_t[]){C, H, H}, 3);
+    cr_assert_eq(xn, 0);
+    alvk_node conv = alvk_graph_conv2d(g, xn, alvk_graph_param(g, "w"), alvk_graph_param(g, "b"), 1, 1);
+    alvk_node add = alvk_graph_add(g, conv, xn), out = alvk_graph_relu(g, add);
+    TEST_OK(alvk_graph_output(g, out));
+    TEST_OK(alvk_graph_compile(g));
+    cr_expect_eq(g->nodes[add].fused_into, conv, "the add fused into the convolution");
+    TEST_OK(alvk_graph_set(g, xn, x, B));
+    TEST_OK(alvk_graph_run(g, B));
+    TEST_OK(alvk_graph_read(g, out, got));
+    ref_conv c = {B, C, H, H, C, 3, 3, 1, 1};
+    ref_conv2d(&c, xd, w, b, y);
+    for (int i = 0; i < B * C * H * H; i++) {
+        double want = y[i] + xd[i] > 0 ? y[i] + xd[i] : 0;
+        cr_assert(fabs(got[i] - want) <= 1e-5 * (1 + fabs(want)), "output %d is %.7g, want %.7g", i, got[i], want);
+    }
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
+    test_close(ctx);
+}
+
 /* A graph with Adam appended is a whole training step: one step moves
  * every weight by lr against its gradient's sign (Adam's first step), the
  * device counts the steps, and repeated steps drive the loss down. */

@@ -64,6 +64,8 @@ uint64_t graph_numel(const node *n, uint32_t batch) {
 alvk_node graph_add(alvk_graph *g, graph_op op, const alvk_node *in, int nin,
                     const uint32_t *shape, uint32_t ndims, int batched) {
     if (g->compiled) return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "the graph is compiled");
+    uint32_t dims[GRAPH_MAX_DIMS] = {0}; /* shape may point into the array realloc moves */
+    memcpy(dims, shape, ndims * sizeof *shape);
     if (g->count == g->cap) {
         int cap = g->cap ? 2 * g->cap : 64;
         node *grown = realloc(g->nodes, (size_t)cap * sizeof *grown);
@@ -73,8 +75,9 @@ alvk_node graph_add(alvk_graph *g, graph_op op, const alvk_node *in, int nin,
     node *n = &g->nodes[g->count];
     memset(n, 0, sizeof *n);
     n->op = op, n->nin = nin, n->ndims = ndims, n->batched = batched, n->param = -1, n->grad_of = -1;
+    n->residual = -1;
     memcpy(n->in, in, (size_t)nin * sizeof *in);
-    memcpy(n->shape, shape, ndims * sizeof *shape);
+    memcpy(n->shape, dims, ndims * sizeof *dims);
     if (batched) n->shape[0] = g->max_batch;
     n->bytes = 4 * graph_numel(n, g->max_batch);
     return g->count++;

@@ -48,9 +48,11 @@ static int producer(const alvk_graph *g, int x) {
 static int takes_epilogue(const alvk_graph *g, int v, int by, int signs_ok) {
     int h = producer(g, v), values, signs;
     const node *H = &g->nodes[h];
-    if (!graph_desc(H->op)->epilogue || !plain(H) || H->relu || H->residual ||
-        g->nodes[v].pinned)
+    if (!graph_desc(H->op)->epilogue || !plain(H) || H->relu || H->residual >= 0 || g->nodes[v].pinned)
         return 0;
+    /* A convolution without a bias may run as a split GEMM plus a sum, which
+     * an epilogue rules out: fused, its rounding would differ. */
+    if (H->op == OP_CONV2D && H->nin < 3 && !H->bn_folded) return 0;
     readers(g, v, by, &values, &signs);
     if (values || (signs && !signs_ok)) return 0;
     if (v == h) return 1;

@@ -88,7 +88,7 @@ typedef struct node {
     int fused_into;
     int elided;
     int bn_folded;      /* CONV2D: the BATCHNORM folded into it */
-    int residual;       /* BATCHNORM, CONV2D: the node its epilogue adds */
+    int residual;       /* BATCHNORM, CONV2D: the node its epilogue adds, or -1 */
     int relu;           /* BATCHNORM, CONV2D: its epilogue clamps at 0 */
 } node;
 

@@ -55,8 +55,8 @@ static alvk_status record_conv2d(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t b
     alvk_buffer x = graph_buffer(g, n->in[0]), w = graph_buffer(g, n->in[1]), y = graph_buffer(g, i);
     alvk_buffer bias, residual;
     if (n->nin > 2) bias = graph_buffer(g, n->in[2]);
-    if (n->residual) residual = graph_buffer(g, n->residual);
-    alvk_epilogue epi = {n->residual ? &residual : NULL, n->relu};
+    if (n->residual >= 0) residual = graph_buffer(g, n->residual);
+    alvk_epilogue epi = {n->residual >= 0 ? &residual : NULL, n->relu};
     if (n->bn_folded) return conv_folded(g, cmd, &c, n, &x, &w, n->nin > 2 ? &bias : NULL, &epi, &y);
     return alvk_op_conv2d_fused(cmd, &c, &x, &w, n->nin > 2 ? &bias : NULL, &epi, &y);
 }

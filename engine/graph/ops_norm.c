@@ -12,13 +12,14 @@ alvk_node alvk_graph_batchnorm(alvk_graph *g, alvk_node x, const char *prefix) {
     if (!X) return -1;
     static const char *const parts[] = {"weight", "bias", "running_mean", "running_var"};
     alvk_node in[5] = {x};
+    uint32_t C = X->shape[1]; /* X moves when adding a param node grows the array */
     for (int k = 0; k < 4; k++) {
         char name[256];
         snprintf(name, sizeof name, "%s.%s", prefix ? prefix : "", parts[k]);
         if ((in[k + 1] = alvk_graph_param(g, name)) < 0) return -1;
-        if (g->nodes[in[k + 1]].shape[0] != X->shape[1])
+        if (g->nodes[in[k + 1]].shape[0] != C)
             return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "batchnorm: %s does not match %u "
-                              "channels", name, X->shape[1]);
+                              "channels", name, C);
     }
     X = &g->nodes[x];
     if (X->ndims != 4) return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "batchnorm: input must be NCHW");
@@ -38,9 +39,9 @@ alvk_bn_params graph_bn_params(const alvk_graph *g, const node *bn) {
 static alvk_status record_batchnorm(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     const node *n = &g->nodes[i];
     alvk_buffer x = graph_buffer(g, n->in[0]), y = graph_buffer(g, i), residual;
-    if (n->residual) residual = graph_buffer(g, n->residual);
+    if (n->residual >= 0) residual = graph_buffer(g, n->residual);
     alvk_batchnorm bn = {graph_dim(g, n->in[0], 0, batch), n->shape[1], n->shape[2] * n->shape[3], GRAPH_BN_EPS,
-                         g->bn_momentum, {n->residual ? &residual : NULL, n->relu}, NULL};
+                         g->bn_momentum, {n->residual >= 0 ? &residual : NULL, n->relu}, NULL};
     alvk_bn_params p = graph_bn_params(g, n);
     if (n->attr[0]) return alvk_op_batchnorm_eval(cmd, &bn, &x, &p, &y);
     alvk_buffer mean = graph_aux(g, i, 0), invstd = graph_aux(g, i, 1);

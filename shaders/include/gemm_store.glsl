@@ -21,15 +21,6 @@ layout(constant_id = 10) const uint RELU = 0;
 ALVK_IN4(4, residual);
 uint m0, n0, cz;
 
-vec4 epilogue4(vec4 v, uint q) {
-    if (RESIDUAL != 0u) v += LOAD4(residual, q);
-    return RELU != 0u ? mix(v, vec4(0.0), lessThan(v, vec4(0.0))) : v;  // as unary.comp's relu
-}
-
-float epilogue1(float v, uint i) {
-    if (RESIDUAL != 0u) v += LOAD4_1(residual, i);
-    return RELU != 0u && v < 0.0 ? 0.0 : v;
-}
 
 // Storage-buffer reads assemble each vec4 from four scalar loads: NVIDIA's
 // Vulkan compiler (driver 580.159.04, H200) computed wrong results from
@@ -42,6 +33,16 @@ float epilogue1(float v, uint i) {
 #else
 #define GEMM_LOAD4(X, q) vec4(LOAD4_1(X, 4u * (q)), LOAD4_1(X, 4u * (q) + 1u), LOAD4_1(X, 4u * (q) + 2u), LOAD4_1(X, 4u * (q) + 3u))
 #endif
+
+vec4 epilogue4(vec4 v, uint q) {
+    if (RESIDUAL != 0u) v += GEMM_LOAD4(residual, q);
+    return RELU != 0u ? mix(v, vec4(0.0), lessThan(v, vec4(0.0))) : v;  // as unary.comp's relu
+}
+
+float epilogue1(float v, uint i) {
+    if (RESIDUAL != 0u) v += LOAD4_1(residual, i);
+    return RELU != 0u && v < 0.0 ? 0.0 : v;
+}
 
 // Writes the 4x4 block (i, j) of the tile: a row's 4 columns as one vec4
 // store where C is row-major with whole, aligned vec4s (lavapipe stores
