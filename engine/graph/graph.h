@@ -195,8 +195,17 @@ ALVK_GRAPH_OPS(GRAPH_OP_DECLARE)
 const graph_op_desc *graph_desc(graph_op op);
 const char *graph_op_name(graph_op op);
 
-/* Records node i (nothing for nodes fused into another). */
+/* Whether node i records work of its own: not fused into another or
+ * elided, and its op records something. */
+int graph_records(const node *n);
+/* Records node i (nothing unless graph_records). */
 alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch);
+/* The recordings of the sums and broadcasts: node i's input 0 summed as r
+ * says into its output, or broadcast by alvk_op_binary's EXPAND (scaled by
+ * alpha, one value per nb, runs of inner). */
+alvk_status graph_record_reduce(alvk_graph *g, alvk_cmd *cmd, int i, const alvk_reduce *r);
+alvk_status graph_record_expand(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch, float alpha,
+                                uint32_t nb, uint32_t inner);
 
 /* ---- helpers the descriptors share ---------------------------------------- */
 /* Dimension d of node i at this batch, and its number of floats. */

@@ -102,9 +102,8 @@ const graph_op_desc graph_op_conv_bwd_weight = {.record = record_conv_bwd_weight
 /* [N, C, H, W] -> [C]: a convolution bias's gradient. */
 static alvk_status record_channel_sum(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     int ia = g->nodes[i].in[0];
-    alvk_buffer x = graph_buffer(g, ia), y = graph_buffer(g, i);
     alvk_reduce r = {.outer = graph_dim(g, ia, 0, batch), .mid = graph_dim(g, ia, 1, batch),
                      .inner = graph_dim(g, ia, 2, batch) * graph_dim(g, ia, 3, batch), .scale = 1.0f};
-    return alvk_op_reduce(cmd, &r, &x, &y);
+    return graph_record_reduce(g, cmd, i, &r);
 }
 const graph_op_desc graph_op_channel_sum = {.record = record_channel_sum};

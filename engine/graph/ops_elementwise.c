@@ -260,9 +260,8 @@ alvk_node alvk_graph_norm_rows(alvk_graph *g, alvk_node x) {
 
 static alvk_status record_sum_rows(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     int ia = g->nodes[i].in[0];
-    alvk_buffer x = graph_buffer(g, ia), y = graph_buffer(g, i);
     alvk_reduce r = {.outer = 1, .mid = graph_dim(g, ia, 0, batch), .inner = g->nodes[ia].shape[1], .scale = 1.0f};
-    return alvk_op_reduce(cmd, &r, &x, &y);
+    return graph_record_reduce(g, cmd, i, &r);
 }
 
 static alvk_status vjp_sum_rows(graph_walk *w, int i, alvk_node gy) {
@@ -272,10 +271,7 @@ const graph_op_desc graph_op_sum_rows = {.record = record_sum_rows, .vjp = vjp_s
 
 /* in: g [B], x [B, F] (for its shape): row b is g[b] everywhere. */
 static alvk_status record_expand_rows(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
-    const node *n = &g->nodes[i];
-    alvk_buffer b = graph_buffer(g, n->in[0]), y = graph_buffer(g, i);
-    return alvk_op_binary(cmd, ALVK_BINARY_EXPAND, 1.0f, NULL, &b, &y, graph_count(g, i, batch),
-                          graph_dim(g, i, 0, batch), n->shape[1]);
+    return graph_record_expand(g, cmd, i, batch, 1.0f, graph_dim(g, i, 0, batch), g->nodes[i].shape[1]);
 }
 
 static alvk_status vjp_expand_rows(graph_walk *w, int i, alvk_node gy) {
@@ -294,11 +290,9 @@ alvk_node alvk_graph_mean(alvk_graph *g, alvk_node x) {
 }
 
 static alvk_status record_mean(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
-    int ia = g->nodes[i].in[0];
-    alvk_buffer x = graph_buffer(g, ia), y = graph_buffer(g, i);
-    uint32_t total = graph_count(g, ia, batch);
+    uint32_t total = graph_count(g, g->nodes[i].in[0], batch);
     alvk_reduce r = {.outer = 1, .mid = 1, .inner = total, .scale = 1.0f / (float)total};
-    return alvk_op_reduce(cmd, &r, &x, &y);
+    return graph_record_reduce(g, cmd, i, &r);
 }
 
 static alvk_status vjp_mean(graph_walk *w, int i, alvk_node gy) {
@@ -308,9 +302,8 @@ const graph_op_desc graph_op_mean = {.record = record_mean, .vjp = vjp_mean};
 
 /* in: g (a scalar), x (for its shape): g / count everywhere. */
 static alvk_status record_expand_mean(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
-    alvk_buffer b = graph_buffer(g, g->nodes[i].in[0]), y = graph_buffer(g, i);
     uint32_t count = graph_count(g, i, batch);
-    return alvk_op_binary(cmd, ALVK_BINARY_EXPAND, 1.0f / (float)count, NULL, &b, &y, count, 1, count);
+    return graph_record_expand(g, cmd, i, batch, 1.0f / (float)count, 1, count);
 }
 
 static alvk_status vjp_expand_mean(graph_walk *w, int i, alvk_node gy) {

@@ -84,9 +84,8 @@ const graph_op_desc graph_op_bias_add = {.record = record_bias_add, .vjp = vjp_b
 
 static alvk_status record_sum_cols(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     const node *n = &g->nodes[i];
-    alvk_buffer x = graph_buffer(g, n->in[0]), y = graph_buffer(g, i);
     alvk_reduce r = {.outer = graph_dim(g, n->in[0], 0, batch), .mid = n->shape[0], .inner = 1, .scale = 1.0f};
-    return alvk_op_reduce(cmd, &r, &x, &y);
+    return graph_record_reduce(g, cmd, i, &r);
 }
 
 static alvk_status vjp_sum_cols(graph_walk *w, int i, alvk_node gy) {
@@ -96,9 +95,7 @@ const graph_op_desc graph_op_sum_cols = {.record = record_sum_cols, .vjp = vjp_s
 
 /* in: g [C], x [R, C] (for its shape): every row gets g. */
 static alvk_status record_expand_cols(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
-    const node *n = &g->nodes[i];
-    alvk_buffer b = graph_buffer(g, n->in[0]), y = graph_buffer(g, i);
-    return alvk_op_binary(cmd, ALVK_BINARY_EXPAND, 1.0f, NULL, &b, &y, graph_count(g, i, batch), n->shape[1], 1);
+    return graph_record_expand(g, cmd, i, batch, 1.0f, g->nodes[i].shape[1], 1);
 }
 
 static alvk_status vjp_expand_cols(graph_walk *w, int i, alvk_node gy) {

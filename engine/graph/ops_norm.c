@@ -87,10 +87,6 @@ static alvk_status vjp_batchnorm(graph_walk *w, int i, alvk_node gy) {
 }
 const graph_op_desc graph_op_batchnorm = {.record = record_batchnorm, .vjp = vjp_batchnorm, .epilogue = 1};
 
-static alvk_status elementwise_add(alvk_cmd *cmd, const alvk_buffer *a, const alvk_buffer *b, uint32_t n) {
-    return alvk_op_binary(cmd, ALVK_BINARY_ADD, 1.0f, a, b, a, n, n, 1);
-}
-
 /* in: x, dy, gamma, the BATCHNORM node[, a fused ReLU's mask] */
 static alvk_status record_batchnorm_bwd(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     const node *n = &g->nodes[i], *fwd = &g->nodes[n->in[3]];
@@ -110,7 +106,7 @@ static alvk_status record_batchnorm_bwd(alvk_graph *g, alvk_cmd *cmd, int i, uin
     alvk_buffer mine[2] = {graph_aux(g, i, 0), graph_aux(g, i, 1)}, *store[2] = {&dgamma, &dbeta};
     alvk_status s = alvk_op_batchnorm_backward(cmd, &bn, &x, &dy, &gamma, &mean, &invstd, &dx, &mine[0], &mine[1]);
     for (int k = 0; k < 2 && s == ALVK_OK; k++) {
-        if (n->attr[k] == BN_GRAD_ADD) s = elementwise_add(cmd, store[k], &mine[k], bn.C);
+        if (n->attr[k] == BN_GRAD_ADD) s = alvk_op_binary(cmd, ALVK_BINARY_ADD, 1.0f, store[k], &mine[k], store[k], bn.C, bn.C, 1);
         if (n->attr[k] == BN_GRAD_STORE) alvk_cmd_copy(cmd, &mine[k], 0, store[k], 0, 4ull * bn.C);
     }
     return s;

@@ -39,9 +39,21 @@ alvk_buffer graph_aux(const alvk_graph *g, int i, int k) {
     return alvk_buffer_view(&g->arena, n->aux_offset[k], n->aux_bytes[k]);
 }
 
+int graph_records(const node *n) {
+    return !n->fused_into && !n->elided && graph_ops[n->op]->record; /* else another node computes it, or none */
+}
+
 alvk_status graph_record(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
-    const node *n = &g->nodes[i];
-    const graph_op_desc *d = graph_ops[n->op];
-    if (n->fused_into || n->elided || !d->record) return ALVK_OK; /* another node computes it, or nothing does */
-    return d->record(g, cmd, i, batch);
+    return graph_records(&g->nodes[i]) ? graph_ops[g->nodes[i].op]->record(g, cmd, i, batch) : ALVK_OK;
+}
+
+alvk_status graph_record_reduce(alvk_graph *g, alvk_cmd *cmd, int i, const alvk_reduce *r) {
+    alvk_buffer x = graph_buffer(g, g->nodes[i].in[0]), y = graph_buffer(g, i);
+    return alvk_op_reduce(cmd, r, &x, &y);
+}
+
+alvk_status graph_record_expand(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch, float alpha,
+                                uint32_t nb, uint32_t inner) {
+    alvk_buffer b = graph_buffer(g, g->nodes[i].in[0]), y = graph_buffer(g, i);
+    return alvk_op_binary(cmd, ALVK_BINARY_EXPAND, alpha, NULL, &b, &y, graph_count(g, i, batch), nb, inner);
 }

@@ -149,15 +149,10 @@ alvk_status alvk_graph_compile(alvk_graph *g) {
 
 uint64_t alvk_graph_peak_bytes(const alvk_graph *g) { return g ? g->arena_bytes : 0; }
 
-/* Whether node i records work of its own. */
-static int records(const node *n) {
-    return !n->fused_into && !n->elided && graph_desc(n->op)->record;
-}
-
 alvk_status alvk_graph_stats_get(const alvk_graph *g, alvk_graph_stats *out) {
     if (!g || !out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_stats_get: no graph or no out");
     *out = (alvk_graph_stats){.nodes = (uint32_t)g->count, .arena_bytes = g->arena_bytes};
-    for (int i = 0; g->compiled && i < g->count; i++) out->kernels += (uint32_t)records(&g->nodes[i]);
+    for (int i = 0; g->compiled && i < g->count; i++) out->kernels += (uint32_t)graph_records(&g->nodes[i]);
     for (int i = 0; i < g->nrecordings; i++) {
         const recording *r = &g->recordings[i];
         out->scratch_bytes += alvk_cmd_scratch_bytes(r->cmd);
