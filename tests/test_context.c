@@ -325,9 +325,9 @@ Test(context, warns_once_about_environment_values_that_mean_nothing) {
     TEST_OK(alvk_graph_compile(g));
     float in[16] = {1, 2, 3, 4}, out[8];
     for (int run = 0; run < 2; run++) {
-        TEST_OK(alvk_graph_set(g, x, in, 4));
+        TEST_OK(alvk_graph_set(g, x, in, sizeof in, 4));
         TEST_OK(alvk_graph_run(g, 4 - run)); /* a second recording asks again */
-        TEST_OK(alvk_graph_read(g, y, out));
+        TEST_OK(alvk_graph_read(g, y, out, sizeof out));
     }
     cr_expect_eq(env_warnings, 2, "ALVK_GEMM_TILE=12x12, once");
     alvk_graph_destroy(g);

@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The index inside the graph of a node id the API handed out. */
+static int index_of(alvk_node x) { return x & (GRAPH_MAX_NODES - 1); }
+
 /* ---- a small MLP with a softmax cross-entropy loss ------------------------ */
 
 enum { IN = 5, HID = 7, OUT = 3, MAXB = 6 };
@@ -93,7 +96,7 @@ Test(graph, mlp_loss_and_gradients_match_the_reference_at_every_batch) {
     mlp m;
     for (int t = 0; t < 4; t++) {
         float v[64];
-        TEST_OK(alvk_params_read(p, alvk_params_find(p, mlp_names[t]), v));
+        TEST_OK(alvk_params_read(p, alvk_params_find(p, mlp_names[t]), v, sizeof v));
         for (int k = 0; k < mlp_sizes[t]; k++) mlp_field(&m, t)[k] = v[k];
     }
     float x[MAXB * IN];
@@ -109,11 +112,11 @@ Test(graph, mlp_loss_and_gradients_match_the_reference_at_every_batch) {
     static const int batches[] = {6, 3, 6, 1};
     for (int r = 0; r < 4; r++) {
         int B = batches[r];
-        TEST_OK(alvk_graph_set(g, xn, x, (uint32_t)B));
-        TEST_OK(alvk_graph_set(g, yn, y, (uint32_t)B));
+        TEST_OK(alvk_graph_set(g, xn, x, sizeof x, (uint32_t)B));
+        TEST_OK(alvk_graph_set(g, yn, y, sizeof y, (uint32_t)B));
         TEST_OK(alvk_graph_run(g, (uint32_t)B));
         float got;
-        TEST_OK(alvk_graph_read(g, loss, &got));
+        TEST_OK(alvk_graph_read(g, loss, &got, sizeof got));
         double want = mlp_loss(&m, x, y, B);
         cr_expect(fabs(got - want) < 1e-5 * (1 + fabs(want)), "batch %d: loss %g, want %g", B, got, want);
         for (int t = 0; t < 4; t++) {
@@ -152,13 +155,13 @@ static alvk_graph *mlp_graph(alvk_context *ctx, alvk_params *p, int backward, in
 }
 
 static void run_mlp(alvk_graph *g, alvk_node xn, alvk_node yn, const float *x, const uint32_t *y) {
-    if (xn >= 0) TEST_OK(alvk_graph_set(g, xn, x, MAXB));
-    if (yn >= 0) TEST_OK(alvk_graph_set(g, yn, y, MAXB));
+    if (xn >= 0) TEST_OK(alvk_graph_set(g, xn, x, MAXB * IN * sizeof *x, MAXB));
+    if (yn >= 0) TEST_OK(alvk_graph_set(g, yn, y, MAXB * sizeof *y, MAXB));
     TEST_OK(alvk_graph_run(g, MAXB));
 }
 
 static void read_all(alvk_params *p, float *out) {
-    for (int t = 0; t < 4; t++, out += mlp_sizes[t - 1]) TEST_OK(alvk_params_read(p, t, out));
+    for (int t = 0; t < 4; t++, out += mlp_sizes[t - 1]) TEST_OK(alvk_params_read(p, t, out, mlp_sizes[t] * sizeof *out));
 }
 
 Test(graph, split_step_through_host_gradients_equals_the_fused_step) {
@@ -180,15 +183,15 @@ Test(graph, split_step_through_host_gradients_equals_the_fused_step) {
     alvk_graph *back = mlp_graph(ctx, p, 1, 0, &xn, &yn), *adam = mlp_graph(ctx, p, 0, 1, &none, &none);
     for (int step = 0; step < 2; step++) {
         run_mlp(back, xn, yn, x, y);
-        TEST_OK(alvk_params_read_grad(p, -1, packed));
+        TEST_OK(alvk_params_read_grad(p, -1, packed, sizeof packed));
         float *at = packed;
         for (int t = 0; t < 4; at += mlp_sizes[t++]) {
-            TEST_OK(alvk_params_read_grad(p, t, one));
+            TEST_OK(alvk_params_read_grad(p, t, one, sizeof one));
             cr_expect_arr_eq(one, at, mlp_sizes[t] * sizeof *one, "tensor %d's gradient in the packed form", t);
         }
         float zero[128] = {0};
-        TEST_OK(alvk_params_write_grad(p, -1, zero)); /* what is written is what Adam reads */
-        TEST_OK(alvk_params_write_grad(p, -1, packed));
+        TEST_OK(alvk_params_write_grad(p, -1, zero, sizeof zero)); /* what is written is what Adam reads */
+        TEST_OK(alvk_params_write_grad(p, -1, packed, sizeof packed));
         run_mlp(adam, none, none, NULL, NULL);
     }
     read_all(p, split);
@@ -197,13 +200,13 @@ Test(graph, split_step_through_host_gradients_equals_the_fused_step) {
     alvk_params *s = NULL;
     TEST_OK(alvk_params_create(ctx, &s));
     TEST_OK(alvk_params_add(s, "bn.running_mean", (uint32_t[]){3}, 1, ALVK_PARAM_STATE, NULL));
-    cr_expect_eq(alvk_params_read_grad(s, -1, one), ALVK_ERROR_INVALID_ARGUMENT, "before commit");
+    cr_expect_eq(alvk_params_read_grad(s, -1, one, sizeof one), ALVK_ERROR_INVALID_ARGUMENT, "before commit");
     TEST_OK(alvk_params_commit(s));
-    cr_expect_eq(alvk_params_read_grad(s, 0, one), ALVK_ERROR_INVALID_ARGUMENT);
+    cr_expect_eq(alvk_params_read_grad(s, 0, one, sizeof one), ALVK_ERROR_INVALID_ARGUMENT);
     cr_expect(strstr(alvk_last_error(), "state tensor"), "%s", alvk_last_error());
-    cr_expect_eq(alvk_params_read_grad(p, 0, NULL), ALVK_ERROR_INVALID_ARGUMENT);
-    cr_expect_eq(alvk_params_write_grad(p, -1, NULL), ALVK_ERROR_INVALID_ARGUMENT);
-    cr_expect_eq(alvk_params_write_grad(p, 9, one), ALVK_ERROR_INVALID_ARGUMENT);
+    cr_expect_eq(alvk_params_read_grad(p, 0, NULL, 0), ALVK_ERROR_INVALID_ARGUMENT);
+    cr_expect_eq(alvk_params_write_grad(p, -1, NULL, 0), ALVK_ERROR_INVALID_ARGUMENT);
+    cr_expect_eq(alvk_params_write_grad(p, 9, one, sizeof one), ALVK_ERROR_INVALID_ARGUMENT);
     alvk_params_destroy(s);
     alvk_graph_destroy(whole), alvk_graph_destroy(back), alvk_graph_destroy(adam);
     alvk_params_destroy(p);
@@ -275,9 +278,9 @@ Test(graph, a_gradient_penalty_differentiates_a_gradient) {
         int i = alvk_params_find(p, disc_names[t]);
         if (t == 1 || t == 3) { /* non-zero biases, so every path is exercised */
             for (int k = 0; k < disc_sizes[t]; k++) v[k] = 0.1f * (float)(k - 2);
-            TEST_OK(alvk_params_write(p, i, v));
+            TEST_OK(alvk_params_write(p, i, v, sizeof v));
         }
-        TEST_OK(alvk_params_read(p, i, v));
+        TEST_OK(alvk_params_read(p, i, v, sizeof v));
         for (int k = 0; k < disc_sizes[t]; k++) disc_field(&d, t)[k] = v[k];
     }
     float x[DB * DIN];
@@ -293,10 +296,10 @@ Test(graph, a_gradient_penalty_differentiates_a_gradient) {
     TEST_OK(alvk_graph_backward(g, gp));
     TEST_OK(alvk_graph_output(g, gp));
     TEST_OK(alvk_graph_compile(g));
-    TEST_OK(alvk_graph_set(g, xn, x, DB));
+    TEST_OK(alvk_graph_set(g, xn, x, sizeof x, DB));
     TEST_OK(alvk_graph_run(g, DB));
     float got;
-    TEST_OK(alvk_graph_read(g, gp, &got));
+    TEST_OK(alvk_graph_read(g, gp, &got, sizeof got));
     double want = gp_ref(&d, x);
     cr_expect(fabs(got - want) < 1e-5 * (1 + fabs(want)), "gp %g, want %g", got, want);
     for (int t = 0; t < 6; t++) {
@@ -329,9 +332,9 @@ Test(graph, a_zero_row_has_norm_gradient_zero) {
     TEST_OK(alvk_graph_output(g, dx));
     TEST_OK(alvk_graph_compile(g));
     float in[6] = {3, 0, 4, 0, 0, 0}, out[6];
-    TEST_OK(alvk_graph_set(g, x, in, 2));
+    TEST_OK(alvk_graph_set(g, x, in, sizeof in, 2));
     TEST_OK(alvk_graph_run(g, 2));
-    TEST_OK(alvk_graph_read(g, dx, out));
+    TEST_OK(alvk_graph_read(g, dx, out, sizeof out));
     float want[6] = {0.3f, 0, 0.4f, 0, 0, 0}; /* x / (2 |x|) for the mean of two rows */
     for (int i = 0; i < 6; i++) cr_expect(fabsf(out[i] - want[i]) < 1e-6f, "dx[%d] = %g, want %g", i, out[i], want[i]);
     alvk_graph_destroy(g);
@@ -348,7 +351,7 @@ Test(graph, momentum_one_keeps_the_last_batch_statistics) {
     TEST_OK(alvk_params_add(p, "bn.running_mean", (uint32_t[]){C}, 1, ALVK_PARAM_STATE, NULL));
     TEST_OK(alvk_params_add(p, "bn.running_var", (uint32_t[]){C}, 1, ALVK_PARAM_STATE, NULL));
     TEST_OK(alvk_params_commit(p));
-    TEST_OK(alvk_params_write(p, 0, (float[]){1, 1}));
+    TEST_OK(alvk_params_write(p, 0, (float[]){1, 1}, 2 * sizeof(float)));
     alvk_graph *g;
     TEST_OK(alvk_graph_create(ctx, p, N, ALVK_GRAPH_TRAIN, &g));
     alvk_node x = alvk_graph_input(g, (uint32_t[]){C, 2, 2}, 3);
@@ -358,11 +361,11 @@ Test(graph, momentum_one_keeps_the_last_batch_statistics) {
     cr_expect_eq(alvk_graph_set_bn_momentum(g, 0.5f), ALVK_ERROR_INVALID_ARGUMENT, "too late: compiled");
     float in[N * C * HW];
     for (int i = 0; i < N * C * HW; i++) in[i] = (float)sin(0.7 * i * i) * 3;
-    TEST_OK(alvk_graph_set(g, x, in, N));
+    TEST_OK(alvk_graph_set(g, x, in, sizeof in, N));
     TEST_OK(alvk_graph_run(g, N));
     float mean[C], var[C];
-    TEST_OK(alvk_params_read(p, 2, mean));
-    TEST_OK(alvk_params_read(p, 3, var));
+    TEST_OK(alvk_params_read(p, 2, mean, sizeof mean));
+    TEST_OK(alvk_params_read(p, 3, var, sizeof var));
     for (int c = 0; c < C; c++) {
         double m = 0, v = 0;
         for (int n = 0; n < N; n++)
@@ -392,9 +395,9 @@ Test(graph, memory_is_reused_along_a_chain) {
                   "planned %llu bytes", (unsigned long long)alvk_graph_peak_bytes(g));
     float in[16 * 1024], out[16 * 1024];
     for (int i = 0; i < 16 * 1024; i++) in[i] = (float)(i % 7) - 3;
-    TEST_OK(alvk_graph_set(g, x, in, 16));
+    TEST_OK(alvk_graph_set(g, x, in, sizeof in, 16));
     TEST_OK(alvk_graph_run(g, 16));
-    TEST_OK(alvk_graph_read(g, y, out));
+    TEST_OK(alvk_graph_read(g, y, out, sizeof out));
     for (int i = 0; i < 16 * 1024; i++) cr_assert_eq(out[i], in[i] > 0 ? in[i] : 0);
     alvk_graph_destroy(g);
     test_close(ctx);
@@ -420,10 +423,10 @@ Test(graph, builder_errors_surface_at_compile) {
     TEST_OK(alvk_graph_output(g, r2));
     TEST_OK(alvk_graph_compile(g));
     float v[12] = {0};
-    TEST_OK(alvk_graph_set(g, a, v, 4));
+    TEST_OK(alvk_graph_set(g, a, v, sizeof v, 4));
     cr_expect_eq(alvk_graph_run(g, 5), ALVK_ERROR_INVALID_ARGUMENT, "batch above the maximum");
     TEST_OK(alvk_graph_run(g, 2));
-    cr_expect_eq(alvk_graph_read(g, r, v), ALVK_ERROR_INVALID_ARGUMENT, "r is not an output");
+    cr_expect_eq(alvk_graph_read(g, r, v, sizeof v), ALVK_ERROR_INVALID_ARGUMENT, "r is not an output");
     alvk_graph_destroy(g);
     test_close(ctx);
 }
@@ -459,7 +462,7 @@ Test(graph, a_failed_backward_sticks_and_compile_refuses) {
     alvk_graph *g;
     TEST_OK(alvk_graph_create(ctx, p, MAXB, ALVK_GRAPH_TRAIN, &g));
     alvk_node x, y, loss = build_mlp(g, &x, &y);
-    alvk_node logits = g->nodes[loss].in[0];
+    alvk_node logits = graph_id(g, graph_at(g, loss)->in[0]);
     cr_expect_eq(alvk_graph_backward(g, logits), ALVK_ERROR_INVALID_ARGUMENT, "the logits are no loss");
     cr_expect_eq(alvk_graph_adam(g, 1e-3, 0.9, 0.999, 1e-8), ALVK_ERROR_INVALID_ARGUMENT, "sticky");
     cr_expect_eq(alvk_graph_compile(g), ALVK_ERROR_INVALID_ARGUMENT);
@@ -480,11 +483,11 @@ Test(graph, outputs_after_compile_and_views_of_reused_memory_are_errors) {
     TEST_OK(alvk_graph_compile(g));
     cr_expect_eq(alvk_graph_output(g, r), ALVK_ERROR_INVALID_ARGUMENT, "outputs are marked before compile");
     float in[24] = {0}, back[24];
-    TEST_OK(alvk_graph_set(g, a, in, 4));
+    TEST_OK(alvk_graph_set(g, a, in, sizeof in, 4));
     TEST_OK(alvk_graph_run(g, 4));
-    cr_expect_eq(alvk_graph_read(g, v, back), ALVK_ERROR_INVALID_ARGUMENT, "a view of reused memory");
-    TEST_OK(alvk_graph_read(g, out, back));
-    cr_expect_eq(alvk_graph_read(g, out, NULL), ALVK_ERROR_INVALID_ARGUMENT, "no crash on NULL");
+    cr_expect_eq(alvk_graph_read(g, v, back, sizeof back), ALVK_ERROR_INVALID_ARGUMENT, "a view of reused memory");
+    TEST_OK(alvk_graph_read(g, out, back, sizeof back));
+    cr_expect_eq(alvk_graph_read(g, out, NULL, 0), ALVK_ERROR_INVALID_ARGUMENT, "no crash on NULL");
     alvk_graph_destroy(g);
     test_close(ctx);
 }
@@ -497,9 +500,9 @@ Test(graph, relu_keeps_nan) {
     TEST_OK(alvk_graph_output(g, r));
     TEST_OK(alvk_graph_compile(g));
     float in[8] = {NAN, -1, 2, -NAN, INFINITY, -INFINITY, 0, 3}, out[8];
-    TEST_OK(alvk_graph_set(g, a, in, 1));
+    TEST_OK(alvk_graph_set(g, a, in, sizeof in, 1));
     TEST_OK(alvk_graph_run(g, 1));
-    TEST_OK(alvk_graph_read(g, r, out));
+    TEST_OK(alvk_graph_read(g, r, out, sizeof out));
     cr_expect(isnan(out[0]) && isnan(out[3]), "relu(NaN) is NaN, as PyTorch's: %g %g", out[0], out[3]);
     cr_expect(out[1] == 0 && out[2] == 2 && out[4] == INFINITY && out[5] == 0 && out[6] == 0 && out[7] == 3);
     alvk_graph_destroy(g);
@@ -515,8 +518,8 @@ Test(graph, labels_and_indices_out_of_range_are_errors) {
     TEST_OK(alvk_graph_output(g, loss));
     TEST_OK(alvk_graph_compile(g));
     uint32_t labels[MAXB] = {0, 1, 2, 0, 1, OUT};
-    cr_expect_eq(alvk_graph_set(g, y, labels, MAXB), ALVK_ERROR_INVALID_ARGUMENT, "label %d of %d classes", OUT, OUT);
-    TEST_OK(alvk_graph_set(g, y, labels, MAXB - 1));
+    cr_expect_eq(alvk_graph_set(g, y, labels, sizeof labels, MAXB), ALVK_ERROR_INVALID_ARGUMENT, "label %d of %d classes", OUT, OUT);
+    TEST_OK(alvk_graph_set(g, y, labels, sizeof labels, MAXB - 1));
     alvk_graph_destroy(g);
     alvk_params_destroy(p);
     /* A pool whose labels pass the logits' classes, and indices past the pool. */
@@ -534,8 +537,8 @@ Test(graph, labels_and_indices_out_of_range_are_errors) {
     idx = alvk_graph_indices(g), img = alvk_graph_gather(g, pool, idx);
     TEST_OK(alvk_graph_output(g, img));
     TEST_OK(alvk_graph_compile(g));
-    cr_expect_eq(alvk_graph_set(g, idx, (uint32_t[]){0, 7, 8, 1}, 4), ALVK_ERROR_INVALID_ARGUMENT, "index 8 of 8");
-    TEST_OK(alvk_graph_set(g, idx, (uint32_t[]){0, 7, 3, 1}, 4));
+    cr_expect_eq(alvk_graph_set(g, idx, (uint32_t[]){0, 7, 8, 1}, 4 * sizeof(uint32_t), 4), ALVK_ERROR_INVALID_ARGUMENT, "index 8 of 8");
+    TEST_OK(alvk_graph_set(g, idx, (uint32_t[]){0, 7, 3, 1}, 4 * sizeof(uint32_t), 4));
     alvk_graph_destroy(g);
     alvk_pool_destroy(pool);
     alvk_dataset_destroy(ds);
@@ -557,8 +560,8 @@ Test(graph, builders_record_every_failure) {
     cr_expect_eq(alvk_graph_compile(g), ALVK_ERROR_INVALID_ARGUMENT);
     cr_expect(strstr(alvk_last_error(), "uint32"), "%s", alvk_last_error());
     alvk_graph_destroy(g);
-    cr_expect_eq(alvk_params_write(p, 0, NULL), ALVK_ERROR_INVALID_ARGUMENT, "no crash on NULL");
-    cr_expect_eq(alvk_params_read(p, 0, NULL), ALVK_ERROR_INVALID_ARGUMENT, "no crash on NULL");
+    cr_expect_eq(alvk_params_write(p, 0, NULL, 0), ALVK_ERROR_INVALID_ARGUMENT, "no crash on NULL");
+    cr_expect_eq(alvk_params_read(p, 0, NULL, 0), ALVK_ERROR_INVALID_ARGUMENT, "no crash on NULL");
     alvk_params_destroy(p);
     test_close(ctx);
 }
@@ -626,8 +629,8 @@ static alvk_graph *cnn_graph(alvk_context *ctx, alvk_params *p, int twice, int r
 static void run_cnn(alvk_graph *g, int twice, const alvk_node xn[2], const alvk_node yn[2],
                     float x[2][CB * CIN * CH * CH], uint32_t labels[2][CB], int first) {
     for (int r = 0; r <= twice; r++) {
-        TEST_OK(alvk_graph_set(g, xn[r], x[first + r], CB));
-        TEST_OK(alvk_graph_set(g, yn[r], labels[first + r], CB));
+        TEST_OK(alvk_graph_set(g, xn[r], x[first + r], sizeof x[first + r], CB));
+        TEST_OK(alvk_graph_set(g, yn[r], labels[first + r], sizeof labels[first + r], CB));
     }
     TEST_OK(alvk_graph_run(g, CB));
 }
@@ -658,7 +661,7 @@ static void check_cnn(int mode) {
         float v[128];
         w[t] = malloc(n * sizeof *w[t]);
         for (size_t k = 0; k < n; k++) v[k] = (float)(0.3 * sin(1.3 * (double)k + t) + (t == 2 ? 1 : 0));
-        TEST_OK(alvk_params_write(p, i, v));
+        TEST_OK(alvk_params_write(p, i, v, sizeof v));
         for (size_t k = 0; k < n; k++) w[t][k] = v[k];
     }
     float x[2][CB * CIN * CH * CH];
@@ -679,7 +682,7 @@ static void check_cnn(int mode) {
     alvk_graph *g = cnn_graph(ctx, p, twice, range, xn, yn, &loss);
     run_cnn(g, twice, xn, yn, x, labels, 0);
     float got;
-    TEST_OK(alvk_graph_read(g, loss, &got));
+    TEST_OK(alvk_graph_read(g, loss, &got, sizeof got));
 #define CNN_LOSS() (cnn_loss(w, x[0], labels[0]) + (twice ? cnn_loss(w, x[1], labels[1]) : 0))
     double want = CNN_LOSS();
     cr_expect(fabs(got - want) < 1e-5 * (1 + fabs(want)), "loss %g, want %g", got, want);
@@ -706,7 +709,7 @@ static void check_cnn(int mode) {
 #undef CNN_LOSS
     /* Training mode updated the running statistics. */
     float rm[COUT];
-    TEST_OK(alvk_params_read(p, alvk_params_find(p, "bn.running_mean"), rm));
+    TEST_OK(alvk_params_read(p, alvk_params_find(p, "bn.running_mean"), rm, sizeof rm));
     cr_expect(rm[0] != 0.0f, "the running mean moved");
     for (int t = 0; t < 6; t++) free(w[t]);
     alvk_graph_destroy(g);
@@ -763,13 +766,13 @@ Test(graph, evaluation_folds_batch_norm_into_the_convolution) {
     double w[COUT * CIN * 9], b[COUT], t[4][COUT];
     float v[COUT * CIN * 9];
     for (int i = 0; i < COUT * CIN * 9; i++) w[i] = v[i] = (float)(0.3 * sin(1.3 * i));
-    TEST_OK(alvk_params_write(p, alvk_params_find(p, "conv.weight"), v));
+    TEST_OK(alvk_params_write(p, alvk_params_find(p, "conv.weight"), v, sizeof v));
     for (int i = 0; i < COUT; i++) b[i] = v[i] = (float)(0.1 * i - 0.2);
-    TEST_OK(alvk_params_write(p, alvk_params_find(p, "conv.bias"), v));
+    TEST_OK(alvk_params_write(p, alvk_params_find(p, "conv.bias"), v, sizeof v));
     for (int k = 0; k < 4; k++) {
         for (int i = 0; i < COUT; i++)
             t[k][i] = v[i] = (float)(k == 3 ? 0.5 + 0.3 * i : k == 0 ? 1.5 - 0.4 * i : 0.2 * cos(i + k));
-        TEST_OK(alvk_params_write(p, alvk_params_find(p, bn[k]), v));
+        TEST_OK(alvk_params_write(p, alvk_params_find(p, bn[k]), v, sizeof v));
     }
     float x[CB * CIN * CH * CH];
     double xd[CB * CIN * CH * CH], y[CB * COUT * CH * CH], z[CB * COUT * CH * CH];
@@ -788,12 +791,12 @@ Test(graph, evaluation_folds_batch_norm_into_the_convolution) {
         if (shared) out = alvk_graph_add(g, out, alvk_graph_relu(g, conv)); /* conv read twice */
         TEST_OK(alvk_graph_output(g, out));
         TEST_OK(alvk_graph_compile(g));
-        cr_expect_eq(g->nodes[bnn].fused_into, shared ? 0 : conv, "folded into the conv: %d",
-                     g->nodes[bnn].fused_into);
-        TEST_OK(alvk_graph_set(g, xn, x, CB));
+        cr_expect_eq(graph_at(g, bnn)->fused_into, shared ? 0 : index_of(conv), "folded into the conv: %d",
+                     graph_at(g, bnn)->fused_into);
+        TEST_OK(alvk_graph_set(g, xn, x, sizeof x, CB));
         TEST_OK(alvk_graph_run(g, CB));
         float got[CB * COUT * CH * CH];
-        TEST_OK(alvk_graph_read(g, out, got));
+        TEST_OK(alvk_graph_read(g, out, got, sizeof got));
         for (int i = 0; i < CB * COUT * CH * CH; i++) {
             double want = (z[i] > 0 ? z[i] : 0) + (shared && y[i] > 0 ? y[i] : 0);
             cr_assert(fabs(got[i] - want) <= 2e-5 * (1 + fabs(want)), "%s: output %d is %.7g, want %.7g",
@@ -840,16 +843,16 @@ Test(graph, resnet18_runs_a_training_step) {
     float img[4 * 784];
     uint32_t labels[4] = {3, 1, 4, 1};
     for (int i = 0; i < 4 * 784; i++) img[i] = (float)((i * 37) % 256) / 255.0f;
-    TEST_OK(alvk_graph_set(g, x, img, 4));
-    TEST_OK(alvk_graph_set(g, y, labels, 4));
+    TEST_OK(alvk_graph_set(g, x, img, sizeof img, 4));
+    TEST_OK(alvk_graph_set(g, y, labels, sizeof labels, 4));
     float l1, l2;
     TEST_OK(alvk_params_snapshot(p));
     TEST_OK(alvk_graph_run(g, 4));
-    TEST_OK(alvk_graph_read(g, loss, &l1));
+    TEST_OK(alvk_graph_read(g, loss, &l1, sizeof l1));
     float *g1 = read_grad(ctx, p, "layer2.0.conv1.weight");
     TEST_OK(alvk_params_restore(p)); /* the running statistics moved */
     TEST_OK(alvk_graph_run(g, 4));
-    TEST_OK(alvk_graph_read(g, loss, &l2));
+    TEST_OK(alvk_graph_read(g, loss, &l2, sizeof l2));
     float *g2 = read_grad(ctx, p, "layer2.0.conv1.weight");
     cr_expect(isfinite(l1) && fabs(l1 - log(10.0)) < 1.5, "loss %g at initialisation", l1);
     cr_expect_eq(l1, l2, "a rerun from the same state repeats bit for bit");
@@ -889,13 +892,13 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
         cr_expect_eq(fused_nodes(g, OP_RELU, 0), fused ? 17 : 0);
         cr_expect_eq(fused_nodes(g, OP_ADD, 0), fused ? 8 : 0);
         cr_expect_eq(fused_nodes(g, OP_RELU_GRAD, 1), fused ? 9 : 0);
-        TEST_OK(alvk_graph_set(g, x, img, 2));
-        TEST_OK(alvk_graph_set(g, y, labels, 2));
+        TEST_OK(alvk_graph_set(g, x, img, sizeof img, 2));
+        TEST_OK(alvk_graph_set(g, y, labels, sizeof labels, 2));
         TEST_OK(alvk_graph_run(g, 2));
-        TEST_OK(alvk_graph_read(g, l, &loss[fused]));
+        TEST_OK(alvk_graph_read(g, l, &loss[fused], sizeof loss[fused]));
         grads[fused] = malloc(4 * alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE));
         cr_assert(grads[fused]);
-        TEST_OK(alvk_params_read_grad(p, -1, grads[fused]));
+        TEST_OK(alvk_params_read_grad(p, -1, grads[fused], 4 * alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE)));
         alvk_graph_stats st;
         TEST_OK(alvk_graph_stats_get(g, &st));
         commands[fused] = st.commands, barriers[fused] = st.barriers;
@@ -943,9 +946,9 @@ Test(graph, evaluation_fuses_relu_and_residual_adds_into_convolutions_bit_for_bi
         cr_expect_eq(fused_nodes(g, OP_BATCHNORM, 0), 20);
         cr_expect_eq(fused_nodes(g, OP_RELU, 0), fused ? 17 : 0);
         cr_expect_eq(fused_nodes(g, OP_ADD, 0), fused ? 8 : 0);
-        TEST_OK(alvk_graph_set(g, x, img, 3));
+        TEST_OK(alvk_graph_set(g, x, img, sizeof img, 3));
         TEST_OK(alvk_graph_run(g, 3));
-        TEST_OK(alvk_graph_read(g, out, logits[fused]));
+        TEST_OK(alvk_graph_read(g, out, logits[fused], sizeof logits[fused]));
         commands[fused] = alvk_cmd_commands(g->recordings[0].cmd);
         alvk_graph_destroy(g);
     }
@@ -972,20 +975,20 @@ Test(graph, a_residual_from_the_first_node_is_kept) {
     for (int i = 0; i < C * C * 9; i++) w[i] = wf[i] = (float)(0.2 * sin(0.7 * i));
     for (int i = 0; i < C; i++) b[i] = bf[i] = (float)(0.05 * i - 0.1);
     for (int i = 0; i < B * C * H * H; i++) xd[i] = x[i] = (float)cos(0.31 * i);
-    TEST_OK(alvk_params_write(p, 0, wf));
-    TEST_OK(alvk_params_write(p, 1, bf));
+    TEST_OK(alvk_params_write(p, 0, wf, sizeof wf));
+    TEST_OK(alvk_params_write(p, 1, bf, sizeof bf));
     alvk_graph *g;
     TEST_OK(alvk_graph_create(ctx, p, B, ALVK_GRAPH_EVAL, &g));
     alvk_node xn = alvk_graph_input(g, (uint32_t[]){C, H, H}, 3);
-    cr_assert_eq(xn, 0);
+    cr_assert_eq(index_of(xn), 0);
     alvk_node conv = alvk_graph_conv2d(g, xn, alvk_graph_param(g, "w"), alvk_graph_param(g, "b"), 1, 1);
     alvk_node add = alvk_graph_add(g, conv, xn), out = alvk_graph_relu(g, add);
     TEST_OK(alvk_graph_output(g, out));
     TEST_OK(alvk_graph_compile(g));
-    cr_expect_eq(g->nodes[add].fused_into, conv, "the add fused into the convolution");
-    TEST_OK(alvk_graph_set(g, xn, x, B));
+    cr_expect_eq(graph_at(g, add)->fused_into, index_of(conv), "the add fused into the convolution");
+    TEST_OK(alvk_graph_set(g, xn, x, sizeof x, B));
     TEST_OK(alvk_graph_run(g, B));
-    TEST_OK(alvk_graph_read(g, out, got));
+    TEST_OK(alvk_graph_read(g, out, got, sizeof got));
     ref_conv c = {B, C, H, H, C, 3, 3, 1, 1};
     ref_conv2d(&c, xd, w, b, y);
     for (int i = 0; i < B * C * H * H; i++) {
@@ -1014,13 +1017,13 @@ Test(graph, adam_in_the_graph_trains) {
     TEST_OK(alvk_graph_adam(g, lr, 0.9, 0.999, 1e-8));
     TEST_OK(alvk_graph_output(g, loss));
     TEST_OK(alvk_graph_compile(g));
-    TEST_OK(alvk_graph_set(g, xn, x, MAXB));
-    TEST_OK(alvk_graph_set(g, yn, y, MAXB));
+    TEST_OK(alvk_graph_set(g, xn, x, sizeof x, MAXB));
+    TEST_OK(alvk_graph_set(g, yn, y, sizeof y, MAXB));
     int w1 = alvk_params_find(p, "m.0.weight");
     float before[HID * IN], after[HID * IN];
-    TEST_OK(alvk_params_read(p, w1, before));
+    TEST_OK(alvk_params_read(p, w1, before, sizeof before));
     TEST_OK(alvk_graph_run(g, MAXB));
-    TEST_OK(alvk_params_read(p, w1, after));
+    TEST_OK(alvk_params_read(p, w1, after, sizeof after));
     float *grad = read_grad(ctx, p, "m.0.weight");
     int moved = 0;
     for (int k = 0; k < HID * IN; k++) {
@@ -1031,9 +1034,9 @@ Test(graph, adam_in_the_graph_trains) {
     }
     cr_expect_gt(moved, 10);
     float first, last = 0;
-    TEST_OK(alvk_graph_read(g, loss, &first));
+    TEST_OK(alvk_graph_read(g, loss, &first, sizeof first));
     for (int s = 1; s < 60; s++) TEST_OK(alvk_graph_run(g, MAXB));
-    TEST_OK(alvk_graph_read(g, loss, &last));
+    TEST_OK(alvk_graph_read(g, loss, &last, sizeof last));
     cr_expect_lt(last, 0.5f * first, "60 steps: loss %g -> %g", first, last);
     uint32_t steps;
     alvk_buffer sb = alvk_params_steps(p);
@@ -1068,8 +1071,8 @@ static float *adam_steps(alvk_context *ctx, int groups) {
         TEST_OK(alvk_graph_adam(g, 0.01, 0.9, 0.999, 1e-8));
     }
     TEST_OK(alvk_graph_compile(g));
-    TEST_OK(alvk_graph_set(g, xn, x, MAXB));
-    TEST_OK(alvk_graph_set(g, yn, y, MAXB));
+    TEST_OK(alvk_graph_set(g, xn, x, sizeof x, MAXB));
+    TEST_OK(alvk_graph_set(g, yn, y, sizeof y, MAXB));
     for (int s = 0; s < 5; s++) TEST_OK(alvk_graph_run(g, MAXB));
     uint32_t steps;
     alvk_buffer sb = alvk_params_steps(p);
@@ -1077,7 +1080,7 @@ static float *adam_steps(alvk_context *ctx, int groups) {
     cr_expect_eq(steps, 5, "one count per run, however many optimisers");
     float *all = malloc(sizeof(float) * (HID * IN + HID + OUT * HID + OUT)), *at = all;
     for (int t = 0; t < 4; t++) {
-        TEST_OK(alvk_params_read(p, alvk_params_find(p, mlp_names[t]), at));
+        TEST_OK(alvk_params_read(p, alvk_params_find(p, mlp_names[t]), at, mlp_sizes[t] * sizeof *at));
         at += mlp_sizes[t];
     }
     alvk_graph_destroy(g);
@@ -1116,14 +1119,14 @@ Test(graph, gathers_batches_from_a_pool) {
     const uint8_t *labels = alvk_dataset_labels(ds), *pixels = alvk_dataset_images(ds);
     float z[5 * 10] = {0};
     for (int b = 0; b < 5; b++) z[b * 10 + (b < 3 ? labels[rows[b]] : (labels[rows[b]] + 1) % 10)] = 1;
-    TEST_OK(alvk_graph_set(g, idx, rows, 5));
-    TEST_OK(alvk_graph_set(g, logits, z, 5));
+    TEST_OK(alvk_graph_set(g, idx, rows, sizeof rows, 5));
+    TEST_OK(alvk_graph_set(g, logits, z, sizeof z, 5));
     TEST_OK(alvk_graph_run(g, 5));
     float got[5 * 784];
     uint32_t count, got_labels[5];
-    TEST_OK(alvk_graph_read(g, img, got));
-    TEST_OK(alvk_graph_read(g, hits, (float *)&count));
-    TEST_OK(alvk_graph_read(g, lab, (float *)got_labels));
+    TEST_OK(alvk_graph_read(g, img, got, sizeof got));
+    TEST_OK(alvk_graph_read(g, hits, &count, sizeof count));
+    TEST_OK(alvk_graph_read(g, lab, got_labels, sizeof got_labels));
     for (int b = 0; b < 5; b++) {
         cr_expect_eq(got_labels[b], labels[rows[b]]);
         /* Vulkan lets a shader's division be 2.5 ulp off (NVIDIA's is 1 ulp
@@ -1182,11 +1185,11 @@ Test(graph, resnet18_plan_is_sound_and_a_step_is_one_submission) {
 
     float img[8 * 784] = {0};
     uint32_t labels[8] = {0};
-    TEST_OK(alvk_graph_set(g, x, img, 8));
-    TEST_OK(alvk_graph_set(g, y, labels, 8));
+    TEST_OK(alvk_graph_set(g, x, img, sizeof img, 8));
+    TEST_OK(alvk_graph_set(g, y, labels, sizeof labels, 8));
     TEST_OK(alvk_graph_run(g, 8)); /* the first run records */
     uint64_t before = ctx->submissions;
-    TEST_OK(alvk_graph_set(g, y, labels, 8));
+    TEST_OK(alvk_graph_set(g, y, labels, sizeof labels, 8));
     TEST_OK(alvk_graph_run(g, 8));
     uint64_t used = ctx->submissions - before;
     if (ctx->memory.device.mapped) cr_expect_eq(used, 1, "a training step took %llu submissions",
@@ -1229,13 +1232,13 @@ static float train_small(alvk_dataset *ds, uint64_t seed, uint32_t *correct_out)
     for (uint32_t i = 0; i < N; i++) rows[i] = i * 37 % alvk_dataset_count(ds);
     float first = 0, last = 0;
     uint32_t correct = 0;
-    TEST_OK(alvk_graph_set(g, idx, rows, N));
+    TEST_OK(alvk_graph_set(g, idx, rows, sizeof rows, N));
     for (int s = 0; s < 150; s++) {
         TEST_OK(alvk_graph_run(g, N));
-        if (s == 0) TEST_OK(alvk_graph_read(g, loss, &first));
+        if (s == 0) TEST_OK(alvk_graph_read(g, loss, &first, sizeof first));
     }
-    TEST_OK(alvk_graph_read(g, loss, &last));
-    TEST_OK(alvk_graph_read(g, hits, (float *)&correct));
+    TEST_OK(alvk_graph_read(g, loss, &last, sizeof last));
+    TEST_OK(alvk_graph_read(g, hits, &correct, sizeof correct));
     cr_expect_lt(last, 0.1f * first, "loss %g -> %g", first, last);
     *correct_out = correct;
     alvk_graph_destroy(g);
@@ -1274,9 +1277,9 @@ Test(graph, two_contexts_in_one_process) {
     for (int i = 0; i < 32; i++) in[0][i] = (float)i / 8, in[1][i] = 1.0f;
     for (int round = 0; round < 3; round++)
         for (int c = 0; c < 2; c++) {
-            TEST_OK(alvk_graph_set(g[c], x[c], in[c], 4));
+            TEST_OK(alvk_graph_set(g[c], x[c], in[c], sizeof in[c], 4));
             TEST_OK(alvk_graph_run(g[c], 4));
-            TEST_OK(alvk_graph_read(g[c], y[c], &out[c]));
+            TEST_OK(alvk_graph_read(g[c], y[c], &out[c], sizeof out[c]));
         }
     double want = 0;
     for (int i = 0; i < 32; i++) want += (double)in[0][i] * in[0][i] / 32;

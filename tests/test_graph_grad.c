@@ -593,7 +593,7 @@ static void make_store(alvk_context *ctx, setup *s, built *b) {
     if (!b->p) return;
     TEST_OK(alvk_params_commit(b->p));
     for (int k = 0; k < s->nall; k++)
-        if (b->store[k] >= 0) TEST_OK(alvk_params_write(b->p, b->store[k], s->val[k]));
+        if (b->store[k] >= 0) TEST_OK(alvk_params_write(b->p, b->store[k], s->val[k], s->numel[k] * sizeof *s->val[k]));
 }
 
 /* Builds the row's graph: y, L, every input's dL/dx, backward into the
@@ -630,7 +630,7 @@ static int build_graph(alvk_context *ctx, setup *s, built *b) {
     alvk_status status = alvk_graph_compile(g); /* reports the first builder error */
     cr_expect(status == ALVK_OK, "%s (%s): %s", r->op, NOTE(r), alvk_last_error());
     if (status != ALVK_OK) return 0;
-    const node *Y = &g->nodes[b->y];
+    const node *Y = graph_at(g, b->y);
     int same = Y->batched == r->out.batched && Y->ndims == r->out.ndims + (uint32_t)r->out.batched;
     for (uint32_t d = 0; same && d < r->out.ndims; d++) same = Y->shape[d + r->out.batched] == r->out.dims[d];
     cr_expect(same, "%s (%s): y's shape is not the row's", r->op, NOTE(r));
@@ -640,11 +640,11 @@ static int build_graph(alvk_context *ctx, setup *s, built *b) {
 static void run_graph(setup *s, built *b) {
     for (int k = 0; k < s->nall; k++) {
         leaf_kind kind = s->all[k].kind;
-        if (kind == IN || kind == CONST) TEST_OK(alvk_graph_set(b->g, b->node[k], s->val[k], s->r->batch));
+        if (kind == IN || kind == CONST) TEST_OK(alvk_graph_set(b->g, b->node[k], s->val[k], s->numel[k] * sizeof *s->val[k], s->r->batch));
         if (kind != LABELS) continue;
         uint32_t labels[64];
         for (size_t i = 0; i < s->numel[k]; i++) labels[i] = (uint32_t)s->val[k][i];
-        TEST_OK(alvk_graph_set(b->g, b->node[k], labels, s->r->batch));
+        TEST_OK(alvk_graph_set(b->g, b->node[k], labels, sizeof labels, s->r->batch));
     }
     TEST_OK(alvk_graph_run(b->g, s->r->batch));
 }
@@ -675,12 +675,12 @@ static int expect_close(const setup *s, const char *what, const float *got, cons
 /* The checks return 1 when every value is close. */
 static int check_forward(setup *s, built *b) {
     float *got = malloc(s->ny * sizeof *got), loss;
-    TEST_OK(alvk_graph_read(b->g, b->y, got));
+    TEST_OK(alvk_graph_read(b->g, b->y, got, s->ny * sizeof *got));
     double want_loss = loss_ref(s); /* leaves the reference's y in s->y */
     int ok = expect_close(s, "y", got, s->y, s->ny, 0, TOL_FORWARD);
     double terms = 0; /* L's rounding scales with its terms, which may cancel */
     for (size_t i = 0; i < s->ny; i++) terms += fabs(s->x[s->n][i] * s->y[i]);
-    TEST_OK(alvk_graph_read(b->g, b->loss, &loss));
+    TEST_OK(alvk_graph_read(b->g, b->loss, &loss, sizeof loss));
     ok &= expect_close(s, "L = sum(w y)", &loss, &want_loss, 1, terms, TOL_FORWARD);
     free(got);
     return ok;
@@ -696,8 +696,8 @@ static int check_vjp(setup *s, built *b) {
         size_t n = s->numel[k];
         float *got = malloc(n * sizeof *got);
         double *want = malloc(n * sizeof *want);
-        if (l->kind == IN) TEST_OK(alvk_graph_read(b->g, b->grad[k], got));
-        else TEST_OK(alvk_params_read_grad(b->p, b->store[k], got));
+        if (l->kind == IN) TEST_OK(alvk_graph_read(b->g, b->grad[k], got, n * sizeof *got));
+        else TEST_OK(alvk_params_read_grad(b->p, b->store[k], got, n * sizeof *got));
         for (size_t i = 0; i < n; i++) want[i] = partial(s, loss_ref, k, i, STEP1);
         char what[64];
         snprintf(what, sizeof what, "dL/d%s", l->name);
@@ -714,7 +714,7 @@ static int check_second_order(setup *s, built *b) {
         size_t n = s->numel[k];
         float *got = malloc(n * sizeof *got);
         double *want = malloc(n * sizeof *want);
-        TEST_OK(alvk_graph_read(b->g, b->grad2[k], got));
+        TEST_OK(alvk_graph_read(b->g, b->grad2[k], got, n * sizeof *got));
         for (size_t i = 0; i < n; i++) want[i] = partial(s, directional_ref, k, i, STEP2);
         char what[96];
         snprintf(what, sizeof what, "d/d%s of sum(v dL/d%s)", s->all[k].name, s->all[s->r->d2_of].name);

@@ -54,7 +54,7 @@ static float *values(alvk_params *p, const char *name, size_t *n) {
     *n = alvk_params_numel(p, i, 0);
     float *v = malloc(*n * sizeof *v);
     cr_assert(v);
-    TEST_OK(alvk_params_read(p, i, v));
+    TEST_OK(alvk_params_read(p, i, v, *n * sizeof *v));
     return v;
 }
 

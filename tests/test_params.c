@@ -34,7 +34,7 @@ static void fill(alvk_params *p, float base) {
         size_t n = alvk_params_numel(p, i, 0);
         float v[16];
         for (size_t k = 0; k < n; k++) v[k] = base + (float)(i * 100 + (int)k);
-        TEST_OK(alvk_params_write(p, i, v));
+        TEST_OK(alvk_params_write(p, i, v, sizeof v));
     }
 }
 
@@ -42,7 +42,7 @@ static void expect_values(alvk_params *p, float base) {
     for (int i = 0; i < alvk_params_count(p); i++) {
         size_t n = alvk_params_numel(p, i, 0);
         float v[16];
-        TEST_OK(alvk_params_read(p, i, v));
+        TEST_OK(alvk_params_read(p, i, v, sizeof v));
         for (size_t k = 0; k < n; k++)
             cr_expect_eq(v[k], base + (float)(i * 100 + (int)k), "tensor %d [%zu]", i, k);
     }
@@ -92,7 +92,7 @@ Test(params, snapshot_and_restore_on_the_device) {
     alvk_params *p = small_store(ctx, 1);
     for (int i = 0; i < alvk_params_count(p); i++) { /* committed tensors start at zero */
         float v[16] = {1};
-        TEST_OK(alvk_params_read(p, i, v));
+        TEST_OK(alvk_params_read(p, i, v, sizeof v));
         for (size_t k = 0; k < alvk_params_numel(p, i, 0); k++) cr_expect_eq(v[k], 0.0f);
     }
     fill(p, 1.0f);
@@ -164,8 +164,8 @@ Test(params, reads_a_pytorch_style_file) {
     alvk_params *p = small_store(ctx, 0);
     TEST_OK(alvk_params_load(p, path));
     float a[15], bn[7];
-    TEST_OK(alvk_params_read(p, 0, a));
-    TEST_OK(alvk_params_read(p, 1, bn));
+    TEST_OK(alvk_params_read(p, 0, a, sizeof a));
+    TEST_OK(alvk_params_read(p, 1, bn, sizeof bn));
     cr_expect(a[14] == 3.5f && bn[0] == -15.0f && bn[6] == -21.0f);
     alvk_params_destroy(p);
     test_close(ctx);

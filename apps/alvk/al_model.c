@@ -167,11 +167,12 @@ int al_model_calibrate(al_model *m, al_rates *r) {
     int ok = ids && alpha;
     for (uint32_t i = 0; ok && i < E; i++) ids[i] = i % n;
     for (uint32_t i = 0; ok && i < B; i++) alpha[i] = 0.5f;
-    ok = ok && alvk_graph_set(m->train, m->train_idx, ids, B) == ALVK_OK &&
-         alvk_graph_set(m->predict, m->pred_idx, ids, E) == ALVK_OK;
-    int adv_ok = ok && (!m->adv || (alvk_graph_set(m->adv, m->adv_l, ids, B) == ALVK_OK &&
-                                    alvk_graph_set(m->adv, m->adv_u, ids, B) == ALVK_OK &&
-                                    alvk_graph_set(m->adv, m->adv_alpha, alpha, B) == ALVK_OK));
+    size_t id_bytes = E * sizeof *ids, alpha_bytes = B * sizeof *alpha;
+    ok = ok && alvk_graph_set(m->train, m->train_idx, ids, id_bytes, B) == ALVK_OK &&
+         alvk_graph_set(m->predict, m->pred_idx, ids, id_bytes, E) == ALVK_OK;
+    int adv_ok = ok && (!m->adv || (alvk_graph_set(m->adv, m->adv_l, ids, id_bytes, B) == ALVK_OK &&
+                                    alvk_graph_set(m->adv, m->adv_u, ids, id_bytes, B) == ALVK_OK &&
+                                    alvk_graph_set(m->adv, m->adv_alpha, alpha, alpha_bytes, B) == ALVK_OK));
     double train = ok ? time_run(m->train, B) : -1, eval = ok ? time_run(m->predict, E) : -1;
     double adv = !m->adv ? 0 : adv_ok ? time_run(m->adv, B) : -1;
     free(ids), free(alpha);
@@ -197,8 +198,9 @@ int al_train_classifier(al_model *m, const uint32_t *ids, uint32_t n, uint32_t e
             }
             uint32_t b = min_u32(m->batch, n - k * m->batch);
             float loss;
-            if (alvk_graph_set(m->train, m->train_idx, order + k * m->batch, b) != ALVK_OK ||
-                alvk_graph_run(m->train, b) != ALVK_OK || alvk_graph_read(m->train, m->train_loss, &loss) != ALVK_OK) {
+            if (alvk_graph_set(m->train, m->train_idx, order + k * m->batch, b * sizeof *order, b) != ALVK_OK ||
+                alvk_graph_run(m->train, b) != ALVK_OK ||
+                alvk_graph_read(m->train, m->train_loss, &loss, sizeof loss) != ALVK_OK) {
                 rc = fail("training");
                 break;
             }
@@ -239,12 +241,15 @@ int al_train_adversarial(al_model *m, const uint32_t *labeled, uint32_t n_l, con
                 alpha[j] = (float)((double)(r >> 40) / (double)(1ull << 24)); /* U[0, 1) */
             }
             float v[3];
-            if (alvk_graph_set(m->adv, m->adv_l, li, b) != ALVK_OK || alvk_graph_set(m->adv, m->adv_u, ui, b) != ALVK_OK ||
-                alvk_graph_set(m->adv, m->adv_alpha, alpha, b) != ALVK_OK || alvk_graph_run(m->adv, b) != ALVK_OK ||
-                alvk_graph_read(m->adv, m->adv_pred, &v[0]) != ALVK_OK ||
-                alvk_graph_read(m->adv, m->adv_dis, &v[1]) != ALVK_OK ||
-                alvk_graph_read(m->adv, m->adv_gp, &v[2]) != ALVK_OK ||
-                alvk_graph_read(m->adv, m->adv_dl, dl) != ALVK_OK || alvk_graph_read(m->adv, m->adv_du, du) != ALVK_OK) {
+            size_t rows = b * sizeof(float); /* indices and alphas: one 4-byte value per row */
+            if (alvk_graph_set(m->adv, m->adv_l, li, rows, b) != ALVK_OK ||
+                alvk_graph_set(m->adv, m->adv_u, ui, rows, b) != ALVK_OK ||
+                alvk_graph_set(m->adv, m->adv_alpha, alpha, rows, b) != ALVK_OK || alvk_graph_run(m->adv, b) != ALVK_OK ||
+                alvk_graph_read(m->adv, m->adv_pred, &v[0], sizeof v[0]) != ALVK_OK ||
+                alvk_graph_read(m->adv, m->adv_dis, &v[1], sizeof v[1]) != ALVK_OK ||
+                alvk_graph_read(m->adv, m->adv_gp, &v[2], sizeof v[2]) != ALVK_OK ||
+                alvk_graph_read(m->adv, m->adv_dl, dl, rows) != ALVK_OK ||
+                alvk_graph_read(m->adv, m->adv_du, du, rows) != ALVK_OK) {
                 rc = fail("adversarial training");
                 break;
             }
@@ -266,10 +271,11 @@ int al_predict(al_model *m, const uint32_t *ids, uint32_t n, float *probs, float
     for (uint32_t at = 0; at < n; at += m->s->eval_batch) {
         if (cli_interrupted) return EXIT_INTERRUPTED;
         uint32_t b = min_u32(m->s->eval_batch, n - at);
-        if (alvk_graph_set(m->predict, m->pred_idx, ids + at, b) != ALVK_OK ||
+        if (alvk_graph_set(m->predict, m->pred_idx, ids + at, b * sizeof *ids, b) != ALVK_OK ||
             alvk_graph_run(m->predict, b) != ALVK_OK ||
-            alvk_graph_read(m->predict, m->pred_logits, probs + (size_t)at * m->s->classes) != ALVK_OK ||
-            (d && alvk_graph_read(m->predict, m->pred_d, d + at) != ALVK_OK))
+            alvk_graph_read(m->predict, m->pred_logits, probs + (size_t)at * m->s->classes,
+                            (size_t)b * m->s->classes * sizeof *probs) != ALVK_OK ||
+            (d && alvk_graph_read(m->predict, m->pred_d, d + at, b * sizeof *d) != ALVK_OK))
             return fail("predicting");
     }
     al_softmax_rows(probs, n, m->s->classes);
@@ -279,10 +285,11 @@ int al_predict(al_model *m, const uint32_t *ids, uint32_t n, float *probs, float
 /* Copies every statistics tensor between the store and host (to_host) or back. */
 static int stats_copy(al_model *m, float *at, int to_host) {
     for (int k = 0; k < m->nstats; k++) {
-        alvk_status s = to_host ? alvk_params_read(m->s->params, m->stats[k], at)
-                                : alvk_params_write(m->s->params, m->stats[k], at);
+        uint64_t n = alvk_params_numel(m->s->params, m->stats[k], ALVK_PARAM_STATE);
+        alvk_status s = to_host ? alvk_params_read(m->s->params, m->stats[k], at, n * sizeof *at)
+                                : alvk_params_write(m->s->params, m->stats[k], at, n * sizeof *at);
         if (s != ALVK_OK) return 0;
-        at += alvk_params_numel(m->s->params, m->stats[k], ALVK_PARAM_STATE);
+        at += n;
     }
     return 1;
 }
@@ -307,7 +314,7 @@ int al_stats_recalibrate(al_model *m, const uint32_t *ids, uint32_t n) {
     int rc = batch_stats && acc ? EXIT_OK : fail("allocating");
     for (uint32_t k = 0, at = 0; k < nb && rc == EXIT_OK; k++) {
         uint32_t b = (n - at) / (nb - k); /* near-equal shares: every batch >= 2 when n >= 2 */
-        if (alvk_graph_set(m->recal, m->recal_idx, ids + at, b) != ALVK_OK || alvk_graph_run(m->recal, b) != ALVK_OK ||
+        if (alvk_graph_set(m->recal, m->recal_idx, ids + at, b * sizeof *ids, b) != ALVK_OK || alvk_graph_run(m->recal, b) != ALVK_OK ||
             !stats_copy(m, batch_stats, 1)) {
             rc = fail("recomputing the batch-norm statistics");
             break;

@@ -249,9 +249,8 @@ int64_t session_test_correct(session *s, uint32_t first, uint32_t count) {
     uint64_t correct = 0;
     for (uint32_t at = first; at < first + count; at += s->eval_batch) {
         uint32_t b = first + count - at < s->eval_batch ? first + count - at : s->eval_batch, hits;
-        if (alvk_graph_set(s->eval, s->eval_indices, s->test_order + at, b) != ALVK_OK ||
-            alvk_graph_run(s->eval, b) != ALVK_OK ||
-            alvk_graph_read(s->eval, s->eval_correct, (float *)&hits) != ALVK_OK)
+        if (alvk_graph_set(s->eval, s->eval_indices, s->test_order + at, b * sizeof *s->test_order, b) != ALVK_OK ||
+            alvk_graph_run(s->eval, b) != ALVK_OK || alvk_graph_read(s->eval, s->eval_correct, &hits, sizeof hits) != ALVK_OK)
             return -1;
         correct += hits;
     }

@@ -53,10 +53,10 @@ const char *par_device(const char *requested, char *buf, size_t bytes) {
 
 int par_reduce_gradients(alvk_params *p, float *buf, uint32_t extra, const double *w, int have) {
     uint64_t n = alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE);
-    int read = !have || alvk_params_read_grad(p, -1, buf) == ALVK_OK;
+    int read = !have || alvk_params_read_grad(p, -1, buf, n * sizeof *buf) == ALVK_OK;
     if (!have || !read) memset(buf, 0, n * sizeof *buf);
     /* A rank that could not read still takes part in the sum: the others wait on it. */
-    return par_weighted_sum(buf, n + extra, w) && read && alvk_params_write_grad(p, -1, buf) == ALVK_OK;
+    return par_weighted_sum(buf, n + extra, w) && read && alvk_params_write_grad(p, -1, buf, n * sizeof *buf) == ALVK_OK;
 }
 
 void par_share_choices(alvk_context *ctx, char text[PAR_CHOICES]) {

@@ -98,16 +98,17 @@ static int build(trainer *t, const train_opts *o) {
  * (a rank that stops alone would leave the others waiting). */
 static int step(trainer *t, const uint32_t *ids, uint32_t b, float *loss) {
     if (par_size() == 1) {
-        if (alvk_graph_set(t->g, t->idx, ids, b) != ALVK_OK || alvk_graph_run(t->g, b) != ALVK_OK ||
-            alvk_graph_read(t->g, t->loss, loss) != ALVK_OK)
+        if (alvk_graph_set(t->g, t->idx, ids, b * sizeof *ids, b) != ALVK_OK || alvk_graph_run(t->g, b) != ALVK_OK ||
+            alvk_graph_read(t->g, t->loss, loss, sizeof *loss) != ALVK_OK)
             return cli_fail("training");
         return cli_interrupted ? EXIT_INTERRUPTED : EXIT_OK;
     }
     uint32_t lo = share(b, par_rank()), hi = share(b, par_rank() + 1);
     for (int r = 0; r < par_size(); r++) t->weights[r] = (double)(share(b, r + 1) - share(b, r)) / b;
     float mine = 0;
-    int ok = hi == lo || (alvk_graph_set(t->g, t->idx, ids + lo, hi - lo) == ALVK_OK &&
-                          alvk_graph_run(t->g, hi - lo) == ALVK_OK && alvk_graph_read(t->g, t->loss, &mine) == ALVK_OK);
+    int ok = hi == lo || (alvk_graph_set(t->g, t->idx, ids + lo, (hi - lo) * sizeof *ids, hi - lo) == ALVK_OK &&
+                          alvk_graph_run(t->g, hi - lo) == ALVK_OK &&
+                          alvk_graph_read(t->g, t->loss, &mine, sizeof mine) == ALVK_OK);
     if (!ok) cli_fail("training");
     uint64_t trouble[2] = {!ok, cli_interrupted != 0}; /* ranks failed, ranks interrupted */
     if (!par_sum_u64(trouble, 2) || trouble[0]) return EXIT_FAILED;
@@ -138,8 +139,8 @@ static double evaluate(trainer *t) {
     int ready = par_all_ok(v != NULL, NULL), ok = ready;
     for (int i = 0; ready && i < alvk_params_count(s->params); i++) { /* every rank in every broadcast */
         uint64_t n = alvk_params_numel(s->params, i, ALVK_PARAM_TRAINABLE);
-        if (par_rank() == 0 && alvk_params_read(s->params, i, v) != ALVK_OK) ok = 0;
-        if (!par_bcast(v, n * sizeof *v, 0) || alvk_params_write(s->params, i, v) != ALVK_OK) ok = 0;
+        if (par_rank() == 0 && alvk_params_read(s->params, i, v, n * sizeof *v) != ALVK_OK) ok = 0;
+        if (!par_bcast(v, n * sizeof *v, 0) || alvk_params_write(s->params, i, v, n * sizeof *v) != ALVK_OK) ok = 0;
     }
     free(v);
     uint32_t lo = share(s->test_size, par_rank()), hi = share(s->test_size, par_rank() + 1);
@@ -157,7 +158,7 @@ static int warm_up(trainer *t, uint32_t rows) {
     uint32_t *ids = malloc(rows * sizeof *ids);
     if (!ids) return cli_fail("allocating");
     for (uint32_t i = 0; i < rows; i++) ids[i] = i % alvk_dataset_count(s->train);
-    int ok = alvk_params_snapshot(s->params) == ALVK_OK && alvk_graph_set(t->g, t->idx, ids, rows) == ALVK_OK &&
+    int ok = alvk_params_snapshot(s->params) == ALVK_OK && alvk_graph_set(t->g, t->idx, ids, rows * sizeof *ids, rows) == ALVK_OK &&
              alvk_graph_run(t->g, rows) == ALVK_OK && alvk_graph_run(t->adam, 1) == ALVK_OK &&
              session_test_correct(s, 0, s->test_size < s->eval_batch ? s->test_size : s->eval_batch) >= 0 &&
              alvk_params_restore(s->params) == ALVK_OK && alvk_params_reset_optimizer(s->params) == ALVK_OK;

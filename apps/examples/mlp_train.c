@@ -36,14 +36,15 @@ int main(void) {
     alvk_graph_adam(g, 0.01, 0.9, 0.999, 1e-8);
     alvk_graph_output(g, loss);
     alvk_graph_output(g, hits);
-    if (alvk_graph_compile(g) || alvk_graph_set(g, xn, x, N) || alvk_graph_set(g, yn, y, N)) return fail();
+    if (alvk_graph_compile(g) || alvk_graph_set(g, xn, x, sizeof x, N) || alvk_graph_set(g, yn, y, sizeof y, N))
+        return fail();
     float l = 0;
     uint32_t correct = 0;
     for (int s = 1; s <= STEPS; s++) {
-        if (alvk_graph_run(g, N) || alvk_graph_read(g, loss, &l)) return fail();
+        if (alvk_graph_run(g, N) || alvk_graph_read(g, loss, &l, sizeof l)) return fail();
         if (s % 100 == 0) printf("step %d loss %.4f\n", s, l);
     }
-    if (alvk_graph_read(g, hits, (float *)&correct)) return fail();
+    if (alvk_graph_read(g, hits, &correct, sizeof correct)) return fail();
     printf("training accuracy %.3f\n", (double)correct / N);
     alvk_graph_destroy(g);
     alvk_params_destroy(p);

@@ -21,7 +21,8 @@ int main(int argc, char **argv) {
     for (uint32_t at = 0; at < n; at += 250) {
         for (uint32_t k = 0; k < 250; k++) rows[k] = at + k < n ? at + k : n - 1;
         uint32_t b = n - at < 250 ? n - at : 250;
-        if (alvk_graph_set(g, idx, rows, b) || alvk_graph_run(g, b) || alvk_graph_read(g, hits, (float *)&h))
+        if (alvk_graph_set(g, idx, rows, sizeof rows, b) || alvk_graph_run(g, b) ||
+            alvk_graph_read(g, hits, &h, sizeof h))
             return fprintf(stderr, "alvk: %s\n", alvk_last_error()), 1;
         correct += h;
     }

@@ -3,9 +3,11 @@
 #define ALVK_POOL_H
 
 #include "alvk/alvk.h"
+#include "vk/handle.h"
 #include "vk/memory.h"
 
 struct alvk_pool {
+    alvk_handle h; /* first: its context's user; its gathers' dependency */
     alvk_context *ctx;
     uint32_t count, rows, cols;
     uint32_t classes;           /* the largest label + 1 */

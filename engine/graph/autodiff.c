@@ -109,19 +109,24 @@ static alvk_node ones_like(alvk_graph *g, alvk_node x) {
 }
 
 alvk_status alvk_graph_backward(alvk_graph *g, alvk_node loss) {
-    return alvk_graph_backward_params(g, loss, 0, g && g->params ? alvk_params_count(g->params) : 0);
+    int count = graph_usable(g, "alvk_graph_backward") == ALVK_OK && g->params ? alvk_params_count(g->params) : 0;
+    return alvk_graph_backward_params(g, loss, 0, count);
 }
 
-alvk_status alvk_graph_backward_params(alvk_graph *g, alvk_node loss, int first, int count) {
-    if (!g) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_backward: no graph");
+alvk_status alvk_graph_backward_params(alvk_graph *g, alvk_node loss_id, int first, int count) {
+    alvk_status s = graph_usable(g, "alvk_graph_backward");
+    if (s != ALVK_OK) return s;
     if (g->error) return alvk_error(g->error, "%s", g->error_msg);
-    alvk_status s = graph_check_group(g, first, count, "alvk_graph_backward");
+    s = graph_check_group(g, first, count, "alvk_graph_backward");
     if (s != ALVK_OK) return graph_stick(g, s);
-    if (loss < 0 || loss >= g->count || graph_numel(&g->nodes[loss], 1) != 1 || g->nodes[loss].batched)
+    int loss = graph_index(g, loss_id, "alvk_graph_backward");
+    if (loss < 0) return graph_stick(g, ALVK_ERROR_INVALID_ARGUMENT);
+    if (graph_numel(&g->nodes[loss], 1) != 1 || g->nodes[loss].batched)
         return graph_stick(g, alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_backward: the loss must be "
-                                         "a scalar node, not node %d", loss));
+                                         "a scalar node, not node %d", loss_id));
     alvk_node *grads = NULL;
     char *need = NULL;
+    g->internal++;
     s = sweep(g, loss, ones_like(g, loss), (target){-1, first, count}, &grads, &need);
     for (int i = 0; s == ALVK_OK && i <= loss; i++) {
         const node *n = &g->nodes[i];
@@ -133,6 +138,7 @@ alvk_status alvk_graph_backward_params(alvk_graph *g, alvk_node loss, int first,
         alvk_node t = graph_add(g, OP_TO_GRAD, &grads[i], 1, n->shape, n->ndims, 0);
         if (t >= 0) g->nodes[t].param = g->nodes[i].param;
     }
+    g->internal--;
     free(grads);
     free(need);
     if (g->error) return alvk_error(g->error, "%s", g->error_msg);
@@ -146,20 +152,23 @@ static int batchnorm_weight(const alvk_graph *g, alvk_node x, alvk_node y) {
     return 0;
 }
 
-alvk_node alvk_graph_grad(alvk_graph *g, alvk_node y, alvk_node x) {
-    if (!g || y < 0 || x < 0 || y >= g->count || x > y)
-        return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "grad: y must be a node made after x");
+alvk_node alvk_graph_grad(alvk_graph *g, alvk_node y_id, alvk_node x_id) {
+    if (!graph_node_of(g, y_id, "grad") || !graph_node_of(g, x_id, "grad")) return -1;
+    int y = graph_index(g, y_id, "grad"), x = graph_index(g, x_id, "grad");
+    if (x > y) return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "grad: y must be a node made after x");
     alvk_node *grads = NULL;
     char *need = NULL;
     alvk_node result = -1;
+    g->internal++;
     if (sweep(g, y, ones_like(g, y), (target){x, 0, 0}, &grads, &need) == ALVK_OK) {
         result = grads[x];
         if (result < 0 && batchnorm_weight(g, x, y))
             graph_fail(g, ALVK_ERROR_UNSUPPORTED, "grad: node %d is a batch-norm weight or bias, whose "
-                       "gradient only alvk_graph_backward computes (into the store)", x);
+                       "gradient only alvk_graph_backward computes (into the store)", x_id);
         else if (result < 0) graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "grad: y does not depend on x");
     }
+    g->internal--;
     free(grads);
     free(need);
-    return result;
+    return result < 0 ? -1 : graph_id(g, result);
 }

@@ -8,39 +8,86 @@
 #include "vk/context.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Frees the device side: recordings and arena (the graph's own destroy,
+ * or that of its context, store or a pool it gathers from). */
+static void release(alvk_handle *h) {
+    alvk_graph *g = (alvk_graph *)h;
+    for (int i = 0; i < g->nrecordings; i++) {
+        alvk_cmd_destroy(g->recordings[i].cmd);
+        free(g->recordings[i].first_timed);
+    }
+    g->nrecordings = 0;
+    alvk_buffer_free(g->ctx, &g->arena);
+}
+
 alvk_status alvk_graph_create(alvk_context *ctx, alvk_params *params, uint32_t max_batch,
                               alvk_graph_mode mode, alvk_graph **out) {
-    if (!ctx || !out || !max_batch)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_create: no context, no out, or "
-                          "a maximum batch of 0");
+    if (!out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_create: out is NULL");
+    *out = NULL;
+    alvk_status s = handle_check(ctx, HANDLE_CONTEXT, "alvk_graph_create");
+    if (s == ALVK_OK && params) s = alvk_params_usable(params, "alvk_graph_create");
+    if (s != ALVK_OK) return s;
+    if (!max_batch) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_create: a maximum batch of 0");
     alvk_graph *g = calloc(1, sizeof *g);
     if (!g) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a graph");
+    handle_init(&g->h, HANDLE_GRAPH, release);
+    static atomic_uint tags;
+    g->tag = 1 + atomic_fetch_add(&tags, 1) % GRAPH_MAX_TAG;
     g->ctx = ctx, g->params = params, g->max_batch = max_batch, g->mode = mode;
     g->bn_momentum = 0.1f;
     const char *profile = getenv("ALVK_PROFILE");
     g->profile = profile && *profile && strcmp(profile, "0") != 0;
+    s = handle_use(&g->h, &ctx->h);
+    if (s == ALVK_OK && params) s = handle_use(&g->h, (alvk_handle *)params);
+    if (s != ALVK_OK) {
+        handle_retire(&g->h);
+        return s;
+    }
     *out = g;
     return ALVK_OK;
 }
 
 void alvk_graph_destroy(alvk_graph *g) {
-    if (!g) return;
-    graph_profile_print(g);
-    for (int i = 0; i < g->nrecordings; i++) {
-        alvk_cmd_destroy(g->recordings[i].cmd);
-        free(g->recordings[i].first_timed);
+    if (!g || !handle_alive(g, HANDLE_GRAPH, "alvk_graph_destroy")) return;
+    if (!g->h.broken) {
+        graph_profile_print(g);
+        release(&g->h);
     }
-    alvk_buffer_free(g->ctx, &g->arena);
     free(g->nodes);
-    free(g);
+    handle_retire(&g->h);
+}
+
+alvk_status graph_usable(const alvk_graph *g, const char *fn) { return handle_check(g, HANDLE_GRAPH, fn); }
+
+alvk_node graph_id(const alvk_graph *g, int i) {
+    return i < 0 || g->internal ? i : (alvk_node)(g->tag << GRAPH_INDEX_BITS | (uint32_t)i);
+}
+
+/* The index of x, or -1 when it is not a node of g: a plain index only
+ * inside a sweep, otherwise an id with g's tag. */
+static int index_of(const alvk_graph *g, alvk_node x) {
+    int i = x & (GRAPH_MAX_NODES - 1);
+    uint32_t tag = (uint32_t)x >> GRAPH_INDEX_BITS;
+    if (x < 0 || i >= g->count || (tag != g->tag && !(tag == 0 && g->internal))) return -1;
+    return i;
+}
+
+int graph_index(const alvk_graph *g, alvk_node x, const char *fn) {
+    if (graph_usable(g, fn) != ALVK_OK) return -1;
+    int i = index_of(g, x);
+    if (i < 0)
+        alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: %d is not a node of this graph (-1 from a failed "
+                   "builder, or a node of another graph)", fn, x);
+    return i;
 }
 
 alvk_node graph_fail(alvk_graph *g, alvk_status status, const char *fmt, ...) {
-    if (g && g->error == ALVK_OK) {
+    if (handle_is(g, HANDLE_GRAPH) && g->error == ALVK_OK) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(g->error_msg, sizeof g->error_msg, fmt, ap);
@@ -51,7 +98,7 @@ alvk_node graph_fail(alvk_graph *g, alvk_status status, const char *fmt, ...) {
 }
 
 alvk_status graph_stick(alvk_graph *g, alvk_status s) {
-    if (s != ALVK_OK && g && !g->compiled) graph_fail(g, s, "%s", alvk_last_error());
+    if (s != ALVK_OK && handle_is(g, HANDLE_GRAPH) && !g->compiled) graph_fail(g, s, "%s", alvk_last_error());
     return s;
 }
 
@@ -63,7 +110,10 @@ uint64_t graph_numel(const node *n, uint32_t batch) {
 
 alvk_node graph_add(alvk_graph *g, graph_op op, const alvk_node *in, int nin,
                     const uint32_t *shape, uint32_t ndims, int batched) {
+    if (graph_usable(g, graph_op_name(op)) != ALVK_OK) return -1;
     if (g->compiled) return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "the graph is compiled");
+    if (g->count == GRAPH_MAX_NODES)
+        return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "a graph holds at most %d nodes", GRAPH_MAX_NODES);
     uint32_t dims[GRAPH_MAX_DIMS] = {0}; /* shape may point into the array realloc moves */
     memcpy(dims, shape, ndims * sizeof *shape);
     if (g->count == g->cap) {
@@ -76,31 +126,35 @@ alvk_node graph_add(alvk_graph *g, graph_op op, const alvk_node *in, int nin,
     memset(n, 0, sizeof *n);
     n->op = op, n->nin = nin, n->ndims = ndims, n->batched = batched, n->param = -1, n->grad_of = -1;
     n->residual = -1;
-    memcpy(n->in, in, (size_t)nin * sizeof *in);
+    for (int k = 0; k < nin; k++) n->in[k] = in[k] < 0 ? in[k] : in[k] & (GRAPH_MAX_NODES - 1);
     memcpy(n->shape, dims, ndims * sizeof *dims);
     if (batched) n->shape[0] = g->max_batch;
     n->bytes = 4 * graph_numel(n, g->max_batch);
-    return g->count++;
+    return graph_id(g, g->count++);
 }
 
 int graph_u32_rows(const node *n) {
     return n->op == OP_LABELS || n->op == OP_GATHERED_LABELS;
 }
 
+int graph_u32(const node *n) { return graph_u32_rows(n) || n->op == OP_CORRECT; }
+
 node *graph_node_of(alvk_graph *g, alvk_node i, const char *op) {
-    if (!g) return NULL;
-    if (i < 0 || i >= g->count) {
+    if (graph_usable(g, op) != ALVK_OK) return NULL;
+    int k = index_of(g, i);
+    if (k < 0) {
         graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "%s: operand %d is not a node of this graph "
-                   "(an earlier call failed?)", op, i);
+                   "(an earlier call failed, or a node of another graph?)", op, i);
         return NULL;
     }
-    return &g->nodes[i];
+    return &g->nodes[k];
 }
 
 node *graph_arg(alvk_graph *g, alvk_node i, const char *op) {
     node *n = graph_node_of(g, i, op);
-    if (n && graph_u32_rows(n)) {
-        graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "%s: node %d holds uint32 labels or indices, not floats", op, i);
+    if (n && graph_u32(n)) {
+        graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "%s: node %d holds uint32 labels, indices or counts, "
+                   "not floats", op, i);
         return NULL;
     }
     return n;
@@ -114,17 +168,20 @@ int graph_same_shape(const node *a, const node *b) {
 }
 
 alvk_status alvk_graph_output(alvk_graph *g, alvk_node x) {
-    if (g && g->compiled) /* the planner has already reused its memory */
+    int i = graph_index(g, x, "alvk_graph_output");
+    if (i < 0) return ALVK_ERROR_INVALID_ARGUMENT;
+    if (g->compiled) /* the planner has already reused its memory */
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_output: the graph is compiled; mark "
                           "outputs before alvk_graph_compile");
-    if (!graph_node_of(g, x, "output")) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_output: no node %d", x);
-    g->nodes[x].pinned = 1;
+    g->nodes[i].pinned = 1;
     return ALVK_OK;
 }
 
 alvk_status alvk_graph_set_bn_momentum(alvk_graph *g, float momentum) {
-    if (!g || g->compiled || !(momentum >= 0 && momentum <= 1))
-        return graph_stick(g, alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set_bn_momentum: no graph, "
+    alvk_status s = graph_usable(g, "alvk_graph_set_bn_momentum");
+    if (s != ALVK_OK) return s;
+    if (g->compiled || !(momentum >= 0 && momentum <= 1))
+        return graph_stick(g, alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set_bn_momentum: "
                                          "already compiled, or a momentum outside [0, 1]"));
     g->bn_momentum = momentum;
     return ALVK_OK;

@@ -8,9 +8,19 @@
 #include "nn/params.h"
 #include "ops/ops.h"
 #include "vk/command.h"
+#include "vk/handle.h"
 
 #define GRAPH_MAX_IN 5
 #define GRAPH_MAX_DIMS 4
+
+/* Node ids. Those the API hands out carry their graph's tag in bits 20-30
+ * above the index, so a node of another graph is an error rather than
+ * whichever node has its index here. Inside the graph (in[], the nodes'
+ * fields, loops, an autodiff sweep's VJPs) ids are plain indices; graph_at
+ * and graph_node_of take either. */
+#define GRAPH_INDEX_BITS 20
+#define GRAPH_MAX_NODES (1 << GRAPH_INDEX_BITS)
+#define GRAPH_MAX_TAG 2047 /* keeps tagged ids positive int32 */
 
 /* The graph's ops, each described once (graph_op_desc below) in its
  * family's file: ops_data.c (leaves, views, gather, Adam), ops_linear.c,
@@ -101,6 +111,9 @@ typedef struct recording {
 #define GRAPH_MAX_RECORDINGS 4
 
 struct alvk_graph {
+    alvk_handle h;       /* first: a user of its context, store and pools */
+    uint32_t tag;        /* in the ids it hands out, 1..GRAPH_MAX_TAG */
+    int internal;        /* > 0 during an autodiff sweep: builders take and return plain indices */
     alvk_context *ctx;
     alvk_params *params;
     uint32_t max_batch;
@@ -127,7 +140,20 @@ struct alvk_graph {
 void graph_profile_add(alvk_graph *g, const recording *r);
 void graph_profile_print(const alvk_graph *g);
 
-/* Adds a node (inputs already checked); returns its index or -1. */
+/* OK when g is a live graph that can still be used; else an error naming
+ * fn (not sticky: a destroyed graph keeps nothing). */
+alvk_status graph_usable(const alvk_graph *g, const char *fn);
+/* Node x (a plain index or an id this graph handed out), unchecked. */
+#define graph_at(g, x) (&(g)->nodes[(x) & (GRAPH_MAX_NODES - 1)])
+/* The id of node index i as builders return it: tagged, except inside a
+ * sweep. */
+alvk_node graph_id(const alvk_graph *g, int i);
+/* The index of a node id the caller passed to fn, or -1 with an error
+ * (not sticky) when it is not a node of g. */
+int graph_index(const alvk_graph *g, alvk_node x, const char *fn);
+
+/* Adds a node (inputs already checked, plain or tagged); returns its id
+ * (graph_id) or -1. */
 alvk_node graph_add(alvk_graph *g, graph_op op, const alvk_node *in, int nin,
                     const uint32_t *shape, uint32_t ndims, int batched);
 /* Makes a failed builder call's error (alvk_last_error) the graph's sticky
@@ -218,6 +244,8 @@ node *graph_arg(alvk_graph *g, alvk_node i, const char *op);
 int graph_same_shape(const node *a, const node *b);
 /* Whether n holds uint32 rows (labels, indices, gathered labels). */
 int graph_u32_rows(const node *n);
+/* Whether n holds uint32 values: those rows, or a correct count. */
+int graph_u32(const node *n);
 /* Labels Y for C classes: a LABELS node's values the host sets are checked
  * when set; a pool's labels are known now. 0 (a sticky error) when they
  * cannot fit (ops_data.c). */

@@ -24,7 +24,7 @@ alvk_node alvk_graph_conv2d(alvk_graph *g, alvk_node x, alvk_node w, alvk_node b
     alvk_node in[3] = {x, w, b};
     alvk_node y = graph_add(g, OP_CONV2D, in, b >= 0 ? 3 : 2,
                             (uint32_t[]){0, W->shape[0], OH, OW}, 4, X->batched);
-    if (y >= 0) g->nodes[y].attr[0] = stride, g->nodes[y].attr[1] = pad;
+    if (y >= 0) graph_at(g, y)->attr[0] = stride, graph_at(g, y)->attr[1] = pad;
     return y;
 }
 
@@ -41,7 +41,7 @@ static alvk_status conv_folded(const alvk_graph *g, alvk_cmd *cmd, const alvk_co
                                const alvk_buffer *x, const alvk_buffer *w, const alvk_buffer *bias,
                                const alvk_epilogue *epi, const alvk_buffer *y) {
     uint32_t per_filter = c->Cin * c->KH * c->KW;
-    alvk_bn_params p = graph_bn_params(g, &g->nodes[n->bn_folded]);
+    alvk_bn_params p = graph_bn_params(g, graph_at(g, n->bn_folded));
     alvk_buffer w2, b2;
     alvk_status s = alvk_cmd_scratch(cmd, 4ull * c->Cout * per_filter, &w2);
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * c->Cout, &b2);
@@ -66,15 +66,15 @@ static alvk_status vjp_conv2d(graph_walk *w, int i, alvk_node gy) {
     alvk_graph *g = w->g;
     node n = g->nodes[i];
     alvk_node a = n.in[0], b = n.in[1];
-    node A = g->nodes[a], B = g->nodes[b];
+    node A = *graph_at(g, a), B = *graph_at(g, b);
     alvk_node dx = graph_needs(w, a) ? graph_add(g, OP_CONV_BWD_DATA, (alvk_node[]){gy, b, a}, 3, A.shape, 4, A.batched) : -1;
     alvk_node dw = graph_needs(w, b) ? graph_add(g, OP_CONV_BWD_WEIGHT, (alvk_node[]){a, gy, b}, 3, B.shape, 4, 0) : -1;
-    if (dx >= 0) memcpy(g->nodes[dx].attr, n.attr, sizeof n.attr);
-    if (dw >= 0) memcpy(g->nodes[dw].attr, n.attr, sizeof n.attr);
+    if (dx >= 0) memcpy(graph_at(g, dx)->attr, n.attr, sizeof n.attr);
+    if (dw >= 0) memcpy(graph_at(g, dw)->attr, n.attr, sizeof n.attr);
     graph_accumulate(w, a, dx);
     graph_accumulate(w, b, dw);
     if (n.nin > 2 && graph_needs(w, n.in[2]))
-        graph_accumulate(w, n.in[2], graph_like1(g, OP_CHANNEL_SUM, gy, &g->nodes[n.in[2]]));
+        graph_accumulate(w, n.in[2], graph_like1(g, OP_CHANNEL_SUM, gy, graph_at(g, n.in[2])));
     return ALVK_OK;
 }
 const graph_op_desc graph_op_conv2d = {.record = record_conv2d, .vjp = vjp_conv2d, .epilogue = 1};

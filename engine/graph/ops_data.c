@@ -11,7 +11,7 @@
 /* ---- leaves ------------------------------------------------------------- */
 
 alvk_node alvk_graph_input(alvk_graph *g, const uint32_t *shape, uint32_t ndims) {
-    if (!g) return -1;
+    if (graph_usable(g, "alvk_graph_input") != ALVK_OK) return -1;
     if (!shape || ndims + 1 > GRAPH_MAX_DIMS)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "input: at most %d dimensions besides "
                           "the batch", GRAPH_MAX_DIMS - 1);
@@ -21,15 +21,14 @@ alvk_node alvk_graph_input(alvk_graph *g, const uint32_t *shape, uint32_t ndims)
         full[d + 1] = shape[d];
     }
     alvk_node x = graph_add(g, OP_INPUT, NULL, 0, full, ndims + 1, 1);
-    if (x >= 0) g->nodes[x].pinned = 1;
+    if (x >= 0) graph_at(g, x)->pinned = 1;
     return x;
 }
 const graph_op_desc graph_op_input = {.leaf = 1};
 
 alvk_node alvk_graph_labels(alvk_graph *g) {
-    if (!g) return -1;
     alvk_node x = graph_add(g, OP_LABELS, NULL, 0, (uint32_t[]){0}, 1, 1);
-    if (x >= 0) g->nodes[x].pinned = 1;
+    if (x >= 0) graph_at(g, x)->pinned = 1;
     return x;
 }
 alvk_node alvk_graph_indices(alvk_graph *g) { return alvk_graph_labels(g); }
@@ -45,7 +44,7 @@ int graph_labels_fit(alvk_graph *g, node *Y, uint32_t C, const char *op) {
         limit_values(Y, C);
         return 1;
     }
-    const alvk_pool *pool = g->nodes[Y->in[0]].pool;
+    const alvk_pool *pool = graph_at(g, Y->in[0])->pool;
     if (pool->classes <= C) return 1;
     graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "%s: the pool's labels go up to %u, but the logits have %u "
                "classes", op, pool->classes - 1, C);
@@ -53,16 +52,16 @@ int graph_labels_fit(alvk_graph *g, node *Y, uint32_t C, const char *op) {
 }
 
 alvk_node alvk_graph_param(alvk_graph *g, const char *name) {
-    if (!g) return -1;
+    if (graph_usable(g, "alvk_graph_param") != ALVK_OK) return -1;
     int i = alvk_params_find(g->params, name);
     if (i < 0)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "no parameter \"%s\" in the store",
                           name ? name : "(null)");
     for (int k = 0; k < g->count; k++) /* one node per store tensor */
-        if (g->nodes[k].op == OP_PARAM && g->nodes[k].param == i) return k;
+        if (g->nodes[k].op == OP_PARAM && g->nodes[k].param == i) return graph_id(g, k);
     uint32_t shape[ALVK_MAX_DIMS], nd = alvk_params_shape(g->params, i, shape);
     alvk_node x = graph_add(g, OP_PARAM, NULL, 0, shape, nd, 0);
-    if (x >= 0) g->nodes[x].param = i;
+    if (x >= 0) graph_at(g, x)->param = i;
     return x;
 }
 const graph_op_desc graph_op_param = {.leaf = 1};
@@ -87,12 +86,14 @@ const graph_op_desc graph_op_to_grad = {.record = record_to_grad};
 
 alvk_status alvk_graph_adam_params(alvk_graph *g, int first, int count, double lr, double beta1,
                                    double beta2, double eps) {
-    if (g && g->error) return alvk_error(g->error, "%s", g->error_msg);
-    alvk_status s = graph_check_group(g, first, count, "alvk_graph_adam_params");
+    alvk_status s = graph_usable(g, "alvk_graph_adam_params");
+    if (s != ALVK_OK) return s;
+    if (g->error) return alvk_error(g->error, "%s", g->error_msg);
+    s = graph_check_group(g, first, count, "alvk_graph_adam_params");
     if (s != ALVK_OK) return graph_stick(g, s);
     alvk_node a = graph_add(g, OP_ADAM, NULL, 0, (uint32_t[]){1}, 1, 0);
     if (a < 0) return alvk_error(g->error, "%s", g->error_msg);
-    node *n = &g->nodes[a];
+    node *n = graph_at(g, a);
     n->hyper[0] = lr, n->hyper[1] = beta1, n->hyper[2] = beta2, n->hyper[3] = eps;
     n->param = first, n->nparams = count;
     n->bytes = 0; /* no output */
@@ -100,8 +101,8 @@ alvk_status alvk_graph_adam_params(alvk_graph *g, int first, int count, double l
 }
 
 alvk_status alvk_graph_adam(alvk_graph *g, double lr, double beta1, double beta2, double eps) {
-    return alvk_graph_adam_params(g, 0, g && g->params ? alvk_params_count(g->params) : 0, lr,
-                                  beta1, beta2, eps);
+    int count = graph_usable(g, "alvk_graph_adam") == ALVK_OK && g->params ? alvk_params_count(g->params) : 0;
+    return alvk_graph_adam_params(g, 0, count, lr, beta1, beta2, eps);
 }
 
 /* The graph's last Adam advances the shared step counter. */
@@ -123,13 +124,16 @@ const graph_op_desc graph_op_adam = {.record = record_adam};
 alvk_node alvk_graph_gather(alvk_graph *g, alvk_pool *pool, alvk_node indices) {
     node *I = graph_node_of(g, indices, "gather");
     if (!I) return -1;
-    if (!pool || I->op != OP_LABELS)
-        return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "gather: no pool, or indices not from alvk_graph_indices");
+    if (I->op != OP_LABELS)
+        return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "gather: indices not from alvk_graph_indices");
+    alvk_status s = handle_check(pool, HANDLE_POOL, "alvk_graph_gather");
+    if (s == ALVK_OK) s = handle_use(&g->h, (alvk_handle *)pool); /* a destroyed pool orphans the graph */
+    if (s != ALVK_OK) return graph_fail(g, s, "%s", alvk_last_error());
     alvk_node x = graph_add(g, OP_GATHER, &indices, 1, (uint32_t[]){0, 1, pool->rows, pool->cols}, 4, 1);
     if (x >= 0) {
         limit_values(I, pool->count); /* an index past the pool would read past its buffers */
-        g->nodes[x].pool = pool;
-        g->nodes[x].aux_bytes[0] = 4ull * g->max_batch; /* the labels */
+        graph_at(g, x)->pool = pool;
+        graph_at(g, x)->aux_bytes[0] = 4ull * g->max_batch; /* the labels */
     }
     return x;
 }
@@ -147,7 +151,7 @@ alvk_node alvk_graph_gathered_labels(alvk_graph *g, alvk_node gather) {
     if (!G) return -1;
     if (G->op != OP_GATHER) return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "gathered_labels: not a gather node");
     alvk_node y = graph_add(g, OP_GATHERED_LABELS, &gather, 1, (uint32_t[]){0}, 1, 1);
-    if (y >= 0) g->nodes[y].bytes = 0; /* a view of the gather's labels */
+    if (y >= 0) graph_at(g, y)->bytes = 0; /* a view of the gather's labels */
     return y;
 }
 const graph_op_desc graph_op_gathered_labels = {.view = VIEW_INPUT_AUX};
@@ -164,7 +168,7 @@ alvk_node graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, uint3
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "reshape: %llu values per row cannot "
                           "become %llu", (unsigned long long)have, (unsigned long long)n);
     alvk_node y = graph_add(g, OP_RESHAPE, &x, 1, shape, ndims, batched);
-    if (y >= 0) g->nodes[y].bytes = 0; /* a view of x */
+    if (y >= 0) graph_at(g, y)->bytes = 0; /* a view of x */
     return y;
 }
 
@@ -178,7 +182,7 @@ alvk_node alvk_graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, 
 
 static alvk_status vjp_reshape(graph_walk *w, int i, alvk_node gy) {
     alvk_node a = w->g->nodes[i].in[0];
-    node A = w->g->nodes[a];
+    node A = *graph_at(w->g, a);
     if (graph_needs(w, a)) graph_accumulate(w, a, graph_reshape(w->g, gy, A.shape, A.ndims, A.batched));
     return ALVK_OK;
 }

@@ -20,13 +20,13 @@ alvk_node alvk_graph_exp(alvk_graph *g, alvk_node x) { return unary(g, OP_EXP, x
 alvk_node alvk_graph_log(alvk_graph *g, alvk_node x) { return unary(g, OP_LOG, x, "log"); }
 alvk_node alvk_graph_leaky_relu(alvk_graph *g, alvk_node x, float slope) {
     alvk_node y = unary(g, OP_LEAKY_RELU, x, "leaky_relu");
-    if (y >= 0) g->nodes[y].alpha = slope;
+    if (y >= 0) graph_at(g, y)->alpha = slope;
     return y;
 }
 
 alvk_node graph_affine(alvk_graph *g, alvk_node x, float alpha, float beta) {
     alvk_node y = unary(g, OP_AFFINE, x, "affine");
-    if (y >= 0) g->nodes[y].alpha = alpha, g->nodes[y].beta = beta;
+    if (y >= 0) graph_at(g, y)->alpha = alpha, graph_at(g, y)->beta = beta;
     return y;
 }
 alvk_node alvk_graph_affine(alvk_graph *g, alvk_node x, float alpha, float beta) {
@@ -147,7 +147,7 @@ static alvk_status record_relu_grad(alvk_graph *g, alvk_cmd *cmd, int i, uint32_
 }
 
 static alvk_status vjp_relu_grad(graph_walk *w, int i, alvk_node gy) {
-    node n = w->g->nodes[i], A = w->g->nodes[n.in[0]];
+    node n = w->g->nodes[i], A = *graph_at(w->g, n.in[0]);
     if (graph_needs(w, n.in[0])) graph_accumulate(w, n.in[0], graph_like2(w->g, OP_RELU_GRAD, gy, n.in[1], &A));
     return ALVK_OK;
 }
@@ -260,7 +260,7 @@ alvk_node alvk_graph_norm_rows(alvk_graph *g, alvk_node x) {
 
 static alvk_status record_sum_rows(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     int ia = g->nodes[i].in[0];
-    alvk_reduce r = {.outer = 1, .mid = graph_dim(g, ia, 0, batch), .inner = g->nodes[ia].shape[1], .scale = 1.0f};
+    alvk_reduce r = {.outer = 1, .mid = graph_dim(g, ia, 0, batch), .inner = graph_at(g, ia)->shape[1], .scale = 1.0f};
     return graph_record_reduce(g, cmd, i, &r);
 }
 

@@ -17,14 +17,14 @@ static alvk_node matmul(alvk_graph *g, alvk_node a, alvk_node b, int ta, int tb)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "matmul: inner dimensions %u and %u "
                           "(batched %d, %d) do not match", K, Kb, ka, kb);
     alvk_node y = graph_add(g, OP_MATMUL, (alvk_node[]){a, b}, 2, (uint32_t[]){M, N}, 2, a_rows_batched);
-    if (y >= 0) g->nodes[y].attr[0] = (uint32_t)ta, g->nodes[y].attr[1] = (uint32_t)tb;
+    if (y >= 0) graph_at(g, y)->attr[0] = (uint32_t)ta, graph_at(g, y)->attr[1] = (uint32_t)tb;
     return y;
 }
 
 /* A product shaped like `like` (a VJP's: the shape is the operand's). */
 alvk_node graph_matmul(alvk_graph *g, alvk_node a, alvk_node b, int ta, int tb, const node *like) {
     alvk_node y = graph_like2(g, OP_MATMUL, a, b, like);
-    if (y >= 0) g->nodes[y].attr[0] = (uint32_t)ta, g->nodes[y].attr[1] = (uint32_t)tb;
+    if (y >= 0) graph_at(g, y)->attr[0] = (uint32_t)ta, graph_at(g, y)->attr[1] = (uint32_t)tb;
     return y;
 }
 
@@ -44,7 +44,7 @@ static alvk_status vjp_matmul(graph_walk *w, int i, alvk_node gy) {
     alvk_graph *g = w->g;
     node n = g->nodes[i]; /* copies: adding nodes may move the array */
     alvk_node a = n.in[0], b = n.in[1];
-    node A = g->nodes[a], B = g->nodes[b];
+    node A = *graph_at(g, a), B = *graph_at(g, b);
     int ta = (int)n.attr[0], tb = (int)n.attr[1];
     if (graph_needs(w, a))
         graph_accumulate(w, a, ta ? graph_matmul(g, b, gy, tb, 1, &A) : graph_matmul(g, gy, b, 0, !tb, &A));
@@ -73,7 +73,7 @@ static alvk_status record_bias_add(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t
 }
 
 static alvk_status vjp_bias_add(graph_walk *w, int i, alvk_node gy) {
-    node n = w->g->nodes[i], B = w->g->nodes[n.in[1]];
+    node n = w->g->nodes[i], B = *graph_at(w->g, n.in[1]);
     graph_accumulate(w, n.in[0], gy);
     if (graph_needs(w, n.in[1])) graph_accumulate(w, n.in[1], graph_like1(w->g, OP_SUM_COLS, gy, &B));
     return ALVK_OK;
@@ -100,7 +100,7 @@ static alvk_status record_expand_cols(alvk_graph *g, alvk_cmd *cmd, int i, uint3
 
 static alvk_status vjp_expand_cols(graph_walk *w, int i, alvk_node gy) {
     alvk_node a = w->g->nodes[i].in[0];
-    node A = w->g->nodes[a];
+    node A = *graph_at(w->g, a);
     if (graph_needs(w, a)) graph_accumulate(w, a, graph_like1(w->g, OP_SUM_COLS, gy, &A));
     return ALVK_OK;
 }

@@ -11,7 +11,7 @@ alvk_node alvk_graph_softmax_ce(alvk_graph *g, alvk_node logits, alvk_node label
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "softmax_ce: logits [B,C] and labels expected");
     if (!graph_labels_fit(g, Y, L->shape[1], "softmax_ce")) return -1;
     alvk_node y = graph_add(g, OP_SOFTMAX_CE, (alvk_node[]){logits, labels}, 2, (uint32_t[]){1}, 1, 0);
-    if (y >= 0) g->nodes[y].aux_bytes[0] = L->bytes; /* the probabilities */
+    if (y >= 0) graph_at(g, y)->aux_bytes[0] = L->bytes; /* the probabilities */
     return y;
 }
 
@@ -20,13 +20,13 @@ static alvk_status record_softmax_ce(alvk_graph *g, alvk_cmd *cmd, int i, uint32
     int ia = n->in[0];
     alvk_buffer x = graph_buffer(g, ia), labels = graph_buffer(g, n->in[1]), y = graph_buffer(g, i),
                 probs = graph_aux(g, i, 0);
-    return alvk_op_softmax_ce(cmd, graph_dim(g, ia, 0, batch), g->nodes[ia].shape[1], &x, &labels, &y, &probs);
+    return alvk_op_softmax_ce(cmd, graph_dim(g, ia, 0, batch), graph_at(g, ia)->shape[1], &x, &labels, &y, &probs);
 }
 
 static alvk_status vjp_softmax_ce(graph_walk *w, int i, alvk_node gy) {
     node n = w->g->nodes[i];
     alvk_node a = n.in[0];
-    node A = w->g->nodes[a];
+    node A = *graph_at(w->g, a);
     if (graph_needs(w, a))
         graph_accumulate(w, a, graph_add(w->g, OP_SOFTMAX_CE_BWD, (alvk_node[]){i, n.in[1], gy}, 3, A.shape,
                                          2, A.batched));
@@ -36,10 +36,10 @@ const graph_op_desc graph_op_softmax_ce = {.record = record_softmax_ce, .vjp = v
 
 /* in: the SOFTMAX_CE node (its probabilities), labels, dloss */
 static alvk_status record_softmax_ce_bwd(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
-    const node *n = &g->nodes[i], *ce = &g->nodes[n->in[0]];
+    const node *n = &g->nodes[i], *ce = graph_at(g, n->in[0]);
     alvk_buffer probs = graph_aux(g, n->in[0], 0), labels = graph_buffer(g, n->in[1]),
                 dloss = graph_buffer(g, n->in[2]), y = graph_buffer(g, i);
-    return alvk_op_softmax_ce_backward(cmd, graph_dim(g, i, 0, batch), g->nodes[ce->in[0]].shape[1], &probs,
+    return alvk_op_softmax_ce_backward(cmd, graph_dim(g, i, 0, batch), graph_at(g, ce->in[0])->shape[1], &probs,
                                        &labels, &dloss, &y);
 }
 const graph_op_desc graph_op_softmax_ce_bwd = {.record = record_softmax_ce_bwd, .reads = {READ_NOTHING}};
@@ -57,7 +57,7 @@ static alvk_status record_correct(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t 
     const node *n = &g->nodes[i];
     int ia = n->in[0];
     alvk_buffer x = graph_buffer(g, ia), labels = graph_buffer(g, n->in[1]), y = graph_buffer(g, i);
-    return alvk_op_correct_count(cmd, graph_dim(g, ia, 0, batch), g->nodes[ia].shape[1], &x, &labels, &y);
+    return alvk_op_correct_count(cmd, graph_dim(g, ia, 0, batch), graph_at(g, ia)->shape[1], &x, &labels, &y);
 }
 const graph_op_desc graph_op_correct = {.record = record_correct};
 

@@ -17,16 +17,16 @@ alvk_node alvk_graph_batchnorm(alvk_graph *g, alvk_node x, const char *prefix) {
         char name[256];
         snprintf(name, sizeof name, "%s.%s", prefix ? prefix : "", parts[k]);
         if ((in[k + 1] = alvk_graph_param(g, name)) < 0) return -1;
-        if (g->nodes[in[k + 1]].shape[0] != C)
+        if (graph_at(g, in[k + 1])->shape[0] != C)
             return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "batchnorm: %s does not match %u "
                               "channels", name, C);
     }
-    X = &g->nodes[x];
+    X = graph_at(g, x);
     if (X->ndims != 4) return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "batchnorm: input must be NCHW");
     alvk_node y = graph_add(g, OP_BATCHNORM, in, 5, X->shape, 4, X->batched);
     if (y >= 0) { /* the batch mean and 1/std, kept for the backward */
-        g->nodes[y].aux_bytes[0] = g->nodes[y].aux_bytes[1] = 4ull * X->shape[1];
-        g->nodes[y].attr[0] = g->mode == ALVK_GRAPH_EVAL;
+        graph_at(g, y)->aux_bytes[0] = graph_at(g, y)->aux_bytes[1] = 4ull * X->shape[1];
+        graph_at(g, y)->attr[0] = g->mode == ALVK_GRAPH_EVAL;
     }
     return y;
 }
@@ -54,9 +54,9 @@ static alvk_status record_batchnorm(alvk_graph *g, alvk_cmd *cmd, int i, uint32_
 static int bn_seen(const graph_walk *w, int param, alvk_node before) {
     const alvk_graph *g = w->g;
     for (int j = w->first_new; j < before; j++) {
-        const node *bwd = &g->nodes[j], *fwd = &g->nodes[bwd->in[3]];
+        const node *bwd = &g->nodes[j], *fwd = graph_at(g, bwd->in[3]);
         for (int k = 0; bwd->op == OP_BATCHNORM_BWD && k < 2; k++)
-            if (bwd->attr[k] != BN_GRAD_SCRATCH && g->nodes[fwd->in[1 + k]].param == param) return 1;
+            if (bwd->attr[k] != BN_GRAD_SCRATCH && graph_at(g, fwd->in[1 + k])->param == param) return 1;
     }
     return 0;
 }
@@ -69,7 +69,7 @@ static alvk_status vjp_batchnorm(graph_walk *w, int i, alvk_node gy) {
     alvk_graph *g = w->g;
     node n = g->nodes[i];
     alvk_node a = n.in[0];
-    node A = g->nodes[a];
+    node A = *graph_at(g, a);
     if (n.attr[0])
         return graph_fail(g, ALVK_ERROR_UNSUPPORTED, "backward through batch norm in evaluation mode is "
                           "not supported"), g->error;
@@ -77,11 +77,11 @@ static alvk_status vjp_batchnorm(graph_walk *w, int i, alvk_node gy) {
     if (dx < 0) return g->error;
     for (int k = 0; k < 2; k++) { /* gamma, beta */
         alvk_node wk = n.in[1 + k];
-        g->nodes[dx].attr[k] = !graph_needs(w, wk) ? BN_GRAD_SCRATCH
-                               : bn_seen(w, g->nodes[wk].param, dx) ? BN_GRAD_ADD : BN_GRAD_STORE;
+        graph_at(g, dx)->attr[k] = !graph_needs(w, wk) ? BN_GRAD_SCRATCH
+                               : bn_seen(w, graph_at(g, wk)->param, dx) ? BN_GRAD_ADD : BN_GRAD_STORE;
     }
-    if (g->nodes[dx].attr[0] != BN_GRAD_STORE || g->nodes[dx].attr[1] != BN_GRAD_STORE)
-        g->nodes[dx].aux_bytes[0] = g->nodes[dx].aux_bytes[1] = 4ull * A.shape[1];
+    if (graph_at(g, dx)->attr[0] != BN_GRAD_STORE || graph_at(g, dx)->attr[1] != BN_GRAD_STORE)
+        graph_at(g, dx)->aux_bytes[0] = graph_at(g, dx)->aux_bytes[1] = 4ull * A.shape[1];
     graph_accumulate(w, a, dx);
     return ALVK_OK;
 }
@@ -89,15 +89,15 @@ const graph_op_desc graph_op_batchnorm = {.record = record_batchnorm, .vjp = vjp
 
 /* in: x, dy, gamma, the BATCHNORM node[, a fused ReLU's mask] */
 static alvk_status record_batchnorm_bwd(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
-    const node *n = &g->nodes[i], *fwd = &g->nodes[n->in[3]];
+    const node *n = &g->nodes[i], *fwd = graph_at(g, n->in[3]);
     alvk_buffer x = graph_buffer(g, n->in[0]), dy = graph_buffer(g, n->in[1]), dx = graph_buffer(g, i), mask;
     if (n->nin > 4) mask = graph_buffer(g, n->in[4]);
     alvk_batchnorm bn = {graph_dim(g, n->in[0], 0, batch), n->shape[1], n->shape[2] * n->shape[3], GRAPH_BN_EPS,
                          g->bn_momentum, {NULL, 0}, n->nin > 4 ? &mask : NULL};
     alvk_buffer gamma = graph_buffer(g, n->in[2]), mean = graph_aux(g, n->in[3], 0),
                 invstd = graph_aux(g, n->in[3], 1);
-    alvk_buffer dgamma = alvk_params_grad(g->params, g->nodes[fwd->in[1]].param);
-    alvk_buffer dbeta = alvk_params_grad(g->params, g->nodes[fwd->in[2]].param);
+    alvk_buffer dgamma = alvk_params_grad(g->params, graph_at(g, fwd->in[1])->param);
+    alvk_buffer dbeta = alvk_params_grad(g->params, graph_at(g, fwd->in[2])->param);
     if (n->attr[0] == BN_GRAD_STORE && n->attr[1] == BN_GRAD_STORE)
         return alvk_op_batchnorm_backward(cmd, &bn, &x, &dy, &gamma, &mean, &invstd, &dx, &dgamma, &dbeta);
     /* Otherwise this batch's weight sums go to scratch (the kernel needs

@@ -11,7 +11,7 @@ alvk_node alvk_graph_maxpool2d(alvk_graph *g, alvk_node x, uint32_t k, uint32_t 
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "maxpool2d: bad window for this input");
     alvk_node y = graph_add(g, OP_MAXPOOL, &x, 1, (uint32_t[]){0, X->shape[1], OH, OW}, 4, X->batched);
     if (y >= 0) {
-        node *Y = &g->nodes[y];
+        node *Y = graph_at(g, y);
         Y->attr[0] = k, Y->attr[1] = stride, Y->attr[2] = pad;
         Y->aux_bytes[0] = Y->bytes; /* argmax */
     }
@@ -21,7 +21,7 @@ alvk_node alvk_graph_maxpool2d(alvk_graph *g, alvk_node x, uint32_t k, uint32_t 
 static alvk_status record_maxpool(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     const node *n = &g->nodes[i];
     int ia = n->in[0];
-    alvk_maxpool p = {graph_dim(g, ia, 0, batch), n->shape[1], g->nodes[ia].shape[2], g->nodes[ia].shape[3],
+    alvk_maxpool p = {graph_dim(g, ia, 0, batch), n->shape[1], graph_at(g, ia)->shape[2], graph_at(g, ia)->shape[3],
                       n->attr[0], n->attr[1], n->attr[2]};
     alvk_buffer x = graph_buffer(g, ia), y = graph_buffer(g, i), arg = graph_aux(g, i, 0);
     return alvk_op_maxpool2d(cmd, &p, &x, &y, &arg);
@@ -29,7 +29,7 @@ static alvk_status record_maxpool(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t 
 
 static alvk_status vjp_maxpool(graph_walk *w, int i, alvk_node gy) {
     alvk_node a = w->g->nodes[i].in[0];
-    node A = w->g->nodes[a];
+    node A = *graph_at(w->g, a);
     if (graph_needs(w, a))
         graph_accumulate(w, a, graph_add(w->g, OP_MAXPOOL_BWD, (alvk_node[]){gy, a, i}, 3, A.shape, 4, A.batched));
     return ALVK_OK;
@@ -38,7 +38,7 @@ const graph_op_desc graph_op_maxpool = {.record = record_maxpool, .vjp = vjp_max
 
 /* in: dy, x (for its shape), the MAXPOOL node (its argmax) */
 static alvk_status record_maxpool_bwd(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
-    const node *n = &g->nodes[i], *fwd = &g->nodes[n->in[2]];
+    const node *n = &g->nodes[i], *fwd = graph_at(g, n->in[2]);
     alvk_maxpool p = {graph_dim(g, n->in[1], 0, batch), n->shape[1], n->shape[2], n->shape[3],
                       fwd->attr[0], fwd->attr[1], fwd->attr[2]};
     alvk_buffer dy = graph_buffer(g, n->in[0]), dx = graph_buffer(g, i), arg = graph_aux(g, n->in[2], 0);
@@ -58,7 +58,7 @@ static alvk_status record_avgpool(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t 
     int ia = g->nodes[i].in[0];
     alvk_buffer x = graph_buffer(g, ia), y = graph_buffer(g, i);
     return alvk_op_avgpool_global(cmd, graph_dim(g, ia, 0, batch), g->nodes[i].shape[1],
-                                  g->nodes[ia].shape[2] * g->nodes[ia].shape[3], &x, &y);
+                                  graph_at(g, ia)->shape[2] * graph_at(g, ia)->shape[3], &x, &y);
 }
 
 static alvk_status vjp_avgpool(graph_walk *w, int i, alvk_node gy) {

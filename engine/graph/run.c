@@ -133,12 +133,13 @@ static alvk_status measure_scratch(alvk_graph *g) {
 }
 
 alvk_status alvk_graph_compile(alvk_graph *g) {
-    if (!g) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_compile: no graph");
+    alvk_status s = graph_usable(g, "alvk_graph_compile");
+    if (s != ALVK_OK) return s;
     if (g->error) return alvk_error(g->error, "%s", g->error_msg);
     if (g->compiled) return ALVK_OK;
     if (!g->count) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_compile: empty graph");
     graph_fuse(g);
-    alvk_status s = measure_scratch(g);
+    s = measure_scratch(g);
     if (s == ALVK_OK) s = plan(g);
     if (s != ALVK_OK) return s;
     g->compiled = 1; /* recording waits for the first run of each batch size */
@@ -147,10 +148,14 @@ alvk_status alvk_graph_compile(alvk_graph *g) {
     return ALVK_OK;
 }
 
-uint64_t alvk_graph_peak_bytes(const alvk_graph *g) { return g ? g->arena_bytes : 0; }
+uint64_t alvk_graph_peak_bytes(const alvk_graph *g) {
+    return graph_usable(g, "alvk_graph_peak_bytes") == ALVK_OK ? g->arena_bytes : 0;
+}
 
 alvk_status alvk_graph_stats_get(const alvk_graph *g, alvk_graph_stats *out) {
-    if (!g || !out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_stats_get: no graph or no out");
+    alvk_status s = graph_usable(g, "alvk_graph_stats_get");
+    if (s != ALVK_OK) return s;
+    if (!out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_stats_get: out is NULL");
     *out = (alvk_graph_stats){.nodes = (uint32_t)g->count, .arena_bytes = g->arena_bytes};
     for (int i = 0; g->compiled && i < g->count; i++) out->kernels += (uint32_t)graph_records(&g->nodes[i]);
     for (int i = 0; i < g->nrecordings; i++) {
@@ -162,26 +167,41 @@ alvk_status alvk_graph_stats_get(const alvk_graph *g, alvk_graph_stats *out) {
     return ALVK_OK;
 }
 
-static alvk_status check_node(const alvk_graph *g, alvk_node x, const char *what) {
-    if (!g || !g->compiled || x < 0 || x >= g->count)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: no compiled graph or no node %d", what, x);
+/* Node x of a compiled graph as fn's operand, or -1 with an error. */
+static int compiled_node(const alvk_graph *g, alvk_node x, const char *fn) {
+    int i = graph_index(g, x, fn);
+    if (i >= 0 && !g->compiled) {
+        alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: the graph is not compiled", fn);
+        return -1;
+    }
+    return i;
+}
+
+/* Whether `bytes` at data hold `need` bytes of node x. */
+static alvk_status check_room(const void *data, size_t bytes, uint64_t need, alvk_node x, const char *fn) {
+    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: data is NULL", fn);
+    if (bytes < need)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: %zu bytes at data, node %d needs %llu", fn, bytes,
+                          x, (unsigned long long)need);
     return ALVK_OK;
 }
 
-alvk_status alvk_graph_set(alvk_graph *g, alvk_node x, const void *data, uint32_t batch) {
-    alvk_status s = check_node(g, x, "alvk_graph_set");
-    if (s != ALVK_OK) return s;
-    const node *n = &g->nodes[x];
-    if ((n->op != OP_INPUT && n->op != OP_LABELS) || !batch || batch > g->max_batch || !data)
+alvk_status alvk_graph_set(alvk_graph *g, alvk_node x, const void *data, size_t bytes, uint32_t batch) {
+    int i = compiled_node(g, x, "alvk_graph_set");
+    if (i < 0) return ALVK_ERROR_INVALID_ARGUMENT;
+    const node *n = &g->nodes[i];
+    if ((n->op != OP_INPUT && n->op != OP_LABELS) || !batch || batch > g->max_batch)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set: node %d is not an input, or "
                           "batch %u is not in 1..%u", x, batch, g->max_batch);
+    alvk_status s = check_room(data, bytes, 4 * graph_numel(n, batch), x, "alvk_graph_set");
+    if (s != ALVK_OK) return s;
     const uint32_t *values = data;
     for (uint32_t i = 0; n->op == OP_LABELS && n->limit && i < batch; i++)
         if (values[i] >= n->limit)
             return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set: row %u of node %d is %u; its "
                               "uses take values below %u (a class, or an index into the pool)", i, x,
                               values[i], n->limit);
-    alvk_buffer b = graph_buffer(g, x);
+    alvk_buffer b = graph_buffer(g, i);
     return alvk_buffer_write(g->ctx, &b, 0, data, 4 * graph_numel(n, batch));
 }
 
@@ -226,11 +246,13 @@ static alvk_status recording_for(alvk_graph *g, uint32_t batch, alvk_cmd **out) 
 }
 
 alvk_status alvk_graph_run(alvk_graph *g, uint32_t batch) {
-    if (!g || !g->compiled || !batch || batch > g->max_batch)
+    alvk_status s = graph_usable(g, "alvk_graph_run");
+    if (s != ALVK_OK) return s;
+    if (!g->compiled || !batch || batch > g->max_batch)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_run: not compiled, or batch %u "
                           "is not in 1..%u", batch, g ? g->max_batch : 0);
     alvk_cmd *cmd;
-    alvk_status s = recording_for(g, batch, &cmd);
+    s = recording_for(g, batch, &cmd);
     if (s == ALVK_OK) s = alvk_cmd_run(cmd);
     if (s == ALVK_OK) g->last_batch = batch;
     for (int i = 0; s == ALVK_OK && g->profile && i < g->nrecordings; i++)
@@ -247,17 +269,30 @@ static int readable(const alvk_graph *g, alvk_node x) {
     return n->pinned || n->op == OP_PARAM || n->op == OP_TO_GRAD || n->grad_of >= 0 || n->op == OP_GATHERED_LABELS;
 }
 
-alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data) {
-    alvk_status s = check_node(g, x, "alvk_graph_read");
-    if (s != ALVK_OK) return s;
+alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, void *data, size_t bytes) {
+    int i = compiled_node(g, x, "alvk_graph_read");
+    if (i < 0) return ALVK_ERROR_INVALID_ARGUMENT;
     if (!g->last_batch) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: nothing has run");
-    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: data is NULL");
-    const node *n = &g->nodes[x];
-    if (!readable(g, x))
+    const node *n = &g->nodes[i];
+    if (!readable(g, i))
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_read: node %d was not marked with "
                           "alvk_graph_output before compiling; its memory is reused", x);
-    alvk_buffer b = graph_buffer(g, x);
+    alvk_status s = check_room(data, bytes, 4 * graph_numel(n, g->last_batch), x, "alvk_graph_read");
+    if (s != ALVK_OK) return s;
+    alvk_buffer b = graph_buffer(g, i);
     return alvk_buffer_read(g->ctx, &b, 0, data, 4 * graph_numel(n, g->last_batch));
+}
+
+alvk_status alvk_graph_node_info(const alvk_graph *g, alvk_node x, alvk_node_info *out) {
+    int i = graph_index(g, x, "alvk_graph_node_info");
+    if (i < 0) return ALVK_ERROR_INVALID_ARGUMENT;
+    if (!out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_node_info: out is NULL");
+    const node *n = &g->nodes[i];
+    *out = (alvk_node_info){.dtype = graph_u32(n) ? ALVK_UINT32 : ALVK_FLOAT32, .ndims = n->ndims,
+                            .batched = n->batched, .bytes = 4 * graph_numel(n, g->max_batch),
+                            .settable = n->op == OP_INPUT || n->op == OP_LABELS, .readable = readable(g, i)};
+    memcpy(out->shape, n->shape, sizeof out->shape);
+    return ALVK_OK;
 }
 
 

@@ -43,9 +43,10 @@ static alvk_status batchnorm(alvk_params *p, const char *prefix, uint32_t c) {
 }
 
 alvk_status alvk_model_resnet18(alvk_params *p, uint32_t in_channels, uint32_t classes) {
-    if (!p || !in_channels)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_model_resnet18: no store or no input channels");
-    alvk_status s = conv(p, "conv1", 64, in_channels, 7, 0);
+    alvk_status s = alvk_params_usable(p, "alvk_model_resnet18");
+    if (s != ALVK_OK) return s;
+    if (!in_channels) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_model_resnet18: no input channels");
+    s = conv(p, "conv1", 64, in_channels, 7, 0);
     if (s == ALVK_OK) s = batchnorm(p, "bn1", 64);
     uint32_t prev = 64;
     for (int stage = 1; stage <= 4 && s == ALVK_OK; stage++) {
@@ -82,7 +83,8 @@ alvk_status alvk_model_resnet18(alvk_params *p, uint32_t in_channels, uint32_t c
 
 alvk_status alvk_model_mlp(alvk_params *p, const char *prefix, uint32_t in, const uint32_t *hidden,
                            uint32_t nhidden, uint32_t out) {
-    if (!p || !prefix || !in || !out || (nhidden && !hidden))
+    if (alvk_params_usable(p, "alvk_model_mlp") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
+    if (!prefix || !in || !out || (nhidden && !hidden))
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_model_mlp: bad arguments");
     alvk_status s = ALVK_OK;
     for (uint32_t l = 0; l <= nhidden && s == ALVK_OK; l++) {
@@ -99,6 +101,7 @@ alvk_status alvk_model_mlp(alvk_params *p, const char *prefix, uint32_t in, cons
 }
 
 alvk_status alvk_model_mlp_default_init(alvk_params *p, const char *prefix) {
+    if (alvk_params_usable(p, "alvk_model_mlp_default_init") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
     size_t len = prefix ? strlen(prefix) : 0;
     int changed = 0;
     for (int i = 0; p && len && i < alvk_params_count(p); i++) {
@@ -129,6 +132,7 @@ static uint64_t stream_of(const char *name) {
 }
 
 alvk_status alvk_params_initialize(alvk_params *p, uint64_t seed) {
+    if (alvk_params_usable(p, "alvk_params_initialize") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
     int n = alvk_params_count(p);
     uint64_t largest = 0;
     for (int i = 0; i < n; i++)
@@ -158,7 +162,7 @@ alvk_status alvk_params_initialize(alvk_params *p, uint64_t seed) {
             default: v[k] = 0.0f; break;
             }
         }
-        s = alvk_params_write(p, i, v);
+        s = alvk_params_write(p, i, v, numel * sizeof *v);
     }
     free(v);
     return s;

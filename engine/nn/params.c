@@ -5,6 +5,7 @@
 #include "params.h"
 #include "vk/command.h"
 #include "vk/context.h"
+#include "vk/handle.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ typedef struct tensor {
 } tensor;
 
 struct alvk_params {
+    alvk_handle h; /* first: its context's user; its graphs' dependency */
     alvk_context *ctx;
     tensor *tensors;
     int count, cap;
@@ -31,31 +33,53 @@ struct alvk_params {
     alvk_buffer steps; /* Adam's step count (uint32) */
 };
 
+/* Frees the device buffers (the store's own destroy, or its context's). */
+static void release(alvk_handle *h) {
+    alvk_params *p = (alvk_params *)h;
+    alvk_buffer *bufs[] = {&p->values, &p->grads, &p->m, &p->v, &p->snapshot, &p->steps};
+    for (int i = 0; i < 6; i++) alvk_buffer_free(p->ctx, bufs[i]);
+}
+
 alvk_status alvk_params_create(alvk_context *ctx, alvk_params **out) {
-    if (!ctx || !out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_create: NULL argument");
-    *out = calloc(1, sizeof **out);
-    if (!*out) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a parameter store");
-    (*out)->ctx = ctx;
+    if (!out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_create: out is NULL");
+    *out = NULL;
+    alvk_status s = handle_check(ctx, HANDLE_CONTEXT, "alvk_params_create");
+    if (s != ALVK_OK) return s;
+    alvk_params *p = calloc(1, sizeof *p);
+    if (!p) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a parameter store");
+    handle_init(&p->h, HANDLE_PARAMS, release);
+    p->ctx = ctx;
+    if ((s = handle_use(&p->h, &ctx->h)) != ALVK_OK) {
+        handle_retire(&p->h);
+        return s;
+    }
+    *out = p;
     return ALVK_OK;
 }
 
 void alvk_params_destroy(alvk_params *p) {
-    if (!p) return;
-    alvk_buffer *bufs[] = {&p->values, &p->grads, &p->m, &p->v, &p->snapshot, &p->steps};
-    for (int i = 0; i < 6; i++) alvk_buffer_free(p->ctx, bufs[i]);
+    if (!p || !handle_alive(p, HANDLE_PARAMS, "alvk_params_destroy")) return;
+    handle_orphan_users(&p->h);
+    if (!p->h.broken) release(&p->h);
     free(p->tensors);
-    free(p);
+    handle_retire(&p->h);
 }
 
+alvk_status alvk_params_usable(const alvk_params *p, const char *fn) { return handle_check(p, HANDLE_PARAMS, fn); }
+#define usable alvk_params_usable
+
 int alvk_params_find(const alvk_params *p, const char *name) {
-    for (int i = 0; p && name && i < p->count; i++)
+    if (usable(p, "alvk_params_find") != ALVK_OK) return -1;
+    for (int i = 0; name && i < p->count; i++)
         if (strcmp(p->tensors[i].name, name) == 0) return i;
     return -1;
 }
 
 alvk_status alvk_params_add(alvk_params *p, const char *name, const uint32_t *shape,
                             uint32_t ndims, alvk_param_kind kind, int *index) {
-    if (!p || !name || !shape) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_add: NULL argument");
+    alvk_status s = usable(p, "alvk_params_add");
+    if (s != ALVK_OK) return s;
+    if (!name || !shape) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_add: NULL argument");
     if (p->committed)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_add(%s): the store is committed", name);
     if (!*name || strlen(name) >= NAME_MAX_LEN || alvk_params_find(p, name) >= 0)
@@ -103,9 +127,10 @@ static alvk_status zero(alvk_context *ctx, const alvk_buffer *b) {
 }
 
 alvk_status alvk_params_commit(alvk_params *p) {
-    if (!p || p->committed || !p->count)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_commit: no store, already "
-                          "committed, or no tensors");
+    alvk_status s = usable(p, "alvk_params_commit");
+    if (s != ALVK_OK) return s;
+    if (p->committed || !p->count)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_commit: already committed, or no tensors");
     /* Trainable tensors first, each at an offset every binding accepts. */
     VkDeviceSize align = p->ctx->memory.alignment, at = 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -119,7 +144,7 @@ alvk_status alvk_params_commit(alvk_params *p) {
     }
     p->bytes = at;
     VkDeviceSize tb = p->trainable_bytes ? p->trainable_bytes : align;
-    alvk_status s = alvk_buffer_alloc(p->ctx, p->bytes, &p->values);
+    s = alvk_buffer_alloc(p->ctx, p->bytes, &p->values);
     if (s == ALVK_OK) s = alvk_buffer_alloc(p->ctx, tb, &p->grads);
     if (s == ALVK_OK) s = alvk_buffer_alloc(p->ctx, tb, &p->m);
     if (s == ALVK_OK) s = alvk_buffer_alloc(p->ctx, tb, &p->v);
@@ -134,10 +159,10 @@ alvk_status alvk_params_commit(alvk_params *p) {
     return ALVK_OK;
 }
 
-int alvk_params_count(const alvk_params *p) { return p ? p->count : 0; }
+int alvk_params_count(const alvk_params *p) { return usable(p, "alvk_params_count") == ALVK_OK ? p->count : 0; }
 
 uint64_t alvk_params_numel(const alvk_params *p, int index, alvk_param_kind kind) {
-    if (!p) return 0;
+    if (usable(p, "alvk_params_numel") != ALVK_OK) return 0;
     if (index >= 0) return index < p->count ? p->tensors[index].numel : 0;
     uint64_t n = 0;
     for (int i = 0; i < p->count; i++)
@@ -146,23 +171,34 @@ uint64_t alvk_params_numel(const alvk_params *p, int index, alvk_param_kind kind
 }
 
 static alvk_status check_index(const alvk_params *p, int i, const char *what) {
-    if (!p || !p->committed || i < 0 || i >= p->count)
+    alvk_status s = usable(p, what);
+    if (s != ALVK_OK) return s;
+    if (!p->committed || i < 0 || i >= p->count)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: no tensor %d, or the store is not "
                           "committed", what, i);
     return ALVK_OK;
 }
 
-alvk_status alvk_params_write(alvk_params *p, int i, const float *data) {
+/* Whether `bytes` at data hold the `numel` floats a transfer moves. */
+static alvk_status check_room(const void *data, size_t bytes, uint64_t numel, const char *what) {
+    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: data is NULL", what);
+    if (bytes < 4 * numel)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: %zu bytes at data, the tensor needs %llu", what,
+                          bytes, (unsigned long long)(4 * numel));
+    return ALVK_OK;
+}
+
+alvk_status alvk_params_write(alvk_params *p, int i, const float *data, size_t bytes) {
     alvk_status s = check_index(p, i, "alvk_params_write");
+    if (s == ALVK_OK) s = check_room(data, bytes, p->tensors[i].numel, "alvk_params_write");
     if (s != ALVK_OK) return s;
-    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_write: data is NULL");
     return alvk_buffer_write(p->ctx, &p->values, p->tensors[i].offset, data, 4 * p->tensors[i].numel);
 }
 
-alvk_status alvk_params_read(alvk_params *p, int i, float *data) {
+alvk_status alvk_params_read(alvk_params *p, int i, float *data, size_t bytes) {
     alvk_status s = check_index(p, i, "alvk_params_read");
+    if (s == ALVK_OK) s = check_room(data, bytes, p->tensors[i].numel, "alvk_params_read");
     if (s != ALVK_OK) return s;
-    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_read: data is NULL");
     return alvk_buffer_read(p->ctx, &p->values, p->tensors[i].offset, data, 4 * p->tensors[i].numel);
 }
 
@@ -170,17 +206,15 @@ alvk_status alvk_params_read(alvk_params *p, int i, float *data) {
  * store order. The packed form moves the trainable region in one copy and
  * (un)packs it on the host: one transfer where per-tensor copies would be
  * dozens of submissions per step. */
-static alvk_status grad_io(alvk_params *p, int i, float *data, int write, const char *what) {
-    if (i != -1) {
-        alvk_status s = check_index(p, i, what);
-        if (s != ALVK_OK) return s;
-        if (p->tensors[i].kind != ALVK_PARAM_TRAINABLE)
-            return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: tensor %d (%s) is a state tensor: it has no "
-                              "gradient", what, i, p->tensors[i].name);
-    } else if (!p || !p->committed) {
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: the store is not committed", what);
-    }
-    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: data is NULL", what);
+static alvk_status grad_io(alvk_params *p, int i, float *data, size_t bytes, int write, const char *what) {
+    alvk_status s = i == -1 ? usable(p, what) : check_index(p, i, what);
+    if (s != ALVK_OK) return s;
+    if (!p->committed) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: the store is not committed", what);
+    if (i != -1 && p->tensors[i].kind != ALVK_PARAM_TRAINABLE)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: tensor %d (%s) is a state tensor: it has no "
+                          "gradient", what, i, p->tensors[i].name);
+    s = check_room(data, bytes, i >= 0 ? p->tensors[i].numel : alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE), what);
+    if (s != ALVK_OK) return s;
     if (i >= 0) {
         VkDeviceSize off = p->tensors[i].offset, size = 4 * p->tensors[i].numel;
         return write ? alvk_buffer_write(p->ctx, &p->grads, off, data, size)
@@ -190,7 +224,7 @@ static alvk_status grad_io(alvk_params *p, int i, float *data, int write, const 
     char *region = calloc(1, p->trainable_bytes);
     if (!region) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "%s: allocating %llu bytes", what,
                                    (unsigned long long)p->trainable_bytes);
-    alvk_status s = write ? ALVK_OK : alvk_buffer_read(p->ctx, &p->grads, 0, region, p->trainable_bytes);
+    s = write ? ALVK_OK : alvk_buffer_read(p->ctx, &p->grads, 0, region, p->trainable_bytes);
     float *at = data;
     for (int t = 0; t < p->count && s == ALVK_OK; t++) {
         const tensor *x = &p->tensors[t];
@@ -204,12 +238,12 @@ static alvk_status grad_io(alvk_params *p, int i, float *data, int write, const 
     return s;
 }
 
-alvk_status alvk_params_read_grad(alvk_params *p, int i, float *data) {
-    return grad_io(p, i, data, 0, "alvk_params_read_grad");
+alvk_status alvk_params_read_grad(alvk_params *p, int i, float *data, size_t bytes) {
+    return grad_io(p, i, data, bytes, 0, "alvk_params_read_grad");
 }
 
-alvk_status alvk_params_write_grad(alvk_params *p, int i, const float *data) {
-    return grad_io(p, i, (float *)data, 1, "alvk_params_write_grad");
+alvk_status alvk_params_write_grad(alvk_params *p, int i, const float *data, size_t bytes) {
+    return grad_io(p, i, (float *)data, bytes, 1, "alvk_params_write_grad");
 }
 
 static alvk_status copy(alvk_context *ctx, const alvk_buffer *src, const alvk_buffer *dst,
@@ -225,7 +259,8 @@ static alvk_status copy(alvk_context *ctx, const alvk_buffer *src, const alvk_bu
 }
 
 alvk_status alvk_params_snapshot(alvk_params *p) {
-    if (!p || !p->committed)
+    if (usable(p, "alvk_params_snapshot") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
+    if (!p->committed)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_snapshot: store not committed");
     alvk_status s = ALVK_OK;
     if (!p->snapshot.block) s = alvk_buffer_alloc(p->ctx, p->bytes, &p->snapshot);
@@ -235,7 +270,8 @@ alvk_status alvk_params_snapshot(alvk_params *p) {
 }
 
 alvk_status alvk_params_reset_optimizer(alvk_params *p) {
-    if (!p || !p->committed)
+    if (usable(p, "alvk_params_reset_optimizer") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
+    if (!p->committed)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_reset_optimizer: store not committed");
     alvk_buffer *bufs[] = {&p->m, &p->v, &p->steps};
     alvk_status s = ALVK_OK;
@@ -246,7 +282,8 @@ alvk_status alvk_params_reset_optimizer(alvk_params *p) {
 alvk_buffer alvk_params_steps(const alvk_params *p) { return p->steps; }
 
 alvk_status alvk_params_restore(alvk_params *p) {
-    if (!p || !p->have_snapshot)
+    if (usable(p, "alvk_params_restore") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
+    if (!p->have_snapshot)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_restore: no snapshot taken");
     return copy(p->ctx, &p->snapshot, &p->values, p->bytes);
 }

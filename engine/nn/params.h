@@ -6,6 +6,10 @@
 #include "alvk/alvk.h"
 #include "vk/memory.h"
 
+/* OK when p is a live store that can be used; else an error naming fn
+ * (NULL, destroyed, not a store, or its context destroyed). */
+alvk_status alvk_params_usable(const alvk_params *p, const char *fn);
+
 /* Views of tensor i's values and (trainable tensors only) gradient. */
 alvk_buffer alvk_params_value(const alvk_params *p, int i);
 alvk_buffer alvk_params_grad(const alvk_params *p, int i);

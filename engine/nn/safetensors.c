@@ -46,7 +46,7 @@ static alvk_status write_file(alvk_params *p, FILE *f, const char *path) {
     if (s == ALVK_OK && !data) s = alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "checkpoint data");
     for (int i = 0; i < n && s == ALVK_OK; i++) {
         size_t bytes = 4 * alvk_params_numel(p, i, ALVK_PARAM_TRAINABLE);
-        s = alvk_params_read(p, i, data);
+        s = alvk_params_read(p, i, data, bytes);
         if (s == ALVK_OK && fwrite(data, 1, bytes, f) != bytes)
             s = alvk_error(ALVK_ERROR_IO, "writing %s", path);
     }
@@ -55,8 +55,9 @@ static alvk_status write_file(alvk_params *p, FILE *f, const char *path) {
 }
 
 alvk_status alvk_params_save(alvk_params *p, const char *path) {
-    if (!p || !path || alvk_params_count(p) == 0)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_save: no store or path");
+    if (alvk_params_usable(p, "alvk_params_save") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
+    if (!path || alvk_params_count(p) == 0)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_save: no path, or an empty store");
     char tmp[1200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");
@@ -334,7 +335,8 @@ static alvk_status read_all(FILE *f, const char *path, uint64_t size, uint8_t **
 }
 
 alvk_status alvk_params_load(alvk_params *p, const char *path) {
-    if (!p || !path) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_load: NULL argument");
+    if (alvk_params_usable(p, "alvk_params_load") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
+    if (!path) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_load: path is NULL");
     FILE *f = fopen(path, "rb");
     if (!f) return alvk_error(ALVK_ERROR_IO, "cannot open %s", path);
     fseek(f, 0, SEEK_END);
@@ -361,7 +363,7 @@ alvk_status alvk_params_load(alvk_params *p, const char *path) {
     for (int i = 0; s == ALVK_OK && i < alvk_params_count(p); i++)
         s = finite(data + list[which[i]].begin, alvk_params_numel(p, i, 0), path, alvk_params_name(p, i));
     for (int i = 0; s == ALVK_OK && i < alvk_params_count(p); i++)
-        s = alvk_params_write(p, i, (const float *)(data + list[which[i]].begin));
+        s = alvk_params_write(p, i, (const float *)(data + list[which[i]].begin), 4 * alvk_params_numel(p, i, 0));
     fclose(f);
     free(json);
     free(data);

@@ -78,8 +78,9 @@ void alvk_choices_save(alvk_context *ctx) {
 #define TEXT "alvk-choices 1 device %x:%x:%x read %d gemm %d %d split %d serial %d sg %d"
 
 alvk_status alvk_context_choices(alvk_context *ctx, char *text, size_t size) {
-    if (!ctx || !text || size < 2)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_context_choices: no context or no room");
+    alvk_status s = handle_check(ctx, HANDLE_CONTEXT, "alvk_context_choices");
+    if (s != ALVK_OK) return s;
+    if (!text || size < 2) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_context_choices: no room");
     const alvk_choices *c = alvk_choices_get(ctx);
     const alvk_device_info *d = &ctx->infos[ctx->device_index];
     int read = alvk_ops_read_path(ctx);

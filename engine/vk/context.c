@@ -328,6 +328,7 @@ alvk_status alvk_context_create(const alvk_context_desc *desc, alvk_context **ou
     if (!desc) desc = &defaults;
     alvk_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating the context");
+    handle_init(&ctx->h, HANDLE_CONTEXT, NULL);
     alvk_logger_init(&ctx->log, desc->log_level, desc->log_fn, desc->log_user);
     ctx->validation = desc->validation ? desc->validation > 0 : env_flag("ALVK_VALIDATION");
     ctx->force_staging = desc->force_staging;
@@ -349,7 +350,8 @@ alvk_status alvk_context_create(const alvk_context_desc *desc, alvk_context **ou
 }
 
 void alvk_context_destroy(alvk_context *ctx) {
-    if (!ctx) return;
+    if (!ctx || !handle_alive(ctx, HANDLE_CONTEXT, "alvk_context_destroy")) return;
+    handle_orphan_users(&ctx->h); /* their device memory goes while the device exists */
     alvk_vk *vk = &ctx->vk;
     if (ctx->device) {
         vk->vkDeviceWaitIdle(ctx->device);
@@ -364,15 +366,21 @@ void alvk_context_destroy(alvk_context *ctx) {
     alvk_vk_unload(vk);
     free(ctx->physical);
     free(ctx->infos);
-    free(ctx);
+    handle_retire(&ctx->h);
 }
 
-int alvk_context_device_count(const alvk_context *ctx) { return ctx ? ctx->device_count : 0; }
+int alvk_context_device_count(const alvk_context *ctx) {
+    return handle_check(ctx, HANDLE_CONTEXT, "alvk_context_device_count") == ALVK_OK ? ctx->device_count : 0;
+}
 
-int alvk_context_device_index(const alvk_context *ctx) { return ctx ? ctx->device_index : -1; }
+int alvk_context_device_index(const alvk_context *ctx) {
+    return handle_check(ctx, HANDLE_CONTEXT, "alvk_context_device_index") == ALVK_OK ? ctx->device_index : -1;
+}
 
 alvk_status alvk_context_device_info(const alvk_context *ctx, int index, alvk_device_info *out) {
-    if (!ctx || !out || index < 0 || index >= ctx->device_count)
+    alvk_status s = handle_check(ctx, HANDLE_CONTEXT, "alvk_context_device_info");
+    if (s != ALVK_OK) return s;
+    if (!out || index < 0 || index >= ctx->device_count)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_context_device_info: no device %d",
                           index);
     *out = ctx->infos[index];

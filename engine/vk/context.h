@@ -5,6 +5,7 @@
 
 #include "alvk/alvk.h"
 #include "error.h"
+#include "handle.h"
 #include "memory.h"
 #include "vk_fns.h"
 
@@ -27,6 +28,7 @@ struct alvk_choices {
 alvk_status alvk_choices_take(alvk_context *ctx, const char *text);
 
 struct alvk_context {
+    alvk_handle h; /* first: its graphs, stores and pools are its users */
     alvk_vk vk;
     alvk_logger log;
 

@@ -1,9 +1,11 @@
 /* alvk: a portable GPU compute engine on Vulkan compute.
  *
- * This is the only header a program embedding alvk includes. Every function
- * returns an alvk_status (ALVK_OK is 0); on failure alvk_last_error() gives a
- * readable message for the calling thread. The library never prints unless
- * logging is asked for, and never exits or aborts.
+ * This is the only header a program embedding alvk includes. Calls that can
+ * fail return an alvk_status (ALVK_OK is 0), graph builders a node (-1 on
+ * failure), queries a value (0 or -1 on failure, as each says); on failure
+ * alvk_last_error() gives a readable message for the calling thread. The
+ * library never prints unless logging is asked for, and never exits or
+ * aborts.
  *
  * Minimal example: open the default device, build a two-layer MLP, train
  * one step (loss, backward, Adam), read the loss, clean up. docs/api.md
@@ -30,9 +32,10 @@
  *         if (alvk_graph_compile(g) != ALVK_OK) goto fail;  // reports builder errors
  *         float xs[8] = {0.1f, 0.2f, 0.3f, 0.4f, 1, 0, -1, 0}, l;
  *         uint32_t ys[2] = {2, 0};
- *         alvk_graph_set(g, x, xs, 2);
- *         alvk_graph_set(g, y, ys, 2);
- *         if (alvk_graph_run(g, 2) != ALVK_OK || alvk_graph_read(g, loss, &l) != ALVK_OK) goto fail;
+ *         alvk_graph_set(g, x, xs, sizeof xs, 2);
+ *         alvk_graph_set(g, y, ys, sizeof ys, 2);
+ *         if (alvk_graph_run(g, 2) != ALVK_OK || alvk_graph_read(g, loss, &l, sizeof l) != ALVK_OK)
+ *             goto fail;
  *         printf("loss %.4f\n", l);
  *         alvk_graph_destroy(g);
  *         alvk_params_destroy(params);
@@ -42,6 +45,26 @@
  *         fprintf(stderr, "alvk: %s\n", alvk_last_error());
  *         return 1;
  *     }
+ *
+ * Objects and their lifetimes. A context owns a device; parameter stores,
+ * pools and graphs are made on one and use it; a graph also uses its store
+ * and the pools it gathers from. Destroy in any order: destroying an object
+ * others use first frees their device memory and leaves them *orphaned*,
+ * so every later call on them fails ("its context was destroyed") until
+ * they are destroyed in turn, which is always safe. A destroyed handle, or
+ * one of another kind, passed to any call is an error, not a crash: the
+ * library keeps the last 256 destroyed objects' headers to recognise them
+ * (further back, a stale pointer can no longer be told from new memory).
+ * Destroying NULL or an already destroyed object does nothing. Node ids
+ * carry their graph: another graph's node is an error. Data the host
+ * passes (set, write, file names) is copied before the call returns.
+ *
+ * Threads. Objects of one context may be used by one thread at a time
+ * (the context's queue and memory are not locked); distinct contexts may
+ * be used from distinct threads at once, each thread with its own
+ * alvk_last_error(). A dataset (host memory only) may be read by several
+ * threads at once. Creating and destroying objects is safe from any
+ * thread under the same rule.
  *
  * Environment variables (a desc field, when set, wins over them):
  *   ALVK_DEVICE=N|name     device by index or case-insensitive name substring
@@ -275,9 +298,12 @@ ALVK_API int alvk_params_count(const alvk_params *params);
 ALVK_API int alvk_params_find(const alvk_params *params, const char *name);
 /* Number of floats in tensor i, or in all tensors of a kind (index -1). */
 ALVK_API uint64_t alvk_params_numel(const alvk_params *params, int index, alvk_param_kind kind);
-/* Copies tensor i between host floats and the device (after commit). */
-ALVK_API alvk_status alvk_params_write(alvk_params *params, int index, const float *data);
-ALVK_API alvk_status alvk_params_read(alvk_params *params, int index, float *data);
+/* Copies tensor i between host floats and the device (after commit), at
+ * once: data may be reused when the call returns. `bytes` is the room at
+ * data, at least 4 x alvk_params_numel(params, index, 0) (less is an
+ * error, never a short copy). */
+ALVK_API alvk_status alvk_params_write(alvk_params *params, int index, const float *data, size_t bytes);
+ALVK_API alvk_status alvk_params_read(alvk_params *params, int index, float *data, size_t bytes);
 /* Copies the gradient of trainable tensor i (as the last run of a graph
  * with alvk_graph_backward left it) to host floats, and back. Index -1:
  * every trainable tensor's gradient packed one after another in store
@@ -285,9 +311,10 @@ ALVK_API alvk_status alvk_params_read(alvk_params *params, int index, float *dat
  * transfer. How data-parallel training works: each process runs a
  * backward-only graph on its share of the batch, the processes sum the
  * packed gradients, write them back, and run a graph holding only
- * alvk_graph_adam. State tensors have no gradient (an error). */
-ALVK_API alvk_status alvk_params_read_grad(alvk_params *params, int index, float *data);
-ALVK_API alvk_status alvk_params_write_grad(alvk_params *params, int index, const float *data);
+ * alvk_graph_adam. State tensors have no gradient (an error). `bytes`: the
+ * room at data, as for alvk_params_read. */
+ALVK_API alvk_status alvk_params_read_grad(alvk_params *params, int index, float *data, size_t bytes);
+ALVK_API alvk_status alvk_params_write_grad(alvk_params *params, int index, const float *data, size_t bytes);
 /* Copies all tensors to a snapshot on the device, and back: how a run
  * returns to its initial weights without a host round trip. restore fails
  * with ALVK_ERROR_INVALID_ARGUMENT before any snapshot. */
@@ -507,17 +534,38 @@ typedef struct alvk_graph_stats {
                                 that takes more at a smaller batch than at the largest) */
 } alvk_graph_stats;
 ALVK_API alvk_status alvk_graph_stats_get(const alvk_graph *g, alvk_graph_stats *out);
-/* Sets an input or labels node for the next runs: batch rows of data. A
- * labels or indices node's values are checked against its uses (a class
- * below the logits' width, an index below the pool's count): an error
- * rather than a loss or a gather computed from out-of-range values. */
-ALVK_API alvk_status alvk_graph_set(alvk_graph *g, alvk_node x, const void *data, uint32_t batch);
+/* What a node holds: its element type and shape, and what the host may do
+ * with it. Any node of the graph, before or after compile. */
+typedef enum alvk_dtype {
+    ALVK_FLOAT32 = 0,
+    ALVK_UINT32 /* labels, indices, gathered labels, correct counts */
+} alvk_dtype;
+typedef struct alvk_node_info {
+    alvk_dtype dtype;
+    uint32_t ndims;
+    uint32_t shape[ALVK_MAX_DIMS]; /* shape[0] is the maximum batch when batched */
+    int batched;    /* dimension 0 is each run's batch */
+    uint64_t bytes; /* at the maximum batch; a batch of b rows takes bytes / shape[0] * b */
+    int settable;   /* an input or labels node: alvk_graph_set takes it */
+    int readable;   /* alvk_graph_read takes it after a run (decided by alvk_graph_output,
+                       so final only once compiled) */
+} alvk_node_info;
+ALVK_API alvk_status alvk_graph_node_info(const alvk_graph *g, alvk_node x, alvk_node_info *out);
+
+/* Sets an input or labels node for the next runs: batch rows copied from
+ * data at once (data may be reused when the call returns); `bytes` is the
+ * room at data, at least what batch rows take (alvk_node_info), or an
+ * error. A labels or indices node's values are checked against its uses
+ * (a class below the logits' width, an index below the pool's count): an
+ * error rather than a loss or a gather computed from out-of-range values. */
+ALVK_API alvk_status alvk_graph_set(alvk_graph *g, alvk_node x, const void *data, size_t bytes,
+                                    uint32_t batch);
 /* Runs the graph on `batch` rows (1..max batch): one submission. */
 ALVK_API alvk_status alvk_graph_run(alvk_graph *g, uint32_t batch);
 /* Reads an output node of the last run (batch rows for batched nodes):
  * outputs, store tensors and their gradients, gathered labels, and
  * reshapes of these; any other node's memory is reused (an error). */
-ALVK_API alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data);
+ALVK_API alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, void *data, size_t bytes);
 
 /* ---- datasets -----------------------------------------------------------
  * Images and labels in the IDX format, as MNIST, Fashion-MNIST, KMNIST and

@@ -43,17 +43,17 @@ static int check(int argc, char **argv) {
     if (!whole || !sum || !back || !w) return fail("allocating");
 
     /* The whole batch on this rank alone. */
-    if (alvk_graph_set(g, x, xs, ROWS) != ALVK_OK || alvk_graph_set(g, y, ys, ROWS) != ALVK_OK ||
-        alvk_graph_run(g, ROWS) != ALVK_OK || alvk_params_read_grad(p, -1, whole) != ALVK_OK)
+    if (alvk_graph_set(g, x, xs, sizeof xs, ROWS) != ALVK_OK || alvk_graph_set(g, y, ys, sizeof ys, ROWS) != ALVK_OK ||
+        alvk_graph_run(g, ROWS) != ALVK_OK || alvk_params_read_grad(p, -1, whole, n * sizeof *whole) != ALVK_OK)
         return fail("the whole batch");
     /* This rank's share, then the exchange. */
     int ranks = par_size(), me = par_rank();
     uint32_t lo = (uint32_t)(ROWS * me / ranks), hi = (uint32_t)(ROWS * (me + 1) / ranks);
     for (int r = 0; r < ranks; r++) w[r] = (double)(ROWS * (r + 1) / ranks - ROWS * r / ranks) / ROWS;
-    if (hi > lo && (alvk_graph_set(g, x, xs + lo * IN, hi - lo) != ALVK_OK ||
-                    alvk_graph_set(g, y, ys + lo, hi - lo) != ALVK_OK || alvk_graph_run(g, hi - lo) != ALVK_OK))
+    if (hi > lo && (alvk_graph_set(g, x, xs + lo * IN, (hi - lo) * IN * sizeof *xs, hi - lo) != ALVK_OK ||
+                    alvk_graph_set(g, y, ys + lo, (hi - lo) * sizeof *ys, hi - lo) != ALVK_OK || alvk_graph_run(g, hi - lo) != ALVK_OK))
         return fail("the share");
-    if (!par_reduce_gradients(p, sum, 0, w, hi > lo) || alvk_params_read_grad(p, -1, back) != ALVK_OK)
+    if (!par_reduce_gradients(p, sum, 0, w, hi > lo) || alvk_params_read_grad(p, -1, back, n * sizeof *back) != ALVK_OK)
         return fail("the exchange");
 
     int ok = 1;
