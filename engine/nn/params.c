@@ -66,10 +66,9 @@ void alvk_params_destroy(alvk_params *p) {
 }
 
 alvk_status alvk_params_usable(const alvk_params *p, const char *fn) { return handle_check(p, HANDLE_PARAMS, fn); }
-#define usable alvk_params_usable
 
 int alvk_params_find(const alvk_params *p, const char *name) {
-    if (usable(p, "alvk_params_find") != ALVK_OK) return -1;
+    if (alvk_params_usable(p, "alvk_params_find") != ALVK_OK) return -1;
     for (int i = 0; name && i < p->count; i++)
         if (strcmp(p->tensors[i].name, name) == 0) return i;
     return -1;
@@ -77,7 +76,7 @@ int alvk_params_find(const alvk_params *p, const char *name) {
 
 alvk_status alvk_params_add(alvk_params *p, const char *name, const uint32_t *shape,
                             uint32_t ndims, alvk_param_kind kind, int *index) {
-    alvk_status s = usable(p, "alvk_params_add");
+    alvk_status s = alvk_params_usable(p, "alvk_params_add");
     if (s != ALVK_OK) return s;
     if (!name || !shape) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_add: NULL argument");
     if (p->committed)
@@ -127,7 +126,7 @@ static alvk_status zero(alvk_context *ctx, const alvk_buffer *b) {
 }
 
 alvk_status alvk_params_commit(alvk_params *p) {
-    alvk_status s = usable(p, "alvk_params_commit");
+    alvk_status s = alvk_params_usable(p, "alvk_params_commit");
     if (s != ALVK_OK) return s;
     if (p->committed || !p->count)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_commit: already committed, or no tensors");
@@ -159,10 +158,12 @@ alvk_status alvk_params_commit(alvk_params *p) {
     return ALVK_OK;
 }
 
-int alvk_params_count(const alvk_params *p) { return usable(p, "alvk_params_count") == ALVK_OK ? p->count : 0; }
+int alvk_params_count(const alvk_params *p) {
+    return alvk_params_usable(p, "alvk_params_count") == ALVK_OK ? p->count : 0;
+}
 
 uint64_t alvk_params_numel(const alvk_params *p, int index, alvk_param_kind kind) {
-    if (usable(p, "alvk_params_numel") != ALVK_OK) return 0;
+    if (alvk_params_usable(p, "alvk_params_numel") != ALVK_OK) return 0;
     if (index >= 0) return index < p->count ? p->tensors[index].numel : 0;
     uint64_t n = 0;
     for (int i = 0; i < p->count; i++)
@@ -171,7 +172,7 @@ uint64_t alvk_params_numel(const alvk_params *p, int index, alvk_param_kind kind
 }
 
 static alvk_status check_index(const alvk_params *p, int i, const char *what) {
-    alvk_status s = usable(p, what);
+    alvk_status s = alvk_params_usable(p, what);
     if (s != ALVK_OK) return s;
     if (!p->committed || i < 0 || i >= p->count)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: no tensor %d, or the store is not "
@@ -207,7 +208,7 @@ alvk_status alvk_params_read(alvk_params *p, int i, float *data, size_t bytes) {
  * (un)packs it on the host: one transfer where per-tensor copies would be
  * dozens of submissions per step. */
 static alvk_status grad_io(alvk_params *p, int i, float *data, size_t bytes, int write, const char *what) {
-    alvk_status s = i == -1 ? usable(p, what) : check_index(p, i, what);
+    alvk_status s = i == -1 ? alvk_params_usable(p, what) : check_index(p, i, what);
     if (s != ALVK_OK) return s;
     if (!p->committed) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: the store is not committed", what);
     if (i != -1 && p->tensors[i].kind != ALVK_PARAM_TRAINABLE)
@@ -259,7 +260,7 @@ static alvk_status copy(alvk_context *ctx, const alvk_buffer *src, const alvk_bu
 }
 
 alvk_status alvk_params_snapshot(alvk_params *p) {
-    if (usable(p, "alvk_params_snapshot") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
+    if (alvk_params_usable(p, "alvk_params_snapshot") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
     if (!p->committed)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_snapshot: store not committed");
     alvk_status s = ALVK_OK;
@@ -270,7 +271,7 @@ alvk_status alvk_params_snapshot(alvk_params *p) {
 }
 
 alvk_status alvk_params_reset_optimizer(alvk_params *p) {
-    if (usable(p, "alvk_params_reset_optimizer") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
+    if (alvk_params_usable(p, "alvk_params_reset_optimizer") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
     if (!p->committed)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_reset_optimizer: store not committed");
     alvk_buffer *bufs[] = {&p->m, &p->v, &p->steps};
@@ -282,7 +283,7 @@ alvk_status alvk_params_reset_optimizer(alvk_params *p) {
 alvk_buffer alvk_params_steps(const alvk_params *p) { return p->steps; }
 
 alvk_status alvk_params_restore(alvk_params *p) {
-    if (usable(p, "alvk_params_restore") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
+    if (alvk_params_usable(p, "alvk_params_restore") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
     if (!p->have_snapshot)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_params_restore: no snapshot taken");
     return copy(p->ctx, &p->snapshot, &p->values, p->bytes);
