@@ -311,25 +311,105 @@ ALVK_API alvk_status alvk_params_load(alvk_params *params, const char *path);
  * layout: biases on the block and shortcut convs, none on the stem conv,
  * global average pooling to 512 features; 11,174,976 backbone parameters
  * for one input channel. classes > 0 adds the head fc (512 -> classes).
- * Initialisation (alvk_params_initialize): convs Kaiming-normal, fan_out,
- * ReLU gain, biases zero; batch norm weight 1, bias 0, running mean 0,
- * running variance 1; the head as PyTorch's default Linear. */
+ * Initialisation (alvk_params_initialize), as deeplay's: conv weights
+ * ALVK_INIT_KAIMING_NORMAL with mode ALVK_FAN_OUT and ALVK_GAIN_RELU,
+ * conv biases 0; batch norm weight 1, bias 0, running mean 0, running
+ * variance 1; the head fc ALVK_INIT_TORCH_DEFAULT (fan 512, weight and
+ * bias), as PyTorch's Linear. */
 ALVK_API alvk_status alvk_model_resnet18(alvk_params *params, uint32_t in_channels, uint32_t classes);
 /* Declares an MLP: Linear layers in -> hidden[0] -> ... -> out named
- * PREFIX.0.weight, PREFIX.0.bias, PREFIX.1.weight, ...; Kaiming-normal
- * (fan_out, ReLU gain) weights and zero biases, as the notebook's
- * discriminator. */
+ * PREFIX.0.weight [hidden[0], in], PREFIX.0.bias [hidden[0]],
+ * PREFIX.1.weight, ...; weights ALVK_INIT_KAIMING_NORMAL (ALVK_FAN_OUT,
+ * ALVK_GAIN_RELU) and zero biases, as the notebook's discriminator. */
 ALVK_API alvk_status alvk_model_mlp(alvk_params *params, const char *prefix, uint32_t in,
                                     const uint32_t *hidden, uint32_t nhidden, uint32_t out);
 /* Switches the layers of alvk_model_mlp's PREFIX to PyTorch's default
- * Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and
- * biases (call before alvk_params_initialize). With the Kaiming default a
+ * Linear initialisation, ALVK_INIT_TORCH_DEFAULT: U(-1/sqrt(fan_in),
+ * 1/sqrt(fan_in)) for weights and biases (call before
+ * alvk_params_initialize). With the Kaiming default a
  * 512 -> 1 output layer's pre-activations have a standard deviation in the
  * tens, which saturates a sigmoid after it. */
 ALVK_API alvk_status alvk_model_mlp_default_init(alvk_params *params, const char *prefix);
+/* ---- initialisers --------------------------------------------------------
+ * How a tensor's first values are drawn: torch.nn.init's recipes, for
+ * tensors a program declares itself (alvk_params_add). Fans follow
+ * PyTorch's: a tensor [out, in, k...] (a linear weight [out, in], a
+ * convolution's [out, in, kh, kw]) has fan_in = in * kh * kw and fan_out =
+ * out * kh * kw; a 1-dimensional tensor has none (a bias: give `fan`). */
+typedef enum alvk_init_kind {
+    ALVK_INIT_CONSTANT = 0,    /* every value `value` (0 by default) */
+    ALVK_INIT_NORMAL,          /* N(mean, std^2) */
+    ALVK_INIT_UNIFORM,         /* U(low, high) */
+    ALVK_INIT_KAIMING_NORMAL,  /* N(0, std^2), std = gain / sqrt(fan) */
+    ALVK_INIT_KAIMING_UNIFORM, /* U(-b, b), b = gain sqrt(3 / fan) */
+    ALVK_INIT_XAVIER_NORMAL,   /* N(0, std^2), std = gain sqrt(2 / (fan_in + fan_out)) */
+    ALVK_INIT_XAVIER_UNIFORM,  /* U(-b, b), b = gain sqrt(6 / (fan_in + fan_out)) */
+    ALVK_INIT_TORCH_DEFAULT    /* U(-b, b), b = 1 / sqrt(fan_in): PyTorch's default for
+                                  Linear and Conv2d weights, and their biases (with
+                                  fan = the weight's fan_in) */
+} alvk_init_kind;
+
+typedef enum alvk_init_fan {
+    ALVK_FAN_IN = 0, /* keeps the forward pass's variance (PyTorch's default) */
+    ALVK_FAN_OUT     /* keeps the backward pass's */
+} alvk_init_fan;
+
+/* The gain of torch.nn.init.calculate_gain for the nonlinearity that
+ * follows the layer. */
+typedef enum alvk_init_gain {
+    ALVK_GAIN_DEFAULT = 0, /* Kaiming: ReLU's; Xavier: 1 (PyTorch's defaults) */
+    ALVK_GAIN_LINEAR,      /* 1: no nonlinearity, convolution, sigmoid */
+    ALVK_GAIN_RELU,        /* sqrt(2) */
+    ALVK_GAIN_LEAKY_RELU,  /* sqrt(2 / (1 + slope^2)) */
+    ALVK_GAIN_TANH         /* 5/3 */
+} alvk_init_gain;
+
+/* A recipe; every zero field means the default, so (alvk_init){0} is zeros
+ * and (alvk_init){.kind = ALVK_INIT_KAIMING_NORMAL} is PyTorch's
+ * kaiming_normal_ (fan_in, ReLU gain). Fields other kinds use are ignored. */
+typedef struct alvk_init {
+    alvk_init_kind kind;
+    double value;               /* CONSTANT */
+    double mean, std;           /* NORMAL; std 0 means 1 */
+    double low, high;           /* UNIFORM, low <= high; both 0 mean U(0, 1) */
+    alvk_init_fan mode;         /* KAIMING_*: which fan */
+    alvk_init_gain nonlinearity; /* KAIMING_*, XAVIER_* */
+    double slope;               /* ALVK_GAIN_LEAKY_RELU's negative slope (PyTorch
+                                   Kaiming's `a`; 0 gives ReLU's gain) */
+    double gain;                /* > 0: this gain, whatever nonlinearity says */
+    uint32_t fan;               /* KAIMING_*, TORCH_DEFAULT: nonzero: this fan instead
+                                   of the tensor's own (a bias takes its layer's) */
+} alvk_init;
+
+/* Fills tensor `index` of a committed store now, from `seed`: the values
+ * alvk_params_initialize(params, seed) gives it under the same recipe
+ * (every tensor draws from its own stream of alvk_random, keyed by its
+ * name). Fails with ALVK_ERROR_INVALID_ARGUMENT, changing nothing, on a
+ * bad index, an uncommitted store, a NULL desc, a field out of range (a
+ * negative std, low > high, an unknown kind, mode or gain, a value that is
+ * not finite) or a fan-based recipe on a 1-dimensional tensor without
+ * desc->fan. */
+ALVK_API alvk_status alvk_params_init(alvk_params *params, int index, const alvk_init *desc,
+                                     uint64_t seed);
+/* Makes desc (copied) the recipe alvk_params_initialize applies to tensor
+ * `index`, before or after commit: how a program's own layers get their
+ * initialisation at every alvk_params_initialize, as the built-in models'
+ * do. Checked as alvk_params_init checks it. */
+ALVK_API alvk_status alvk_params_set_init(alvk_params *params, int index, const alvk_init *desc);
 /* Sets every tensor of a committed store to its initial values, all drawn
  * from one counter-based generator: the same seed gives the same values,
- * whatever the order of declaration. */
+ * whatever the order of declaration. Each tensor takes its recipe (the
+ * model that declared it, or alvk_params_set_init); a tensor without one
+ * takes PyTorch's default for its name and shape, which a module of that
+ * kind would give it:
+ *   PREFIX.running_var (state)                    1
+ *   any other state tensor (PREFIX.running_mean)  0
+ *   PREFIX.weight, PREFIX.bias of a batch norm    1 and 0 (the store holds
+ *                                                 PREFIX.running_var)
+ *   a trainable tensor of 2 or more dimensions    ALVK_INIT_TORCH_DEFAULT
+ *   PREFIX.bias beside such a PREFIX.weight       ALVK_INIT_TORCH_DEFAULT with
+ *                                                 the weight's fan_in
+ *   any other trainable tensor                    0 */
 ALVK_API alvk_status alvk_params_initialize(alvk_params *params, uint64_t seed);
 
 /* ---- pools ----------------------------------------------------------------
