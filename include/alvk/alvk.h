@@ -293,9 +293,9 @@ ALVK_API alvk_status alvk_params_write_grad(alvk_params *params, int index, cons
  * with ALVK_ERROR_INVALID_ARGUMENT before any snapshot. */
 ALVK_API alvk_status alvk_params_snapshot(alvk_params *params);
 ALVK_API alvk_status alvk_params_restore(alvk_params *params);
-/* Zeroes the optimiser state (Adam's moments and step count), as a fresh
- * torch.optim.Adam: with alvk_params_restore, how an active-learning round
- * starts over. */
+/* Zeroes the optimiser state (Adam's moments, SGD's momentum buffer, the
+ * step count), as a fresh torch.optim optimiser: with alvk_params_restore,
+ * how an active-learning round starts over. */
 ALVK_API alvk_status alvk_params_reset_optimizer(alvk_params *params);
 /* Writes every tensor to a safetensors file (written whole to PATH.tmp, then
  * renamed: an interrupted save never leaves a broken checkpoint). */
@@ -432,8 +432,8 @@ ALVK_API void alvk_pool_destroy(alvk_pool *pool);
  * Builder functions return a node (>= 0), or -1 after an error, which the
  * graph keeps: alvk_graph_compile then fails with the first error's
  * message, so a model can be built without checking every call. The calls
- * that return a status (backward, adam, set_bn_momentum) keep their
- * failures the same way, and fail at once after an earlier one. */
+ * that return a status (backward, the optimisers, set_bn_momentum) keep
+ * their failures the same way, and fail at once after an earlier one. */
 typedef struct alvk_graph alvk_graph;
 typedef int32_t alvk_node;
 
@@ -538,18 +538,75 @@ ALVK_API alvk_status alvk_graph_backward_params(alvk_graph *g, alvk_node loss, i
  * store's gradients are left as they are. */
 ALVK_API alvk_node alvk_graph_grad(alvk_graph *g, alvk_node y, alvk_node x);
 
-/* Appends one Adam step (torch.optim.Adam: no weight decay) over all
- * trainable parameters of the store, after the gradients: every run of the
- * graph is then a whole training step in one submission. The step count
- * lives in the store (alvk_params_reset_optimizer zeroes it). */
+/* ---- optimisers --------------------------------------------------------
+ * An optimiser step appended to a graph runs after the gradients: every run
+ * of the graph is then a whole training step in one submission. Steps are
+ * numbered 0, 1, ... in the order they are added; their hyperparameters
+ * live in a small device buffer the kernels read at each run, so
+ * alvk_graph_set_lr and alvk_graph_set_optimizer change them between runs
+ * (a schedule) with no recompiling or re-recording. The step count lives
+ * in the store: all steps of one graph share it, advanced once per run
+ * (alvk_params_reset_optimizer zeroes it with the moments). Each takes
+ * torch.optim's ranges: lr, eps, weight_decay, momentum >= 0, betas in
+ * [0, 1); out of range is ALVK_ERROR_INVALID_ARGUMENT. */
+
+/* One Adam step (torch.optim.Adam: no weight decay) over all trainable
+ * parameters of the store. */
 ALVK_API alvk_status alvk_graph_adam(alvk_graph *g, double lr, double beta1, double beta2, double eps);
 /* One Adam step over the trainable tensors among store indices first..
  * first+count-1 only: a separate optimiser per part of a model (Adam is
- * per element, so two groups stepped together equal two torch.optim.Adam).
- * All Adam steps of one graph share the store's step count, advanced once
- * per run. */
+ * per element, so two groups stepped together equal two torch.optim.Adam). */
 ALVK_API alvk_status alvk_graph_adam_params(alvk_graph *g, int first, int count, double lr,
                                            double beta1, double beta2, double eps);
+/* AdamW (torch.optim.AdamW): Adam with decoupled weight decay, each
+ * parameter multiplied by 1 - lr weight_decay before the Adam step.
+ * weight_decay 0 is alvk_graph_adam bit for bit. */
+ALVK_API alvk_status alvk_graph_adamw(alvk_graph *g, double lr, double beta1, double beta2,
+                                      double eps, double weight_decay);
+ALVK_API alvk_status alvk_graph_adamw_params(alvk_graph *g, int first, int count, double lr,
+                                             double beta1, double beta2, double eps,
+                                             double weight_decay);
+/* SGD (torch.optim.SGD): g = grad + weight_decay p (L2, in the gradient);
+ * with momentum, b = momentum b + (1 - dampening) g, b = g at the store's
+ * first step (step count 0), then g = b, or g + momentum b with nesterov
+ * (which needs momentum > 0 and dampening 0); p -= lr g. b is the store's
+ * first-moment buffer, the one Adam's m uses: one optimiser per tensor
+ * (momentum turned on after the first step starts from b = 0). */
+ALVK_API alvk_status alvk_graph_sgd(alvk_graph *g, double lr, double momentum, double dampening,
+                                    double weight_decay, int nesterov);
+ALVK_API alvk_status alvk_graph_sgd_params(alvk_graph *g, int first, int count, double lr,
+                                           double momentum, double dampening,
+                                           double weight_decay, int nesterov);
+
+typedef enum alvk_optimizer_kind {
+    ALVK_OPTIMIZER_ADAM = 0, /* alvk_graph_adam, alvk_graph_adamw */
+    ALVK_OPTIMIZER_SGD
+} alvk_optimizer_kind;
+
+/* One optimiser step's hyperparameters, as its builder took them. */
+typedef struct alvk_optimizer {
+    alvk_optimizer_kind kind;
+    int first, count;            /* the store tensors it updates */
+    double lr;
+    double beta1, beta2, eps;    /* Adam */
+    double weight_decay;         /* Adam: decoupled (AdamW); SGD: added to the gradient */
+    double momentum, dampening;  /* SGD */
+    int nesterov;                /* SGD */
+} alvk_optimizer;
+
+/* The number of optimiser steps in g. */
+ALVK_API int alvk_graph_optimizer_count(const alvk_graph *g);
+/* Step `index`'s hyperparameters now. */
+ALVK_API alvk_status alvk_graph_get_optimizer(const alvk_graph *g, int index, alvk_optimizer *out);
+/* Sets step `index`'s hyperparameters for the runs that follow, before or
+ * after compile (a copy at once, as alvk_graph_set). kind, first and count
+ * must be the step's own: read them with alvk_graph_get_optimizer, change
+ * what changes. A refused call changes nothing. */
+ALVK_API alvk_status alvk_graph_set_optimizer(alvk_graph *g, int index, const alvk_optimizer *opt);
+/* Sets the learning rate of step `index`, or of every step (index -1),
+ * for the runs that follow: a learning-rate schedule. AdamW's decay
+ * (1 - lr weight_decay) follows the new rate, as torch's. */
+ALVK_API alvk_status alvk_graph_set_lr(alvk_graph *g, int index, double lr);
 /* Batch norm's momentum for the running statistics in a training graph
  * (default 0.1, as PyTorch). 1 makes them the statistics of the last batch
  * (running variance unbiased): how alvk recalibrates a model's statistics.
