@@ -330,6 +330,28 @@ ALVK_API alvk_status alvk_model_mlp(alvk_params *params, const char *prefix, uin
  * 512 -> 1 output layer's pre-activations have a standard deviation in the
  * tens, which saturates a sigmoid after it. */
 ALVK_API alvk_status alvk_model_mlp_default_init(alvk_params *params, const char *prefix);
+/* ---- a model of one's own: layouts and names -------------------------------
+ * What the graph ops expect of the tensors a program declares itself
+ * (alvk_params_add, then alvk_graph_param), laid out as PyTorch lays them
+ * out, so checkpoints move both ways:
+ *   alvk_graph_linear     y = x W^T + b: x [B, in] (alvk_graph_reshape a
+ *                         feature map first), weight [out, in], bias [out]
+ *   alvk_graph_conv2d     x [N, Cin, H, W] (NCHW), weight [Cout, Cin, k, k]
+ *                         (square), bias [Cout]; a cross-correlation as
+ *                         torch.nn.Conv2d's, one stride and one zero
+ *                         padding for both directions
+ *   bias -1               no bias (linear, conv2d). -1 is also what a failed
+ *                         builder returns, but that failure sticks to the
+ *                         graph, so alvk_graph_compile still reports it
+ *   alvk_graph_batchnorm  PREFIX.weight and PREFIX.bias (trainable),
+ *                         PREFIX.running_mean and PREFIX.running_var
+ *                         (state), each [C], as torch.nn.BatchNorm2d's
+ *                         (eps 1e-5, momentum 0.1: alvk_graph_set_bn_momentum)
+ * alvk_params_initialize starts tensors declared by hand after these names
+ * (below): a batch norm at weight 1, bias 0, running mean 0 and running
+ * variance 1. alvk_graph_set copies the host's data before it returns: the
+ * buffer may be reused at once, and each run uses the values set last. */
+
 /* ---- initialisers --------------------------------------------------------
  * How a tensor's first values are drawn: torch.nn.init's recipes, for
  * tensors a program declares itself (alvk_params_add). Fans follow
