@@ -247,7 +247,7 @@ Test(params, hand_declared_tensors_start_as_pytorch_modules_do) {
     TEST_OK(alvk_params_set_init(p, alvk_params_find(p, "scale"), &(alvk_init){.value = 2}));
     TEST_OK(alvk_params_commit(p));
     TEST_OK(alvk_params_initialize(p, 4));
-    static const struct {
+    const struct {
         const char *name;
         double lo, hi; /* equal: a constant */
     } want[] = {{"bn.weight", 1, 1}, {"bn.bias", 0, 0}, {"bn.running_mean", 0, 0}, {"bn.running_var", 1, 1},

@@ -17,21 +17,27 @@ static alvk_status check_hyper(const alvk_optimizer *o, const char *what) {
         if (!(o->lr >= 0 && isfinite(o->lr)) || !(o->eps >= 0 && isfinite(o->eps)) ||
             !(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1) ||
             !(o->weight_decay >= 0 && isfinite(o->weight_decay)))
-            return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: bad hyperparameters lr=%g beta1=%g beta2=%g "
-                              "eps=%g weight_decay=%g (need lr, eps, weight_decay >= 0, betas in [0, 1))",
-                              what, o->lr, o->beta1, o->beta2, o->eps, o->weight_decay);
+            return alvk_error(
+                ALVK_ERROR_INVALID_ARGUMENT,
+                "%s: bad hyperparameters lr=%g beta1=%g beta2=%g "
+                "eps=%g weight_decay=%g (need lr, eps, weight_decay >= 0, betas in [0, 1))",
+                what, o->lr, o->beta1, o->beta2, o->eps, o->weight_decay);
         return ALVK_OK;
     }
     if (o->kind != ALVK_OPTIMIZER_SGD)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: unknown optimiser kind %d", what, (int)o->kind);
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: unknown optimiser kind %d", what,
+                          (int)o->kind);
     if (!(o->lr >= 0 && isfinite(o->lr)) || !(o->momentum >= 0 && isfinite(o->momentum)) ||
         !isfinite(o->dampening) || !(o->weight_decay >= 0 && isfinite(o->weight_decay)))
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: bad hyperparameters lr=%g momentum=%g dampening=%g "
-                          "weight_decay=%g (need lr, momentum, weight_decay >= 0)", what, o->lr, o->momentum,
-                          o->dampening, o->weight_decay);
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                          "%s: bad hyperparameters lr=%g momentum=%g dampening=%g "
+                          "weight_decay=%g (need lr, momentum, weight_decay >= 0)",
+                          what, o->lr, o->momentum, o->dampening, o->weight_decay);
     if (o->nesterov && (o->momentum <= 0 || o->dampening != 0))
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: Nesterov momentum needs a momentum > 0 and "
-                          "dampening 0 (momentum=%g dampening=%g)", what, o->momentum, o->dampening);
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                          "%s: Nesterov momentum needs a momentum > 0 and "
+                          "dampening 0 (momentum=%g dampening=%g)",
+                          what, o->momentum, o->dampening);
     return ALVK_OK;
 }
 
@@ -48,7 +54,8 @@ static void slot_of(const alvk_optimizer *o, uint8_t out[ALVK_OPTIM_SLOT_BYTES])
     }
 }
 
-_Static_assert(sizeof(alvk_adam_hyper) == ALVK_OPTIM_SLOT_BYTES && sizeof(alvk_sgd_hyper) == ALVK_OPTIM_SLOT_BYTES,
+_Static_assert(sizeof(alvk_adam_hyper) == ALVK_OPTIM_SLOT_BYTES &&
+                   sizeof(alvk_sgd_hyper) == ALVK_OPTIM_SLOT_BYTES,
                "a slot is the shaders' AdamHyper and SgdHyper: 8 words");
 
 /* The buffer of slots, made when a step first records (compile's
@@ -57,13 +64,16 @@ _Static_assert(sizeof(alvk_adam_hyper) == ALVK_OPTIM_SLOT_BYTES && sizeof(alvk_s
 static alvk_status hyper_buffer(alvk_graph *g, alvk_buffer *out) {
     if (!g->optim.block) {
         uint32_t n = 0;
-        for (int k = 0; k < g->count; k++) n += (uint32_t)is_step(&g->nodes[k]);
+        for (int k = 0; k < g->count; k++)
+            n += (uint32_t)is_step(&g->nodes[k]);
         uint8_t(*slots)[ALVK_OPTIM_SLOT_BYTES] = calloc(n, sizeof *slots);
         if (!slots) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating optimiser slots");
         for (int k = 0; k < g->count; k++)
             if (is_step(&g->nodes[k])) slot_of(&g->nodes[k].optim, slots[g->nodes[k].attr[0]]);
-        alvk_status s = alvk_buffer_alloc(g->ctx, (VkDeviceSize)n * ALVK_OPTIM_SLOT_BYTES, &g->optim);
-        if (s == ALVK_OK) s = alvk_buffer_write(g->ctx, &g->optim, 0, slots, (size_t)n * sizeof *slots);
+        alvk_status s =
+            alvk_buffer_alloc(g->ctx, (VkDeviceSize)n * ALVK_OPTIM_SLOT_BYTES, &g->optim);
+        if (s == ALVK_OK)
+            s = alvk_buffer_write(g->ctx, &g->optim, 0, slots, (size_t)n * sizeof *slots);
         free(slots);
         if (s != ALVK_OK) {
             alvk_buffer_free(g->ctx, &g->optim);
@@ -81,7 +91,8 @@ static alvk_status add_step(alvk_graph *g, graph_op op, const alvk_optimizer *o,
     if (s == ALVK_OK) s = check_hyper(o, what);
     if (s != ALVK_OK) return graph_stick(g, s);
     uint32_t slot = 0;
-    for (int k = 0; k < g->count; k++) slot += (uint32_t)is_step(&g->nodes[k]);
+    for (int k = 0; k < g->count; k++)
+        slot += (uint32_t)is_step(&g->nodes[k]);
     alvk_node a = graph_add(g, op, NULL, 0, (uint32_t[]){1}, 1, 0);
     if (a < 0) return alvk_error(g->error, "%s", g->error_msg);
     node *n = &g->nodes[a];
@@ -92,12 +103,20 @@ static alvk_status add_step(alvk_graph *g, graph_op op, const alvk_optimizer *o,
     return ALVK_OK;
 }
 
-static int all_tensors(const alvk_graph *g) { return g && g->params ? alvk_params_count(g->params) : 0; }
+static int all_tensors(const alvk_graph *g) {
+    return g && g->params ? alvk_params_count(g->params) : 0;
+}
 
-static alvk_status adam_step(alvk_graph *g, int first, int count, double lr, double beta1, double beta2,
-                             double eps, double weight_decay, const char *what) {
-    alvk_optimizer o = {.kind = ALVK_OPTIMIZER_ADAM, .first = first, .count = count, .lr = lr,
-                        .beta1 = beta1, .beta2 = beta2, .eps = eps, .weight_decay = weight_decay};
+static alvk_status adam_step(alvk_graph *g, int first, int count, double lr, double beta1,
+                             double beta2, double eps, double weight_decay, const char *what) {
+    alvk_optimizer o = {.kind = ALVK_OPTIMIZER_ADAM,
+                        .first = first,
+                        .count = count,
+                        .lr = lr,
+                        .beta1 = beta1,
+                        .beta2 = beta2,
+                        .eps = eps,
+                        .weight_decay = weight_decay};
     return add_step(g, OP_ADAM, &o, what);
 }
 
@@ -117,25 +136,33 @@ alvk_status alvk_graph_adamw(alvk_graph *g, double lr, double beta1, double beta
 
 alvk_status alvk_graph_adamw_params(alvk_graph *g, int first, int count, double lr, double beta1,
                                     double beta2, double eps, double weight_decay) {
-    return adam_step(g, first, count, lr, beta1, beta2, eps, weight_decay, "alvk_graph_adamw_params");
+    return adam_step(g, first, count, lr, beta1, beta2, eps, weight_decay,
+                     "alvk_graph_adamw_params");
 }
 
-static alvk_status sgd_step(alvk_graph *g, int first, int count, double lr, double momentum, double dampening,
-                            double weight_decay, int nesterov, const char *what) {
-    alvk_optimizer o = {.kind = ALVK_OPTIMIZER_SGD, .first = first, .count = count, .lr = lr,
-                        .weight_decay = weight_decay, .momentum = momentum, .dampening = dampening,
+static alvk_status sgd_step(alvk_graph *g, int first, int count, double lr, double momentum,
+                            double dampening, double weight_decay, int nesterov, const char *what) {
+    alvk_optimizer o = {.kind = ALVK_OPTIMIZER_SGD,
+                        .first = first,
+                        .count = count,
+                        .lr = lr,
+                        .weight_decay = weight_decay,
+                        .momentum = momentum,
+                        .dampening = dampening,
                         .nesterov = nesterov};
     return add_step(g, OP_SGD, &o, what);
 }
 
 alvk_status alvk_graph_sgd(alvk_graph *g, double lr, double momentum, double dampening,
                            double weight_decay, int nesterov) {
-    return sgd_step(g, 0, all_tensors(g), lr, momentum, dampening, weight_decay, nesterov, "alvk_graph_sgd");
+    return sgd_step(g, 0, all_tensors(g), lr, momentum, dampening, weight_decay, nesterov,
+                    "alvk_graph_sgd");
 }
 
 alvk_status alvk_graph_sgd_params(alvk_graph *g, int first, int count, double lr, double momentum,
                                   double dampening, double weight_decay, int nesterov) {
-    return sgd_step(g, first, count, lr, momentum, dampening, weight_decay, nesterov, "alvk_graph_sgd_params");
+    return sgd_step(g, first, count, lr, momentum, dampening, weight_decay, nesterov,
+                    "alvk_graph_sgd_params");
 }
 
 /* ---- hyperparameters between runs -------------------------------------------- */
@@ -149,15 +176,18 @@ static node *step_node(const alvk_graph *g, int index) {
 
 int alvk_graph_optimizer_count(const alvk_graph *g) {
     int n = 0;
-    for (int k = 0; g && k < g->count; k++) n += is_step(&g->nodes[k]);
+    for (int k = 0; g && k < g->count; k++)
+        n += is_step(&g->nodes[k]);
     return n;
 }
 
 alvk_status alvk_graph_get_optimizer(const alvk_graph *g, int index, alvk_optimizer *out) {
     const node *n = step_node(g, index);
     if (!n || !out)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_get_optimizer: no graph, no out, or no "
-                          "optimiser step %d (the graph has %d)", index, alvk_graph_optimizer_count(g));
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                          "alvk_graph_get_optimizer: no graph, no out, or no "
+                          "optimiser step %d (the graph has %d)",
+                          index, alvk_graph_optimizer_count(g));
     *out = n->optim;
     return ALVK_OK;
 }
@@ -170,19 +200,23 @@ static alvk_status put(alvk_graph *g, node *n, const alvk_optimizer *o) {
     if (!g->optim.block) return ALVK_OK;
     uint8_t slot[ALVK_OPTIM_SLOT_BYTES];
     slot_of(&n->optim, slot);
-    return alvk_buffer_write(g->ctx, &g->optim, (VkDeviceSize)n->attr[0] * ALVK_OPTIM_SLOT_BYTES, slot, sizeof slot);
+    return alvk_buffer_write(g->ctx, &g->optim, (VkDeviceSize)n->attr[0] * ALVK_OPTIM_SLOT_BYTES,
+                             slot, sizeof slot);
 }
 
 alvk_status alvk_graph_set_optimizer(alvk_graph *g, int index, const alvk_optimizer *o) {
     node *n = step_node(g, index);
     if (!n || !o)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set_optimizer: no graph, no desc, or no "
-                          "optimiser step %d (the graph has %d)", index, alvk_graph_optimizer_count(g));
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                          "alvk_graph_set_optimizer: no graph, no desc, or no "
+                          "optimiser step %d (the graph has %d)",
+                          index, alvk_graph_optimizer_count(g));
     if (o->kind != n->optim.kind || o->first != n->optim.first || o->count != n->optim.count)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set_optimizer: step %d is a %s over "
-                          "tensors %d..%d; kind, first and count cannot change", index,
-                          n->optim.kind == ALVK_OPTIMIZER_ADAM ? "Adam" : "SGD", n->optim.first,
-                          n->optim.first + n->optim.count - 1);
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                          "alvk_graph_set_optimizer: step %d is a %s over "
+                          "tensors %d..%d; kind, first and count cannot change",
+                          index, n->optim.kind == ALVK_OPTIMIZER_ADAM ? "Adam" : "SGD",
+                          n->optim.first, n->optim.first + n->optim.count - 1);
     alvk_status s = check_hyper(o, "alvk_graph_set_optimizer");
     return s == ALVK_OK ? put(g, n, o) : s;
 }
@@ -190,8 +224,10 @@ alvk_status alvk_graph_set_optimizer(alvk_graph *g, int index, const alvk_optimi
 alvk_status alvk_graph_set_lr(alvk_graph *g, int index, double lr) {
     int n = alvk_graph_optimizer_count(g);
     if (index < -1 || index >= n || !n)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_set_lr: no graph, or no optimiser step %d "
-                          "(the graph has %d)", index, n);
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                          "alvk_graph_set_lr: no graph, or no optimiser step %d "
+                          "(the graph has %d)",
+                          index, n);
     alvk_optimizer o = {.lr = lr};
     alvk_status s = check_hyper(&o, "alvk_graph_set_lr"); /* Adam's and SGD's lr ranges are one */
     for (int k = index < 0 ? 0 : index; s == ALVK_OK && k < (index < 0 ? n : index + 1); k++) {
@@ -219,8 +255,9 @@ static alvk_status record_adam(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t bat
     alvk_params_trainable_range(g->params, n->param, n->nparams, &values, &grads, &m, &v, &total);
     (void)batch;
     alvk_status s = hyper_buffer(g, &hyper);
-    return s != ALVK_OK ? s : alvk_op_adam_counted(cmd, total, &values, &grads, &m, &v, &hyper, n->attr[0],
-                                                   &steps, last_step(g, i));
+    return s != ALVK_OK ? s
+                        : alvk_op_adam_counted(cmd, total, &values, &grads, &m, &v, &hyper,
+                                               n->attr[0], &steps, last_step(g, i));
 }
 const graph_op_desc graph_op_adam = {.record = record_adam};
 
@@ -232,7 +269,8 @@ static alvk_status record_sgd(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batc
     alvk_params_trainable_range(g->params, n->param, n->nparams, &values, &grads, &m, &v, &total);
     (void)batch;
     alvk_status s = hyper_buffer(g, &hyper);
-    return s != ALVK_OK ? s : alvk_op_sgd(cmd, total, &values, &grads, &m, &hyper, n->attr[0], &steps,
-                                          last_step(g, i));
+    return s != ALVK_OK ? s
+                        : alvk_op_sgd(cmd, total, &values, &grads, &m, &hyper, n->attr[0], &steps,
+                                      last_step(g, i));
 }
 const graph_op_desc graph_op_sgd = {.record = record_sgd};

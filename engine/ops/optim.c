@@ -25,19 +25,23 @@ static alvk_status check_buffers(const char *op, uint32_t n, const alvk_buffer *
         if (!bufs[i])
             return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: missing buffer %s", op, names[i]);
         if (bufs[i]->size < 4ull * n)
-            return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: %s holds %llu bytes, %u parameters need %llu",
-                              op, names[i], (unsigned long long)bufs[i]->size, n, 4ull * n);
+            return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                              "%s: %s holds %llu bytes, %u parameters need %llu", op, names[i],
+                              (unsigned long long)bufs[i]->size, n, 4ull * n);
         for (int j = 0; j < i; j++)
             if (overlap(bufs[i], bufs[j], 4ull * n))
-                return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: %s and %s overlap", op, names[j], names[i]);
+                return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: %s and %s overlap", op,
+                                  names[j], names[i]);
     }
     return ALVK_OK;
 }
 
 /* The slot the kernel reads: one of `hyper`'s ALVK_OPTIM_SLOT_BYTES slots. */
-static alvk_status check_slot(const char *op, const alvk_buffer *hyper, uint32_t slot, const alvk_buffer *steps) {
+static alvk_status check_slot(const char *op, const alvk_buffer *hyper, uint32_t slot,
+                              const alvk_buffer *steps) {
     if (!hyper || hyper->size < (slot + 1ull) * ALVK_OPTIM_SLOT_BYTES || !steps || steps->size < 4)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: no step counter, or no hyperparameter slot %u", op, slot);
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                          "%s: no step counter, or no hyperparameter slot %u", op, slot);
     return ALVK_OK;
 }
 
@@ -58,17 +62,25 @@ typedef struct adam_push {
     uint32_t slot;
 } adam_push;
 
-static alvk_status adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params, const alvk_buffer *grads,
-                        const alvk_buffer *m, const alvk_buffer *v, const adam_push *push,
-                        const alvk_buffer *hyper, const alvk_buffer *steps, int advance) {
+static alvk_status adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
+                        const alvk_buffer *grads, const alvk_buffer *m, const alvk_buffer *v,
+                        const adam_push *push, const alvk_buffer *hyper, const alvk_buffer *steps,
+                        int advance) {
     static const char *const names[4] = {"params", "grads", "m", "v"};
-    alvk_status s = check_buffers("adam", n, (const alvk_buffer *const[]){params, grads, m, v}, names, 4);
+    alvk_status s =
+        check_buffers("adam", n, (const alvk_buffer *const[]){params, grads, m, v}, names, 4);
     if (s != ALVK_OK) return s;
     int device = hyper != NULL;
     alvk_kernel k = {.shader = ALVK_SHADER_adam, .local = {LOCAL}, .nspec = 1, .spec = {device}};
-    alvk_binding b[9] = {alvk_in4(grads),  alvk_out(params), alvk_out(m),   alvk_out(v),
-                         alvk_in4(params), alvk_in4(m),      alvk_in4(v),
-                         alvk_out(device ? steps : grads), alvk_in1(device ? hyper : grads)};
+    alvk_binding b[9] = {alvk_in4(grads),
+                         alvk_out(params),
+                         alvk_out(m),
+                         alvk_out(v),
+                         alvk_in4(params),
+                         alvk_in4(m),
+                         alvk_in4(v),
+                         alvk_out(device ? steps : grads),
+                         alvk_in1(device ? hyper : grads)};
     s = alvk_op_dispatch_1d(cmd, k, b, 9, push, sizeof *push, (n + 3ull) / 4);
     return s == ALVK_OK && device && advance ? advance_steps(cmd, steps) : s;
 }
@@ -80,13 +92,23 @@ alvk_status alvk_op_adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
     /* The ranges torch.optim.Adam accepts, plus step >= 1. */
     if (!(a->lr >= 0) || !(a->eps >= 0) || !(a->beta1 >= 0 && a->beta1 < 1) ||
         !(a->beta2 >= 0 && a->beta2 < 1) || a->step == 0)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "adam: bad hyperparameters lr=%g "
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
+                          "adam: bad hyperparameters lr=%g "
                           "beta1=%g beta2=%g eps=%g step=%u (need lr, eps >= 0, betas in [0, 1), "
-                          "step >= 1)", a->lr, a->beta1, a->beta2, a->eps, a->step);
+                          "step >= 1)",
+                          a->lr, a->beta1, a->beta2, a->eps, a->step);
     double beta1 = a->beta1, beta2 = a->beta2;
     double bc1 = 1 - pow(beta1, a->step), bc2 = 1 - pow(beta2, a->step);
-    adam_push push = {n, (float)(1 - beta1), (float)beta2, (float)(1 - beta2), (float)(a->lr / bc1),
-                      (float)sqrt(bc2), (float)a->eps, (float)beta1, (float)a->lr, 0};
+    adam_push push = {n,
+                      (float)(1 - beta1),
+                      (float)beta2,
+                      (float)(1 - beta2),
+                      (float)(a->lr / bc1),
+                      (float)sqrt(bc2),
+                      (float)a->eps,
+                      (float)beta1,
+                      (float)a->lr,
+                      0};
     return adam(cmd, n, params, grads, m, v, &push, NULL, NULL, 0);
 }
 
@@ -94,8 +116,14 @@ void alvk_adam_hyper_set(alvk_adam_hyper *h, double lr, double beta1, double bet
                          double weight_decay) {
     /* The floats the host path's push constants held, so a graph's Adam
      * computes what it always did. */
-    *h = (alvk_adam_hyper){(float)lr, (float)beta1, (float)beta2, (float)eps, (float)(1 - beta1),
-                           (float)(1 - beta2), (float)(1 - lr * weight_decay), 0};
+    *h = (alvk_adam_hyper){(float)lr,
+                           (float)beta1,
+                           (float)beta2,
+                           (float)eps,
+                           (float)(1 - beta1),
+                           (float)(1 - beta2),
+                           (float)(1 - lr * weight_decay),
+                           0};
 }
 
 alvk_status alvk_op_adam_counted(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
@@ -112,22 +140,24 @@ alvk_status alvk_op_adam_counted(alvk_cmd *cmd, uint32_t n, const alvk_buffer *p
 
 void alvk_sgd_hyper_set(alvk_sgd_hyper *h, double lr, double momentum, double dampening,
                         double weight_decay, int nesterov) {
-    *h = (alvk_sgd_hyper){(float)lr, (float)momentum, (float)(1 - dampening), (float)weight_decay,
-                          nesterov != 0, {0, 0, 0}};
+    *h = (alvk_sgd_hyper){(float)lr,           (float)momentum, (float)(1 - dampening),
+                          (float)weight_decay, nesterov != 0,   {0, 0, 0}};
 }
 
-alvk_status alvk_op_sgd(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params, const alvk_buffer *grads,
-                        const alvk_buffer *momentum, const alvk_buffer *hyper, uint32_t slot,
-                        const alvk_buffer *steps, int advance) {
+alvk_status alvk_op_sgd(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
+                        const alvk_buffer *grads, const alvk_buffer *momentum,
+                        const alvk_buffer *hyper, uint32_t slot, const alvk_buffer *steps,
+                        int advance) {
     static const char *const names[3] = {"params", "grads", "momentum"};
-    alvk_status s = check_buffers("sgd", n, (const alvk_buffer *const[]){params, grads, momentum}, names, 3);
+    alvk_status s =
+        check_buffers("sgd", n, (const alvk_buffer *const[]){params, grads, momentum}, names, 3);
     if (s == ALVK_OK) s = check_slot("sgd", hyper, slot, steps);
     if (s != ALVK_OK) return s;
     struct {
         uint32_t n, slot;
     } push = {n, slot};
     alvk_kernel k = {.shader = ALVK_SHADER_sgd, .local = {LOCAL}};
-    alvk_binding b[7] = {alvk_in4(grads),   alvk_out(params), alvk_out(momentum), alvk_in4(params),
+    alvk_binding b[7] = {alvk_in4(grads),    alvk_out(params), alvk_out(momentum), alvk_in4(params),
                          alvk_in4(momentum), alvk_out(steps),  alvk_in1(hyper)};
     s = alvk_op_dispatch_1d(cmd, k, b, 7, &push, sizeof push, (n + 3ull) / 4);
     return s == ALVK_OK && advance ? advance_steps(cmd, steps) : s;
