@@ -384,6 +384,7 @@ static const bench_kind gap_bwd = {"avgpool_global", "backward", ew_operands, ew
  * softmax_ce forward: p = B, C; logits, labels, loss, probs
  * softmax_ce backward: logits, labels, dloss, probs (from a forward), dlogits
  * adam: p = n; params, grads, m, v (updated in place)
+ * sgd: p = n; params, grads, momentum (updated in place), hyperparameters, step count
  * gather: p = B, image bytes, images; pool, label pool, indices, batch, labels */
 static void set_uint(float *v, size_t i, uint32_t x) { memcpy(&v[i], &x, 4); }
 static uint32_t get_uint(const float *v, size_t i) {
@@ -461,6 +462,38 @@ static double adam_check(const bench_case *c, float *const *o) {
     return e;
 }
 static const bench_kind adam_kind = {"adam", "forward", adam_operands, adam_record, adam_check, NULL, NULL};
+
+static int sgd_operands(const bench_case *c, size_t s[], int *nin) {
+    s[0] = s[1] = s[2] = c->p[0], s[3] = ALVK_OPTIM_SLOT_BYTES / 4, s[4] = 1;
+    *nin = 5;
+    return 5;
+}
+/* torch.optim.SGD(lr=0.01, momentum=0.9, weight_decay=1e-4) past its first step. */
+static void sgd_init(const bench_case *c, float *const *o) {
+    alvk_sgd_hyper h;
+    alvk_sgd_hyper_set(&h, 0.01, 0.9, 0, 1e-4, 0);
+    memcpy(o[3], &h, sizeof h);
+    set_uint(o[4], 0, 1);
+    (void)c;
+}
+static alvk_status sgd_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    return alvk_op_sgd(cmd, c->p[0], &o[0], &o[1], &o[2], &o[3], 0, &o[4], 0);
+}
+static double sgd_check(const bench_case *c, float *const *o) {
+    size_t n = c->p[0];
+    double *d[3];
+    for (int i = 0; i < 3; i++) {
+        float *in = malloc(n * sizeof *in);
+        bench_fill(in, n, i);
+        d[i] = to_double(in, n);
+        free(in);
+    }
+    ref_sgd(n, 0.01, 0.9, 0, 1e-4, 0, 0, d[0], d[1], d[2]);
+    double e = fmax(worst(o[0], d[0], n, 1e-6), worst(o[2], d[2], n, 1e-6));
+    for (int i = 0; i < 3; i++) free(d[i]);
+    return e;
+}
+static const bench_kind sgd_kind = {"sgd", "forward", sgd_operands, sgd_record, sgd_check, NULL, sgd_init};
 
 static int gather_operands(const bench_case *c, size_t s[], int *nin) {
     size_t B = c->p[0], bytes = c->p[1], images = c->p[2];
@@ -588,6 +621,8 @@ static void resnet18(table *t, const char *group, int train, uint32_t N, uint32_
         if ((c = add(t, group, &ce_bwd, 1, 0, 2.0 * N * classes, cp, 2)))
             snprintf(c->shape, sizeof c->shape, "%ux%u", N, classes);
         if ((c = add(t, group, &adam_kind, 1, quick, 10.0 * ap[0], ap, 1)))
+            snprintf(c->shape, sizeof c->shape, "%u", ap[0]);
+        if ((c = add(t, group, &sgd_kind, 1, quick, 4.0 * ap[0], ap, 1)))
             snprintf(c->shape, sizeof c->shape, "%u", ap[0]);
     }
     uint32_t lp[3] = {N, 512, classes};

@@ -332,6 +332,7 @@ static const row rows[] = {
     {.op = "one", .via = "matmul"}, /* the seed of every gradient sweep */
     {.op = "to_grad", .via = "reshape"},
     {.op = "adam", .via = "graph/adam_in_the_graph_trains"}, /* not differentiable */
+    {.op = "sgd", .via = "optim/sgd_follows_the_reference_as_its_hyperparameters_change"},
     {.op = "gather", .via = "graph/gathers_batches_from_a_pool"},
     {.op = "gathered_labels", .via = "graph/gathers_batches_from_a_pool"},
     {.op = "correct", .via = "graph/gathers_batches_from_a_pool"},

@@ -1,6 +1,6 @@
 /* Op table: the training-step kernels around the model (softmax
  * cross-entropy and its gradient, softmax, margin, argmax, correct count,
- * Adam, batch gathering), and their argument checks. */
+ * Adam, SGD, batch gathering), and their argument checks. */
 #include "ops_harness.h"
 #include "ref/train.h"
 
@@ -132,6 +132,46 @@ static op_case adam_case(uint32_t n, uint32_t step) {
     return c;
 }
 
+/* ---- sgd: u[0] n, u[1] steps taken, u[2] nesterov; f lr, momentum,
+ * dampening, weight decay ---------------------------------------------------
+ * Inputs params, grads, momentum buffer; outputs params and momentum buffer
+ * after the step. The hyperparameter slot and the step count are filled
+ * into scratch, as a graph's buffers would hold them. */
+static alvk_status gpu_sgd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                           const alvk_buffer *out) {
+    uint32_t n = c->u[0], words[ALVK_OPTIM_SLOT_BYTES / 4];
+    alvk_sgd_hyper h;
+    alvk_sgd_hyper_set(&h, c->f[0], c->f[1], c->f[2], c->f[3], (int)c->u[2]);
+    memcpy(words, &h, sizeof words);
+    alvk_buffer hyper, steps;
+    alvk_status s = alvk_cmd_scratch(cmd, sizeof h, &hyper);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4, &steps);
+    if (s != ALVK_OK) return s;
+    for (uint32_t k = 0; k < ALVK_OPTIM_SLOT_BYTES / 4; k++) {
+        alvk_buffer w = alvk_buffer_view(&hyper, 4 * k, 4);
+        alvk_cmd_fill(cmd, &w, 4, words[k]);
+    }
+    alvk_cmd_fill(cmd, &steps, 4, c->u[1]);
+    s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[0], &out[0], n);
+    if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[2], &out[1], n);
+    return s == ALVK_OK ? alvk_op_sgd(cmd, n, &out[0], &in[1], &out[1], &hyper, 0, &steps, 0) : s;
+}
+static void ref_sgd_fwd(const op_case *c, const double *const *in, double *const *out) {
+    size_t n = c->u[0];
+    for (size_t i = 0; i < n; i++) out[0][i] = in[0][i], out[1][i] = in[2][i];
+    ref_sgd(n, c->f[0], c->f[1], c->f[2], c->f[3], (int)c->u[2], c->u[1] == 0, out[0], in[1], out[1]);
+}
+
+static op_case sgd_case(uint32_t n, uint32_t steps, double momentum, double dampening, double weight_decay,
+                        uint32_t nesterov) {
+    op_case c = {.nin = 3, .nout = 2, .in_len = {n, n, n}, .out_len = {n, n}, .lo = {-1, -1, -0.1},
+                 .hi = {1, 1, 0.1}, .gpu = gpu_sgd, .ref = ref_sgd_fwd, .tol = 1e-6,
+                 .u = {n, steps, nesterov}, .f = {0.05, momentum, dampening, weight_decay}};
+    snprintf(c.name, sizeof c.name, "sgd n=%u steps taken=%u lr=%g momentum=%g dampening=%g "
+             "weight_decay=%g nesterov=%u", n, steps, c.f[0], momentum, dampening, weight_decay, nesterov);
+    return c;
+}
+
 /* ---- gather: u[0] image_bytes, u[1] images, u[2] B ------------------------
  * Inputs pool (u8), labels_pool (u8), indices; outputs batch, batch_labels. */
 static alvk_status gpu_gather(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
@@ -155,7 +195,7 @@ static op_case gather_case(uint32_t image_bytes, uint32_t images, uint32_t B,
     return c;
 }
 
-#define MAX_CASES 64
+#define MAX_CASES 96
 static op_case table[MAX_CASES];
 
 static size_t build_table(void) {
@@ -177,6 +217,12 @@ static size_t build_table(void) {
     for (int i = 0; i < 4; i++) {
         table[n++] = adam_case(adam_sizes[i], 1);
         table[n++] = adam_case(adam_sizes[i], 10);
+    }
+    for (int i = 0; i < 4; i++) {
+        table[n++] = sgd_case(adam_sizes[i], 3, 0, 0, 0.01, 0);   /* plain, weight decay */
+        table[n++] = sgd_case(adam_sizes[i], 0, 0.9, 0.1, 0, 0);  /* momentum: the first step */
+        table[n++] = sgd_case(adam_sizes[i], 3, 0.9, 0.1, 0, 0);  /* and a later one */
+        table[n++] = sgd_case(adam_sizes[i], 3, 0.9, 0, 0.01, 1); /* Nesterov, weight decay */
     }
     static const uint32_t batches[] = {1, 7, 128};
     for (int i = 0; i < 3; i++) table[n++] = gather_case(784, 50, batches[i], 50);
@@ -233,6 +279,11 @@ Test(ops_train, invalid_arguments) {
                    "step=0");
     EXPECT_INVALID(alvk_op_adam(cmd, 1, b, g, m, v, &(alvk_adam){1e-3, 1, 0.999, 1e-8, 1}),
                    "beta1=1");
+    EXPECT_INVALID(alvk_op_sgd(cmd, 0, b, g, m, v, 0, s, 0), "n = 0");
+    EXPECT_INVALID(alvk_op_sgd(cmd, 100, b, g, s, v, 0, s, 0), "momentum holds 16 bytes");
+    EXPECT_INVALID(alvk_op_sgd(cmd, 100, b, g, g, v, 0, s, 0), "grads and momentum overlap");
+    EXPECT_INVALID(alvk_op_sgd(cmd, 100, b, g, m, v, 200, s, 0), "no hyperparameter slot 200");
+    EXPECT_INVALID(alvk_op_adam_counted(cmd, 100, b, g, m, v, s, 0, s, 0), "no hyperparameter slot 0");
     EXPECT_INVALID(alvk_op_gather(cmd, b, 0, b, b, 1, g, m), "image_bytes=0");
     EXPECT_INVALID(alvk_op_gather(cmd, b, 4, s, b, 1, g, m), "labels_pool holds 16");
     EXPECT_INVALID(alvk_op_gather(cmd, b, 784, b, b, 2, s, m), "batch holds 16");

@@ -5,6 +5,7 @@
 #include "harness.h"
 #include "nn/params.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,42 @@ Test(params, lays_trainable_tensors_out_first) {
     cr_expect_eq((c.offset - values.offset) % ctx->memory.alignment, 0, "tensors start aligned");
     cr_expect_eq(alvk_params_find(p, "c"), 2);
     cr_expect_eq(alvk_params_find(p, "nope"), -1);
+    alvk_params_destroy(p);
+    test_close(ctx);
+}
+
+/* Gradients through the host: each trainable tensor's alone, or all of them
+ * packed in store order with the state tensor between them skipped; a
+ * backward's gradient read as it left it. */
+Test(params, gradients_read_and_write_per_tensor_and_packed) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p = small_store(ctx, 1);
+    float a[15], c[12], packed[27], back[27];
+    for (int k = 0; k < 15; k++) a[k] = (float)k + 0.5f;
+    for (int k = 0; k < 12; k++) c[k] = -(float)k;
+    TEST_OK(alvk_params_write_grad(p, 0, a, sizeof a));
+    TEST_OK(alvk_params_write_grad(p, 2, c, sizeof c));
+    TEST_OK(alvk_params_read_grad(p, -1, packed, sizeof packed));
+    cr_expect(memcmp(packed, a, sizeof a) == 0 && memcmp(packed + 15, c, sizeof c) == 0, "packed: a, then c");
+    for (int k = 0; k < 27; k++) packed[k] = 0.25f * (float)k;
+    TEST_OK(alvk_params_write_grad(p, -1, packed, sizeof packed));
+    TEST_OK(alvk_params_read_grad(p, 2, c, sizeof c));
+    TEST_OK(alvk_params_read_grad(p, 0, a, sizeof a));
+    memcpy(back, a, sizeof a), memcpy(back + 15, c, sizeof c);
+    cr_expect(memcmp(back, packed, sizeof back) == 0, "a packed write lands in each tensor");
+    cr_expect_eq(alvk_params_read_grad(p, 1, a, sizeof a), ALVK_ERROR_INVALID_ARGUMENT, "a state tensor has no gradient");
+
+    /* loss = mean(a^2): the gradient is 2a / 15. */
+    fill(p, 0.0f);
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, p, 1, ALVK_GRAPH_TRAIN, &g));
+    alvk_node loss = alvk_graph_mean(g, alvk_graph_square(g, alvk_graph_param(g, "a")));
+    TEST_OK(alvk_graph_backward(g, loss));
+    TEST_OK(alvk_graph_compile(g));
+    TEST_OK(alvk_graph_run(g, 1));
+    TEST_OK(alvk_params_read_grad(p, 0, a, sizeof a));
+    for (int k = 0; k < 15; k++) cr_expect(fabsf(a[k] - 2.0f * (float)k / 15) < 1e-5f, "da[%d] = %g", k, a[k]);
+    alvk_graph_destroy(g);
     alvk_params_destroy(p);
     test_close(ctx);
 }

@@ -23,12 +23,12 @@
 #define GRAPH_MAX_TAG 2047 /* keeps tagged ids positive int32 */
 
 /* The graph's ops, each described once (graph_op_desc below) in its
- * family's file: ops_data.c (leaves, views, gather, Adam), ops_linear.c,
- * ops_conv.c, ops_norm.c, ops_pool.c, ops_elementwise.c, ops_loss.c. The
- * VJPs of linear, activation, elementwise and sum ops are made of
- * differentiable graph ops, so gradients can be differentiated again; the
- * fused gradient kernels of convolution, batch norm, pooling and the loss
- * cannot. */
+ * family's file: ops_data.c (leaves, views, gather), ops_optim.c (Adam,
+ * SGD), ops_linear.c, ops_conv.c, ops_norm.c, ops_pool.c,
+ * ops_elementwise.c, ops_loss.c. The VJPs of linear, activation,
+ * elementwise and sum ops are made of differentiable graph ops, so
+ * gradients can be differentiated again; the fused gradient kernels of
+ * convolution, batch norm, pooling and the loss cannot. */
 #define ALVK_GRAPH_OPS(X)                                                      \
     X(INPUT, input) X(LABELS, labels) X(PARAM, param)                          \
     X(MATMUL, matmul) X(BIAS_ADD, bias_add) X(SUM_COLS, sum_cols)              \
@@ -44,7 +44,7 @@
     X(MUL_ROWS, mul_rows) X(SUM_ROWS, sum_rows) X(EXPAND_ROWS, expand_rows)    \
     X(MEAN, mean) X(EXPAND_MEAN, expand_mean)                                  \
     X(SOFTMAX_CE, softmax_ce) X(SOFTMAX_CE_BWD, softmax_ce_bwd)                \
-    X(ONE, one) X(TO_GRAD, to_grad) X(ADAM, adam)                              \
+    X(ONE, one) X(TO_GRAD, to_grad) X(ADAM, adam) X(SGD, sgd)                  \
     X(GATHER, gather) X(GATHERED_LABELS, gathered_labels) X(CORRECT, correct)  \
     X(RESHAPE, reshape) X(TANH, tanh) X(EXP, exp) X(LOG, log) X(LEAKY_RELU, leaky_relu)   \
     X(SOFTMAX, softmax)
@@ -71,11 +71,11 @@ typedef struct node {
     int batched;
     uint32_t attr[4];   /* op-specific: stride, pad, kernel, transposes, ... */
     float alpha, beta;  /* AFFINE: alpha x + beta */
-    double hyper[4];    /* ADAM: lr, beta1, beta2, eps */
+    alvk_optimizer optim; /* ADAM, SGD: hyperparameters (attr[0]: its slot of g->optim) */
     alvk_pool *pool;    /* GATHER */
     uint32_t limit;     /* LABELS: every value the host sets must be below it (0: none) */
-    int param;          /* PARAM and TO_GRAD: the store tensor; ADAM: the first */
-    int nparams;        /* ADAM: how many store tensors it updates */
+    int param;          /* PARAM and TO_GRAD: the store tensor; ADAM, SGD: the first */
+    int nparams;        /* ADAM, SGD: how many store tensors it updates */
     int grad_of;        /* >= 0: this node's output is that store tensor's gradient */
     /* Memory: the output and up to two auxiliary buffers (batch statistics,
      * argmax, probabilities), as offsets in the graph's arena, or views of
@@ -126,6 +126,9 @@ struct alvk_graph {
     int compiled;
     uint64_t arena_bytes;
     alvk_buffer arena;
+    /* The optimiser steps' hyperparameters, one slot each (ops_optim.c):
+     * outside the recordings, so the host changes them between runs. */
+    alvk_buffer optim;
     recording recordings[GRAPH_MAX_RECORDINGS];
     int nrecordings;
     uint32_t last_batch;

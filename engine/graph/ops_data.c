@@ -1,7 +1,7 @@
 /* Graph ops that hold or move data rather than compute: the leaves (an
  * input, labels or indices the host sets, a store tensor), a tensor of
- * ones, a copy into the store's gradient, Adam over a parameter group,
- * gathering a batch from a device pool, and reshapes (views). */
+ * ones, a copy into the store's gradient, gathering a batch from a device
+ * pool, and reshapes (views). The optimisers are in ops_optim.c. */
 #include "graph.h"
 #include "data/pool.h"
 
@@ -81,43 +81,6 @@ static alvk_status record_to_grad(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t 
     return alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &x, &y, graph_count(g, i, batch));
 }
 const graph_op_desc graph_op_to_grad = {.record = record_to_grad};
-
-/* ---- Adam ------------------------------------------------------------------ */
-
-alvk_status alvk_graph_adam_params(alvk_graph *g, int first, int count, double lr, double beta1,
-                                   double beta2, double eps) {
-    alvk_status s = graph_usable(g, "alvk_graph_adam_params");
-    if (s != ALVK_OK) return s;
-    if (g->error) return alvk_error(g->error, "%s", g->error_msg);
-    s = graph_check_group(g, first, count, "alvk_graph_adam_params");
-    if (s != ALVK_OK) return graph_stick(g, s);
-    alvk_node a = graph_add(g, OP_ADAM, NULL, 0, (uint32_t[]){1}, 1, 0);
-    if (a < 0) return alvk_error(g->error, "%s", g->error_msg);
-    node *n = graph_at(g, a);
-    n->hyper[0] = lr, n->hyper[1] = beta1, n->hyper[2] = beta2, n->hyper[3] = eps;
-    n->param = first, n->nparams = count;
-    n->bytes = 0; /* no output */
-    return ALVK_OK;
-}
-
-alvk_status alvk_graph_adam(alvk_graph *g, double lr, double beta1, double beta2, double eps) {
-    int count = graph_usable(g, "alvk_graph_adam") == ALVK_OK && g->params ? alvk_params_count(g->params) : 0;
-    return alvk_graph_adam_params(g, 0, count, lr, beta1, beta2, eps);
-}
-
-/* The graph's last Adam advances the shared step counter. */
-static alvk_status record_adam(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
-    const node *n = &g->nodes[i];
-    alvk_buffer values, grads, m, v, steps = alvk_params_steps(g->params);
-    uint32_t total;
-    alvk_params_trainable_range(g->params, n->param, n->nparams, &values, &grads, &m, &v, &total);
-    alvk_adam h = {n->hyper[0], n->hyper[1], n->hyper[2], n->hyper[3], 0};
-    int last = 1;
-    for (int j = i + 1; j < g->count; j++) last &= g->nodes[j].op != OP_ADAM;
-    (void)batch;
-    return alvk_op_adam_counted(cmd, total, &values, &grads, &m, &v, &h, &steps, last);
-}
-const graph_op_desc graph_op_adam = {.record = record_adam};
 
 /* ---- batches from a device pool -------------------------------------------- */
 

@@ -1,19 +1,28 @@
 /* Model declarations: the tensors of ResNet18 (deeplay's variant, with
  * torchvision's names) and of MLPs, each with the initialisation the
- * reference workload uses; and alvk_params_initialize, which applies it. */
+ * reference workload uses (init.c applies it). */
 #include "params.h"
 #include "vk/error.h"
 
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+/* The recipes of the reference workload: deeplay's convolutions and
+ * discriminator (Kaiming-normal, fan_out, ReLU gain), PyTorch's Linear
+ * default for the head, constants for biases and batch norm. */
+static const alvk_init kaiming_fan_out = {.kind = ALVK_INIT_KAIMING_NORMAL, .mode = ALVK_FAN_OUT,
+                                          .nonlinearity = ALVK_GAIN_RELU};
+static const alvk_init zeros = {.kind = ALVK_INIT_CONSTANT}, ones = {.kind = ALVK_INIT_CONSTANT, .value = 1};
+
+static alvk_init torch_default(uint32_t fan_in) {
+    return (alvk_init){.kind = ALVK_INIT_TORCH_DEFAULT, .fan = fan_in};
+}
+
 static alvk_status add(alvk_params *p, const char *name, const uint32_t *shape, uint32_t nd,
-                       alvk_param_kind kind, alvk_init init, uint32_t fan_in) {
+                       alvk_param_kind kind, alvk_init init) {
     int i;
     alvk_status s = alvk_params_add(p, name, shape, nd, kind, &i);
-    if (s == ALVK_OK) alvk_params_set_init(p, i, init, fan_in);
+    if (s == ALVK_OK) s = alvk_params_set_init(p, i, &init);
     return s;
 }
 
@@ -21,23 +30,21 @@ static alvk_status conv(alvk_params *p, const char *prefix, uint32_t out, uint32
                         int bias) {
     char name[192]; /* a prefix of up to 127 and a suffix; add() rejects >= 128 */
     snprintf(name, sizeof name, "%s.weight", prefix);
-    alvk_status s = add(p, name, (uint32_t[]){out, in, k, k}, 4, ALVK_PARAM_TRAINABLE,
-                        ALVK_INIT_KAIMING_NORMAL_FAN_OUT, 0);
+    alvk_status s = add(p, name, (uint32_t[]){out, in, k, k}, 4, ALVK_PARAM_TRAINABLE, kaiming_fan_out);
     snprintf(name, sizeof name, "%s.bias", prefix);
     if (s == ALVK_OK && bias)
-        s = add(p, name, (uint32_t[]){out}, 1, ALVK_PARAM_TRAINABLE, ALVK_INIT_ZEROS, 0);
+        s = add(p, name, (uint32_t[]){out}, 1, ALVK_PARAM_TRAINABLE, zeros);
     return s;
 }
 
 static alvk_status batchnorm(alvk_params *p, const char *prefix, uint32_t c) {
     static const char *const names[] = {"weight", "bias", "running_mean", "running_var"};
-    static const alvk_init inits[] = {ALVK_INIT_ONES, ALVK_INIT_ZEROS, ALVK_INIT_ZEROS, ALVK_INIT_ONES};
+    const alvk_init inits[] = {ones, zeros, zeros, ones};
     alvk_status s = ALVK_OK;
     for (int i = 0; i < 4 && s == ALVK_OK; i++) {
         char name[192];
         snprintf(name, sizeof name, "%s.%s", prefix, names[i]);
-        s = add(p, name, (uint32_t[]){c}, 1, i < 2 ? ALVK_PARAM_TRAINABLE : ALVK_PARAM_STATE,
-                inits[i], 0);
+        s = add(p, name, (uint32_t[]){c}, 1, i < 2 ? ALVK_PARAM_TRAINABLE : ALVK_PARAM_STATE, inits[i]);
     }
     return s;
 }
@@ -72,11 +79,9 @@ alvk_status alvk_model_resnet18(alvk_params *p, uint32_t in_channels, uint32_t c
         prev = c;
     }
     if (s == ALVK_OK && classes) {
-        s = add(p, "fc.weight", (uint32_t[]){classes, 512}, 2, ALVK_PARAM_TRAINABLE,
-                ALVK_INIT_UNIFORM_FAN_IN, 512);
+        s = add(p, "fc.weight", (uint32_t[]){classes, 512}, 2, ALVK_PARAM_TRAINABLE, torch_default(512));
         if (s == ALVK_OK)
-            s = add(p, "fc.bias", (uint32_t[]){classes}, 1, ALVK_PARAM_TRAINABLE,
-                    ALVK_INIT_UNIFORM_FAN_IN, 512);
+            s = add(p, "fc.bias", (uint32_t[]){classes}, 1, ALVK_PARAM_TRAINABLE, torch_default(512));
     }
     return s;
 }
@@ -91,11 +96,10 @@ alvk_status alvk_model_mlp(alvk_params *p, const char *prefix, uint32_t in, cons
         uint32_t fan_in = l == 0 ? in : hidden[l - 1], width = l == nhidden ? out : hidden[l];
         char name[192];
         snprintf(name, sizeof name, "%s.%u.weight", prefix, l);
-        s = add(p, name, (uint32_t[]){width, fan_in}, 2, ALVK_PARAM_TRAINABLE,
-                ALVK_INIT_KAIMING_NORMAL_FAN_OUT, 0);
+        s = add(p, name, (uint32_t[]){width, fan_in}, 2, ALVK_PARAM_TRAINABLE, kaiming_fan_out);
         snprintf(name, sizeof name, "%s.%u.bias", prefix, l);
         if (s == ALVK_OK)
-            s = add(p, name, (uint32_t[]){width}, 1, ALVK_PARAM_TRAINABLE, ALVK_INIT_ZEROS, 0);
+            s = add(p, name, (uint32_t[]){width}, 1, ALVK_PARAM_TRAINABLE, zeros);
     }
     return s;
 }
@@ -114,56 +118,12 @@ alvk_status alvk_model_mlp_default_init(alvk_params *p, const char *prefix) {
         char wname[192];
         snprintf(wname, sizeof wname, "%s.%u.weight", prefix, layer);
         alvk_params_shape(p, alvk_params_find(p, wname), shape);
-        alvk_params_set_init(p, w, ALVK_INIT_UNIFORM_FAN_IN, shape[1]);
+        alvk_init init = torch_default(shape[1]);
+        alvk_params_set_init(p, w, &init);
         changed++;
     }
     if (!changed)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_model_mlp_default_init: no layers "
                           "called %s.N.weight in the store", prefix ? prefix : "(null)");
     return ALVK_OK;
-}
-
-/* A tensor's stream number: a hash of its name, so values do not depend
- * on the order tensors were declared in. */
-static uint64_t stream_of(const char *name) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *name; name++) h = (h ^ (uint8_t)*name) * 0x100000001b3ull;
-    return h;
-}
-
-alvk_status alvk_params_initialize(alvk_params *p, uint64_t seed) {
-    if (alvk_params_usable(p, "alvk_params_initialize") != ALVK_OK) return ALVK_ERROR_INVALID_ARGUMENT;
-    int n = alvk_params_count(p);
-    uint64_t largest = 0;
-    for (int i = 0; i < n; i++)
-        if (alvk_params_numel(p, i, 0) > largest) largest = alvk_params_numel(p, i, 0);
-    float *v = malloc((largest ? largest : 1) * sizeof *v);
-    if (!v) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "initialising parameters");
-    alvk_status s = ALVK_OK;
-    for (int i = 0; i < n && s == ALVK_OK; i++) {
-        uint32_t shape[ALVK_MAX_DIMS], nd = alvk_params_shape(p, i, shape);
-        uint64_t numel = alvk_params_numel(p, i, 0), stream = stream_of(alvk_params_name(p, i));
-        alvk_init init;
-        uint32_t fan_in;
-        alvk_params_get_init(p, i, &init, &fan_in);
-        /* PyTorch's fan_out: output features times the receptive field. */
-        double fan_out = shape[0];
-        for (uint32_t d = 2; d < nd; d++) fan_out *= shape[d];
-        double std = sqrt(2.0 / fan_out), bound = fan_in ? 1.0 / sqrt((double)fan_in) : 0;
-        for (uint64_t k = 0; k < numel; k++) {
-            switch (init) {
-            case ALVK_INIT_ONES: v[k] = 1.0f; break;
-            case ALVK_INIT_KAIMING_NORMAL_FAN_OUT:
-                v[k] = (float)(std * alvk_random_normal(seed, stream, k));
-                break;
-            case ALVK_INIT_UNIFORM_FAN_IN:
-                v[k] = (float)(bound * (2 * alvk_random_uniform(seed, stream, k) - 1));
-                break;
-            default: v[k] = 0.0f; break;
-            }
-        }
-        s = alvk_params_write(p, i, v, numel * sizeof *v);
-    }
-    free(v);
-    return s;
 }

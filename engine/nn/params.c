@@ -18,8 +18,8 @@ typedef struct tensor {
     alvk_param_kind kind;
     uint64_t numel;
     VkDeviceSize offset; /* bytes, in every buffer of the store */
-    alvk_init init;
-    uint32_t fan_in;
+    alvk_init recipe;
+    int has_recipe;
 } tensor;
 
 struct alvk_params {
@@ -161,6 +161,8 @@ alvk_status alvk_params_commit(alvk_params *p) {
 int alvk_params_count(const alvk_params *p) {
     return alvk_params_usable(p, "alvk_params_count") == ALVK_OK ? p->count : 0;
 }
+
+int alvk_params_committed(const alvk_params *p) { return p && p->committed; }
 
 uint64_t alvk_params_numel(const alvk_params *p, int index, alvk_param_kind kind) {
     if (alvk_params_usable(p, "alvk_params_numel") != ALVK_OK) return 0;
@@ -320,14 +322,13 @@ void alvk_params_trainable(const alvk_params *p, alvk_buffer *values, alvk_buffe
     alvk_params_trainable_range(p, 0, p->count, values, grads, m, v, n);
 }
 
-void alvk_params_set_init(alvk_params *p, int i, alvk_init init, uint32_t fan_in) {
-    p->tensors[i].init = init;
-    p->tensors[i].fan_in = fan_in;
+const alvk_init *alvk_params_recipe(const alvk_params *p, int i) {
+    return p->tensors[i].has_recipe ? &p->tensors[i].recipe : NULL;
 }
 
-void alvk_params_get_init(const alvk_params *p, int i, alvk_init *init, uint32_t *fan_in) {
-    *init = p->tensors[i].init;
-    *fan_in = p->tensors[i].fan_in;
+void alvk_params_put_recipe(alvk_params *p, int i, const alvk_init *recipe) {
+    p->tensors[i].recipe = *recipe;
+    p->tensors[i].has_recipe = 1;
 }
 
 const char *alvk_params_name(const alvk_params *p, int i) { return p->tensors[i].name; }

@@ -29,23 +29,19 @@ void alvk_params_trainable_range(const alvk_params *p, int first, int count, alv
 /* Adam's step counter (one uint32 on the device). */
 alvk_buffer alvk_params_steps(const alvk_params *p);
 
+/* Whether alvk_params_commit has run (the tensors have device memory). */
+int alvk_params_committed(const alvk_params *p);
+
 /* Tensor i's name, shape and kind. */
 const char *alvk_params_name(const alvk_params *p, int i);
 uint32_t alvk_params_shape(const alvk_params *p, int i, uint32_t shape[ALVK_MAX_DIMS]);
 alvk_param_kind alvk_params_kind(const alvk_params *p, int i);
 
-/* How alvk_params_initialize fills a tensor. */
-typedef enum alvk_init {
-    ALVK_INIT_ZEROS = 0,
-    ALVK_INIT_ONES,
-    ALVK_INIT_KAIMING_NORMAL_FAN_OUT, /* N(0, 2 / fan_out), fan_out = dim0 * receptive field */
-    ALVK_INIT_UNIFORM_FAN_IN,         /* U(-1/sqrt(fan_in), 1/sqrt(fan_in)): PyTorch's Linear */
-} alvk_init;
-
-/* Sets how tensor i is initialised; fan_in is what ALVK_INIT_UNIFORM_FAN_IN
- * divides by (a Linear bias takes its layer's fan-in). */
-void alvk_params_set_init(alvk_params *p, int i, alvk_init init, uint32_t fan_in);
-void alvk_params_get_init(const alvk_params *p, int i, alvk_init *init, uint32_t *fan_in);
+/* Tensor i's recipe for alvk_params_initialize (a model's or
+ * alvk_params_set_init's), or NULL when none was given; the setter stores
+ * a copy of a recipe alvk_params_set_init has checked. */
+const alvk_init *alvk_params_recipe(const alvk_params *p, int i);
+void alvk_params_put_recipe(alvk_params *p, int i, const alvk_init *recipe);
 
 /* The counter-based generator all of alvk's randomness comes from: value
  * number `counter` of stream `stream` under `seed`, the same whatever is

@@ -37,8 +37,9 @@ alvk_status alvk_op_correct_count(alvk_cmd *cmd, uint32_t B, uint32_t C,
                                   const alvk_buffer *count);
 
 /* ---- Adam -------------------------------------------------------------------
- * torch.optim.Adam without weight decay or amsgrad; step counts from 1 and
- * is the step being taken (the caller increments it). */
+ * torch.optim.Adam without weight decay or amsgrad, hyperparameters from
+ * the host; step counts from 1 and is the step being taken (the caller
+ * increments it). */
 typedef struct alvk_adam {
     double lr, beta1, beta2, eps; /* as torch.optim.Adam takes them */
     uint32_t step;
@@ -65,15 +66,44 @@ alvk_status alvk_op_gather(alvk_cmd *cmd, const alvk_buffer *pool, uint32_t imag
                            uint32_t B, const alvk_buffer *batch,
                            const alvk_buffer *batch_labels);
 
-/* The same step with the step count kept on the device in `steps` (one
- * uint32: steps taken so far; a->step is ignored), which the recording
- * then advances when `advance` is set (several optimisers of one training
- * step share the count: only the last advances it), so a recorded training
- * step replays with no host work. The
- * bias corrections are then computed in float on the device. */
+/* ---- a graph's optimisers: hyperparameters on the device -------------------
+ * A graph's optimiser steps read their hyperparameters from `hyper`, one
+ * slot of ALVK_OPTIM_SLOT_BYTES per step (the shaders' AdamHyper and
+ * SgdHyper, field for field), which the host rewrites between runs: a
+ * learning-rate schedule without re-recording. The step count is kept on
+ * the device in `steps` (one uint32: steps taken so far), which the
+ * recording advances after the step when `advance` is set (several
+ * optimisers of one training step share the count: only the last advances
+ * it). The caller checks the hyperparameters before setting them. */
+#define ALVK_OPTIM_SLOT_BYTES 32
+typedef struct alvk_adam_hyper {
+    float lr, beta1, beta2, eps;
+    float one_minus_beta1, one_minus_beta2; /* rounded from double, as alvk_op_adam's */
+    float decay; /* 1 - lr weight_decay: AdamW's decoupled decay; 1 is none */
+    float unused;
+} alvk_adam_hyper;
+typedef struct alvk_sgd_hyper {
+    float lr, momentum, one_minus_dampening, weight_decay;
+    uint32_t nesterov, unused[3];
+} alvk_sgd_hyper;
+void alvk_adam_hyper_set(alvk_adam_hyper *h, double lr, double beta1, double beta2, double eps,
+                         double weight_decay);
+void alvk_sgd_hyper_set(alvk_sgd_hyper *h, double lr, double momentum, double dampening,
+                        double weight_decay, int nesterov);
+
+/* One Adam (AdamW) step as alvk_op_adam's, the bias corrections computed in
+ * float on the device from the step count. */
 alvk_status alvk_op_adam_counted(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
                                  const alvk_buffer *grads, const alvk_buffer *m,
-                                 const alvk_buffer *v, const alvk_adam *a,
+                                 const alvk_buffer *v, const alvk_buffer *hyper, uint32_t slot,
                                  const alvk_buffer *steps, int advance);
+/* One step of torch.optim.SGD over n parameters: g = grads + weight_decay
+ * params; with momentum, b = momentum b + (1 - dampening) g (b = g when no
+ * step has been taken, as torch's first step), g = b or, Nesterov,
+ * g + momentum b; params -= lr g. `momentum` (the buffer b) is updated in
+ * place; without momentum it is left as it is. */
+alvk_status alvk_op_sgd(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params, const alvk_buffer *grads,
+                        const alvk_buffer *momentum, const alvk_buffer *hyper, uint32_t slot,
+                        const alvk_buffer *steps, int advance);
 
 #endif

@@ -320,9 +320,9 @@ ALVK_API alvk_status alvk_params_write_grad(alvk_params *params, int index, cons
  * with ALVK_ERROR_INVALID_ARGUMENT before any snapshot. */
 ALVK_API alvk_status alvk_params_snapshot(alvk_params *params);
 ALVK_API alvk_status alvk_params_restore(alvk_params *params);
-/* Zeroes the optimiser state (Adam's moments and step count), as a fresh
- * torch.optim.Adam: with alvk_params_restore, how an active-learning round
- * starts over. */
+/* Zeroes the optimiser state (Adam's moments, SGD's momentum buffer, the
+ * step count), as a fresh torch.optim optimiser: with alvk_params_restore,
+ * how an active-learning round starts over. */
 ALVK_API alvk_status alvk_params_reset_optimizer(alvk_params *params);
 /* Writes every tensor to a safetensors file (written whole to PATH.tmp, then
  * renamed: an interrupted save never leaves a broken checkpoint). */
@@ -338,25 +338,127 @@ ALVK_API alvk_status alvk_params_load(alvk_params *params, const char *path);
  * layout: biases on the block and shortcut convs, none on the stem conv,
  * global average pooling to 512 features; 11,174,976 backbone parameters
  * for one input channel. classes > 0 adds the head fc (512 -> classes).
- * Initialisation (alvk_params_initialize): convs Kaiming-normal, fan_out,
- * ReLU gain, biases zero; batch norm weight 1, bias 0, running mean 0,
- * running variance 1; the head as PyTorch's default Linear. */
+ * Initialisation (alvk_params_initialize), as deeplay's: conv weights
+ * ALVK_INIT_KAIMING_NORMAL with mode ALVK_FAN_OUT and ALVK_GAIN_RELU,
+ * conv biases 0; batch norm weight 1, bias 0, running mean 0, running
+ * variance 1; the head fc ALVK_INIT_TORCH_DEFAULT (fan 512, weight and
+ * bias), as PyTorch's Linear. */
 ALVK_API alvk_status alvk_model_resnet18(alvk_params *params, uint32_t in_channels, uint32_t classes);
 /* Declares an MLP: Linear layers in -> hidden[0] -> ... -> out named
- * PREFIX.0.weight, PREFIX.0.bias, PREFIX.1.weight, ...; Kaiming-normal
- * (fan_out, ReLU gain) weights and zero biases, as the notebook's
- * discriminator. */
+ * PREFIX.0.weight [hidden[0], in], PREFIX.0.bias [hidden[0]],
+ * PREFIX.1.weight, ...; weights ALVK_INIT_KAIMING_NORMAL (ALVK_FAN_OUT,
+ * ALVK_GAIN_RELU) and zero biases, as the notebook's discriminator. */
 ALVK_API alvk_status alvk_model_mlp(alvk_params *params, const char *prefix, uint32_t in,
                                     const uint32_t *hidden, uint32_t nhidden, uint32_t out);
 /* Switches the layers of alvk_model_mlp's PREFIX to PyTorch's default
- * Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and
- * biases (call before alvk_params_initialize). With the Kaiming default a
+ * Linear initialisation, ALVK_INIT_TORCH_DEFAULT: U(-1/sqrt(fan_in),
+ * 1/sqrt(fan_in)) for weights and biases (call before
+ * alvk_params_initialize). With the Kaiming default a
  * 512 -> 1 output layer's pre-activations have a standard deviation in the
  * tens, which saturates a sigmoid after it. */
 ALVK_API alvk_status alvk_model_mlp_default_init(alvk_params *params, const char *prefix);
+/* ---- a model of one's own: layouts and names -------------------------------
+ * What the graph ops expect of the tensors a program declares itself
+ * (alvk_params_add, then alvk_graph_param), laid out as PyTorch lays them
+ * out, so checkpoints move both ways:
+ *   alvk_graph_linear     y = x W^T + b: x [B, in] (alvk_graph_reshape a
+ *                         feature map first), weight [out, in], bias [out]
+ *   alvk_graph_conv2d     x [N, Cin, H, W] (NCHW), weight [Cout, Cin, k, k]
+ *                         (square), bias [Cout]; a cross-correlation as
+ *                         torch.nn.Conv2d's, one stride and one zero
+ *                         padding for both directions
+ *   bias -1               no bias (linear, conv2d). -1 is also what a failed
+ *                         builder returns, but that failure sticks to the
+ *                         graph, so alvk_graph_compile still reports it
+ *   alvk_graph_batchnorm  PREFIX.weight and PREFIX.bias (trainable),
+ *                         PREFIX.running_mean and PREFIX.running_var
+ *                         (state), each [C], as torch.nn.BatchNorm2d's
+ *                         (eps 1e-5, momentum 0.1: alvk_graph_set_bn_momentum)
+ * alvk_params_initialize starts tensors declared by hand after these names
+ * (below): a batch norm at weight 1, bias 0, running mean 0 and running
+ * variance 1. alvk_graph_set copies the host's data before it returns: the
+ * buffer may be reused at once, and each run uses the values set last. */
+
+/* ---- initialisers --------------------------------------------------------
+ * How a tensor's first values are drawn: torch.nn.init's recipes, for
+ * tensors a program declares itself (alvk_params_add). Fans follow
+ * PyTorch's: a tensor [out, in, k...] (a linear weight [out, in], a
+ * convolution's [out, in, kh, kw]) has fan_in = in * kh * kw and fan_out =
+ * out * kh * kw; a 1-dimensional tensor has none (a bias: give `fan`). */
+typedef enum alvk_init_kind {
+    ALVK_INIT_CONSTANT = 0,    /* every value `value` (0 by default) */
+    ALVK_INIT_NORMAL,          /* N(mean, std^2) */
+    ALVK_INIT_UNIFORM,         /* U(low, high) */
+    ALVK_INIT_KAIMING_NORMAL,  /* N(0, std^2), std = gain / sqrt(fan) */
+    ALVK_INIT_KAIMING_UNIFORM, /* U(-b, b), b = gain sqrt(3 / fan) */
+    ALVK_INIT_XAVIER_NORMAL,   /* N(0, std^2), std = gain sqrt(2 / (fan_in + fan_out)) */
+    ALVK_INIT_XAVIER_UNIFORM,  /* U(-b, b), b = gain sqrt(6 / (fan_in + fan_out)) */
+    ALVK_INIT_TORCH_DEFAULT    /* U(-b, b), b = 1 / sqrt(fan_in): PyTorch's default for
+                                  Linear and Conv2d weights, and their biases (with
+                                  fan = the weight's fan_in) */
+} alvk_init_kind;
+
+typedef enum alvk_init_fan {
+    ALVK_FAN_IN = 0, /* keeps the forward pass's variance (PyTorch's default) */
+    ALVK_FAN_OUT     /* keeps the backward pass's */
+} alvk_init_fan;
+
+/* The gain of torch.nn.init.calculate_gain for the nonlinearity that
+ * follows the layer. */
+typedef enum alvk_init_gain {
+    ALVK_GAIN_DEFAULT = 0, /* Kaiming: ReLU's; Xavier: 1 (PyTorch's defaults) */
+    ALVK_GAIN_LINEAR,      /* 1: no nonlinearity, convolution, sigmoid */
+    ALVK_GAIN_RELU,        /* sqrt(2) */
+    ALVK_GAIN_LEAKY_RELU,  /* sqrt(2 / (1 + slope^2)) */
+    ALVK_GAIN_TANH         /* 5/3 */
+} alvk_init_gain;
+
+/* A recipe; every zero field means the default, so (alvk_init){0} is zeros
+ * and (alvk_init){.kind = ALVK_INIT_KAIMING_NORMAL} is PyTorch's
+ * kaiming_normal_ (fan_in, ReLU gain). Fields other kinds use are ignored. */
+typedef struct alvk_init {
+    alvk_init_kind kind;
+    double value;               /* CONSTANT */
+    double mean, std;           /* NORMAL; std 0 means 1 */
+    double low, high;           /* UNIFORM, low <= high; both 0 mean U(0, 1) */
+    alvk_init_fan mode;         /* KAIMING_*: which fan */
+    alvk_init_gain nonlinearity; /* KAIMING_*, XAVIER_* */
+    double slope;               /* ALVK_GAIN_LEAKY_RELU's negative slope (PyTorch
+                                   Kaiming's `a`; 0 gives ReLU's gain) */
+    double gain;                /* > 0: this gain, whatever nonlinearity says */
+    uint32_t fan;               /* KAIMING_*, TORCH_DEFAULT: nonzero: this fan instead
+                                   of the tensor's own (a bias takes its layer's) */
+} alvk_init;
+
+/* Fills tensor `index` of a committed store now, from `seed`: the values
+ * alvk_params_initialize(params, seed) gives it under the same recipe
+ * (every tensor draws from its own stream of alvk_random, keyed by its
+ * name). Fails with ALVK_ERROR_INVALID_ARGUMENT, changing nothing, on a
+ * bad index, an uncommitted store, a NULL desc, a field out of range (a
+ * negative std, low > high, an unknown kind, mode or gain, a value that is
+ * not finite) or a fan-based recipe on a 1-dimensional tensor without
+ * desc->fan. */
+ALVK_API alvk_status alvk_params_init(alvk_params *params, int index, const alvk_init *desc,
+                                     uint64_t seed);
+/* Makes desc (copied) the recipe alvk_params_initialize applies to tensor
+ * `index`, before or after commit: how a program's own layers get their
+ * initialisation at every alvk_params_initialize, as the built-in models'
+ * do. Checked as alvk_params_init checks it. */
+ALVK_API alvk_status alvk_params_set_init(alvk_params *params, int index, const alvk_init *desc);
 /* Sets every tensor of a committed store to its initial values, all drawn
  * from one counter-based generator: the same seed gives the same values,
- * whatever the order of declaration. */
+ * whatever the order of declaration. Each tensor takes its recipe (the
+ * model that declared it, or alvk_params_set_init); a tensor without one
+ * takes PyTorch's default for its name and shape, which a module of that
+ * kind would give it:
+ *   PREFIX.running_var (state)                    1
+ *   any other state tensor (PREFIX.running_mean)  0
+ *   PREFIX.weight, PREFIX.bias of a batch norm    1 and 0 (the store holds
+ *                                                 PREFIX.running_var)
+ *   a trainable tensor of 2 or more dimensions    ALVK_INIT_TORCH_DEFAULT
+ *   PREFIX.bias beside such a PREFIX.weight       ALVK_INIT_TORCH_DEFAULT with
+ *                                                 the weight's fan_in
+ *   any other trainable tensor                    0 */
 ALVK_API alvk_status alvk_params_initialize(alvk_params *params, uint64_t seed);
 
 /* ---- pools ----------------------------------------------------------------
@@ -379,8 +481,8 @@ ALVK_API void alvk_pool_destroy(alvk_pool *pool);
  * Builder functions return a node (>= 0), or -1 after an error, which the
  * graph keeps: alvk_graph_compile then fails with the first error's
  * message, so a model can be built without checking every call. The calls
- * that return a status (backward, adam, set_bn_momentum) keep their
- * failures the same way, and fail at once after an earlier one. */
+ * that return a status (backward, the optimisers, set_bn_momentum) keep
+ * their failures the same way, and fail at once after an earlier one. */
 typedef struct alvk_graph alvk_graph;
 typedef int32_t alvk_node;
 
@@ -485,18 +587,75 @@ ALVK_API alvk_status alvk_graph_backward_params(alvk_graph *g, alvk_node loss, i
  * store's gradients are left as they are. */
 ALVK_API alvk_node alvk_graph_grad(alvk_graph *g, alvk_node y, alvk_node x);
 
-/* Appends one Adam step (torch.optim.Adam: no weight decay) over all
- * trainable parameters of the store, after the gradients: every run of the
- * graph is then a whole training step in one submission. The step count
- * lives in the store (alvk_params_reset_optimizer zeroes it). */
+/* ---- optimisers --------------------------------------------------------
+ * An optimiser step appended to a graph runs after the gradients: every run
+ * of the graph is then a whole training step in one submission. Steps are
+ * numbered 0, 1, ... in the order they are added; their hyperparameters
+ * live in a small device buffer the kernels read at each run, so
+ * alvk_graph_set_lr and alvk_graph_set_optimizer change them between runs
+ * (a schedule) with no recompiling or re-recording. The step count lives
+ * in the store: all steps of one graph share it, advanced once per run
+ * (alvk_params_reset_optimizer zeroes it with the moments). Each takes
+ * torch.optim's ranges: lr, eps, weight_decay, momentum >= 0, betas in
+ * [0, 1); out of range is ALVK_ERROR_INVALID_ARGUMENT. */
+
+/* One Adam step (torch.optim.Adam: no weight decay) over all trainable
+ * parameters of the store. */
 ALVK_API alvk_status alvk_graph_adam(alvk_graph *g, double lr, double beta1, double beta2, double eps);
 /* One Adam step over the trainable tensors among store indices first..
  * first+count-1 only: a separate optimiser per part of a model (Adam is
- * per element, so two groups stepped together equal two torch.optim.Adam).
- * All Adam steps of one graph share the store's step count, advanced once
- * per run. */
+ * per element, so two groups stepped together equal two torch.optim.Adam). */
 ALVK_API alvk_status alvk_graph_adam_params(alvk_graph *g, int first, int count, double lr,
                                            double beta1, double beta2, double eps);
+/* AdamW (torch.optim.AdamW): Adam with decoupled weight decay, each
+ * parameter multiplied by 1 - lr weight_decay before the Adam step.
+ * weight_decay 0 is alvk_graph_adam bit for bit. */
+ALVK_API alvk_status alvk_graph_adamw(alvk_graph *g, double lr, double beta1, double beta2,
+                                      double eps, double weight_decay);
+ALVK_API alvk_status alvk_graph_adamw_params(alvk_graph *g, int first, int count, double lr,
+                                             double beta1, double beta2, double eps,
+                                             double weight_decay);
+/* SGD (torch.optim.SGD): g = grad + weight_decay p (L2, in the gradient);
+ * with momentum, b = momentum b + (1 - dampening) g, b = g at the store's
+ * first step (step count 0), then g = b, or g + momentum b with nesterov
+ * (which needs momentum > 0 and dampening 0); p -= lr g. b is the store's
+ * first-moment buffer, the one Adam's m uses: one optimiser per tensor
+ * (momentum turned on after the first step starts from b = 0). */
+ALVK_API alvk_status alvk_graph_sgd(alvk_graph *g, double lr, double momentum, double dampening,
+                                    double weight_decay, int nesterov);
+ALVK_API alvk_status alvk_graph_sgd_params(alvk_graph *g, int first, int count, double lr,
+                                           double momentum, double dampening,
+                                           double weight_decay, int nesterov);
+
+typedef enum alvk_optimizer_kind {
+    ALVK_OPTIMIZER_ADAM = 0, /* alvk_graph_adam, alvk_graph_adamw */
+    ALVK_OPTIMIZER_SGD
+} alvk_optimizer_kind;
+
+/* One optimiser step's hyperparameters, as its builder took them. */
+typedef struct alvk_optimizer {
+    alvk_optimizer_kind kind;
+    int first, count;            /* the store tensors it updates */
+    double lr;
+    double beta1, beta2, eps;    /* Adam */
+    double weight_decay;         /* Adam: decoupled (AdamW); SGD: added to the gradient */
+    double momentum, dampening;  /* SGD */
+    int nesterov;                /* SGD */
+} alvk_optimizer;
+
+/* The number of optimiser steps in g. */
+ALVK_API int alvk_graph_optimizer_count(const alvk_graph *g);
+/* Step `index`'s hyperparameters now. */
+ALVK_API alvk_status alvk_graph_get_optimizer(const alvk_graph *g, int index, alvk_optimizer *out);
+/* Sets step `index`'s hyperparameters for the runs that follow, before or
+ * after compile (a copy at once, as alvk_graph_set). kind, first and count
+ * must be the step's own: read them with alvk_graph_get_optimizer, change
+ * what changes. A refused call changes nothing. */
+ALVK_API alvk_status alvk_graph_set_optimizer(alvk_graph *g, int index, const alvk_optimizer *opt);
+/* Sets the learning rate of step `index`, or of every step (index -1),
+ * for the runs that follow: a learning-rate schedule. AdamW's decay
+ * (1 - lr weight_decay) follows the new rate, as torch's. */
+ALVK_API alvk_status alvk_graph_set_lr(alvk_graph *g, int index, double lr);
 /* Batch norm's momentum for the running statistics in a training graph
  * (default 0.1, as PyTorch). 1 makes them the statistics of the last batch
  * (running variance unbiased): how alvk recalibrates a model's statistics.

@@ -87,6 +87,24 @@ void ref_adam(size_t n, double lr, double beta1, double beta2, double eps, unsig
     }
 }
 
+void ref_adamw(size_t n, double lr, double beta1, double beta2, double eps, double weight_decay,
+               unsigned t, double *p, const double *g, double *m, double *v) {
+    for (size_t i = 0; i < n; i++) p[i] *= 1 - lr * weight_decay;
+    ref_adam(n, lr, beta1, beta2, eps, t, p, g, m, v, p, m, v);
+}
+
+void ref_sgd(size_t n, double lr, double momentum, double dampening, double weight_decay,
+             int nesterov, int first, double *p, const double *g, double *b) {
+    for (size_t i = 0; i < n; i++) {
+        double d = g[i] + weight_decay * p[i];
+        if (momentum != 0) {
+            b[i] = first ? d : momentum * b[i] + (1 - dampening) * d;
+            d = nesterov ? d + momentum * b[i] : b[i];
+        }
+        p[i] -= lr * d;
+    }
+}
+
 void ref_gather(const double *pool, size_t image_bytes, size_t images,
                 const double *labels_pool, const double *indices, size_t B, double *batch,
                 double *batch_labels) {

@@ -30,6 +30,15 @@ void ref_adam(size_t n, double lr, double beta1, double beta2, double eps, unsig
               const double *p, const double *g, const double *m, const double *v, double *p_out,
               double *m_out, double *v_out);
 
+/* One step of torch.optim.AdamW at step t >= 1, in place: p *= 1 - lr
+ * weight_decay, then Adam's step. */
+void ref_adamw(size_t n, double lr, double beta1, double beta2, double eps, double weight_decay,
+               unsigned t, double *p, const double *g, double *m, double *v);
+/* One step of torch.optim.SGD in place; b is the momentum buffer, set to
+ * the gradient on the `first` step. */
+void ref_sgd(size_t n, double lr, double momentum, double dampening, double weight_decay,
+             int nesterov, int first, double *p, const double *g, double *b);
+
 /* batch[b][i] = pool[idx][i] / 255, batch_labels[b] = labels_pool[idx], with
  * idx = min(indices[b], images - 1). */
 void ref_gather(const double *pool, size_t image_bytes, size_t images,
