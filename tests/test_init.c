@@ -68,7 +68,7 @@ static void expect_drawn(alvk_params *p, int i, alvk_init desc, double mean, dou
     }
 }
 
-Test(params, initialisers_draw_the_requested_distributions) {
+Test(init, initialisers_draw_the_requested_distributions) {
     alvk_context *ctx = test_open(NULL);
     int w, b;
     alvk_params *p = big_store(ctx, &w, &b);
@@ -140,7 +140,7 @@ static int same_bits(alvk_params *p, int i, const float *v) {
 /* A seed gives the same values, another seed others; alvk_params_init is
  * what alvk_params_initialize gives under the same recipe; a built-in
  * model's tensor takes the values its documented recipe gives. */
-Test(params, initialisers_are_deterministic) {
+Test(init, initialisers_are_deterministic) {
     alvk_context *ctx = test_open(NULL);
     int w, b;
     alvk_params *p = big_store(ctx, &w, &b);
@@ -183,7 +183,7 @@ Test(params, initialisers_are_deterministic) {
                   #call, alvk_last_error(), words);                                      \
     } while (0)
 
-Test(params, initialisers_refuse_bad_input) {
+Test(init, initialisers_refuse_bad_input) {
     alvk_context *ctx = test_open(NULL);
     alvk_params *early;
     TEST_OK(alvk_params_create(ctx, &early));
@@ -229,7 +229,7 @@ Test(params, initialisers_refuse_bad_input) {
  * it passes its input through, where zeros would scale by 0 and divide by
  * sqrt(eps)), a convolution's and a linear layer's weight and bias
  * U(+-1/sqrt(fan_in)), anything else at 0; a recipe set wins. */
-Test(params, hand_declared_tensors_start_as_pytorch_modules_do) {
+Test(init, hand_declared_tensors_start_as_pytorch_modules_do) {
     alvk_context *ctx = test_open(NULL);
     alvk_params *p;
     TEST_OK(alvk_params_create(ctx, &p));
