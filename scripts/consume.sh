@@ -22,7 +22,7 @@ add_subdirectory("$src" alvk)
 add_subdirectory("$src/apps/examples" examples)
 EOT
 cmake -S "$work/sub" -B "$work/sub/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$work/sub/build" -j"$jobs" --target mlp_train mnist_infer >/dev/null
+cmake --build "$work/sub/build" -j"$jobs" --target mlp_train mnist_infer fit_sin fashion_cnn >/dev/null
 run "$work/sub/build/examples/mlp_train" | tail -1
 
 echo "== consumption 2: install + find_package (and the alvk program built without MPI)"
@@ -35,6 +35,15 @@ cmake --install "$work/lib" --prefix "$work/prefix" >/dev/null
 cmake -S "$src/apps/examples" -B "$work/pkg" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/pkg" -j"$jobs" >/dev/null
 run "$work/pkg/mlp_train" | tail -1
+# A new user's own models, written from the header and docs alone: each
+# exits 1 when it does not learn.
+run "$work/pkg/fit_sin" | tail -1
+fashion=/usr/share/datasets/fashion-mnist
+if [ -f "$fashion/train-images-idx3-ubyte.gz" ]; then
+  run "$work/pkg/fashion_cnn" "$fashion" 150 | tail -1
+else
+  echo "   Fashion-MNIST not installed (dataset-fashion-mnist): fashion_cnn skipped"
+fi
 
 echo "== consumption 3: cc + pkg-config (the install moved at install time)"
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig:$work/prefix/lib64/pkgconfig"

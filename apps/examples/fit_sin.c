@@ -2,7 +2,7 @@
  * one's own: tensors declared one by one in PyTorch's Linear layout (and
  * so given PyTorch's Linear initialisation by alvk_params_initialize), a
  * mean-squared-error loss made of graph ops, Adam whose learning rate is
- * halved every 500 steps without rebuilding anything. Prints the loss as it
+ * halved every 250 steps without rebuilding anything. Prints the loss as it
  * goes; exits 1 unless the fit ends below a mean squared error of 1e-3. */
 #include <alvk/alvk.h>
 #include <math.h>
@@ -10,7 +10,7 @@
 
 #define N 256 /* points, all in one batch */
 #define HIDDEN 32
-#define STEPS 2000
+#define STEPS 1000
 #define PI 3.14159265358979323846 /* M_PI is POSIX, not C */
 
 static int fail(void) {
@@ -62,9 +62,9 @@ int main(void) {
     }
     if (alvk_graph_set(g, x, xs, sizeof xs, N) || alvk_graph_set(g, target, ts, sizeof ts, N)) return fail();
     for (int step = 1; step <= STEPS; step++) {
-        if (step % 500 == 0 && alvk_graph_set_lr(g, -1, 0.01 / (1 << step / 500))) return fail();
+        if (step % 250 == 0 && alvk_graph_set_lr(g, -1, 0.01 / (1 << step / 250))) return fail();
         if (alvk_graph_run(g, N) || alvk_graph_read(g, loss, &l, sizeof l)) return fail();
-        if (step % 250 == 0) printf("step %4d  mse %.6f\n", step, l);
+        if (step % 125 == 0) printf("step %4d  mse %.6f\n", step, l);
     }
     printf("fit_sin: mean squared error %.6f after %d steps\n", l, STEPS);
     alvk_graph_destroy(g);
