@@ -380,6 +380,30 @@ static const bench_kind add_fwd = {"add", "forward", ew_operands, ew_record, ew_
 static const bench_kind gap_fwd = {"avgpool_global", "forward", ew_operands, ew_record, ew_check, NULL, NULL};
 static const bench_kind gap_bwd = {"avgpool_global", "backward", ew_operands, ew_record, ew_check, NULL, NULL};
 
+/* ---- GELU: p = n (forward x, y; backward x, dy, dx) ----------------------- */
+static int gelu_operands(const bench_case *c, size_t s[], int *nin) {
+    int n = strcmp(c->kind->direction, "forward") == 0 ? 2 : 3;
+    for (int i = 0; i < n; i++) s[i] = c->p[0];
+    *nin = n - 1;
+    return n;
+}
+static alvk_status gelu_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    if (strcmp(c->kind->direction, "forward") == 0) return alvk_op_unary(cmd, ALVK_UNARY_GELU, 0, &o[0], &o[1], c->p[0]);
+    return alvk_op_unary_backward(cmd, ALVK_UNARY_GELU, 0, &o[0], &o[1], &o[2], c->p[0]);
+}
+static double gelu_check(const bench_case *c, float *const *o) {
+    size_t n = c->p[0];
+    int fwd = strcmp(c->kind->direction, "forward") == 0;
+    double *x = to_double(o[0], n), *dy = fwd ? NULL : to_double(o[1], n), *want = malloc(n * sizeof *want);
+    if (fwd) ref_unary(ALVK_UNARY_GELU, 0, 0, x, want, n);
+    else ref_unary_backward(ALVK_UNARY_GELU, 0, x, dy, want, n);
+    double e = worst(o[fwd ? 1 : 2], want, n, 1e-6);
+    free(x), free(dy), free(want);
+    return e;
+}
+static const bench_kind gelu_fwd = {"gelu", "forward", gelu_operands, gelu_record, gelu_check, NULL, NULL};
+static const bench_kind gelu_bwd = {"gelu", "backward", gelu_operands, gelu_record, gelu_check, NULL, NULL};
+
 /* ---- the training step around the model --------------------------------
  * softmax_ce forward: p = B, C; logits, labels, loss, probs
  * softmax_ce backward: logits, labels, dloss, probs (from a forward), dlogits
@@ -603,6 +627,22 @@ static void gemm(table *t, uint32_t M, uint32_t N, uint32_t K, int quick) {
     if (c) snprintf(c->shape, sizeof c->shape, "%ux%ux%u", M, N, K);
 }
 
+/* The ops added for models beyond ResNet18 (GELU, dropout, windowed average
+ * pooling, concatenation), at the sizes of a batch of 128: an MLP's hidden
+ * layer and ResNet18's 64-channel stage on 28x28. */
+static void more_ops(table *t) {
+    static const char group[] = "ops-b128";
+    uint32_t hidden = 128 * 512, maps = 128 * 64 * 14 * 14;
+    const uint32_t sizes[2] = {hidden, maps};
+    bench_case *c;
+    for (int k = 0; k < 2; k++) {
+        if ((c = add(t, group, &gelu_fwd, 1, k == 0, 20.0 * sizes[k], &sizes[k], 1)))
+            snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
+        if ((c = add(t, group, &gelu_bwd, 1, 0, 25.0 * sizes[k], &sizes[k], 1)))
+            snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
+    }
+}
+
 int bench_cases(bench_case *cases, int max) {
     table t = {cases, 0, max};
     resnet18(&t, "resnet18-28x28-train-b128", 1, 128, 1, 28, 10, 1);
@@ -611,5 +651,6 @@ int bench_cases(bench_case *cases, int max) {
     for (uint32_t n = 256; n <= 2048; n *= 2) gemm(&t, n, n, n, n == 256);
     gemm(&t, 4608, 512, 128, 0);  /* layer4's 3x3 weight gradient at batch 128 */
     gemm(&t, 512, 128, 4608, 1);  /* the shape ggml's Vulkan matmul was timed at */
+    more_ops(&t);
     return t.n;
 }

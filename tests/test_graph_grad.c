@@ -194,6 +194,9 @@ static void r_log(const row *r, double *const *x, double *y) { EACH(r) y[i] = lo
 static alvk_node b_leaky_relu(alvk_graph *g, const row *r, const alvk_node *x) {
     return alvk_graph_leaky_relu(g, x[0], (float)r->arg[0]);
 }
+BUILD1(b_gelu, alvk_graph_gelu)
+static double normal_cdf(double v) { return 0.5 * erfc(-v / sqrt(2)); }
+static void r_gelu(const row *r, double *const *x, double *y) { EACH(r) y[i] = x[0][i] * normal_cdf(x[0][i]); }
 BUILD1(b_softmax, alvk_graph_softmax)
 static void r_softmax(const row *r, double *const *x, double *y) { /* rows of 4 */
     EACH(r) {
@@ -309,6 +312,14 @@ static void r_relu_grad(const row *r, double *const *x, double *y) {
     EACH(r) y[i] = x[1][i] > 0 ? x[0][i] : 0;
 }
 
+/* gy gelu'(x): gelu's VJP, differentiable again in both. */
+static alvk_node b_gelu_grad(alvk_graph *g, const row *r, const alvk_node *x) {
+    return direct(g, r, OP_GELU_GRAD, x, 2);
+}
+static void r_gelu_grad(const row *r, double *const *x, double *y) {
+    EACH(r) y[i] = x[0][i] * (normal_cdf(x[1][i]) + x[1][i] * exp(-0.5 * x[1][i] * x[1][i]) / sqrt(2 * acos(-1)));
+}
+
 /* ---- the table ------------------------------------------------------------
  * Leaves: {name, kind, ndims, shape, lo, hi, fill}; out: {batched, ndims,
  * dims}. Values stay clear of kinks (relu's 0, ties of a max) by more than
@@ -396,6 +407,11 @@ static const row rows[] = {
      .leaves = {{"x", IN, 1, {5}, -1, 1, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
     {.op = "log", .build = b_log, .ref = r_log, .batch = 2,
      .leaves = {{"x", IN, 1, {5}, 0.5, 2, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
+    {.op = "gelu", .build = b_gelu, .ref = r_gelu, .batch = 2,
+     .leaves = {{"x", IN, 1, {5}, -3, 3, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
+    {.op = "gelu_grad", .note = "d(dx)", .build = b_gelu_grad, .ref = r_gelu_grad, .batch = 2,
+     .leaves = {{"gy", IN, 1, {5}, -1, 1, ANY}, {"x", IN, 1, {5}, -3, 3, ANY}}, .out = {1, 1, {5}},
+     .d2_of = 1, .d2_wrt = LEAF(0) | LEAF(1) | LOSS_W},
     {.op = "softmax", .note = "rows of 4", .build = b_softmax, .ref = r_softmax, .batch = 2,
      .leaves = {{"x", IN, 1, {4}, -2, 2, ANY}}, .out = {1, 1, {4}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
     {.op = "leaky_relu", .note = "slope 0.1", .build = b_leaky_relu, .ref = r_leaky_relu, .batch = 2,

@@ -37,7 +37,7 @@
     X(ONE, one) X(TO_GRAD, to_grad) X(ADAM, adam)                              \
     X(GATHER, gather) X(GATHERED_LABELS, gathered_labels) X(CORRECT, correct)  \
     X(RESHAPE, reshape) X(TANH, tanh) X(EXP, exp) X(LOG, log) X(LEAKY_RELU, leaky_relu)   \
-    X(SOFTMAX, softmax)
+    X(SOFTMAX, softmax) X(GELU, gelu) X(GELU_GRAD, gelu_grad)
 
 typedef enum graph_op {
 #define GRAPH_OP_ENUM(id, name) OP_##id,

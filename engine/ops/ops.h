@@ -61,7 +61,7 @@ int alvk_choice_flag(alvk_context *ctx, const char *env, int *field, int fallbac
  * made by CMake from these lists). */
 #define ALVK_UNARY_OPS(X)                                                      \
     X(RELU, relu) X(SIGMOID, sigmoid) X(SCALE, scale) X(SQUARE, square) X(SQRT, sqrt) X(AFFINE, affine) \
-    X(TANH, tanh) X(EXP, exp) X(LOG, log) X(LEAKY_RELU, leaky_relu)
+    X(TANH, tanh) X(EXP, exp) X(LOG, log) X(LEAKY_RELU, leaky_relu) X(GELU, gelu)
 typedef enum alvk_unary_op {
 #define ALVK_UNARY_ENUM(id, name) ALVK_UNARY_##id,
     ALVK_UNARY_OPS(ALVK_UNARY_ENUM)
@@ -83,7 +83,7 @@ alvk_status alvk_op_unary(alvk_cmd *cmd, alvk_unary_op op, float alpha, const al
 /* y = alpha x + beta over n floats (AFFINE). */
 alvk_status alvk_op_affine(alvk_cmd *cmd, float alpha, float beta, const alvk_buffer *x,
                            const alvk_buffer *y, uint32_t n);
-/* dx = dy * f'(.): `saved` is x for RELU, SQUARE, LOG and LEAKY_RELU, y for
+/* dx = dy * f'(.): `saved` is x for RELU, SQUARE, LOG, LEAKY_RELU and GELU, y for
  * SIGMOID, SQRT, TANH and EXP, and unused (may be dy) for SCALE and AFFINE. */
 alvk_status alvk_op_unary_backward(alvk_cmd *cmd, alvk_unary_op op, float alpha,
                                    const alvk_buffer *saved, const alvk_buffer *dy,

@@ -398,6 +398,11 @@ ALVK_API alvk_node alvk_graph_tanh(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_exp(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_log(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_leaky_relu(alvk_graph *g, alvk_node x, float slope);
+/* GELU in its exact form, x Phi(x) with Phi the standard normal CDF
+ * (PyTorch's default nn.GELU, not its tanh approximation); the kernels
+ * compute Phi from a rational erfc fit, relative error below 1.2e-7.
+ * Differentiable to any order. */
+ALVK_API alvk_node alvk_graph_gelu(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_scale(alvk_graph *g, alvk_node x, float alpha);
 /* alpha x + beta, elementwise. */
 ALVK_API alvk_node alvk_graph_affine(alvk_graph *g, alvk_node x, float alpha, float beta);

@@ -3,6 +3,9 @@
 
 #include <math.h>
 
+/* The standard normal CDF; erfc keeps the small tail for negative v. */
+static double phi_cdf(double v) { return 0.5 * erfc(-v / sqrt(2)); }
+
 static double unary(int op, double alpha, double v) {
     switch (op) {
     case 0: return v > 0 ? v : 0;
@@ -15,6 +18,7 @@ static double unary(int op, double alpha, double v) {
     case 7: return exp(v);
     case 8: return log(v);
     case 9: return v > 0 ? v : alpha * v; /* leaky relu, alpha the slope */
+    case 10: return v * phi_cdf(v);       /* gelu */
     default: return NAN;      /* an op without a reference fails its rows */
     }
 }
@@ -31,6 +35,7 @@ static double unary_derivative(int op, double alpha, double v) {
     case 7: return exp(v);
     case 8: return 1 / v;
     case 9: return v > 0 ? 1 : alpha;
+    case 10: return phi_cdf(v) + v * 0.3989422804014327 * exp(-0.5 * v * v); /* Phi + x phi */
     default: return NAN;
     }
 }

@@ -9,7 +9,7 @@
 
 /* ALVK_UNARY_OPS order: relu, sigmoid, scale, square, sqrt, affine
  * (alpha x + beta; beta is used by affine only), tanh, exp, log, leaky relu
- * (slope alpha). */
+ * (slope alpha), gelu (x Phi(x), Phi the standard normal CDF, by libm's erfc). */
 void ref_unary(int op, double alpha, double beta, const double *x, double *y, size_t n);
 /* dx = dy * f'(x) */
 void ref_unary_backward(int op, double alpha, const double *x, const double *dy, double *dx,
