@@ -404,6 +404,36 @@ static double gelu_check(const bench_case *c, float *const *o) {
 static const bench_kind gelu_fwd = {"gelu", "forward", gelu_operands, gelu_record, gelu_check, NULL, NULL};
 static const bench_kind gelu_bwd = {"gelu", "backward", gelu_operands, gelu_record, gelu_check, NULL, NULL};
 
+/* ---- average pooling over windows: p as max pooling's (forward x, y;
+ *      backward dy, dx) ----------------------------------------------------- */
+static int avgpool_operands(const bench_case *c, size_t s[], int *nin) {
+    size_t sz[8];
+    pool_operands(c, sz, nin); /* x, y, ... */
+    int fwd = strcmp(c->kind->direction, "forward") == 0;
+    s[0] = fwd ? sz[0] : sz[1], s[1] = fwd ? sz[1] : sz[0];
+    *nin = 1;
+    return 2;
+}
+static alvk_status avgpool_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_maxpool p = pool_of(c);
+    if (strcmp(c->kind->direction, "forward") == 0) return alvk_op_avgpool2d(cmd, &p, &o[0], &o[1]);
+    return alvk_op_avgpool2d_backward(cmd, &p, &o[0], &o[1]);
+}
+static double avgpool_check(const bench_case *c, float *const *o) {
+    ref_maxpool r = {c->p[0], c->p[1], c->p[2], c->p[3], c->p[4], c->p[5], c->p[6]};
+    size_t s[8];
+    int nin;
+    avgpool_operands(c, s, &nin);
+    double *in = to_double(o[0], s[0]), *want = malloc(s[1] * sizeof *want);
+    if (strcmp(c->kind->direction, "forward") == 0) ref_avgpool2d(&r, in, want);
+    else ref_avgpool2d_backward(&r, in, want);
+    double e = worst(o[1], want, s[1], 1e-6);
+    free(in), free(want);
+    return e;
+}
+static const bench_kind avgpool_fwd = {"avgpool2d", "forward", avgpool_operands, avgpool_record, avgpool_check, NULL, NULL};
+static const bench_kind avgpool_bwd = {"avgpool2d", "backward", avgpool_operands, avgpool_record, avgpool_check, NULL, NULL};
+
 /* ---- the training step around the model --------------------------------
  * softmax_ce forward: p = B, C; logits, labels, loss, probs
  * softmax_ce backward: logits, labels, dloss, probs (from a forward), dlogits
@@ -640,6 +670,17 @@ static void more_ops(table *t) {
             snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
         if ((c = add(t, group, &gelu_bwd, 1, 0, 25.0 * sizes[k], &sizes[k], 1)))
             snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
+    }
+    /* The stem's pool as an average (3x3 stride 2 pad 1), and 2x2 stride 2. */
+    static const uint32_t pools[2][7] = {{128, 64, 14, 14, 3, 2, 1}, {128, 64, 14, 14, 2, 2, 0}};
+    for (int k = 0; k < 2; k++) {
+        const uint32_t *pp = pools[k];
+        uint32_t OH = alvk_conv_out(pp[2], pp[4], pp[5], pp[6]);
+        double flops = (double)pp[0] * pp[1] * OH * OH * pp[4] * pp[4];
+        if ((c = add(t, group, &avgpool_fwd, 1, k == 0, flops, pp, 7)))
+            snprintf(c->shape, sizeof c->shape, "128x64x14x14/k%us%up%u", pp[4], pp[5], pp[6]);
+        if ((c = add(t, group, &avgpool_bwd, 1, 0, flops, pp, 7)))
+            snprintf(c->shape, sizeof c->shape, "128x64x14x14/k%us%up%u", pp[4], pp[5], pp[6]);
     }
 }
 

@@ -38,7 +38,7 @@ static const char usage[] =
     "percentage of the ceilings. Cases: ResNet18 on 28x28 at batch 128 (every layer\n"
     "shape, forward and backward, with its count in one training step), ResNet18\n"
     "forward on 224x224x3 at batch 1 and 8, square GEMMs 256-2048, two\n"
-    "ResNet-shaped ones, and the ops other models use (ops-b128: GELU, ...).\n"
+    "ResNet-shaped ones, and the ops other models use (ops-b128: GELU, average pooling, ...).\n"
     "\n"
     "  --json        one JSON object: device, peaks, cases, totals (and end_to_end)\n"
     "  --quick       a representative subset, in seconds (for CI)\n"

@@ -173,6 +173,15 @@ static void r_maxpool(const row *r, double *const *x, double *y) {
     ref_maxpool2d(&p, x[0], y);
 }
 
+static alvk_node b_avgpool2d(alvk_graph *g, const row *r, const alvk_node *x) {
+    return alvk_graph_avgpool2d(g, x[0], (uint32_t)r->arg[0], (uint32_t)r->arg[1], (uint32_t)r->arg[2]);
+}
+static void r_avgpool2d(const row *r, double *const *x, double *y) {
+    ref_maxpool p = {r->batch,          DIM(r, 0, 0),      DIM(r, 0, 1),     DIM(r, 0, 2),
+                     (size_t)r->arg[0], (size_t)r->arg[1], (size_t)r->arg[2]};
+    ref_avgpool2d(&p, x[0], y);
+}
+
 BUILD1(b_avgpool, alvk_graph_avgpool_global)
 static void r_avgpool(const row *r, double *const *x, double *y) {
     size_t planes = r->batch * DIM(r, 0, 0), hw = DIM(r, 0, 1) * DIM(r, 0, 2);
@@ -312,6 +321,18 @@ static void r_relu_grad(const row *r, double *const *x, double *y) {
     EACH(r) y[i] = x[1][i] > 0 ? x[0][i] : 0;
 }
 
+/* avgpool2d's VJP on dy (leaf 0) shaped like leaf 1, the window in arg. */
+static alvk_node b_avgpool2d_bwd(alvk_graph *g, const row *r, const alvk_node *x) {
+    alvk_node y = direct(g, r, OP_AVGPOOL2D_BWD, x, 2);
+    for (int k = 0; y >= 0 && k < 3; k++) g->nodes[y].attr[k] = (uint32_t)r->arg[k];
+    return y;
+}
+static void r_avgpool2d_bwd(const row *r, double *const *x, double *y) {
+    ref_maxpool p = {r->batch,          DIM(r, 1, 0),      DIM(r, 1, 1),     DIM(r, 1, 2),
+                     (size_t)r->arg[0], (size_t)r->arg[1], (size_t)r->arg[2]};
+    ref_avgpool2d_backward(&p, x[0], y);
+}
+
 /* gy gelu'(x): gelu's VJP, differentiable again in both. */
 static alvk_node b_gelu_grad(alvk_graph *g, const row *r, const alvk_node *x) {
     return direct(g, r, OP_GELU_GRAD, x, 2);
@@ -389,6 +410,16 @@ static const row rows[] = {
      .batch = 2, .leaves = {{"x", IN, 3, {2, 4, 4}, -1, 1, DISTINCT}}, .out = {1, 3, {2, 2, 2}},
      .arg = {3, 2, 1}},
     {.op = "maxpool_bwd", .via = "maxpool"},
+    {.op = "avgpool2d", .note = "2x2x5x5, window 3, stride 2, pad 1", .build = b_avgpool2d,
+     .ref = r_avgpool2d, .batch = 2, .leaves = {{"x", IN, 3, {2, 5, 5}, -1, 1, ANY}},
+     .out = {1, 3, {2, 3, 3}}, .arg = {3, 2, 1}, .d2_of = 0, .d2_wrt = LOSS_W},
+    {.op = "avgpool2d", .note = "2x2x4x6, window 2, stride 2", .build = b_avgpool2d,
+     .ref = r_avgpool2d, .batch = 2, .leaves = {{"x", IN, 3, {2, 4, 6}, -1, 1, ANY}},
+     .out = {1, 3, {2, 2, 3}}, .arg = {2, 2, 0}, .d2_of = 0, .d2_wrt = LOSS_W},
+    {.op = "avgpool2d_bwd", .note = "window 3, stride 2, pad 1", .build = b_avgpool2d_bwd,
+     .ref = r_avgpool2d_bwd, .batch = 2,
+     .leaves = {{"dy", IN, 3, {2, 3, 3}, -1, 1, ANY}, {"like", CONST, 3, {2, 5, 5}, -1, 1, ANY}},
+     .out = {1, 3, {2, 5, 5}}, .arg = {3, 2, 1}, .d2_of = 0, .d2_wrt = LOSS_W},
     {.op = "avgpool", .note = "global, 2x3x2x2", .build = b_avgpool, .ref = r_avgpool, .batch = 2,
      .leaves = {{"x", IN, 3, {3, 2, 2}, -1, 1, ANY}}, .out = {1, 1, {3}}},
     {.op = "avgpool_bwd", .via = "avgpool"},

@@ -15,10 +15,10 @@
 /* The graph's ops, each described once (graph_op_desc below) in its
  * family's file: ops_data.c (leaves, views, gather, Adam), ops_linear.c,
  * ops_conv.c, ops_norm.c, ops_pool.c, ops_elementwise.c, ops_loss.c. The
- * VJPs of linear, activation, elementwise and sum ops are made of
- * differentiable graph ops, so gradients can be differentiated again; the
- * fused gradient kernels of convolution, batch norm, pooling and the loss
- * cannot. */
+ * VJPs of linear, activation, elementwise, sum and average-pooling ops
+ * are made of differentiable graph ops, so gradients can be differentiated
+ * again; the fused gradient kernels of convolution, batch norm, max and
+ * global average pooling and the loss cannot. */
 #define ALVK_GRAPH_OPS(X)                                                      \
     X(INPUT, input) X(LABELS, labels) X(PARAM, param)                          \
     X(MATMUL, matmul) X(BIAS_ADD, bias_add) X(SUM_COLS, sum_cols)              \
@@ -37,7 +37,8 @@
     X(ONE, one) X(TO_GRAD, to_grad) X(ADAM, adam)                              \
     X(GATHER, gather) X(GATHERED_LABELS, gathered_labels) X(CORRECT, correct)  \
     X(RESHAPE, reshape) X(TANH, tanh) X(EXP, exp) X(LOG, log) X(LEAKY_RELU, leaky_relu)   \
-    X(SOFTMAX, softmax) X(GELU, gelu) X(GELU_GRAD, gelu_grad)
+    X(SOFTMAX, softmax) X(GELU, gelu) X(GELU_GRAD, gelu_grad)                   \
+    X(AVGPOOL2D, avgpool2d) X(AVGPOOL2D_BWD, avgpool2d_bwd)
 
 typedef enum graph_op {
 #define GRAPH_OP_ENUM(id, name) OP_##id,

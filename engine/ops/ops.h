@@ -187,7 +187,8 @@ alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c,
 /* ---- pooling ------------------------------------------------------------
  * Max pooling with PyTorch semantics (padding never wins, first maximum
  * wins ties); argmax (uint32, index in the input plane) is what the
- * backward needs. Global average pooling: [N, C, HW] -> [N, C]. */
+ * backward needs. Windowed average pooling takes the same description.
+ * Global average pooling: [N, C, HW] -> [N, C]. */
 typedef struct alvk_maxpool {
     uint32_t N, C, H, W, K, stride, pad;
 } alvk_maxpool;
@@ -196,6 +197,14 @@ alvk_status alvk_op_maxpool2d(alvk_cmd *cmd, const alvk_maxpool *p, const alvk_b
 alvk_status alvk_op_maxpool2d_backward(alvk_cmd *cmd, const alvk_maxpool *p,
                                        const alvk_buffer *argmax, const alvk_buffer *dy,
                                        const alvk_buffer *dx);
+/* Average pooling over the same windows (PyTorch's AvgPool2d with
+ * count_include_pad=True): each output is its window's sum, padding counting
+ * as zeros, over K^2; the backward gives every input pixel the sum of dy
+ * over K^2 of the windows that cover it. */
+alvk_status alvk_op_avgpool2d(alvk_cmd *cmd, const alvk_maxpool *p, const alvk_buffer *x,
+                              const alvk_buffer *y);
+alvk_status alvk_op_avgpool2d_backward(alvk_cmd *cmd, const alvk_maxpool *p,
+                                       const alvk_buffer *dy, const alvk_buffer *dx);
 alvk_status alvk_op_avgpool_global(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,
                                    const alvk_buffer *x, const alvk_buffer *y);
 alvk_status alvk_op_avgpool_global_backward(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,

@@ -381,6 +381,13 @@ ALVK_API alvk_node alvk_graph_conv2d(alvk_graph *g, alvk_node x, alvk_node w, al
 ALVK_API alvk_node alvk_graph_batchnorm(alvk_graph *g, alvk_node x, const char *prefix);
 ALVK_API alvk_node alvk_graph_maxpool2d(alvk_graph *g, alvk_node x, uint32_t k, uint32_t stride,
                                         uint32_t pad);
+/* Average pooling over k x k windows at this stride and padding, as
+ * PyTorch's AvgPool2d(k, stride, pad) with count_include_pad=True: every
+ * window's sum over k^2, padding counting as zeros. Same window rules as
+ * maxpool2d (k and stride above 0, pad at most k / 2, the window fitting
+ * the padded input). Differentiable to any order. */
+ALVK_API alvk_node alvk_graph_avgpool2d(alvk_graph *g, alvk_node x, uint32_t k, uint32_t stride,
+                                        uint32_t pad);
 /* The same values with another shape (excluding the batch, which stays):
  * {784} turns [B, 1, 28, 28] into [B, 784]. No copy. */
 ALVK_API alvk_node alvk_graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, uint32_t ndims);
