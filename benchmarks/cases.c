@@ -5,6 +5,7 @@
  * kind records its op and checks the result against tests/ref/. */
 #include "bench.h"
 #include "ref/conv.h"
+#include "ref/copy.h"
 #include "ref/norm_pool.h"
 #include "ref/ref.h"
 #include "ref/train.h"
@@ -434,6 +435,41 @@ static double avgpool_check(const bench_case *c, float *const *o) {
 static const bench_kind avgpool_fwd = {"avgpool2d", "forward", avgpool_operands, avgpool_record, avgpool_check, NULL, NULL};
 static const bench_kind avgpool_bwd = {"avgpool2d", "backward", avgpool_operands, avgpool_record, avgpool_check, NULL, NULL};
 
+/* ---- concatenation along channels: p = N, Ca, Cb, inner (forward a, b, y;
+ *      backward: dy, da, db, the two windows the graph's VJP records) ------- */
+static int concat_operands(const bench_case *c, size_t s[], int *nin) {
+    size_t a = (size_t)c->p[0] * c->p[1] * c->p[3], b = (size_t)c->p[0] * c->p[2] * c->p[3];
+    int fwd = strcmp(c->kind->direction, "forward") == 0;
+    s[0] = fwd ? a : a + b, s[1] = fwd ? b : a, s[2] = fwd ? a + b : b;
+    *nin = fwd ? 2 : 1;
+    return 3;
+}
+static alvk_status concat_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    uint32_t N = c->p[0], Ca = c->p[1], Cb = c->p[2], inner = c->p[3];
+    if (strcmp(c->kind->direction, "forward") == 0) return alvk_op_concat(cmd, N, Ca, Cb, inner, &o[0], &o[1], &o[2]);
+    alvk_status s = alvk_op_channels(cmd, N, Ca + Cb, Ca, 0, inner, &o[0], &o[1]);
+    return s == ALVK_OK ? alvk_op_channels(cmd, N, Ca + Cb, Cb, (int32_t)Ca, inner, &o[0], &o[2]) : s;
+}
+static double concat_check(const bench_case *c, float *const *o) {
+    size_t N = c->p[0], Ca = c->p[1], Cb = c->p[2], inner = c->p[3], s[3];
+    int nin;
+    concat_operands(c, s, &nin);
+    double *x0 = to_double(o[0], s[0]), *x1 = to_double(o[1], s[1]), *want = malloc((s[0] + s[1] + s[2]) * sizeof *want), e;
+    if (strcmp(c->kind->direction, "forward") == 0) {
+        ref_concat(N, Ca, Cb, inner, x0, x1, want);
+        e = worst(o[2], want, s[2], 1e-7);
+    } else {
+        ref_channels(N, Ca + Cb, Ca, 0, inner, x0, want);
+        e = worst(o[1], want, s[1], 1e-7);
+        ref_channels(N, Ca + Cb, Cb, (long)Ca, inner, x0, want);
+        e = fmax(e, worst(o[2], want, s[2], 1e-7));
+    }
+    free(x0), free(x1), free(want);
+    return e;
+}
+static const bench_kind concat_fwd = {"concat", "forward", concat_operands, concat_record, concat_check, NULL, NULL};
+static const bench_kind concat_bwd = {"concat", "backward", concat_operands, concat_record, concat_check, NULL, NULL};
+
 /* ---- the training step around the model --------------------------------
  * softmax_ce forward: p = B, C; logits, labels, loss, probs
  * softmax_ce backward: logits, labels, dloss, probs (from a forward), dlogits
@@ -681,6 +717,14 @@ static void more_ops(table *t) {
             snprintf(c->shape, sizeof c->shape, "128x64x14x14/k%us%up%u", pp[4], pp[5], pp[6]);
         if ((c = add(t, group, &avgpool_bwd, 1, 0, flops, pp, 7)))
             snprintf(c->shape, sizeof c->shape, "128x64x14x14/k%us%up%u", pp[4], pp[5], pp[6]);
+    }
+    /* Two 64-channel 14x14 maps side by side, and an MLP's features with 10 more. */
+    static const uint32_t cats[2][4] = {{128, 64, 64, 196}, {128, 512, 10, 1}};
+    for (int k = 0; k < 2; k++) {
+        if ((c = add(t, group, &concat_fwd, 1, k == 0, 0, cats[k], 4)))
+            snprintf(c->shape, sizeof c->shape, k ? "128x512+128x10" : "128x64x14x14+128x64x14x14");
+        if ((c = add(t, group, &concat_bwd, 1, 0, 0, cats[k], 4)))
+            snprintf(c->shape, sizeof c->shape, k ? "128x512+128x10" : "128x64x14x14+128x64x14x14");
     }
 }
 

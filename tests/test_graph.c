@@ -1287,3 +1287,50 @@ Test(graph, two_contexts_in_one_process) {
         test_close(ctx[c]);
     }
 }
+
+/* A builder call that must fail: -1 at once, and compile reports `phrase`
+ * (the first error sticks). */
+static void expect_refused(alvk_graph *g, alvk_node got, const char *phrase) {
+    cr_expect_eq(got, -1, "refused: %s", phrase);
+    cr_expect_eq(alvk_graph_compile(g), ALVK_ERROR_INVALID_ARGUMENT, "compile reports it: %s", phrase);
+    cr_expect(strstr(alvk_last_error(), phrase), "the message says \"%s\": %s", phrase, alvk_last_error());
+}
+
+/* A fresh training graph for one refusal. */
+static alvk_graph *fresh(alvk_context *ctx, alvk_graph_mode mode) {
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 4, mode, &g));
+    return g;
+}
+
+Test(graph, concat_refuses_operands_that_do_not_line_up) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p = mlp_store(ctx);
+    alvk_graph *g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    alvk_node a = alvk_graph_input(g, (uint32_t[]){2, 4, 4}, 3), b = alvk_graph_input(g, (uint32_t[]){3, 4, 5}, 3);
+    expect_refused(g, alvk_graph_concat(g, a, b), "differ in dimension 1 (channels) alone");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    a = alvk_graph_input(g, (uint32_t[]){2, 4, 4}, 3), b = alvk_graph_input(g, (uint32_t[]){3, 4}, 2);
+    expect_refused(g, alvk_graph_concat(g, a, b), "b [B,3,4]");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    a = alvk_graph_sum_rows(g, alvk_graph_input(g, (uint32_t[]){5}, 1)); /* [B]: nothing to join along */
+    expect_refused(g, alvk_graph_concat(g, a, a), "2 to 4 dimensions");
+    alvk_graph_destroy(g);
+    TEST_OK(alvk_graph_create(ctx, p, 4, ALVK_GRAPH_TRAIN, &g)); /* a batch beside a store tensor */
+    a = alvk_graph_input(g, (uint32_t[]){IN}, 1), b = alvk_graph_param(g, "m.0.weight");
+    expect_refused(g, alvk_graph_concat(g, a, b), "concat: a [B,5] and b [7,5]");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    a = alvk_graph_input(g, (uint32_t[]){3}, 1);
+    expect_refused(g, alvk_graph_concat(g, a, alvk_graph_labels(g)), "uint32");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    a = alvk_graph_input(g, (uint32_t[]){3}, 1);
+    expect_refused(g, alvk_graph_concat(g, 12345, a), "not a node of this graph");
+    alvk_graph_destroy(g);
+    cr_expect_eq(alvk_graph_concat(NULL, 0, 1), -1, "no graph: no crash");
+    alvk_params_destroy(p);
+    test_close(ctx);
+}

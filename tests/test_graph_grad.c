@@ -20,6 +20,7 @@
 
 #include "graph/graph.h"
 #include "ref/conv.h"
+#include "ref/copy.h"
 #include "ref/norm_pool.h"
 #include "ref/ref.h"
 #include "ref/train.h"
@@ -333,6 +334,31 @@ static void r_avgpool2d_bwd(const row *r, double *const *x, double *y) {
     ref_avgpool2d_backward(&p, x[0], y);
 }
 
+/* Concatenation along dimension 1 of two leaves [*, Ca, inner] and
+ * [*, Cb, inner] (batched inputs or store tensors). */
+BUILD2(b_concat, alvk_graph_concat)
+static size_t rows_of(const row *r, int k) { return r->leaves[k].kind == IN ? r->batch : DIM(r, k, 0); }
+static size_t channel_dim(const row *r) { return r->leaves[0].kind == IN ? 0 : 1; }
+static size_t inner_of(const row *r, int k) {
+    size_t inner = 1;
+    for (uint32_t d = (uint32_t)channel_dim(r) + 1; d < r->leaves[k].ndims; d++) inner *= DIM(r, k, d);
+    return inner;
+}
+static void r_concat(const row *r, double *const *x, double *y) {
+    size_t c = channel_dim(r);
+    ref_concat(rows_of(r, 0), DIM(r, 0, c), DIM(r, 1, c), inner_of(r, 0), x[0], x[1], y);
+}
+
+/* Channels arg[0].. of leaf 0 (zero outside it), as many as the output has. */
+static alvk_node b_channels(alvk_graph *g, const row *r, const alvk_node *x) {
+    alvk_node y = direct(g, r, OP_CHANNELS, x, 1);
+    if (y >= 0) g->nodes[y].attr[0] = (uint32_t)(int32_t)r->arg[0];
+    return y;
+}
+static void r_channels(const row *r, double *const *x, double *y) {
+    ref_channels(r->batch, DIM(r, 0, 0), r->out.dims[0], (long)r->arg[0], inner_of(r, 0), x[0], y);
+}
+
 /* gy gelu'(x): gelu's VJP, differentiable again in both. */
 static alvk_node b_gelu_grad(alvk_graph *g, const row *r, const alvk_node *x) {
     return direct(g, r, OP_GELU_GRAD, x, 2);
@@ -487,6 +513,23 @@ static const row rows[] = {
      .leaves = {{"x", IN, 2, {2, 3}, -1, 1, ANY}}, .out = {1, 1, {6}}, .d2_of = 0, .d2_wrt = LOSS_W},
     {.op = "reshape", .note = "a store tensor", .build = b_reshape_param, .ref = r_copy, .batch = 2,
      .leaves = {{"p", PARAM, 2, {2, 3}, -1, 1, ANY}}, .out = {0, 1, {6}}, .d2_of = 0, .d2_wrt = LOSS_W},
+
+    /* Concatenation along channels and its windows: copies, differentiable
+     * twice through each other. */
+    {.op = "concat", .note = "NCHW, 2 + 1 channels of 3x3", .build = b_concat, .ref = r_concat, .batch = 2,
+     .leaves = {{"a", IN, 3, {2, 3, 3}, -1, 1, ANY}, {"b", IN, 3, {1, 3, 3}, -1, 1, ANY}},
+     .out = {1, 3, {3, 3, 3}}, .d2_of = 1, .d2_wrt = LOSS_W},
+    {.op = "concat", .note = "[B, 3] and [B, 2]", .build = b_concat, .ref = r_concat, .batch = 2,
+     .leaves = {X3, {"b", IN, 1, {2}, -1, 1, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LOSS_W},
+    {.op = "concat", .note = "store tensors [2,3] and [2,2]", .build = b_concat, .ref = r_concat,
+     .batch = 2, .leaves = {{"p", PARAM, 2, {2, 3}, -1, 1, ANY}, {"q", PARAM, 2, {2, 2}, -1, 1, ANY}},
+     .out = {0, 2, {2, 5}}, .d2_of = 0, .d2_wrt = LOSS_W},
+    {.op = "channels", .note = "channels 2..4 of 4: one of zeros", .build = b_channels, .ref = r_channels,
+     .batch = 2, .leaves = {{"x", IN, 2, {4, 2}, -1, 1, ANY}}, .out = {1, 2, {3, 2}}, .arg = {2},
+     .d2_of = 0, .d2_wrt = LOSS_W},
+    {.op = "channels", .note = "2 channels after 1 of zeros", .build = b_channels, .ref = r_channels,
+     .batch = 2, .leaves = {{"x", IN, 2, {2, 2}, -1, 1, ANY}}, .out = {1, 2, {4, 2}}, .arg = {-1},
+     .d2_of = 0, .d2_wrt = LOSS_W},
 
     /* The loss: its backward is a fused kernel. */
     {.op = "softmax_ce", .note = "3 rows, 4 classes", .build = b_softmax_ce, .ref = r_softmax_ce,

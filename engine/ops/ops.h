@@ -210,6 +210,17 @@ alvk_status alvk_op_avgpool_global(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32
 alvk_status alvk_op_avgpool_global_backward(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,
                                             const alvk_buffer *dy, const alvk_buffer *dx);
 
+/* ---- copies between layouts (copy.c) --------------------------------------
+ * Tensors [N, C, inner...] (NCHW: inner = H*W; [N, F]: inner = 1), one
+ * dispatch each. concat: y [N, Ca + Cb, inner] = a's channels then b's.
+ * channels: y [N, Cy, inner] with y[n][c] = x[n][c + first], zero where
+ * c + first is not one of x's Cx channels: a window of x (first >= 0) or x
+ * placed among zeros (first < 0), each the other's gradient. */
+alvk_status alvk_op_concat(alvk_cmd *cmd, uint32_t N, uint32_t Ca, uint32_t Cb, uint32_t inner,
+                           const alvk_buffer *a, const alvk_buffer *b, const alvk_buffer *y);
+alvk_status alvk_op_channels(alvk_cmd *cmd, uint32_t N, uint32_t Cx, uint32_t Cy, int32_t first,
+                             uint32_t inner, const alvk_buffer *x, const alvk_buffer *y);
+
 /* ---- batchnorm2d (PyTorch semantics; eps 1e-5, momentum 0.1 by default) ---
  * Training: batch mean and biased variance normalise; the running mean and
  * the unbiased running variance are updated in place; mean and invstd

@@ -391,6 +391,11 @@ ALVK_API alvk_node alvk_graph_avgpool2d(alvk_graph *g, alvk_node x, uint32_t k, 
 /* The same values with another shape (excluding the batch, which stays):
  * {784} turns [B, 1, 28, 28] into [B, 784]. No copy. */
 ALVK_API alvk_node alvk_graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, uint32_t ndims);
+/* a and b side by side along dimension 1: [N, Ca, H, W] and [N, Cb, H, W]
+ * give [N, Ca + Cb, H, W] (torch.cat(dim=1)); [B, Fa] and [B, Fb] give
+ * [B, Fa + Fb]. Every other dimension must match. One copy kernel; the
+ * gradient splits by two more. Differentiable to any order. */
+ALVK_API alvk_node alvk_graph_concat(alvk_graph *g, alvk_node a, alvk_node b);
 /* [N, C, H, W] -> [N, C] */
 ALVK_API alvk_node alvk_graph_avgpool_global(alvk_graph *g, alvk_node x);
 /* max(x, 0), NaN kept (as PyTorch's), so a diverging model shows it. */
