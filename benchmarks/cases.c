@@ -405,6 +405,30 @@ static double gelu_check(const bench_case *c, float *const *o) {
 static const bench_kind gelu_fwd = {"gelu", "forward", gelu_operands, gelu_record, gelu_check, NULL, NULL};
 static const bench_kind gelu_bwd = {"gelu", "backward", gelu_operands, gelu_record, gelu_check, NULL, NULL};
 
+/* ---- dropout: p = n, p * 1000, run; operands: the run counter, x, y ----- */
+static int dropout_operands(const bench_case *c, size_t s[], int *nin) {
+    s[0] = 1, s[1] = c->p[0], s[2] = c->p[0];
+    *nin = 2;
+    return 3;
+}
+static void dropout_init(const bench_case *c, float *const *o) { memcpy(&o[0][0], &c->p[2], 4); }
+#define BENCH_DROPOUT_SEED 0x5eedull
+static alvk_status dropout_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    return alvk_op_dropout(cmd, BENCH_DROPOUT_SEED, (float)c->p[1] / 1000.0f, &o[0], &o[1], &o[2], c->p[0]);
+}
+static double dropout_check(const bench_case *c, float *const *o) {
+    size_t n = c->p[0];
+    uint32_t run;
+    memcpy(&run, &o[0][0], 4);
+    double *x = to_double(o[1], n), *want = malloc(n * sizeof *want);
+    ref_dropout(BENCH_DROPOUT_SEED, run, (float)c->p[1] / 1000.0f, x, want, n);
+    double e = worst(o[2], want, n, 1e-6) + (run != c->p[2]) * 2; /* the counter is read, not written */
+    free(x), free(want);
+    return e;
+}
+static const bench_kind dropout_fwd = {"dropout", "forward", dropout_operands, dropout_record, dropout_check,
+                                       NULL, dropout_init};
+
 /* ---- average pooling over windows: p as max pooling's (forward x, y;
  *      backward dy, dx) ----------------------------------------------------- */
 static int avgpool_operands(const bench_case *c, size_t s[], int *nin) {
@@ -705,6 +729,9 @@ static void more_ops(table *t) {
         if ((c = add(t, group, &gelu_fwd, 1, k == 0, 20.0 * sizes[k], &sizes[k], 1)))
             snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
         if ((c = add(t, group, &gelu_bwd, 1, 0, 25.0 * sizes[k], &sizes[k], 1)))
+            snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
+        uint32_t dp[3] = {sizes[k], 500, 3}; /* p = 0.5, the graph's fourth run */
+        if ((c = add(t, group, &dropout_fwd, 1, k == 0, 2.0 * sizes[k], dp, 3)))
             snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
     }
     /* The stem's pool as an average (3x3 stride 2 pad 1), and 2x2 stride 2. */

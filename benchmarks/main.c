@@ -39,7 +39,7 @@ static const char usage[] =
     "shape, forward and backward, with its count in one training step), ResNet18\n"
     "forward on 224x224x3 at batch 1 and 8, square GEMMs 256-2048, two\n"
     "ResNet-shaped ones, and ops other models use at batch 128 (group ops-b128:\n"
-    "GELU, windowed average pooling, concatenation).\n"
+    "GELU, dropout, windowed average pooling, concatenation).\n"
     "\n"
     "  --json        one JSON object: device, peaks, cases, totals (and end_to_end)\n"
     "  --quick       a representative subset, in seconds (for CI)\n"

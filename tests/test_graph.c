@@ -1334,3 +1334,75 @@ Test(graph, concat_refuses_operands_that_do_not_line_up) {
     alvk_params_destroy(p);
     test_close(ctx);
 }
+
+/* Dropout's masks, run after run at several batch sizes, bit for bit
+ * against the host's definition (alvk_random of seed, run, element), its
+ * gradient through the same mask in the same run, and the share kept. */
+Test(graph, dropout_masks_follow_the_seed_the_run_and_the_element) {
+    enum { F = 256, MAXROWS = 4 };
+    const float p = 0.3f;
+    const uint64_t seed = 99;
+    alvk_context *ctx = test_open(NULL);
+    alvk_graph *g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    alvk_node x = alvk_graph_input(g, (uint32_t[]){F}, 1), w = alvk_graph_input(g, (uint32_t[]){F}, 1);
+    alvk_node y = alvk_graph_dropout(g, x, p, seed);
+    alvk_node dx = alvk_graph_grad(g, alvk_graph_mul(g, y, w), x); /* w * mask * scale */
+    TEST_OK(alvk_graph_output(g, y));
+    TEST_OK(alvk_graph_output(g, dx));
+    TEST_OK(alvk_graph_compile(g));
+    static float xs[MAXROWS * F], ws[MAXROWS * F], got_y[MAXROWS * F], got_dx[MAXROWS * F];
+    for (int i = 0; i < MAXROWS * F; i++) xs[i] = (float)(i % 97) / 13.0f - 3.0f, ws[i] = (float)(i % 89) / 7.0f + 0.5f;
+    const float scale = (float)(1.0 / (1.0 - (double)p));
+    static const uint32_t batches[] = {4, 4, 2, 3, 1, 4};
+    size_t kept = 0, total = 0, differs_from_run0 = 0;
+    for (uint32_t run = 0; run < sizeof batches / sizeof batches[0]; run++) {
+        uint32_t b = batches[run];
+        TEST_OK(alvk_graph_set(g, x, xs, b));
+        TEST_OK(alvk_graph_set(g, w, ws, b));
+        TEST_OK(alvk_graph_run(g, b));
+        TEST_OK(alvk_graph_read(g, y, got_y));
+        TEST_OK(alvk_graph_read(g, dx, got_dx));
+        size_t bad = 0;
+        for (size_t k = 0; k < (size_t)b * F; k++) {
+            int keep = ref_dropout_keeps(seed, run, p, k);
+            float want_y = xs[k] * (keep ? scale : 0.0f), want_dx = ws[k] * (keep ? scale : 0.0f);
+            bad += got_y[k] != want_y || got_dx[k] != want_dx;
+            kept += (size_t)keep, total++;
+            differs_from_run0 += run > 0 && keep != ref_dropout_keeps(seed, 0, p, k);
+        }
+        cr_expect_eq(bad, 0, "run %u (batch %u): %zu values differ from the host's mask", run, b, bad);
+    }
+    cr_expect(differs_from_run0 > 0, "each run draws a new mask");
+    double share = (double)kept / (double)total; /* 4,608 draws: a standard deviation of 0.0068 */
+    cr_expect(fabs(share - (1 - p)) < 0.03, "kept %.4f of the elements, want about %.2f", share, 1 - p);
+    alvk_graph_destroy(g);
+    test_close(ctx);
+}
+
+Test(graph, dropout_is_the_identity_in_evaluation_and_refuses_bad_input) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_graph *g = fresh(ctx, ALVK_GRAPH_EVAL);
+    alvk_node x = alvk_graph_input(g, (uint32_t[]){8}, 1);
+    cr_expect_eq(alvk_graph_dropout(g, x, 0.5f, 1), x, "evaluation: x itself");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    x = alvk_graph_input(g, (uint32_t[]){8}, 1);
+    cr_expect_eq(alvk_graph_dropout(g, x, 0.0f, 1), x, "p = 0: x itself");
+    alvk_graph_destroy(g);
+    static const float bad_p[] = {1.0f, -0.1f, 1.5f, NAN};
+    for (int eval = 0; eval < 2; eval++)
+        for (size_t i = 0; i < sizeof bad_p / sizeof bad_p[0]; i++) {
+            g = fresh(ctx, eval ? ALVK_GRAPH_EVAL : ALVK_GRAPH_TRAIN);
+            x = alvk_graph_input(g, (uint32_t[]){8}, 1);
+            expect_refused(g, alvk_graph_dropout(g, x, bad_p[i], 1), "must be in [0, 1)");
+            alvk_graph_destroy(g);
+        }
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    expect_refused(g, alvk_graph_dropout(g, alvk_graph_labels(g), 0.5f, 1), "uint32");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    expect_refused(g, alvk_graph_dropout(g, 7, 0.5f, 1), "not a node of this graph");
+    alvk_graph_destroy(g);
+    cr_expect_eq(alvk_graph_dropout(NULL, 0, 0.5f, 1), -1, "no graph: no crash");
+    test_close(ctx);
+}

@@ -207,6 +207,14 @@ static alvk_node b_leaky_relu(alvk_graph *g, const row *r, const alvk_node *x) {
 BUILD1(b_gelu, alvk_graph_gelu)
 static double normal_cdf(double v) { return 0.5 * erfc(-v / sqrt(2)); }
 static void r_gelu(const row *r, double *const *x, double *y) { EACH(r) y[i] = x[0][i] * normal_cdf(x[0][i]); }
+/* Dropout, p arg[0], seed arg[1]: the row's graph runs once, so its mask
+ * is run 0's, fixed, and the differences see a linear map. */
+static alvk_node b_dropout(alvk_graph *g, const row *r, const alvk_node *x) {
+    return alvk_graph_dropout(g, x[0], (float)r->arg[0], (uint64_t)r->arg[1]);
+}
+static void r_dropout(const row *r, double *const *x, double *y) {
+    ref_dropout((uint64_t)r->arg[1], 0, (float)r->arg[0], x[0], y, leaf_numel(&r->leaves[0], r->batch));
+}
 BUILD1(b_softmax, alvk_graph_softmax)
 static void r_softmax(const row *r, double *const *x, double *y) { /* rows of 4 */
     EACH(r) {
@@ -469,6 +477,11 @@ static const row rows[] = {
     {.op = "gelu_grad", .note = "d(dx)", .build = b_gelu_grad, .ref = r_gelu_grad, .batch = 2,
      .leaves = {{"gy", IN, 1, {5}, -1, 1, ANY}, {"x", IN, 1, {5}, -3, 3, ANY}}, .out = {1, 1, {5}},
      .d2_of = 1, .d2_wrt = LEAF(0) | LEAF(1) | LOSS_W},
+    {.op = "dropout", .note = "p 0.5, run 0's mask (7 of 10 kept)", .build = b_dropout, .ref = r_dropout,
+     .batch = 2, .arg = {0.5, 7}, .leaves = {X5}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LOSS_W},
+    {.op = "dropout", .note = "p 0.25, seed 2^40 + 12345 (9 of 10 kept)", .build = b_dropout, .ref = r_dropout,
+     .batch = 2, .arg = {0.25, 1099511640121.0}, .leaves = {X5}, .out = {1, 1, {5}}, .d2_of = 0,
+     .d2_wrt = LOSS_W},
     {.op = "softmax", .note = "rows of 4", .build = b_softmax, .ref = r_softmax, .batch = 2,
      .leaves = {{"x", IN, 1, {4}, -2, 2, ANY}}, .out = {1, 1, {4}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
     {.op = "leaky_relu", .note = "slope 0.1", .build = b_leaky_relu, .ref = r_leaky_relu, .batch = 2,

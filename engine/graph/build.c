@@ -35,6 +35,7 @@ void alvk_graph_destroy(alvk_graph *g) {
         free(g->recordings[i].first_timed);
     }
     alvk_buffer_free(g->ctx, &g->arena);
+    alvk_buffer_free(g->ctx, &g->runs);
     free(g->nodes);
     free(g);
 }

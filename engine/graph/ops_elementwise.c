@@ -187,6 +187,65 @@ static alvk_status vjp_gelu_grad(graph_walk *w, int i, alvk_node gy) {
 }
 const graph_op_desc graph_op_gelu_grad = {.record = record_gelu_grad, .vjp = vjp_gelu_grad};
 
+/* ---- dropout ------------------------------------------------------------------
+ * How the run number reaches the kernel: the graph keeps a uint32 counter
+ * on the device (g->runs, zeroed when the first dropout is built); every
+ * dropout kernel reads it, and the last dropout node of the graph (in node
+ * order, so after every forward and backward dropout of the run) records
+ * count.comp after its kernel, as Adam advances its step count. A
+ * recording replays with no host work, whatever the batch: every run
+ * advances the same counter. The mask is a function of (seed, run,
+ * element) alone, so the VJP, dropout of gy with the same seed in the same
+ * run, multiplies by the same mask, and is itself differentiable. */
+
+/* The graph's run counter, made and zeroed at first use. */
+static int run_counter(alvk_graph *g) {
+    if (g->runs.buffer) return 1;
+    alvk_status s = alvk_buffer_alloc(g->ctx, 4, &g->runs);
+    if (s == ALVK_OK) s = alvk_buffer_write(g->ctx, &g->runs, 0, &(uint32_t){0}, 4);
+    if (s == ALVK_OK) return 1;
+    alvk_buffer_free(g->ctx, &g->runs);
+    graph_stick(g, s);
+    return 0;
+}
+
+static alvk_node dropout_node(alvk_graph *g, alvk_node x, float p, uint64_t seed) {
+    node X = g->nodes[x];
+    alvk_node y = graph_like1(g, OP_DROPOUT, x, &X);
+    if (y >= 0) {
+        node *Y = &g->nodes[y];
+        Y->alpha = p, Y->attr[0] = (uint32_t)seed, Y->attr[1] = (uint32_t)(seed >> 32);
+    }
+    return y;
+}
+
+alvk_node alvk_graph_dropout(alvk_graph *g, alvk_node x, float p, uint64_t seed) {
+    if (!graph_arg(g, x, "dropout")) return -1;
+    if (!(p >= 0 && p < 1))
+        return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "dropout: p = %g; the probability of dropping "
+                          "an element must be in [0, 1)", (double)p);
+    if (g->mode == ALVK_GRAPH_EVAL || p == 0) return x; /* the identity: nothing to record */
+    return run_counter(g) ? dropout_node(g, x, p, seed) : -1;
+}
+
+static alvk_status record_dropout(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
+    const node *n = &g->nodes[i];
+    alvk_buffer x = graph_buffer(g, n->in[0]), y = graph_buffer(g, i);
+    uint64_t seed = (uint64_t)n->attr[1] << 32 | n->attr[0];
+    alvk_status s = alvk_op_dropout(cmd, seed, n->alpha, &g->runs, &x, &y, graph_count(g, i, batch));
+    int last = 1;
+    for (int j = i + 1; j < g->count; j++) last &= g->nodes[j].op != OP_DROPOUT;
+    return s == ALVK_OK && last ? alvk_op_advance(cmd, &g->runs) : s;
+}
+
+static alvk_status vjp_dropout(graph_walk *w, int i, alvk_node gy) {
+    node n = w->g->nodes[i];
+    uint64_t seed = (uint64_t)n.attr[1] << 32 | n.attr[0];
+    if (graph_needs(w, n.in[0])) graph_accumulate(w, n.in[0], dropout_node(w->g, gy, n.alpha, seed));
+    return ALVK_OK;
+}
+const graph_op_desc graph_op_dropout = {.record = record_dropout, .vjp = vjp_dropout};
+
 /* ---- binary ------------------------------------------------------------------ */
 
 static alvk_node binary(alvk_graph *g, graph_op op, alvk_node a, alvk_node b, const char *name) {

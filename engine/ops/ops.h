@@ -97,6 +97,18 @@ alvk_status alvk_op_binary(alvk_cmd *cmd, alvk_binary_op op, float alpha, const 
                            const alvk_buffer *b, const alvk_buffer *c, uint32_t n, uint32_t nb,
                            uint32_t inner);
 
+/* Dropout over n floats: y[k] = x[k] * (kept ? 1 / (1 - p) : 0), element k
+ * kept in run r (the uint32 at `runs` on the device) when the high 32 bits
+ * of alvk_random(seed, r, k) are at least floor(p 2^32); p in [0, 1). */
+alvk_status alvk_op_dropout(alvk_cmd *cmd, uint64_t seed, float p, const alvk_buffer *runs,
+                            const alvk_buffer *x, const alvk_buffer *y, uint32_t n);
+/* Adds one to the uint32 counter on the device (count.comp): a graph's run
+ * count, advanced by its recording on every replay. */
+alvk_status alvk_op_advance(alvk_cmd *cmd, const alvk_buffer *counter);
+/* What alvk_op_dropout keeps and scales by, as the kernel gets them. */
+uint32_t alvk_dropout_threshold(float p);
+float alvk_dropout_scale(float p);
+
 /* ---- reductions ----------------------------------------------------------
  * x viewed as [outer, mid, inner]; y[j] = post(scale * sum_{o,k} pre(x)),
  * pre = square when `square`, post = sqrt when `sqrt`. Covers the whole-

@@ -415,6 +415,18 @@ ALVK_API alvk_node alvk_graph_leaky_relu(alvk_graph *g, alvk_node x, float slope
  * compute Phi from a rational erfc fit, relative error below 1.2e-7.
  * Differentiable to any order. */
 ALVK_API alvk_node alvk_graph_gelu(alvk_graph *g, alvk_node x);
+/* Dropout (PyTorch's nn.Dropout(p) in training): each element dropped
+ * with probability p in [0, 1), the rest scaled by 1 / (1 - p); the
+ * identity, returning x itself, in ALVK_GRAPH_EVAL graphs and for p = 0.
+ * Seeded and deterministic: in the graph's r-th run (r = 0 first, counted
+ * over every batch size, up to 2^32 runs), element k of the batch's tensor
+ * (its flat index) is kept when the high 32 bits of alvk_random(seed, r, k)
+ * are at least floor(p 2^32), so a run repeats exactly and the host can
+ * recompute any mask. The graph counts its runs on the device (no host
+ * work per run). Its gradient multiplies by the same mask. Two dropouts
+ * with one seed in one graph draw the same mask for elements of the same
+ * index: give each its own seed. */
+ALVK_API alvk_node alvk_graph_dropout(alvk_graph *g, alvk_node x, float p, uint64_t seed);
 ALVK_API alvk_node alvk_graph_scale(alvk_graph *g, alvk_node x, float alpha);
 /* alpha x + beta, elementwise. */
 ALVK_API alvk_node alvk_graph_affine(alvk_graph *g, alvk_node x, float alpha, float beta);

@@ -1,6 +1,8 @@
 /* References for the elementwise ops and reductions. */
 #include "ref.h"
 
+#include <alvk/alvk.h>
+
 #include <math.h>
 
 /* The standard normal CDF; erfc keeps the small tail for negative v. */
@@ -76,6 +78,14 @@ void ref_binary_backward(int op, double alpha, const double *a, const double *b,
         if (da) da[i] = op == 4 ? 0 : ga;
         db[j] += gb;
     }
+}
+
+int ref_dropout_keeps(uint64_t seed, uint32_t run, double p, size_t k) {
+    return (double)(alvk_random(seed, run, k) >> 32) >= floor(p * 4294967296.0);
+}
+
+void ref_dropout(uint64_t seed, uint32_t run, double p, const double *x, double *y, size_t n) {
+    for (size_t k = 0; k < n; k++) y[k] = ref_dropout_keeps(seed, run, p, k) ? x[k] / (1 - p) : 0;
 }
 
 /* The sum (of squares) of the values that output j of a reduction takes. */
