@@ -1406,3 +1406,39 @@ Test(graph, dropout_is_the_identity_in_evaluation_and_refuses_bad_input) {
     cr_expect_eq(alvk_graph_dropout(NULL, 0, 0.5f, 1), -1, "no graph: no crash");
     test_close(ctx);
 }
+
+/* A pool built from the caller's memory gathers like one loaded from
+ * files: pixels / 255 and the labels, at the indices asked for. */
+Test(graph, gathers_from_a_pool_built_from_memory) {
+    enum { COUNT = 6, ROWS = 3, COLS = 5, PIX = ROWS * COLS };
+    uint8_t images[COUNT * PIX], labels[COUNT] = {4, 0, 2, 2, 1, 3};
+    for (int i = 0; i < COUNT * PIX; i++) images[i] = (uint8_t)(i * 37 + 5);
+    alvk_dataset *ds;
+    TEST_OK(alvk_dataset_create(images, labels, COUNT, ROWS, COLS, 5, &ds));
+    alvk_context *ctx = test_open(NULL);
+    alvk_pool *pool;
+    TEST_OK(alvk_pool_create(ctx, ds, &pool));
+    alvk_dataset_destroy(ds); /* the pool holds its own copy */
+    alvk_graph *g = fresh(ctx, ALVK_GRAPH_EVAL);
+    alvk_node idx = alvk_graph_indices(g), img = alvk_graph_gather(g, pool, idx);
+    alvk_node lab = alvk_graph_gathered_labels(g, img);
+    TEST_OK(alvk_graph_output(g, img));
+    TEST_OK(alvk_graph_compile(g));
+    uint32_t rows[3] = {5, 0, 3}, got_labels[3];
+    float got[3 * PIX];
+    TEST_OK(alvk_graph_set(g, idx, rows, 3));
+    TEST_OK(alvk_graph_run(g, 3));
+    TEST_OK(alvk_graph_read(g, img, got));
+    TEST_OK(alvk_graph_read(g, lab, (float *)got_labels));
+    for (int b = 0; b < 3; b++) {
+        cr_expect_eq(got_labels[b], labels[rows[b]], "row %d's label", b);
+        for (int i = 0; i < PIX; i++) {
+            float want = images[rows[b] * PIX + i] / 255.0f; /* 3 ulp: a shader's division */
+            cr_expect(fabsf(got[b * PIX + i] - want) <= 3 * FLT_EPSILON * want, "row %d pixel %d: %.9g, want %.9g",
+                      b, i, got[b * PIX + i], want);
+        }
+    }
+    alvk_graph_destroy(g);
+    alvk_pool_destroy(pool);
+    test_close(ctx);
+}

@@ -334,7 +334,9 @@ ALVK_API alvk_status alvk_params_initialize(alvk_params *params, uint64_t seed);
 
 /* ---- pools ----------------------------------------------------------------
  * A dataset's images (as bytes) and labels uploaded to the device once;
- * graphs gather their batches from it. */
+ * graphs gather their batches from it. The dataset comes from IDX files
+ * (alvk_dataset_load) or the caller's memory (alvk_dataset_create), below;
+ * the pool keeps its own copy, so the dataset may be destroyed after. */
 typedef struct alvk_dataset alvk_dataset;
 typedef struct alvk_pool alvk_pool;
 ALVK_API alvk_status alvk_pool_create(alvk_context *ctx, const alvk_dataset *ds, alvk_pool **out);
@@ -550,8 +552,8 @@ ALVK_API alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data);
 
 /* ---- datasets -----------------------------------------------------------
  * Images and labels in the IDX format, as MNIST, Fashion-MNIST, KMNIST and
- * EMNIST distribute them. The dataset (alvk_dataset, declared with the
- * pools above) owns host copies of both. */
+ * EMNIST distribute them, or from the caller's memory. The dataset
+ * (alvk_dataset, declared with the pools above) owns host copies of both. */
 
 /* Loads DIR/SPLIT-images-idx3-ubyte and DIR/SPLIT-labels-idx1-ubyte (SPLIT
  * is "train" or "t10k"), each raw or gzip-compressed (the name with ".gz").
@@ -562,6 +564,17 @@ ALVK_API alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, float *data);
  * Destroy with alvk_dataset_destroy. */
 ALVK_API alvk_status alvk_dataset_load(const char *dir, const char *split, uint32_t classes,
                                        alvk_dataset **out);
+/* A dataset from the caller's memory: `count` images of rows x cols pixels
+ * (row-major bytes 0..255, image after image: count * rows * cols of them)
+ * and `count` labels, each below `classes` (0 means 10). Both are copied;
+ * the caller keeps its buffers. Fails with ALVK_ERROR_INVALID_ARGUMENT,
+ * saying what is wrong, for a NULL pointer, a count, rows or cols of 0,
+ * more than 2^32 - 1 pixels in all (what a pool addresses), or a label out
+ * of range (naming the image). alvk_pool_create uploads it like a loaded
+ * one. Destroy with alvk_dataset_destroy. */
+ALVK_API alvk_status alvk_dataset_create(const uint8_t *images, const uint8_t *labels, uint32_t count,
+                                         uint32_t rows, uint32_t cols, uint32_t classes,
+                                         alvk_dataset **out);
 ALVK_API void alvk_dataset_destroy(alvk_dataset *ds);
 /* Number of images; their height and width. */
 ALVK_API uint32_t alvk_dataset_count(const alvk_dataset *ds);
