@@ -1442,3 +1442,41 @@ Test(graph, gathers_from_a_pool_built_from_memory) {
     alvk_pool_destroy(pool);
     test_close(ctx);
 }
+
+/* Pooling windows that cannot be, each refused at its builder with the
+ * cause (average and max pooling share the check). */
+Test(graph, pooling_refuses_impossible_windows) {
+    alvk_context *ctx = test_open(NULL);
+    static const struct {
+        uint32_t k, stride, pad;
+        const char *phrase;
+    } bad[] = {{0, 1, 0, "window 0, stride 1: neither may be 0"},
+               {2, 0, 0, "window 2, stride 0: neither may be 0"},
+               {3, 1, 2, "pad 2 is more than half the window 3"},
+               {7, 1, 0, "a 7x7 window (pad 0) does not fit the 5x6 input"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        for (int max = 0; max < 2; max++) {
+            alvk_graph *g = fresh(ctx, ALVK_GRAPH_TRAIN);
+            alvk_node x = alvk_graph_input(g, (uint32_t[]){2, 5, 6}, 3);
+            alvk_node y = max ? alvk_graph_maxpool2d(g, x, bad[i].k, bad[i].stride, bad[i].pad)
+                              : alvk_graph_avgpool2d(g, x, bad[i].k, bad[i].stride, bad[i].pad);
+            expect_refused(g, y, bad[i].phrase);
+            cr_expect(strstr(alvk_last_error(), max ? "maxpool2d" : "avgpool2d"), "%s", alvk_last_error());
+            alvk_graph_destroy(g);
+        }
+    alvk_graph *g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    expect_refused(g, alvk_graph_avgpool2d(g, alvk_graph_input(g, (uint32_t[]){30}, 1), 2, 2, 0), "must be NCHW");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    expect_refused(g, alvk_graph_avgpool2d(g, alvk_graph_labels(g), 2, 2, 0), "uint32");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    expect_refused(g, alvk_graph_gelu(g, alvk_graph_labels(g)), "uint32");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    expect_refused(g, alvk_graph_gelu(g, 3), "gelu: operand 3 is not a node of this graph");
+    alvk_graph_destroy(g);
+    cr_expect_eq(alvk_graph_avgpool2d(NULL, 0, 2, 2, 0), -1, "no graph: no crash");
+    cr_expect_eq(alvk_graph_gelu(NULL, 0), -1, "no graph: no crash");
+    test_close(ctx);
+}
