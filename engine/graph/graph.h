@@ -13,12 +13,13 @@
 #define GRAPH_MAX_DIMS 4
 
 /* The graph's ops, each described once (graph_op_desc below) in its
- * family's file: ops_data.c (leaves, views, gather, Adam), ops_linear.c,
- * ops_conv.c, ops_norm.c, ops_pool.c, ops_elementwise.c, ops_loss.c. The
- * VJPs of linear, activation, elementwise, sum, average-pooling,
- * concatenation and dropout ops are made of differentiable graph ops, so gradients can be differentiated
- * again; the fused gradient kernels of convolution, batch norm, max and
- * global average pooling and the loss cannot. */
+ * family's file: ops_data.c (leaves, views, gather, Adam, concatenation),
+ * ops_linear.c, ops_conv.c, ops_norm.c, ops_pool.c, ops_elementwise.c
+ * (with dropout), ops_loss.c. The VJPs of linear, activation, elementwise,
+ * sum, average-pooling, concatenation and dropout ops are made of
+ * differentiable graph ops, so gradients can be differentiated again; the
+ * fused gradient kernels of convolution, batch norm, max and global
+ * average pooling and the loss cannot. */
 #define ALVK_GRAPH_OPS(X)                                                      \
     X(INPUT, input) X(LABELS, labels) X(PARAM, param)                          \
     X(MATMUL, matmul) X(BIAS_ADD, bias_add) X(SUM_COLS, sum_cols)              \

@@ -169,8 +169,8 @@ const graph_op_desc graph_op_relu_grad = {.record = record_relu_grad, .vjp = vjp
  * affine give (no erf), so GELU differentiates to any order. */
 static alvk_status record_gelu_grad(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     const node *n = &g->nodes[i];
-    alvk_buffer gy = graph_buffer(g, n->in[0]), x = graph_buffer(g, n->in[1]), y = graph_buffer(g, i);
-    return alvk_op_unary_backward(cmd, ALVK_UNARY_GELU, 0, &x, &gy, &y, graph_count(g, i, batch));
+    alvk_buffer dy = graph_buffer(g, n->in[0]), x = graph_buffer(g, n->in[1]), y = graph_buffer(g, i);
+    return alvk_op_unary_backward(cmd, ALVK_UNARY_GELU, 0, &x, &dy, &y, graph_count(g, i, batch));
 }
 
 static alvk_status vjp_gelu_grad(graph_walk *w, int i, alvk_node gy) {
@@ -209,6 +209,9 @@ static int run_counter(alvk_graph *g) {
     return 0;
 }
 
+/* A DROPOUT node keeps p in alpha and the seed's words in attr[0..1]. */
+static uint64_t seed_of(const node *n) { return (uint64_t)n->attr[1] << 32 | n->attr[0]; }
+
 static alvk_node dropout_node(alvk_graph *g, alvk_node x, float p, uint64_t seed) {
     node X = g->nodes[x];
     alvk_node y = graph_like1(g, OP_DROPOUT, x, &X);
@@ -231,8 +234,7 @@ alvk_node alvk_graph_dropout(alvk_graph *g, alvk_node x, float p, uint64_t seed)
 static alvk_status record_dropout(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     const node *n = &g->nodes[i];
     alvk_buffer x = graph_buffer(g, n->in[0]), y = graph_buffer(g, i);
-    uint64_t seed = (uint64_t)n->attr[1] << 32 | n->attr[0];
-    alvk_status s = alvk_op_dropout(cmd, seed, n->alpha, &g->runs, &x, &y, graph_count(g, i, batch));
+    alvk_status s = alvk_op_dropout(cmd, seed_of(n), n->alpha, &g->runs, &x, &y, graph_count(g, i, batch));
     int last = 1;
     for (int j = i + 1; j < g->count; j++) last &= g->nodes[j].op != OP_DROPOUT;
     return s == ALVK_OK && last ? alvk_op_advance(cmd, &g->runs) : s;
@@ -240,8 +242,7 @@ static alvk_status record_dropout(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t 
 
 static alvk_status vjp_dropout(graph_walk *w, int i, alvk_node gy) {
     node n = w->g->nodes[i];
-    uint64_t seed = (uint64_t)n.attr[1] << 32 | n.attr[0];
-    if (graph_needs(w, n.in[0])) graph_accumulate(w, n.in[0], dropout_node(w->g, gy, n.alpha, seed));
+    if (graph_needs(w, n.in[0])) graph_accumulate(w, n.in[0], dropout_node(w->g, gy, n.alpha, seed_of(&n)));
     return ALVK_OK;
 }
 const graph_op_desc graph_op_dropout = {.record = record_dropout, .vjp = vjp_dropout};
