@@ -5,6 +5,7 @@
  * kind records its op and checks the result against tests/ref/. */
 #include "bench.h"
 #include "ref/conv.h"
+#include "ref/copy.h"
 #include "ref/norm_pool.h"
 #include "ref/ref.h"
 #include "ref/train.h"
@@ -380,6 +381,119 @@ static const bench_kind add_fwd = {"add", "forward", ew_operands, ew_record, ew_
 static const bench_kind gap_fwd = {"avgpool_global", "forward", ew_operands, ew_record, ew_check, NULL, NULL};
 static const bench_kind gap_bwd = {"avgpool_global", "backward", ew_operands, ew_record, ew_check, NULL, NULL};
 
+/* ---- GELU: p = n (forward x, y; backward x, dy, dx) ----------------------- */
+static int gelu_operands(const bench_case *c, size_t s[], int *nin) {
+    int n = strcmp(c->kind->direction, "forward") == 0 ? 2 : 3;
+    for (int i = 0; i < n; i++) s[i] = c->p[0];
+    *nin = n - 1;
+    return n;
+}
+static alvk_status gelu_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    if (strcmp(c->kind->direction, "forward") == 0) return alvk_op_unary(cmd, ALVK_UNARY_GELU, 0, &o[0], &o[1], c->p[0]);
+    return alvk_op_unary_backward(cmd, ALVK_UNARY_GELU, 0, &o[0], &o[1], &o[2], c->p[0]);
+}
+static double gelu_check(const bench_case *c, float *const *o) {
+    size_t n = c->p[0];
+    int fwd = strcmp(c->kind->direction, "forward") == 0;
+    double *x = to_double(o[0], n), *dy = fwd ? NULL : to_double(o[1], n), *want = malloc(n * sizeof *want);
+    if (fwd) ref_unary(ALVK_UNARY_GELU, 0, 0, x, want, n);
+    else ref_unary_backward(ALVK_UNARY_GELU, 0, x, dy, want, n);
+    double e = worst(o[fwd ? 1 : 2], want, n, 1e-6);
+    free(x), free(dy), free(want);
+    return e;
+}
+static const bench_kind gelu_fwd = {"gelu", "forward", gelu_operands, gelu_record, gelu_check, NULL, NULL};
+static const bench_kind gelu_bwd = {"gelu", "backward", gelu_operands, gelu_record, gelu_check, NULL, NULL};
+
+/* ---- dropout: p = n, p * 1000, run; operands: the run counter, x, y ----- */
+static int dropout_operands(const bench_case *c, size_t s[], int *nin) {
+    s[0] = 1, s[1] = c->p[0], s[2] = c->p[0];
+    *nin = 2;
+    return 3;
+}
+static void dropout_init(const bench_case *c, float *const *o) { memcpy(&o[0][0], &c->p[2], 4); }
+#define BENCH_DROPOUT_SEED 0x5eedull
+static alvk_status dropout_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    return alvk_op_dropout(cmd, BENCH_DROPOUT_SEED, (float)c->p[1] / 1000.0f, &o[0], &o[1], &o[2], c->p[0]);
+}
+static double dropout_check(const bench_case *c, float *const *o) {
+    size_t n = c->p[0];
+    uint32_t run;
+    memcpy(&run, &o[0][0], 4);
+    double *x = to_double(o[1], n), *want = malloc(n * sizeof *want);
+    ref_dropout(BENCH_DROPOUT_SEED, run, (float)c->p[1] / 1000.0f, x, want, n);
+    double e = worst(o[2], want, n, 1e-6) + (run != c->p[2]) * 2; /* the counter is read, not written */
+    free(x), free(want);
+    return e;
+}
+static const bench_kind dropout_fwd = {"dropout", "forward", dropout_operands, dropout_record, dropout_check,
+                                       NULL, dropout_init};
+
+/* ---- average pooling over windows: p as max pooling's (forward x, y;
+ *      backward dy, dx) ----------------------------------------------------- */
+static int avgpool_operands(const bench_case *c, size_t s[], int *nin) {
+    size_t sz[8];
+    pool_operands(c, sz, nin); /* x, y, ... */
+    int fwd = strcmp(c->kind->direction, "forward") == 0;
+    s[0] = fwd ? sz[0] : sz[1], s[1] = fwd ? sz[1] : sz[0];
+    *nin = 1;
+    return 2;
+}
+static alvk_status avgpool_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    alvk_maxpool p = pool_of(c);
+    if (strcmp(c->kind->direction, "forward") == 0) return alvk_op_avgpool2d(cmd, &p, &o[0], &o[1]);
+    return alvk_op_avgpool2d_backward(cmd, &p, &o[0], &o[1]);
+}
+static double avgpool_check(const bench_case *c, float *const *o) {
+    ref_maxpool r = {c->p[0], c->p[1], c->p[2], c->p[3], c->p[4], c->p[5], c->p[6]};
+    size_t s[8];
+    int nin;
+    avgpool_operands(c, s, &nin);
+    double *in = to_double(o[0], s[0]), *want = malloc(s[1] * sizeof *want);
+    if (strcmp(c->kind->direction, "forward") == 0) ref_avgpool2d(&r, in, want);
+    else ref_avgpool2d_backward(&r, in, want);
+    double e = worst(o[1], want, s[1], 1e-6);
+    free(in), free(want);
+    return e;
+}
+static const bench_kind avgpool_fwd = {"avgpool2d", "forward", avgpool_operands, avgpool_record, avgpool_check, NULL, NULL};
+static const bench_kind avgpool_bwd = {"avgpool2d", "backward", avgpool_operands, avgpool_record, avgpool_check, NULL, NULL};
+
+/* ---- concatenation along channels: p = N, Ca, Cb, inner (forward a, b, y;
+ *      backward: dy, da, db, the two windows the graph's VJP records) ------- */
+static int concat_operands(const bench_case *c, size_t s[], int *nin) {
+    size_t a = (size_t)c->p[0] * c->p[1] * c->p[3], b = (size_t)c->p[0] * c->p[2] * c->p[3];
+    int fwd = strcmp(c->kind->direction, "forward") == 0;
+    s[0] = fwd ? a : a + b, s[1] = fwd ? b : a, s[2] = fwd ? a + b : b;
+    *nin = fwd ? 2 : 1;
+    return 3;
+}
+static alvk_status concat_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    uint32_t N = c->p[0], Ca = c->p[1], Cb = c->p[2], inner = c->p[3];
+    if (strcmp(c->kind->direction, "forward") == 0) return alvk_op_concat(cmd, N, Ca, Cb, inner, &o[0], &o[1], &o[2]);
+    alvk_status s = alvk_op_channels(cmd, N, Ca + Cb, Ca, 0, inner, &o[0], &o[1]);
+    return s == ALVK_OK ? alvk_op_channels(cmd, N, Ca + Cb, Cb, (int32_t)Ca, inner, &o[0], &o[2]) : s;
+}
+static double concat_check(const bench_case *c, float *const *o) {
+    size_t N = c->p[0], Ca = c->p[1], Cb = c->p[2], inner = c->p[3], s[3];
+    int nin;
+    concat_operands(c, s, &nin);
+    double *x0 = to_double(o[0], s[0]), *x1 = to_double(o[1], s[1]), *want = malloc((s[0] + s[1] + s[2]) * sizeof *want), e;
+    if (strcmp(c->kind->direction, "forward") == 0) {
+        ref_concat(N, Ca, Cb, inner, x0, x1, want);
+        e = worst(o[2], want, s[2], 1e-7);
+    } else {
+        ref_channels(N, Ca + Cb, Ca, 0, inner, x0, want);
+        e = worst(o[1], want, s[1], 1e-7);
+        ref_channels(N, Ca + Cb, Cb, (long)Ca, inner, x0, want);
+        e = fmax(e, worst(o[2], want, s[2], 1e-7));
+    }
+    free(x0), free(x1), free(want);
+    return e;
+}
+static const bench_kind concat_fwd = {"concat", "forward", concat_operands, concat_record, concat_check, NULL, NULL};
+static const bench_kind concat_bwd = {"concat", "backward", concat_operands, concat_record, concat_check, NULL, NULL};
+
 /* ---- the training step around the model --------------------------------
  * softmax_ce forward: p = B, C; logits, labels, loss, probs
  * softmax_ce backward: logits, labels, dloss, probs (from a forward), dlogits
@@ -638,6 +752,44 @@ static void gemm(table *t, uint32_t M, uint32_t N, uint32_t K, int quick) {
     if (c) snprintf(c->shape, sizeof c->shape, "%ux%ux%u", M, N, K);
 }
 
+/* The ops added for models beyond ResNet18 (GELU, dropout, windowed average
+ * pooling, concatenation), at the sizes of a batch of 128: an MLP's hidden
+ * layer and ResNet18's 64-channel stage on 28x28. */
+static void more_ops(table *t) {
+    static const char group[] = "ops-b128";
+    uint32_t hidden = 128 * 512, maps = 128 * 64 * 14 * 14;
+    const uint32_t sizes[2] = {hidden, maps};
+    bench_case *c;
+    for (int k = 0; k < 2; k++) {
+        if ((c = add(t, group, &gelu_fwd, 1, k == 0, 20.0 * sizes[k], &sizes[k], 1)))
+            snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
+        if ((c = add(t, group, &gelu_bwd, 1, 0, 25.0 * sizes[k], &sizes[k], 1)))
+            snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
+        uint32_t dp[3] = {sizes[k], 500, 3}; /* p = 0.5, the graph's fourth run */
+        if ((c = add(t, group, &dropout_fwd, 1, k == 0, 2.0 * sizes[k], dp, 3)))
+            snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
+    }
+    /* The stem's pool as an average (3x3 stride 2 pad 1), and 2x2 stride 2. */
+    static const uint32_t pools[2][7] = {{128, 64, 14, 14, 3, 2, 1}, {128, 64, 14, 14, 2, 2, 0}};
+    for (int k = 0; k < 2; k++) {
+        const uint32_t *pp = pools[k];
+        uint32_t OH = alvk_conv_out(pp[2], pp[4], pp[5], pp[6]);
+        double flops = (double)pp[0] * pp[1] * OH * OH * pp[4] * pp[4];
+        if ((c = add(t, group, &avgpool_fwd, 1, k == 0, flops, pp, 7)))
+            snprintf(c->shape, sizeof c->shape, "128x64x14x14/k%us%up%u", pp[4], pp[5], pp[6]);
+        if ((c = add(t, group, &avgpool_bwd, 1, 0, flops, pp, 7)))
+            snprintf(c->shape, sizeof c->shape, "128x64x14x14/k%us%up%u", pp[4], pp[5], pp[6]);
+    }
+    /* Two 64-channel 14x14 maps side by side, and an MLP's features with 10 more. */
+    static const uint32_t cats[2][4] = {{128, 64, 64, 196}, {128, 512, 10, 1}};
+    for (int k = 0; k < 2; k++) {
+        if ((c = add(t, group, &concat_fwd, 1, k == 0, 0, cats[k], 4)))
+            snprintf(c->shape, sizeof c->shape, k ? "128x512+128x10" : "128x64x14x14+128x64x14x14");
+        if ((c = add(t, group, &concat_bwd, 1, 0, 0, cats[k], 4)))
+            snprintf(c->shape, sizeof c->shape, k ? "128x512+128x10" : "128x64x14x14+128x64x14x14");
+    }
+}
+
 int bench_cases(bench_case *cases, int max) {
     table t = {cases, 0, max};
     resnet18(&t, "resnet18-28x28-train-b128", 1, 128, 1, 28, 10, 1);
@@ -646,5 +798,6 @@ int bench_cases(bench_case *cases, int max) {
     for (uint32_t n = 256; n <= 2048; n *= 2) gemm(&t, n, n, n, n == 256);
     gemm(&t, 4608, 512, 128, 0);  /* layer4's 3x3 weight gradient at batch 128 */
     gemm(&t, 512, 128, 4608, 1);  /* the shape ggml's Vulkan matmul was timed at */
+    more_ops(&t);
     return t.n;
 }

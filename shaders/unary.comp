@@ -6,6 +6,7 @@
 #include "alvk.glsl"
 #include "alvk_ops.glsl"
 #include "alvk_read.glsl"
+#include "normal.glsl"
 
 layout(constant_id = 3) const uint OP = 0;
 layout(push_constant) uniform Push { uint n; float alpha, beta; } pc;
@@ -22,6 +23,7 @@ vec4 f(vec4 v) {
     if (OP == UNARY_EXP) return exp(v);
     if (OP == UNARY_LOG) return log(v);
     if (OP == UNARY_LEAKY_RELU) return mix(v, pc.alpha * v, lessThan(v, vec4(0.0)));  // alpha: the slope
+    if (OP == UNARY_GELU) return v * alvk_normal_cdf(v);  // exact (erf) form: normal.glsl
     return pc.alpha * v + pc.beta;  // UNARY_AFFINE
 }
 

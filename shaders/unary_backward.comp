@@ -1,12 +1,13 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // dx = dy * f'(.) for the unary op OP. `saved` is what f' needs: x for
-// relu, square, log and leaky relu, y = f(x) for sigmoid, sqrt, tanh and
+// relu, square, log, leaky relu and gelu, y = f(x) for sigmoid, sqrt, tanh and
 // exp, unused for scale and affine.
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_ops.glsl"
 #include "alvk_read.glsl"
+#include "normal.glsl"
 
 layout(constant_id = 3) const uint OP = 0;
 layout(push_constant) uniform Push { uint n; float alpha; } pc;
@@ -23,6 +24,7 @@ vec4 df(vec4 s) {
     if (OP == UNARY_EXP) return s;                                 // y
     if (OP == UNARY_LOG) return 1.0 / s;                           // 1 / x
     if (OP == UNARY_LEAKY_RELU) return mix(vec4(pc.alpha), vec4(1.0), greaterThan(s, vec4(0.0)));
+    if (OP == UNARY_GELU) return alvk_normal_cdf(s) + s * alvk_normal_pdf(s);  // Phi(x) + x phi(x)
     return vec4(pc.alpha);                                         // scale, affine
 }
 

@@ -184,3 +184,48 @@ Test(data, loads_mnist) {
     alvk_dataset_destroy(train);
     alvk_dataset_destroy(test);
 }
+
+/* ---- datasets from the caller's memory ------------------------------------ */
+
+Test(data, creates_a_dataset_from_memory) {
+    uint8_t images[4 * 2 * 3], labels[4] = {1, 0, 5, 2};
+    for (int i = 0; i < 24; i++) images[i] = (uint8_t)(i * 11);
+    alvk_dataset *ds;
+    cr_assert_eq(alvk_dataset_create(images, labels, 4, 2, 3, 6, &ds), ALVK_OK, "%s", alvk_last_error());
+    images[0] = 99, labels[0] = 4; /* the dataset holds copies */
+    uint32_t rows, cols;
+    alvk_dataset_shape(ds, &rows, &cols);
+    cr_expect(alvk_dataset_count(ds) == 4 && rows == 2 && cols == 3);
+    cr_expect_eq(alvk_dataset_classes(ds), 6, "the largest label + 1");
+    const uint8_t *img = alvk_dataset_images(ds), *lab = alvk_dataset_labels(ds);
+    cr_expect(img[0] == 0 && img[23] == (uint8_t)(23 * 11) && lab[0] == 1 && lab[2] == 5);
+    alvk_dataset_destroy(ds);
+    cr_assert_eq(alvk_dataset_create(images, labels, 4, 2, 3, 0, &ds), ALVK_OK, "classes 0 means 10");
+    alvk_dataset_destroy(ds);
+}
+
+/* Each bad argument: ALVK_ERROR_INVALID_ARGUMENT, *out NULL, and a message
+ * that says what is wrong. */
+static void expect_refused(const uint8_t *images, const uint8_t *labels, uint32_t count, uint32_t rows,
+                           uint32_t cols, uint32_t classes, const char *phrase) {
+    alvk_dataset *ds = (alvk_dataset *)1;
+    alvk_status s = alvk_dataset_create(images, labels, count, rows, cols, classes, &ds);
+    cr_expect_eq(s, ALVK_ERROR_INVALID_ARGUMENT, "got %s: %s", alvk_status_str(s), alvk_last_error());
+    cr_expect_null(ds);
+    cr_expect(strstr(alvk_last_error(), phrase), "message lacks \"%s\": %s", phrase, alvk_last_error());
+}
+
+Test(data, a_dataset_from_memory_refuses_bad_arguments) {
+    static uint8_t images[64], labels[8] = {0, 1, 2, 3, 9, 3, 2, 1};
+    expect_refused(NULL, labels, 8, 2, 4, 10, "images is NULL");
+    expect_refused(images, NULL, 8, 2, 4, 10, "labels is NULL");
+    expect_refused(images, labels, 0, 2, 4, 10, "0 images of 2x4");
+    expect_refused(images, labels, 8, 0, 4, 10, "none of the three may be 0");
+    expect_refused(images, labels, 8, 2, 0, 10, "none of the three may be 0");
+    expect_refused(images, labels, 8, 2, 4, 5, "label 9 of image 4 is not below 5 classes");
+    static const uint8_t ten[2] = {3, 10};
+    expect_refused(images, ten, 2, 2, 4, 0, "label 10 of image 1 is not below 10 classes"); /* 0: 10 */
+    expect_refused(images, labels, 70000, 256, 256, 10, "more than a pool holds"); /* checked before any label is read */
+    cr_expect_eq(alvk_dataset_create(images, labels, 8, 2, 4, 10, NULL), ALVK_ERROR_INVALID_ARGUMENT,
+                 "no out: no crash");
+}

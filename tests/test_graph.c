@@ -1292,3 +1292,196 @@ Test(graph, two_contexts_in_one_process) {
         test_close(ctx[c]);
     }
 }
+
+/* A builder call that must fail: -1 at once, and compile reports `phrase`
+ * (the first error sticks). */
+static void expect_refused(alvk_graph *g, alvk_node got, const char *phrase) {
+    cr_expect_eq(got, -1, "refused: %s", phrase);
+    cr_expect_eq(alvk_graph_compile(g), ALVK_ERROR_INVALID_ARGUMENT, "compile reports it: %s", phrase);
+    cr_expect(strstr(alvk_last_error(), phrase), "the message says \"%s\": %s", phrase, alvk_last_error());
+}
+
+/* A fresh training graph for one refusal. */
+static alvk_graph *fresh(alvk_context *ctx, alvk_graph_mode mode) {
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 4, mode, &g));
+    return g;
+}
+
+Test(graph, concat_refuses_operands_that_do_not_line_up) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_params *p = mlp_store(ctx);
+    alvk_graph *g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    alvk_node a = alvk_graph_input(g, (uint32_t[]){2, 4, 4}, 3), b = alvk_graph_input(g, (uint32_t[]){3, 4, 5}, 3);
+    expect_refused(g, alvk_graph_concat(g, a, b), "differ in dimension 1 (channels) alone");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    a = alvk_graph_input(g, (uint32_t[]){2, 4, 4}, 3), b = alvk_graph_input(g, (uint32_t[]){3, 4}, 2);
+    expect_refused(g, alvk_graph_concat(g, a, b), "b [B,3,4]");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    a = alvk_graph_sum_rows(g, alvk_graph_input(g, (uint32_t[]){5}, 1)); /* [B]: nothing to join along */
+    expect_refused(g, alvk_graph_concat(g, a, a), "2 to 4 dimensions");
+    alvk_graph_destroy(g);
+    TEST_OK(alvk_graph_create(ctx, p, 4, ALVK_GRAPH_TRAIN, &g)); /* a batch beside a store tensor */
+    a = alvk_graph_input(g, (uint32_t[]){IN}, 1), b = alvk_graph_param(g, "m.0.weight");
+    expect_refused(g, alvk_graph_concat(g, a, b), "concat: a [B,5] and b [7,5]");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    a = alvk_graph_input(g, (uint32_t[]){3}, 1);
+    expect_refused(g, alvk_graph_concat(g, a, alvk_graph_labels(g)), "uint32");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    a = alvk_graph_input(g, (uint32_t[]){3}, 1);
+    expect_refused(g, alvk_graph_concat(g, 12345, a), "not a node of this graph");
+    alvk_graph_destroy(g);
+    cr_expect_eq(alvk_graph_concat(NULL, 0, 1), -1, "no graph: no crash");
+    alvk_params_destroy(p);
+    test_close(ctx);
+}
+
+/* Dropout's masks, run after run at several batch sizes, bit for bit
+ * against the host's definition (alvk_random of seed, run, element), its
+ * gradient through the same mask in the same run, and the share kept. */
+Test(graph, dropout_masks_follow_the_seed_the_run_and_the_element) {
+    enum { F = 256, MAXROWS = 4 };
+    const float p = 0.3f;
+    const uint64_t seed = 99;
+    alvk_context *ctx = test_open(NULL);
+    alvk_graph *g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    alvk_node x = alvk_graph_input(g, (uint32_t[]){F}, 1), w = alvk_graph_input(g, (uint32_t[]){F}, 1);
+    alvk_node y = alvk_graph_dropout(g, x, p, seed);
+    alvk_node dx = alvk_graph_grad(g, alvk_graph_mul(g, y, w), x); /* w * mask * scale */
+    TEST_OK(alvk_graph_output(g, y));
+    TEST_OK(alvk_graph_output(g, dx));
+    TEST_OK(alvk_graph_compile(g));
+    static float xs[MAXROWS * F], ws[MAXROWS * F], got_y[MAXROWS * F], got_dx[MAXROWS * F];
+    for (int i = 0; i < MAXROWS * F; i++) xs[i] = (float)(i % 97) / 13.0f - 3.0f, ws[i] = (float)(i % 89) / 7.0f + 0.5f;
+    const float scale = (float)(1.0 / (1.0 - (double)p));
+    static const uint32_t batches[] = {4, 4, 2, 3, 1, 4};
+    size_t kept = 0, total = 0, differs_from_run0 = 0;
+    for (uint32_t run = 0; run < sizeof batches / sizeof batches[0]; run++) {
+        uint32_t b = batches[run];
+        TEST_OK(alvk_graph_set(g, x, xs, sizeof xs, b));
+        TEST_OK(alvk_graph_set(g, w, ws, sizeof ws, b));
+        TEST_OK(alvk_graph_run(g, b));
+        TEST_OK(alvk_graph_read(g, y, got_y, sizeof got_y));
+        TEST_OK(alvk_graph_read(g, dx, got_dx, sizeof got_dx));
+        size_t bad = 0;
+        for (size_t k = 0; k < (size_t)b * F; k++) {
+            int keep = ref_dropout_keeps(seed, run, p, k);
+            float want_y = xs[k] * (keep ? scale : 0.0f), want_dx = ws[k] * (keep ? scale : 0.0f);
+            bad += got_y[k] != want_y || got_dx[k] != want_dx;
+            kept += (size_t)keep, total++;
+            differs_from_run0 += run > 0 && keep != ref_dropout_keeps(seed, 0, p, k);
+        }
+        cr_expect_eq(bad, 0, "run %u (batch %u): %zu values differ from the host's mask", run, b, bad);
+    }
+    cr_expect(differs_from_run0 > 0, "each run draws a new mask");
+    double share = (double)kept / (double)total; /* 4,608 draws: a standard deviation of 0.0068 */
+    cr_expect(fabs(share - (1 - p)) < 0.03, "kept %.4f of the elements, want about %.2f", share, 1 - p);
+    alvk_graph_destroy(g);
+    test_close(ctx);
+}
+
+Test(graph, dropout_is_the_identity_in_evaluation_and_refuses_bad_input) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_graph *g = fresh(ctx, ALVK_GRAPH_EVAL);
+    alvk_node x = alvk_graph_input(g, (uint32_t[]){8}, 1);
+    cr_expect_eq(alvk_graph_dropout(g, x, 0.5f, 1), x, "evaluation: x itself");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    x = alvk_graph_input(g, (uint32_t[]){8}, 1);
+    cr_expect_eq(alvk_graph_dropout(g, x, 0.0f, 1), x, "p = 0: x itself");
+    alvk_graph_destroy(g);
+    static const float bad_p[] = {1.0f, -0.1f, 1.5f, NAN};
+    for (int eval = 0; eval < 2; eval++)
+        for (size_t i = 0; i < sizeof bad_p / sizeof bad_p[0]; i++) {
+            g = fresh(ctx, eval ? ALVK_GRAPH_EVAL : ALVK_GRAPH_TRAIN);
+            x = alvk_graph_input(g, (uint32_t[]){8}, 1);
+            expect_refused(g, alvk_graph_dropout(g, x, bad_p[i], 1), "must be in [0, 1)");
+            alvk_graph_destroy(g);
+        }
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    expect_refused(g, alvk_graph_dropout(g, alvk_graph_labels(g), 0.5f, 1), "uint32");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    expect_refused(g, alvk_graph_dropout(g, 7, 0.5f, 1), "not a node of this graph");
+    alvk_graph_destroy(g);
+    cr_expect_eq(alvk_graph_dropout(NULL, 0, 0.5f, 1), -1, "no graph: no crash");
+    test_close(ctx);
+}
+
+/* A pool built from the caller's memory gathers like one loaded from
+ * files: pixels / 255 and the labels, at the indices asked for. */
+Test(graph, gathers_from_a_pool_built_from_memory) {
+    enum { COUNT = 6, ROWS = 3, COLS = 5, PIX = ROWS * COLS };
+    uint8_t images[COUNT * PIX], labels[COUNT] = {4, 0, 2, 2, 1, 3};
+    for (int i = 0; i < COUNT * PIX; i++) images[i] = (uint8_t)(i * 37 + 5);
+    alvk_dataset *ds;
+    TEST_OK(alvk_dataset_create(images, labels, COUNT, ROWS, COLS, 5, &ds));
+    alvk_context *ctx = test_open(NULL);
+    alvk_pool *pool;
+    TEST_OK(alvk_pool_create(ctx, ds, &pool));
+    alvk_dataset_destroy(ds); /* the pool holds its own copy */
+    alvk_graph *g = fresh(ctx, ALVK_GRAPH_EVAL);
+    alvk_node idx = alvk_graph_indices(g), img = alvk_graph_gather(g, pool, idx);
+    alvk_node lab = alvk_graph_gathered_labels(g, img);
+    TEST_OK(alvk_graph_output(g, img));
+    TEST_OK(alvk_graph_compile(g));
+    uint32_t rows[3] = {5, 0, 3}, got_labels[3];
+    float got[3 * PIX];
+    TEST_OK(alvk_graph_set(g, idx, rows, sizeof rows, 3));
+    TEST_OK(alvk_graph_run(g, 3));
+    TEST_OK(alvk_graph_read(g, img, got, sizeof got));
+    TEST_OK(alvk_graph_read(g, lab, got_labels, sizeof got_labels));
+    for (int b = 0; b < 3; b++) {
+        cr_expect_eq(got_labels[b], labels[rows[b]], "row %d's label", b);
+        for (int i = 0; i < PIX; i++) {
+            float want = images[rows[b] * PIX + i] / 255.0f; /* 3 ulp: a shader's division */
+            cr_expect(fabsf(got[b * PIX + i] - want) <= 3 * FLT_EPSILON * want, "row %d pixel %d: %.9g, want %.9g",
+                      b, i, got[b * PIX + i], want);
+        }
+    }
+    alvk_graph_destroy(g);
+    alvk_pool_destroy(pool);
+    test_close(ctx);
+}
+
+/* Pooling windows that cannot be, each refused at its builder with the
+ * cause (average and max pooling share the check). */
+Test(graph, pooling_refuses_impossible_windows) {
+    alvk_context *ctx = test_open(NULL);
+    static const struct {
+        uint32_t k, stride, pad;
+        const char *phrase;
+    } bad[] = {{0, 1, 0, "window 0, stride 1: neither may be 0"},
+               {2, 0, 0, "window 2, stride 0: neither may be 0"},
+               {3, 1, 2, "pad 2 is more than half the window 3"},
+               {7, 1, 0, "a 7x7 window (pad 0) does not fit the 5x6 input"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        for (int max = 0; max < 2; max++) {
+            alvk_graph *g = fresh(ctx, ALVK_GRAPH_TRAIN);
+            alvk_node x = alvk_graph_input(g, (uint32_t[]){2, 5, 6}, 3);
+            alvk_node y = max ? alvk_graph_maxpool2d(g, x, bad[i].k, bad[i].stride, bad[i].pad)
+                              : alvk_graph_avgpool2d(g, x, bad[i].k, bad[i].stride, bad[i].pad);
+            expect_refused(g, y, bad[i].phrase);
+            cr_expect(strstr(alvk_last_error(), max ? "maxpool2d" : "avgpool2d"), "%s", alvk_last_error());
+            alvk_graph_destroy(g);
+        }
+    alvk_graph *g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    expect_refused(g, alvk_graph_avgpool2d(g, alvk_graph_input(g, (uint32_t[]){30}, 1), 2, 2, 0), "must be NCHW");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    expect_refused(g, alvk_graph_avgpool2d(g, alvk_graph_labels(g), 2, 2, 0), "uint32");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    expect_refused(g, alvk_graph_gelu(g, alvk_graph_labels(g)), "uint32");
+    alvk_graph_destroy(g);
+    g = fresh(ctx, ALVK_GRAPH_TRAIN);
+    expect_refused(g, alvk_graph_gelu(g, 3), "gelu: operand 3 is not a node of this graph");
+    alvk_graph_destroy(g);
+    cr_expect_eq(alvk_graph_avgpool2d(NULL, 0, 2, 2, 0), -1, "no graph: no crash");
+    cr_expect_eq(alvk_graph_gelu(NULL, 0), -1, "no graph: no crash");
+    test_close(ctx);
+}

@@ -20,6 +20,7 @@
 
 #include "graph/graph.h"
 #include "ref/conv.h"
+#include "ref/copy.h"
 #include "ref/norm_pool.h"
 #include "ref/ref.h"
 #include "ref/train.h"
@@ -173,6 +174,15 @@ static void r_maxpool(const row *r, double *const *x, double *y) {
     ref_maxpool2d(&p, x[0], y);
 }
 
+static alvk_node b_avgpool2d(alvk_graph *g, const row *r, const alvk_node *x) {
+    return alvk_graph_avgpool2d(g, x[0], (uint32_t)r->arg[0], (uint32_t)r->arg[1], (uint32_t)r->arg[2]);
+}
+static void r_avgpool2d(const row *r, double *const *x, double *y) {
+    ref_maxpool p = {r->batch,          DIM(r, 0, 0),      DIM(r, 0, 1),     DIM(r, 0, 2),
+                     (size_t)r->arg[0], (size_t)r->arg[1], (size_t)r->arg[2]};
+    ref_avgpool2d(&p, x[0], y);
+}
+
 BUILD1(b_avgpool, alvk_graph_avgpool_global)
 static void r_avgpool(const row *r, double *const *x, double *y) {
     size_t planes = r->batch * DIM(r, 0, 0), hw = DIM(r, 0, 1) * DIM(r, 0, 2);
@@ -193,6 +203,17 @@ BUILD1(b_log, alvk_graph_log)
 static void r_log(const row *r, double *const *x, double *y) { EACH(r) y[i] = log(x[0][i]); }
 static alvk_node b_leaky_relu(alvk_graph *g, const row *r, const alvk_node *x) {
     return alvk_graph_leaky_relu(g, x[0], (float)r->arg[0]);
+}
+BUILD1(b_gelu, alvk_graph_gelu)
+static double normal_cdf(double v) { return 0.5 * erfc(-v / sqrt(2)); }
+static void r_gelu(const row *r, double *const *x, double *y) { EACH(r) y[i] = x[0][i] * normal_cdf(x[0][i]); }
+/* Dropout, p arg[0], seed arg[1]: the row's graph runs once, so its mask
+ * is run 0's, fixed, and the differences see a linear map. */
+static alvk_node b_dropout(alvk_graph *g, const row *r, const alvk_node *x) {
+    return alvk_graph_dropout(g, x[0], (float)r->arg[0], (uint64_t)r->arg[1]);
+}
+static void r_dropout(const row *r, double *const *x, double *y) {
+    ref_dropout((uint64_t)r->arg[1], 0, (float)r->arg[0], x[0], y, leaf_numel(&r->leaves[0], r->batch));
 }
 BUILD1(b_softmax, alvk_graph_softmax)
 static void r_softmax(const row *r, double *const *x, double *y) { /* rows of 4 */
@@ -309,6 +330,51 @@ static void r_relu_grad(const row *r, double *const *x, double *y) {
     EACH(r) y[i] = x[1][i] > 0 ? x[0][i] : 0;
 }
 
+/* avgpool2d's VJP on dy (leaf 0) shaped like leaf 1, the window in arg. */
+static alvk_node b_avgpool2d_bwd(alvk_graph *g, const row *r, const alvk_node *x) {
+    alvk_node y = direct(g, r, OP_AVGPOOL2D_BWD, x, 2);
+    for (int k = 0; y >= 0 && k < 3; k++) graph_at(g, y)->attr[k] = (uint32_t)r->arg[k];
+    return y;
+}
+static void r_avgpool2d_bwd(const row *r, double *const *x, double *y) {
+    ref_maxpool p = {r->batch,          DIM(r, 1, 0),      DIM(r, 1, 1),     DIM(r, 1, 2),
+                     (size_t)r->arg[0], (size_t)r->arg[1], (size_t)r->arg[2]};
+    ref_avgpool2d_backward(&p, x[0], y);
+}
+
+/* Concatenation along dimension 1 of two leaves [*, Ca, inner] and
+ * [*, Cb, inner] (batched inputs or store tensors). */
+BUILD2(b_concat, alvk_graph_concat)
+static size_t rows_of(const row *r, int k) { return r->leaves[k].kind == IN ? r->batch : DIM(r, k, 0); }
+static size_t channel_dim(const row *r) { return r->leaves[0].kind == IN ? 0 : 1; }
+static size_t inner_of(const row *r, int k) {
+    size_t inner = 1;
+    for (uint32_t d = (uint32_t)channel_dim(r) + 1; d < r->leaves[k].ndims; d++) inner *= DIM(r, k, d);
+    return inner;
+}
+static void r_concat(const row *r, double *const *x, double *y) {
+    size_t c = channel_dim(r);
+    ref_concat(rows_of(r, 0), DIM(r, 0, c), DIM(r, 1, c), inner_of(r, 0), x[0], x[1], y);
+}
+
+/* Channels arg[0].. of leaf 0 (zero outside it), as many as the output has. */
+static alvk_node b_channels(alvk_graph *g, const row *r, const alvk_node *x) {
+    alvk_node y = direct(g, r, OP_CHANNELS, x, 1);
+    if (y >= 0) graph_at(g, y)->attr[0] = (uint32_t)(int32_t)r->arg[0];
+    return y;
+}
+static void r_channels(const row *r, double *const *x, double *y) {
+    ref_channels(r->batch, DIM(r, 0, 0), r->out.dims[0], (long)r->arg[0], inner_of(r, 0), x[0], y);
+}
+
+/* gy gelu'(x): gelu's VJP, differentiable again in both. */
+static alvk_node b_gelu_grad(alvk_graph *g, const row *r, const alvk_node *x) {
+    return direct(g, r, OP_GELU_GRAD, x, 2);
+}
+static void r_gelu_grad(const row *r, double *const *x, double *y) {
+    EACH(r) y[i] = x[0][i] * (normal_cdf(x[1][i]) + x[1][i] * exp(-0.5 * x[1][i] * x[1][i]) / sqrt(2 * acos(-1)));
+}
+
 /* ---- the table ------------------------------------------------------------
  * Leaves: {name, kind, ndims, shape, lo, hi, fill}; out: {batched, ndims,
  * dims}. Values stay clear of kinks (relu's 0, ties of a max) by more than
@@ -379,6 +445,16 @@ static const row rows[] = {
      .batch = 2, .leaves = {{"x", IN, 3, {2, 4, 4}, -1, 1, DISTINCT}}, .out = {1, 3, {2, 2, 2}},
      .arg = {3, 2, 1}},
     {.op = "maxpool_bwd", .via = "maxpool"},
+    {.op = "avgpool2d", .note = "2x2x5x5, window 3, stride 2, pad 1", .build = b_avgpool2d,
+     .ref = r_avgpool2d, .batch = 2, .leaves = {{"x", IN, 3, {2, 5, 5}, -1, 1, ANY}},
+     .out = {1, 3, {2, 3, 3}}, .arg = {3, 2, 1}, .d2_of = 0, .d2_wrt = LOSS_W},
+    {.op = "avgpool2d", .note = "2x2x4x6, window 2, stride 2", .build = b_avgpool2d,
+     .ref = r_avgpool2d, .batch = 2, .leaves = {{"x", IN, 3, {2, 4, 6}, -1, 1, ANY}},
+     .out = {1, 3, {2, 2, 3}}, .arg = {2, 2, 0}, .d2_of = 0, .d2_wrt = LOSS_W},
+    {.op = "avgpool2d_bwd", .note = "window 3, stride 2, pad 1", .build = b_avgpool2d_bwd,
+     .ref = r_avgpool2d_bwd, .batch = 2,
+     .leaves = {{"dy", IN, 3, {2, 3, 3}, -1, 1, ANY}, {"like", CONST, 3, {2, 5, 5}, -1, 1, ANY}},
+     .out = {1, 3, {2, 5, 5}}, .arg = {3, 2, 1}, .d2_of = 0, .d2_wrt = LOSS_W},
     {.op = "avgpool", .note = "global, 2x3x2x2", .build = b_avgpool, .ref = r_avgpool, .batch = 2,
      .leaves = {{"x", IN, 3, {3, 2, 2}, -1, 1, ANY}}, .out = {1, 1, {3}}},
     {.op = "avgpool_bwd", .via = "avgpool"},
@@ -397,6 +473,16 @@ static const row rows[] = {
      .leaves = {{"x", IN, 1, {5}, -1, 1, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
     {.op = "log", .build = b_log, .ref = r_log, .batch = 2,
      .leaves = {{"x", IN, 1, {5}, 0.5, 2, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
+    {.op = "gelu", .build = b_gelu, .ref = r_gelu, .batch = 2,
+     .leaves = {{"x", IN, 1, {5}, -3, 3, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
+    {.op = "gelu_grad", .note = "d(dx)", .build = b_gelu_grad, .ref = r_gelu_grad, .batch = 2,
+     .leaves = {{"gy", IN, 1, {5}, -1, 1, ANY}, {"x", IN, 1, {5}, -3, 3, ANY}}, .out = {1, 1, {5}},
+     .d2_of = 1, .d2_wrt = LEAF(0) | LEAF(1) | LOSS_W},
+    {.op = "dropout", .note = "p 0.5, run 0's mask (7 of 10 kept)", .build = b_dropout, .ref = r_dropout,
+     .batch = 2, .arg = {0.5, 7}, .leaves = {X5}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LOSS_W},
+    {.op = "dropout", .note = "p 0.25, seed 2^40 + 12345 (9 of 10 kept)", .build = b_dropout, .ref = r_dropout,
+     .batch = 2, .arg = {0.25, 1099511640121.0}, .leaves = {X5}, .out = {1, 1, {5}}, .d2_of = 0,
+     .d2_wrt = LOSS_W},
     {.op = "softmax", .note = "rows of 4", .build = b_softmax, .ref = r_softmax, .batch = 2,
      .leaves = {{"x", IN, 1, {4}, -2, 2, ANY}}, .out = {1, 1, {4}}, .d2_of = 0, .d2_wrt = LEAF(0) | LOSS_W},
     {.op = "leaky_relu", .note = "slope 0.1", .build = b_leaky_relu, .ref = r_leaky_relu, .batch = 2,
@@ -441,6 +527,23 @@ static const row rows[] = {
      .leaves = {{"x", IN, 2, {2, 3}, -1, 1, ANY}}, .out = {1, 1, {6}}, .d2_of = 0, .d2_wrt = LOSS_W},
     {.op = "reshape", .note = "a store tensor", .build = b_reshape_param, .ref = r_copy, .batch = 2,
      .leaves = {{"p", PARAM, 2, {2, 3}, -1, 1, ANY}}, .out = {0, 1, {6}}, .d2_of = 0, .d2_wrt = LOSS_W},
+
+    /* Concatenation along channels and its windows: copies, differentiable
+     * twice through each other. */
+    {.op = "concat", .note = "NCHW, 2 + 1 channels of 3x3", .build = b_concat, .ref = r_concat, .batch = 2,
+     .leaves = {{"a", IN, 3, {2, 3, 3}, -1, 1, ANY}, {"b", IN, 3, {1, 3, 3}, -1, 1, ANY}},
+     .out = {1, 3, {3, 3, 3}}, .d2_of = 1, .d2_wrt = LOSS_W},
+    {.op = "concat", .note = "[B, 3] and [B, 2]", .build = b_concat, .ref = r_concat, .batch = 2,
+     .leaves = {X3, {"b", IN, 1, {2}, -1, 1, ANY}}, .out = {1, 1, {5}}, .d2_of = 0, .d2_wrt = LOSS_W},
+    {.op = "concat", .note = "store tensors [2,3] and [2,2]", .build = b_concat, .ref = r_concat,
+     .batch = 2, .leaves = {{"p", PARAM, 2, {2, 3}, -1, 1, ANY}, {"q", PARAM, 2, {2, 2}, -1, 1, ANY}},
+     .out = {0, 2, {2, 5}}, .d2_of = 0, .d2_wrt = LOSS_W},
+    {.op = "channels", .note = "channels 2..4 of 4: one of zeros", .build = b_channels, .ref = r_channels,
+     .batch = 2, .leaves = {{"x", IN, 2, {4, 2}, -1, 1, ANY}}, .out = {1, 2, {3, 2}}, .arg = {2},
+     .d2_of = 0, .d2_wrt = LOSS_W},
+    {.op = "channels", .note = "2 channels after 1 of zeros", .build = b_channels, .ref = r_channels,
+     .batch = 2, .leaves = {{"x", IN, 2, {2, 2}, -1, 1, ANY}}, .out = {1, 2, {4, 2}}, .arg = {-1},
+     .d2_of = 0, .d2_wrt = LOSS_W},
 
     /* The loss: its backward is a fused kernel. */
     {.op = "softmax_ce", .note = "3 rows, 4 classes", .build = b_softmax_ce, .ref = r_softmax_ce,

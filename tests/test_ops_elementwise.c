@@ -63,6 +63,35 @@ static op_case unary_case(int op, uint32_t n, int backward) {
     return c;
 }
 
+/* ---- dropout: u[0] n, u[1] run, u[2..3] seed (low, high word), f[0] p ----
+ * Inputs x and the run counter (an integer input holding `run`); the
+ * backward is dropout of dy with the same seed and run: the same mask. */
+static uint64_t seed_of(const op_case *c) { return (uint64_t)c->u[3] << 32 | c->u[2]; }
+static alvk_status gpu_dropout(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                               const alvk_buffer *out) {
+    const alvk_buffer *x = c->fwd ? &in[2] : &in[0]; /* backward: dy */
+    return alvk_op_dropout(cmd, seed_of(c), (float)c->f[0], &in[1], x, &out[0], c->u[0]);
+}
+static void ref_dropout_fwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_dropout(seed_of(c), c->u[1], c->f[0], in[0], out[0], c->u[0]);
+}
+static void ref_dropout_bwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_dropout(seed_of(c), c->u[1], c->f[0], in[2], out[0], c->u[0]);
+}
+
+static op_case dropout_case(uint32_t n, float p, uint64_t seed, uint32_t run, int backward) {
+    op_case c = {.nin = 2, .nout = 1, .in_len = {n, 1}, .out_len = {n}, .lo = {-2, run},
+                 .hi = {2, run + 1.0}, .integer = {0, 1}, .gpu = gpu_dropout, .ref = ref_dropout_fwd,
+                 .tol = 1e-6, .u = {n, run, (uint32_t)seed, (uint32_t)(seed >> 32)}, .f = {p}};
+    if (backward) {
+        c.nin = 3, c.in_len[2] = n, c.lo[2] = -1, c.hi[2] = 1;
+        c.ref = ref_dropout_bwd, c.fwd = ref_dropout_fwd, c.fwd_nin = 2;
+    }
+    snprintf(c.name, sizeof c.name, "dropout%s n=%u p=%g seed=%llu run=%u", backward ? "_backward" : "",
+             n, (double)p, (unsigned long long)seed, run);
+    return c;
+}
+
 /* ---- binary: u[0] op, u[1] n, u[2] nb, u[3] inner, f[0] alpha ------------ */
 static alvk_status gpu_binary(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                               const alvk_buffer *out) {
@@ -184,7 +213,7 @@ static op_case reduce_case(const char *what, uint32_t outer, uint32_t mid, uint3
     return c;
 }
 
-#define MAX_CASES 128
+#define MAX_CASES 160
 static op_case table[MAX_CASES];
 
 static size_t build_table(void) {
@@ -194,6 +223,13 @@ static size_t build_table(void) {
         for (int s = 0; s < 4; s++) table[n++] = unary_case(op, sizes[s], 0);
         table[n++] = unary_case(op, 7, 1);
         table[n++] = unary_case(op, 1003, 1);
+    }
+    for (int bwd = 0; bwd < 2; bwd++) {
+        table[n++] = dropout_case(1, 0.5f, 1, 0, bwd);
+        table[n++] = dropout_case(7, 0.5f, 42, 3, bwd);
+        table[n++] = dropout_case(4099, 0.1f, 0x123456789abcdefull, 7, bwd); /* both seed words */
+        table[n++] = dropout_case(1000, 0.9f, 5, 0xfffffffeu, bwd);           /* a run near the wrap */
+        table[n++] = dropout_case(1003, 0.0f, 9, 1, bwd);                     /* keeps everything */
     }
     for (int op = 0; op < ALVK_BINARY_COUNT; op++)
         for (int bwd = 0; bwd < 2; bwd++) {

@@ -1,4 +1,4 @@
-/* Op table: max pooling, global average pooling and batch normalisation,
+/* Op table: max pooling, average pooling (windows and global) and batch normalisation,
  * forward and backward, on ResNet18's shapes and odd ones. */
 #include "ops_harness.h"
 #include "ref/conv.h"
@@ -56,6 +56,39 @@ static op_case maxpool_case(uint32_t N, uint32_t C, uint32_t H, uint32_t W, uint
         c.tol = 1e-6;
     }
     snprintf(c.name, sizeof c.name, "maxpool2d%s N=%u C=%u %ux%u kernel=%u stride=%u pad=%u",
+             backward ? "_backward" : "", N, C, H, W, K, stride, pad);
+    return c;
+}
+
+/* ---- average pooling over windows: u = N, C, H, W, K, stride, pad -------- */
+static alvk_status gpu_avgpool(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                               const alvk_buffer *out) {
+    alvk_maxpool p = pool_of(c);
+    return alvk_op_avgpool2d(cmd, &p, &in[0], &out[0]);
+}
+static void ref_avgpool_fwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_maxpool p = ref_pool_of(c);
+    ref_avgpool2d(&p, in[0], out[0]);
+}
+/* Inputs x (for the finite differences), dy; output dx. */
+static alvk_status gpu_avgpool_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                                   const alvk_buffer *out) {
+    alvk_maxpool p = pool_of(c);
+    return alvk_op_avgpool2d_backward(cmd, &p, &in[1], &out[0]);
+}
+static void ref_avgpool_bwd(const op_case *c, const double *const *in, double *const *out) {
+    ref_maxpool p = ref_pool_of(c);
+    ref_avgpool2d_backward(&p, in[1], out[0]);
+}
+
+static op_case avgpool_case(uint32_t N, uint32_t C, uint32_t H, uint32_t W, uint32_t K,
+                            uint32_t stride, uint32_t pad, int backward) {
+    op_case c = maxpool_case(N, C, H, W, K, stride, pad, backward);
+    c.gpu = backward ? gpu_avgpool_bwd : gpu_avgpool;
+    c.ref = backward ? ref_avgpool_bwd : ref_avgpool_fwd;
+    if (backward) c.fwd = ref_avgpool_fwd;
+    c.tol = 1e-6;
+    snprintf(c.name, sizeof c.name, "avgpool2d%s N=%u C=%u %ux%u kernel=%u stride=%u pad=%u",
              backward ? "_backward" : "", N, C, H, W, K, stride, pad);
     return c;
 }
@@ -199,7 +232,7 @@ static op_case bn_fused_case(uint32_t N, uint32_t C, uint32_t HW, int mode, uint
     return c;
 }
 
-#define MAX_CASES 96
+#define MAX_CASES 128
 static op_case table[MAX_CASES];
 
 static size_t build_table(void) {
@@ -213,6 +246,13 @@ static size_t build_table(void) {
         table[n++] = maxpool_case(2, 3, 6, 5, 3, 1, 1, bwd);    /* stride 1: 3 windows per axis */
         table[n++] = maxpool_case(2, 2, 9, 9, 5, 2, 2, bwd);    /* 5x5 stride 2: 3 per axis */
         table[n++] = maxpool_case(2, 2, 10, 8, 4, 3, 1, bwd);   /* stride 3: 3x3 blocks of dx */
+        table[n++] = avgpool_case(2, 3, 6, 6, 2, 2, 0, bwd);    /* 2x2 stride 2: no overlap */
+        table[n++] = avgpool_case(2, 3, 5, 6, 3, 2, 1, bwd);    /* overlapping, padded, odd */
+        table[n++] = avgpool_case(2, 2, 7, 7, 3, 1, 1, bwd);    /* stride 1: 3 windows per axis */
+        table[n++] = avgpool_case(1, 4, 9, 8, 5, 3, 2, bwd);    /* 5x5 stride 3, pad 2 */
+        table[n++] = avgpool_case(2, 2, 7, 7, 2, 3, 0, bwd);    /* stride past the window: gaps */
+        table[n++] = avgpool_case(2, 3, 1, 1, 3, 2, 1, bwd);    /* 1x1: all but one tap padding */
+        table[n++] = avgpool_case(3, 64, 14, 14, 3, 2, 1, bwd); /* the stem pool's shape */
         table[n++] = gap_case(3, 512, 1, bwd);                  /* ResNet18 on 28x28 */
         table[n++] = gap_case(3, 64, 49, bwd);
         table[n++] = gap_case(130, 5, 4, bwd);

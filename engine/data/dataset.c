@@ -1,6 +1,6 @@
 /* Datasets of images and labels from IDX file pairs (MNIST and its
- * relatives), held on the host; the engine uploads them to the device once
- * and gathers batches there. */
+ * relatives) or from the caller's memory, held on the host; the engine
+ * uploads them to the device once and gathers batches there. */
 #include "idx.h"
 #include "vk/error.h"
 
@@ -56,6 +56,52 @@ alvk_status alvk_dataset_load(const char *dir, const char *split, uint32_t class
         else if (ds->labels.data[i] >= ds->classes)
             ds->classes = ds->labels.data[i] + 1u;
     }
+    if (s != ALVK_OK) {
+        alvk_dataset_destroy(ds);
+        return s;
+    }
+    *out = ds;
+    return ALVK_OK;
+}
+
+/* A copy of n bytes in an IDX record of the given dimensions. */
+static alvk_status copy_idx(const uint8_t *data, uint32_t ndims, const uint32_t *dims, size_t n,
+                            alvk_idx *out) {
+    *out = (alvk_idx){.ndims = ndims, .count = dims[0], .bytes = n};
+    memcpy(out->dims, dims, ndims * sizeof *dims);
+    if (!(out->data = malloc(n))) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "copying %zu bytes of a dataset", n);
+    memcpy(out->data, data, n);
+    return ALVK_OK;
+}
+
+alvk_status alvk_dataset_create(const uint8_t *images, const uint8_t *labels, uint32_t count,
+                                uint32_t rows, uint32_t cols, uint32_t classes, alvk_dataset **out) {
+    if (!out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_dataset_create: out is NULL");
+    *out = NULL;
+    if (!images || !labels)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_dataset_create: %s is NULL", images ? "labels" : "images");
+    if (!count || !rows || !cols)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_dataset_create: %u images of %ux%u pixels: "
+                          "none of the three may be 0", count, rows, cols);
+    /* The gather kernel addresses the pool's bytes with 32 bits. */
+    uint64_t pixels = (uint64_t)count * rows * cols;
+    if (pixels > UINT32_MAX)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_dataset_create: %u images of %ux%u are %llu "
+                          "pixels, more than a pool holds (%u)", count, rows, cols,
+                          (unsigned long long)pixels, UINT32_MAX);
+    if (!classes) classes = 10;
+    alvk_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a dataset");
+    alvk_status s = ALVK_OK;
+    for (uint32_t i = 0; s == ALVK_OK && i < count; i++) {
+        if (labels[i] >= classes)
+            s = alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_dataset_create: label %u of image %u is not "
+                           "below %u classes", labels[i], i, classes);
+        else if (labels[i] >= ds->classes)
+            ds->classes = labels[i] + 1u;
+    }
+    if (s == ALVK_OK) s = copy_idx(images, 3, (uint32_t[]){count, rows, cols}, (size_t)pixels, &ds->images);
+    if (s == ALVK_OK) s = copy_idx(labels, 1, (uint32_t[]){count}, count, &ds->labels);
     if (s != ALVK_OK) {
         alvk_dataset_destroy(ds);
         return s;

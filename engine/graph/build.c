@@ -24,6 +24,7 @@ static void release(alvk_handle *h) {
     g->nrecordings = 0;
     alvk_buffer_free(g->ctx, &g->arena);
     alvk_buffer_free(g->ctx, &g->optim);
+    alvk_buffer_free(g->ctx, &g->runs);
 }
 
 alvk_status alvk_graph_create(alvk_context *ctx, alvk_params *params, uint32_t max_batch,

@@ -23,12 +23,13 @@
 #define GRAPH_MAX_TAG 2047 /* keeps tagged ids positive int32 */
 
 /* The graph's ops, each described once (graph_op_desc below) in its
- * family's file: ops_data.c (leaves, views, gather), ops_optim.c (Adam,
- * SGD), ops_linear.c, ops_conv.c, ops_norm.c, ops_pool.c,
- * ops_elementwise.c, ops_loss.c. The VJPs of linear, activation,
- * elementwise and sum ops are made of differentiable graph ops, so
- * gradients can be differentiated again; the fused gradient kernels of
- * convolution, batch norm, pooling and the loss cannot. */
+ * family's file: ops_data.c (leaves, views, gather, concatenation),
+ * ops_optim.c (Adam, SGD), ops_linear.c, ops_conv.c, ops_norm.c,
+ * ops_pool.c, ops_elementwise.c (with dropout), ops_loss.c. The VJPs of
+ * linear, activation, elementwise, sum, average-pooling, concatenation and
+ * dropout ops are made of differentiable graph ops, so gradients can be
+ * differentiated again; the fused gradient kernels of convolution, batch
+ * norm, max and global average pooling and the loss cannot. */
 #define ALVK_GRAPH_OPS(X)                                                      \
     X(INPUT, input) X(LABELS, labels) X(PARAM, param)                          \
     X(MATMUL, matmul) X(BIAS_ADD, bias_add) X(SUM_COLS, sum_cols)              \
@@ -47,7 +48,9 @@
     X(ONE, one) X(TO_GRAD, to_grad) X(ADAM, adam) X(SGD, sgd)                  \
     X(GATHER, gather) X(GATHERED_LABELS, gathered_labels) X(CORRECT, correct)  \
     X(RESHAPE, reshape) X(TANH, tanh) X(EXP, exp) X(LOG, log) X(LEAKY_RELU, leaky_relu)   \
-    X(SOFTMAX, softmax)
+    X(SOFTMAX, softmax) X(GELU, gelu) X(GELU_GRAD, gelu_grad)                   \
+    X(AVGPOOL2D, avgpool2d) X(AVGPOOL2D_BWD, avgpool2d_bwd)                    \
+    X(CONCAT, concat) X(CHANNELS, channels) X(DROPOUT, dropout)
 
 typedef enum graph_op {
 #define GRAPH_OP_ENUM(id, name) OP_##id,
@@ -132,6 +135,10 @@ struct alvk_graph {
     recording recordings[GRAPH_MAX_RECORDINGS];
     int nrecordings;
     uint32_t last_batch;
+    /* Dropout's run counter (uint32, zero at the first run): made by the
+     * first dropout builder, read by every dropout kernel, advanced on the
+     * device after the last of each run (ops_elementwise.c). */
+    alvk_buffer runs;
     /* ALVK_PROFILE=1: GPU milliseconds and runs per op, printed at destroy. */
     int profile;
     double profile_ms[OP_COUNT];

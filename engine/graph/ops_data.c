@@ -1,7 +1,9 @@
 /* Graph ops that hold or move data rather than compute: the leaves (an
  * input, labels or indices the host sets, a store tensor), a tensor of
  * ones, a copy into the store's gradient, gathering a batch from a device
- * pool, and reshapes (views). The optimisers are in ops_optim.c. */
+ * pool, reshapes (views), and concatenation along channels with the
+ * windows of channels its gradient takes. The optimisers are in
+ * ops_optim.c. */
 #include "graph.h"
 #include "data/pool.h"
 
@@ -150,3 +152,85 @@ static alvk_status vjp_reshape(graph_walk *w, int i, alvk_node gy) {
     return ALVK_OK;
 }
 const graph_op_desc graph_op_reshape = {.vjp = vjp_reshape, .view = VIEW_INPUT};
+
+/* ---- concatenation along channels, and windows of channels ---------------------
+ * Both copy whole rows of [N, C, ...] tensors side by side (copy.c): one
+ * dispatch each. The VJP of concat is two windows of the gradient; that of
+ * a window is the opposite window (the values put back among zeros), so
+ * both differentiate to any order. */
+
+/* Floats per channel of n: the dimensions after the channels. */
+static uint32_t per_channel(const node *n) {
+    uint32_t inner = 1;
+    for (uint32_t d = 2; d < n->ndims; d++) inner *= n->shape[d];
+    return inner;
+}
+
+static void shape_text(const node *n, char *text, size_t size) {
+    int at = snprintf(text, size, "[%s", n->batched ? "B" : "");
+    for (uint32_t d = n->batched ? 1 : 0; d < n->ndims && at > 0 && (size_t)at < size; d++)
+        at += snprintf(text + at, size - (size_t)at, "%s%u", d ? "," : "", n->shape[d]);
+    if (at > 0 && (size_t)at < size) snprintf(text + at, size - (size_t)at, "]");
+}
+
+alvk_node alvk_graph_concat(alvk_graph *g, alvk_node a, alvk_node b) {
+    node *A = graph_arg(g, a, "concat"), *B = graph_arg(g, b, "concat");
+    if (!A || !B) return -1;
+    int same = A->ndims == B->ndims && A->batched == B->batched && A->ndims >= 2;
+    for (uint32_t d = 0; same && d < A->ndims; d++) same = d == 1 || A->shape[d] == B->shape[d];
+    if (!same) {
+        char sa[64], sb[64];
+        shape_text(A, sa, sizeof sa), shape_text(B, sb, sizeof sb);
+        return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "concat: a %s and b %s must have 2 to 4 dimensions "
+                          "and differ in dimension 1 (channels) alone", sa, sb);
+    }
+    uint32_t shape[GRAPH_MAX_DIMS];
+    memcpy(shape, A->shape, sizeof shape);
+    shape[1] = A->shape[1] + B->shape[1];
+    return graph_add(g, OP_CONCAT, (alvk_node[]){a, b}, 2, shape, A->ndims, A->batched);
+}
+
+static alvk_status record_concat(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
+    const node *n = &g->nodes[i];
+    alvk_buffer a = graph_buffer(g, n->in[0]), b = graph_buffer(g, n->in[1]), y = graph_buffer(g, i);
+    return alvk_op_concat(cmd, graph_dim(g, i, 0, batch), graph_at(g, n->in[0])->shape[1],
+                          graph_at(g, n->in[1])->shape[1], per_channel(n), &a, &b, &y);
+}
+
+/* Channels first..first+count-1 of x (zero where x has none) as a node. */
+static alvk_node graph_channels(alvk_graph *g, alvk_node x, int32_t first, uint32_t count) {
+    node *X = graph_arg(g, x, "channels");
+    if (!X) return -1;
+    uint32_t shape[GRAPH_MAX_DIMS];
+    memcpy(shape, X->shape, sizeof shape);
+    shape[1] = count;
+    alvk_node y = graph_add(g, OP_CHANNELS, &x, 1, shape, X->ndims, X->batched);
+    if (y >= 0) graph_at(g, y)->attr[0] = (uint32_t)first;
+    return y;
+}
+
+static alvk_status vjp_concat(graph_walk *w, int i, alvk_node gy) {
+    node n = w->g->nodes[i];
+    uint32_t Ca = graph_at(w->g, n.in[0])->shape[1], Cb = graph_at(w->g, n.in[1])->shape[1];
+    if (graph_needs(w, n.in[0])) graph_accumulate(w, n.in[0], graph_channels(w->g, gy, 0, Ca));
+    if (graph_needs(w, n.in[1])) graph_accumulate(w, n.in[1], graph_channels(w->g, gy, (int32_t)Ca, Cb));
+    return ALVK_OK;
+}
+const graph_op_desc graph_op_concat = {.record = record_concat, .vjp = vjp_concat};
+
+/* attr[0]: the first channel, an int32 (negative: x placed after zeros). */
+static alvk_status record_channels(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
+    const node *n = &g->nodes[i];
+    alvk_buffer x = graph_buffer(g, n->in[0]), y = graph_buffer(g, i);
+    return alvk_op_channels(cmd, graph_dim(g, i, 0, batch), graph_at(g, n->in[0])->shape[1], n->shape[1],
+                            (int32_t)n->attr[0], per_channel(n), &x, &y);
+}
+
+static alvk_status vjp_channels(graph_walk *w, int i, alvk_node gy) {
+    node n = w->g->nodes[i];
+    alvk_node a = n.in[0];
+    if (graph_needs(w, a))
+        graph_accumulate(w, a, graph_channels(w->g, gy, -(int32_t)n.attr[0], graph_at(w->g, a)->shape[1]));
+    return ALVK_OK;
+}
+const graph_op_desc graph_op_channels = {.record = record_channels, .vjp = vjp_channels};

@@ -18,6 +18,7 @@ alvk_node alvk_graph_sqrt(alvk_graph *g, alvk_node x) { return unary(g, OP_SQRT,
 alvk_node alvk_graph_tanh(alvk_graph *g, alvk_node x) { return unary(g, OP_TANH, x, "tanh"); }
 alvk_node alvk_graph_exp(alvk_graph *g, alvk_node x) { return unary(g, OP_EXP, x, "exp"); }
 alvk_node alvk_graph_log(alvk_graph *g, alvk_node x) { return unary(g, OP_LOG, x, "log"); }
+alvk_node alvk_graph_gelu(alvk_graph *g, alvk_node x) { return unary(g, OP_GELU, x, "gelu"); }
 alvk_node alvk_graph_leaky_relu(alvk_graph *g, alvk_node x, float slope) {
     alvk_node y = unary(g, OP_LEAKY_RELU, x, "leaky_relu");
     if (y >= 0) graph_at(g, y)->alpha = slope;
@@ -54,6 +55,7 @@ RECORD_AS(tanh, record_unary, ALVK_UNARY_TANH)
 RECORD_AS(exp, record_unary, ALVK_UNARY_EXP)
 RECORD_AS(log, record_unary, ALVK_UNARY_LOG)
 RECORD_AS(leaky_relu, record_unary, ALVK_UNARY_LEAKY_RELU)
+RECORD_AS(gelu, record_unary, ALVK_UNARY_GELU)
 
 /* A unary VJP: x's gradient, when wanted, from gy, x (a) and y (node i). */
 typedef alvk_node unary_vjp(alvk_graph *g, alvk_node gy, alvk_node a, alvk_node y, const node *n);
@@ -104,6 +106,11 @@ static alvk_node d_leaky_relu(alvk_graph *g, alvk_node gy, alvk_node a, alvk_nod
     alvk_node masked = graph_like2(g, OP_RELU_GRAD, gy, a, n);
     return alvk_graph_add(g, graph_affine(g, masked, 1 - n->alpha, 0), graph_affine(g, gy, n->alpha, 0));
 }
+/* gelu: gy gelu'(x), one node whose own VJP is made of graph ops (below) */
+static alvk_node d_gelu(alvk_graph *g, alvk_node gy, alvk_node a, alvk_node y, const node *n) {
+    (void)y;
+    return graph_like2(g, OP_GELU_GRAD, gy, a, n);
+}
 static alvk_node d_affine(alvk_graph *g, alvk_node gy, alvk_node a, alvk_node y, const node *n) {
     (void)a, (void)y;
     return graph_affine(g, gy, n->alpha, 0);
@@ -121,6 +128,7 @@ UNARY_VJP(tanh)
 UNARY_VJP(exp)
 UNARY_VJP(log)
 UNARY_VJP(leaky_relu)
+UNARY_VJP(gelu)
 UNARY_VJP(affine)
 
 const graph_op_desc graph_op_relu = {.record = record_relu, .vjp = vjp_relu};
@@ -131,6 +139,7 @@ const graph_op_desc graph_op_tanh = {.record = record_tanh, .vjp = vjp_tanh};
 const graph_op_desc graph_op_exp = {.record = record_exp, .vjp = vjp_exp};
 const graph_op_desc graph_op_log = {.record = record_log, .vjp = vjp_log};
 const graph_op_desc graph_op_leaky_relu = {.record = record_leaky_relu, .vjp = vjp_leaky_relu};
+const graph_op_desc graph_op_gelu = {.record = record_gelu, .vjp = vjp_gelu};
 
 static alvk_status record_affine(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     const node *n = &g->nodes[i];
@@ -153,6 +162,90 @@ static alvk_status vjp_relu_grad(graph_walk *w, int i, alvk_node gy) {
 }
 const graph_op_desc graph_op_relu_grad = {.record = record_relu_grad, .vjp = vjp_relu_grad,
                                           .reads = {READ_VALUES, READ_SIGN}};
+
+/* out = dy gelu'(x), in: dy, x; gelu'(x) = Phi(x) + x phi(x), by
+ * unary_backward.comp. Its VJP: gelu_grad again in dy, and in x
+ * gy dy gelu''(x) with gelu''(x) = phi(x) (2 - x^2), which exp, square and
+ * affine give (no erf), so GELU differentiates to any order. */
+static alvk_status record_gelu_grad(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
+    const node *n = &g->nodes[i];
+    alvk_buffer dy = graph_buffer(g, n->in[0]), x = graph_buffer(g, n->in[1]), y = graph_buffer(g, i);
+    return alvk_op_unary_backward(cmd, ALVK_UNARY_GELU, 0, &x, &dy, &y, graph_count(g, i, batch));
+}
+
+static alvk_status vjp_gelu_grad(graph_walk *w, int i, alvk_node gy) {
+    alvk_graph *g = w->g;
+    node n = g->nodes[i];
+    alvk_node dy = n.in[0], x = n.in[1];
+    if (graph_needs(w, dy)) graph_accumulate(w, dy, graph_like2(g, OP_GELU_GRAD, gy, x, &n));
+    if (!graph_needs(w, x)) return ALVK_OK;
+    alvk_node x2 = alvk_graph_square(g, x);
+    alvk_node pdf = graph_affine(g, alvk_graph_exp(g, graph_affine(g, x2, -0.5f, 0)), 0.3989422804014327f, 0);
+    alvk_node second = alvk_graph_mul(g, pdf, graph_affine(g, x2, -1, 2));
+    graph_accumulate(w, x, alvk_graph_mul(g, alvk_graph_mul(g, gy, dy), second));
+    return ALVK_OK;
+}
+const graph_op_desc graph_op_gelu_grad = {.record = record_gelu_grad, .vjp = vjp_gelu_grad};
+
+/* ---- dropout ------------------------------------------------------------------
+ * How the run number reaches the kernel: the graph keeps a uint32 counter
+ * on the device (g->runs, zeroed when the first dropout is built); every
+ * dropout kernel reads it, and the last dropout node of the graph (in node
+ * order, so after every forward and backward dropout of the run) records
+ * count.comp after its kernel, as Adam advances its step count. A
+ * recording replays with no host work, whatever the batch: every run
+ * advances the same counter. The mask is a function of (seed, run,
+ * element) alone, so the VJP, dropout of gy with the same seed in the same
+ * run, multiplies by the same mask, and is itself differentiable. */
+
+/* The graph's run counter, made and zeroed at first use. */
+static int run_counter(alvk_graph *g) {
+    if (g->runs.buffer) return 1;
+    alvk_status s = alvk_buffer_alloc(g->ctx, 4, &g->runs);
+    if (s == ALVK_OK) s = alvk_buffer_write(g->ctx, &g->runs, 0, &(uint32_t){0}, 4);
+    if (s == ALVK_OK) return 1;
+    alvk_buffer_free(g->ctx, &g->runs);
+    graph_stick(g, s);
+    return 0;
+}
+
+/* A DROPOUT node keeps p in alpha and the seed's words in attr[0..1]. */
+static uint64_t seed_of(const node *n) { return (uint64_t)n->attr[1] << 32 | n->attr[0]; }
+
+static alvk_node dropout_node(alvk_graph *g, alvk_node x, float p, uint64_t seed) {
+    node X = *graph_at(g, x);
+    alvk_node y = graph_like1(g, OP_DROPOUT, x, &X);
+    if (y >= 0) {
+        node *Y = graph_at(g, y);
+        Y->alpha = p, Y->attr[0] = (uint32_t)seed, Y->attr[1] = (uint32_t)(seed >> 32);
+    }
+    return y;
+}
+
+alvk_node alvk_graph_dropout(alvk_graph *g, alvk_node x, float p, uint64_t seed) {
+    if (!graph_arg(g, x, "dropout")) return -1;
+    if (!(p >= 0 && p < 1))
+        return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "dropout: p = %g; the probability of dropping "
+                          "an element must be in [0, 1)", (double)p);
+    if (g->mode == ALVK_GRAPH_EVAL || p == 0) return x; /* the identity: nothing to record */
+    return run_counter(g) ? dropout_node(g, x, p, seed) : -1;
+}
+
+static alvk_status record_dropout(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
+    const node *n = &g->nodes[i];
+    alvk_buffer x = graph_buffer(g, n->in[0]), y = graph_buffer(g, i);
+    alvk_status s = alvk_op_dropout(cmd, seed_of(n), n->alpha, &g->runs, &x, &y, graph_count(g, i, batch));
+    int last = 1;
+    for (int j = i + 1; j < g->count; j++) last &= g->nodes[j].op != OP_DROPOUT;
+    return s == ALVK_OK && last ? alvk_op_advance(cmd, &g->runs) : s;
+}
+
+static alvk_status vjp_dropout(graph_walk *w, int i, alvk_node gy) {
+    node n = w->g->nodes[i];
+    if (graph_needs(w, n.in[0])) graph_accumulate(w, n.in[0], dropout_node(w->g, gy, n.alpha, seed_of(&n)));
+    return ALVK_OK;
+}
+const graph_op_desc graph_op_dropout = {.record = record_dropout, .vjp = vjp_dropout};
 
 /* ---- binary ------------------------------------------------------------------ */
 

@@ -1,6 +1,9 @@
-/* Elementwise ops: unary activations and their derivatives, and binary ops
- * with broadcasting. Four floats per invocation (memory-bound kernels). */
+/* Elementwise ops: unary activations and their derivatives, binary ops
+ * with broadcasting, and dropout's seeded mask. Four floats per invocation
+ * (memory-bound kernels). */
 #include "ops.h"
+
+#include <math.h>
 
 #define LOCAL 64
 
@@ -65,4 +68,32 @@ alvk_status alvk_op_binary(alvk_cmd *cmd, alvk_binary_op op, float alpha, const 
     alvk_binding bind[3] = {alvk_in4(a), same ? alvk_in4(b) : alvk_in1(b), alvk_out(c)};
     struct { uint32_t n, nb, inner; float alpha; } push = {n, nb, inner, alpha};
     return alvk_op_dispatch_1d(cmd, k, bind, 3, &push, sizeof push, (n + 3ull) / 4);
+}
+
+uint32_t alvk_dropout_threshold(float p) {
+    double t = floor((double)p * 4294967296.0); /* below 2^32 for every float p < 1 */
+    return t <= 0 ? 0u : t >= 4294967295.0 ? 4294967295u : (uint32_t)t;
+}
+
+float alvk_dropout_scale(float p) { return (float)(1.0 / (1.0 - (double)p)); }
+
+alvk_status alvk_op_dropout(alvk_cmd *cmd, uint64_t seed, float p, const alvk_buffer *runs,
+                            const alvk_buffer *x, const alvk_buffer *y, uint32_t n) {
+    if (!(p >= 0 && p < 1) || !runs || runs->size < 4)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "dropout: p = %g is not in [0, 1), or no run counter", p);
+    const alvk_buffer *bufs[] = {x, y};
+    alvk_status s = check_n("dropout", n, bufs, 2);
+    if (s != ALVK_OK) return s;
+    alvk_kernel k = {.shader = ALVK_SHADER_dropout, .local = {LOCAL}};
+    alvk_binding b[3] = {alvk_in1u(runs), alvk_in4(x), alvk_out(y)};
+    struct { uint32_t n, seed_lo, seed_hi, threshold; float scale; } push = {
+        n, (uint32_t)seed, (uint32_t)(seed >> 32), alvk_dropout_threshold(p), alvk_dropout_scale(p)};
+    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, (n + 3ull) / 4);
+}
+
+alvk_status alvk_op_advance(alvk_cmd *cmd, const alvk_buffer *counter) {
+    if (!counter || counter->size < 4) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "advance: no counter");
+    alvk_kernel k = {.shader = ALVK_SHADER_count, .local = {1}};
+    alvk_binding b = alvk_out(counter);
+    return alvk_op_dispatch(cmd, k, &b, 1, NULL, 0, (uint32_t[3]){1, 1, 1});
 }

@@ -61,7 +61,7 @@ int alvk_choice_flag(alvk_context *ctx, const char *env, int *field, int fallbac
  * made by CMake from these lists). */
 #define ALVK_UNARY_OPS(X)                                                      \
     X(RELU, relu) X(SIGMOID, sigmoid) X(SCALE, scale) X(SQUARE, square) X(SQRT, sqrt) X(AFFINE, affine) \
-    X(TANH, tanh) X(EXP, exp) X(LOG, log) X(LEAKY_RELU, leaky_relu)
+    X(TANH, tanh) X(EXP, exp) X(LOG, log) X(LEAKY_RELU, leaky_relu) X(GELU, gelu)
 typedef enum alvk_unary_op {
 #define ALVK_UNARY_ENUM(id, name) ALVK_UNARY_##id,
     ALVK_UNARY_OPS(ALVK_UNARY_ENUM)
@@ -83,7 +83,7 @@ alvk_status alvk_op_unary(alvk_cmd *cmd, alvk_unary_op op, float alpha, const al
 /* y = alpha x + beta over n floats (AFFINE). */
 alvk_status alvk_op_affine(alvk_cmd *cmd, float alpha, float beta, const alvk_buffer *x,
                            const alvk_buffer *y, uint32_t n);
-/* dx = dy * f'(.): `saved` is x for RELU, SQUARE, LOG and LEAKY_RELU, y for
+/* dx = dy * f'(.): `saved` is x for RELU, SQUARE, LOG, LEAKY_RELU and GELU, y for
  * SIGMOID, SQRT, TANH and EXP, and unused (may be dy) for SCALE and AFFINE. */
 alvk_status alvk_op_unary_backward(alvk_cmd *cmd, alvk_unary_op op, float alpha,
                                    const alvk_buffer *saved, const alvk_buffer *dy,
@@ -96,6 +96,18 @@ alvk_status alvk_op_unary_backward(alvk_cmd *cmd, alvk_unary_op op, float alpha,
 alvk_status alvk_op_binary(alvk_cmd *cmd, alvk_binary_op op, float alpha, const alvk_buffer *a,
                            const alvk_buffer *b, const alvk_buffer *c, uint32_t n, uint32_t nb,
                            uint32_t inner);
+
+/* Dropout over n floats: y[k] = x[k] * (kept ? 1 / (1 - p) : 0), element k
+ * kept in run r (the uint32 at `runs` on the device) when the high 32 bits
+ * of alvk_random(seed, r, k) are at least floor(p 2^32); p in [0, 1). */
+alvk_status alvk_op_dropout(alvk_cmd *cmd, uint64_t seed, float p, const alvk_buffer *runs,
+                            const alvk_buffer *x, const alvk_buffer *y, uint32_t n);
+/* Adds one to the uint32 counter on the device (count.comp): a graph's run
+ * count, advanced by its recording on every replay. */
+alvk_status alvk_op_advance(alvk_cmd *cmd, const alvk_buffer *counter);
+/* What alvk_op_dropout keeps and scales by, as the kernel gets them. */
+uint32_t alvk_dropout_threshold(float p);
+float alvk_dropout_scale(float p);
 
 /* ---- reductions ----------------------------------------------------------
  * x viewed as [outer, mid, inner]; y[j] = post(scale * sum_{o,k} pre(x)),
@@ -187,7 +199,8 @@ alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c,
 /* ---- pooling ------------------------------------------------------------
  * Max pooling with PyTorch semantics (padding never wins, first maximum
  * wins ties); argmax (uint32, index in the input plane) is what the
- * backward needs. Global average pooling: [N, C, HW] -> [N, C]. */
+ * backward needs. Windowed average pooling takes the same description.
+ * Global average pooling: [N, C, HW] -> [N, C]. */
 typedef struct alvk_maxpool {
     uint32_t N, C, H, W, K, stride, pad;
 } alvk_maxpool;
@@ -196,10 +209,29 @@ alvk_status alvk_op_maxpool2d(alvk_cmd *cmd, const alvk_maxpool *p, const alvk_b
 alvk_status alvk_op_maxpool2d_backward(alvk_cmd *cmd, const alvk_maxpool *p,
                                        const alvk_buffer *argmax, const alvk_buffer *dy,
                                        const alvk_buffer *dx);
+/* Average pooling over the same windows (PyTorch's AvgPool2d with
+ * count_include_pad=True): each output is its window's sum, padding counting
+ * as zeros, over K^2; the backward gives every input pixel the sum of dy
+ * over K^2 of the windows that cover it. */
+alvk_status alvk_op_avgpool2d(alvk_cmd *cmd, const alvk_maxpool *p, const alvk_buffer *x,
+                              const alvk_buffer *y);
+alvk_status alvk_op_avgpool2d_backward(alvk_cmd *cmd, const alvk_maxpool *p,
+                                       const alvk_buffer *dy, const alvk_buffer *dx);
 alvk_status alvk_op_avgpool_global(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,
                                    const alvk_buffer *x, const alvk_buffer *y);
 alvk_status alvk_op_avgpool_global_backward(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,
                                             const alvk_buffer *dy, const alvk_buffer *dx);
+
+/* ---- copies between layouts (copy.c) --------------------------------------
+ * Tensors [N, C, inner...] (NCHW: inner = H*W; [N, F]: inner = 1), one
+ * dispatch each. concat: y [N, Ca + Cb, inner] = a's channels then b's.
+ * channels: y [N, Cy, inner] with y[n][c] = x[n][c + first], zero where
+ * c + first is not one of x's Cx channels: a window of x (first >= 0) or x
+ * placed among zeros (first < 0), each the other's gradient. */
+alvk_status alvk_op_concat(alvk_cmd *cmd, uint32_t N, uint32_t Ca, uint32_t Cb, uint32_t inner,
+                           const alvk_buffer *a, const alvk_buffer *b, const alvk_buffer *y);
+alvk_status alvk_op_channels(alvk_cmd *cmd, uint32_t N, uint32_t Cx, uint32_t Cy, int32_t first,
+                             uint32_t inner, const alvk_buffer *x, const alvk_buffer *y);
 
 /* ---- batchnorm2d (PyTorch semantics; eps 1e-5, momentum 0.1 by default) ---
  * Training: batch mean and biased variance normalise; the running mean and

@@ -463,7 +463,9 @@ ALVK_API alvk_status alvk_params_initialize(alvk_params *params, uint64_t seed);
 
 /* ---- pools ----------------------------------------------------------------
  * A dataset's images (as bytes) and labels uploaded to the device once;
- * graphs gather their batches from it. */
+ * graphs gather their batches from it. The dataset comes from IDX files
+ * (alvk_dataset_load) or the caller's memory (alvk_dataset_create), below;
+ * the pool keeps its own copy, so the dataset may be destroyed after. */
 typedef struct alvk_dataset alvk_dataset;
 typedef struct alvk_pool alvk_pool;
 ALVK_API alvk_status alvk_pool_create(alvk_context *ctx, const alvk_dataset *ds, alvk_pool **out);
@@ -510,9 +512,21 @@ ALVK_API alvk_node alvk_graph_conv2d(alvk_graph *g, alvk_node x, alvk_node w, al
 ALVK_API alvk_node alvk_graph_batchnorm(alvk_graph *g, alvk_node x, const char *prefix);
 ALVK_API alvk_node alvk_graph_maxpool2d(alvk_graph *g, alvk_node x, uint32_t k, uint32_t stride,
                                         uint32_t pad);
+/* Average pooling over k x k windows at this stride and padding, as
+ * PyTorch's AvgPool2d(k, stride, pad) with count_include_pad=True: every
+ * window's sum over k^2, padding counting as zeros. Same window rules as
+ * maxpool2d (k and stride above 0, pad at most k / 2, the window fitting
+ * the padded input). Differentiable to any order. */
+ALVK_API alvk_node alvk_graph_avgpool2d(alvk_graph *g, alvk_node x, uint32_t k, uint32_t stride,
+                                        uint32_t pad);
 /* The same values with another shape (excluding the batch, which stays):
  * {784} turns [B, 1, 28, 28] into [B, 784]. No copy. */
 ALVK_API alvk_node alvk_graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, uint32_t ndims);
+/* a and b side by side along dimension 1: [N, Ca, H, W] and [N, Cb, H, W]
+ * give [N, Ca + Cb, H, W] (torch.cat(dim=1)); [B, Fa] and [B, Fb] give
+ * [B, Fa + Fb]. Every other dimension must match. One copy kernel; the
+ * gradient splits by two more. Differentiable to any order. */
+ALVK_API alvk_node alvk_graph_concat(alvk_graph *g, alvk_node a, alvk_node b);
 /* [N, C, H, W] -> [N, C] */
 ALVK_API alvk_node alvk_graph_avgpool_global(alvk_graph *g, alvk_node x);
 /* max(x, 0), NaN kept (as PyTorch's), so a diverging model shows it. */
@@ -527,6 +541,23 @@ ALVK_API alvk_node alvk_graph_tanh(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_exp(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_log(alvk_graph *g, alvk_node x);
 ALVK_API alvk_node alvk_graph_leaky_relu(alvk_graph *g, alvk_node x, float slope);
+/* GELU in its exact form, x Phi(x) with Phi the standard normal CDF
+ * (PyTorch's default nn.GELU, not its tanh approximation); the kernels
+ * compute Phi from a rational erfc fit, relative error below 1.2e-7.
+ * Differentiable to any order. */
+ALVK_API alvk_node alvk_graph_gelu(alvk_graph *g, alvk_node x);
+/* Dropout (PyTorch's nn.Dropout(p) in training): each element dropped
+ * with probability p in [0, 1), the rest scaled by 1 / (1 - p); the
+ * identity, returning x itself, in ALVK_GRAPH_EVAL graphs and for p = 0.
+ * Seeded and deterministic: in the graph's r-th run (r = 0 first, counted
+ * over every batch size, up to 2^32 runs), element k of the batch's tensor
+ * (its flat index) is kept when the high 32 bits of alvk_random(seed, r, k)
+ * are at least floor(p 2^32), so a run repeats exactly and the host can
+ * recompute any mask. The graph counts its runs on the device (no host
+ * work per run). Its gradient multiplies by the same mask. Two dropouts
+ * with one seed in one graph draw the same mask for elements of the same
+ * index: give each its own seed. */
+ALVK_API alvk_node alvk_graph_dropout(alvk_graph *g, alvk_node x, float p, uint64_t seed);
 ALVK_API alvk_node alvk_graph_scale(alvk_graph *g, alvk_node x, float alpha);
 /* alpha x + beta, elementwise. */
 ALVK_API alvk_node alvk_graph_affine(alvk_graph *g, alvk_node x, float alpha, float beta);
@@ -728,8 +759,8 @@ ALVK_API alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, void *data, siz
 
 /* ---- datasets -----------------------------------------------------------
  * Images and labels in the IDX format, as MNIST, Fashion-MNIST, KMNIST and
- * EMNIST distribute them. The dataset (alvk_dataset, declared with the
- * pools above) owns host copies of both. */
+ * EMNIST distribute them, or from the caller's memory. The dataset
+ * (alvk_dataset, declared with the pools above) owns host copies of both. */
 
 /* Loads DIR/SPLIT-images-idx3-ubyte and DIR/SPLIT-labels-idx1-ubyte (SPLIT
  * is "train" or "t10k"), each raw or gzip-compressed (the name with ".gz").
@@ -740,6 +771,17 @@ ALVK_API alvk_status alvk_graph_read(alvk_graph *g, alvk_node x, void *data, siz
  * Destroy with alvk_dataset_destroy. */
 ALVK_API alvk_status alvk_dataset_load(const char *dir, const char *split, uint32_t classes,
                                        alvk_dataset **out);
+/* A dataset from the caller's memory: `count` images of rows x cols pixels
+ * (row-major bytes 0..255, image after image: count * rows * cols of them)
+ * and `count` labels, each below `classes` (0 means 10). Both are copied;
+ * the caller keeps its buffers. Fails with ALVK_ERROR_INVALID_ARGUMENT,
+ * saying what is wrong, for a NULL pointer, a count, rows or cols of 0,
+ * more than 2^32 - 1 pixels in all (what a pool addresses), or a label out
+ * of range (naming the image). alvk_pool_create uploads it like a loaded
+ * one. Destroy with alvk_dataset_destroy. */
+ALVK_API alvk_status alvk_dataset_create(const uint8_t *images, const uint8_t *labels, uint32_t count,
+                                         uint32_t rows, uint32_t cols, uint32_t classes,
+                                         alvk_dataset **out);
 ALVK_API void alvk_dataset_destroy(alvk_dataset *ds);
 /* Number of images; their height and width. */
 ALVK_API uint32_t alvk_dataset_count(const alvk_dataset *ds);

@@ -1,7 +1,12 @@
 /* References for the elementwise ops and reductions. */
 #include "ref.h"
 
+#include <alvk/alvk.h>
+
 #include <math.h>
+
+/* The standard normal CDF; erfc keeps the small tail for negative v. */
+static double phi_cdf(double v) { return 0.5 * erfc(-v / sqrt(2)); }
 
 static double unary(int op, double alpha, double v) {
     switch (op) {
@@ -15,6 +20,7 @@ static double unary(int op, double alpha, double v) {
     case 7: return exp(v);
     case 8: return log(v);
     case 9: return v > 0 ? v : alpha * v; /* leaky relu, alpha the slope */
+    case 10: return v * phi_cdf(v);       /* gelu */
     default: return NAN;      /* an op without a reference fails its rows */
     }
 }
@@ -31,6 +37,7 @@ static double unary_derivative(int op, double alpha, double v) {
     case 7: return exp(v);
     case 8: return 1 / v;
     case 9: return v > 0 ? 1 : alpha;
+    case 10: return phi_cdf(v) + v * 0.3989422804014327 * exp(-0.5 * v * v); /* Phi + x phi */
     default: return NAN;
     }
 }
@@ -71,6 +78,14 @@ void ref_binary_backward(int op, double alpha, const double *a, const double *b,
         if (da) da[i] = op == 4 ? 0 : ga;
         db[j] += gb;
     }
+}
+
+int ref_dropout_keeps(uint64_t seed, uint32_t run, double p, size_t k) {
+    return (double)(alvk_random(seed, run, k) >> 32) >= floor(p * 4294967296.0);
+}
+
+void ref_dropout(uint64_t seed, uint32_t run, double p, const double *x, double *y, size_t n) {
+    for (size_t k = 0; k < n; k++) y[k] = ref_dropout_keeps(seed, run, p, k) ? x[k] / (1 - p) : 0;
 }
 
 /* The sum (of squares) of the values that output j of a reduction takes. */

@@ -41,6 +41,48 @@ void ref_maxpool2d_backward(const ref_maxpool *p, const double *x, const double 
             }
 }
 
+/* Calls f(input index, output index) for every tap of every window that
+ * lies on the image: what average pooling sums, forward and backward. */
+static void each_tap(const ref_maxpool *p, void (*f)(size_t in, size_t out, void *user), void *user) {
+    size_t OH = ref_conv_out(p->H, p->K, p->stride, p->pad), OW = ref_conv_out(p->W, p->K, p->stride, p->pad);
+    for (size_t pl = 0; pl < p->N * p->C; pl++)
+        for (size_t oh = 0; oh < OH; oh++)
+            for (size_t ow = 0; ow < OW; ow++)
+                for (size_t kh = 0; kh < p->K; kh++)
+                    for (size_t kw = 0; kw < p->K; kw++) {
+                        long ih = (long)(oh * p->stride + kh) - (long)p->pad;
+                        long iw = (long)(ow * p->stride + kw) - (long)p->pad;
+                        if (ih < 0 || iw < 0 || ih >= (long)p->H || iw >= (long)p->W) continue;
+                        f((pl * p->H + (size_t)ih) * p->W + (size_t)iw, (pl * OH + oh) * OW + ow, user);
+                    }
+}
+
+typedef struct taps {
+    const double *from;
+    double *to, scale;
+} taps;
+static void tap_forward(size_t in, size_t out, void *user) {
+    taps *t = user;
+    t->to[out] += t->from[in] * t->scale;
+}
+static void tap_backward(size_t in, size_t out, void *user) {
+    taps *t = user;
+    t->to[in] += t->from[out] * t->scale;
+}
+
+void ref_avgpool2d(const ref_maxpool *p, const double *x, double *y) {
+    size_t OH = ref_conv_out(p->H, p->K, p->stride, p->pad), OW = ref_conv_out(p->W, p->K, p->stride, p->pad);
+    memset(y, 0, p->N * p->C * OH * OW * sizeof *y);
+    taps t = {x, y, 1.0 / (double)(p->K * p->K)}; /* padding counts: always K^2 */
+    each_tap(p, tap_forward, &t);
+}
+
+void ref_avgpool2d_backward(const ref_maxpool *p, const double *dy, double *dx) {
+    memset(dx, 0, p->N * p->C * p->H * p->W * sizeof *dx);
+    taps t = {dy, dx, 1.0 / (double)(p->K * p->K)};
+    each_tap(p, tap_backward, &t);
+}
+
 /* Batch mean and biased variance of channel c. */
 static void channel_stats(size_t N, size_t C, size_t HW, size_t c, const double *x, double *mean,
                           double *var) {

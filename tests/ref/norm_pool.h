@@ -10,6 +10,10 @@ typedef struct ref_maxpool {
 
 void ref_maxpool2d(const ref_maxpool *p, const double *x, double *y);
 void ref_maxpool2d_backward(const ref_maxpool *p, const double *x, const double *dy, double *dx);
+/* Average pooling over the same windows, PyTorch's count_include_pad=True:
+ * each window's sum over K^2; the backward spreads dy / K^2 over it. */
+void ref_avgpool2d(const ref_maxpool *p, const double *x, double *y);
+void ref_avgpool2d_backward(const ref_maxpool *p, const double *dy, double *dx);
 
 /* Training mode: y, and (each may be NULL) the batch mean and invstd and the
  * running statistics updated in place. */

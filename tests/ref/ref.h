@@ -9,7 +9,7 @@
 
 /* ALVK_UNARY_OPS order: relu, sigmoid, scale, square, sqrt, affine
  * (alpha x + beta; beta is used by affine only), tanh, exp, log, leaky relu
- * (slope alpha). */
+ * (slope alpha), gelu (x Phi(x), Phi the standard normal CDF, by libm's erfc). */
 void ref_unary(int op, double alpha, double beta, const double *x, double *y, size_t n);
 /* dx = dy * f'(x) */
 void ref_unary_backward(int op, double alpha, const double *x, const double *dy, double *dx,
@@ -23,6 +23,13 @@ void ref_binary(int op, double alpha, const double *a, const double *b, double *
 void ref_binary_backward(int op, double alpha, const double *a, const double *b,
                          const double *dc, double *da, double *db, size_t n, size_t nb,
                          size_t inner);
+
+/* Dropout in the graph's run `run`: element k kept, and scaled by
+ * 1 / (1 - p), when the high 32 bits of alvk_random(seed, run, k) are at
+ * least floor(p 2^32), else 0 (the definition alvk.h states). */
+void ref_dropout(uint64_t seed, uint32_t run, double p, const double *x, double *y, size_t n);
+/* Whether element k is kept. */
+int ref_dropout_keeps(uint64_t seed, uint32_t run, double p, size_t k);
 
 /* y[j] = post(scale * sum_{o,k} pre(x[(o*mid + j)*inner + k])) */
 void ref_reduce(size_t outer, size_t mid, size_t inner, double scale, int square, int sqrt_post,
