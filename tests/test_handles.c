@@ -153,3 +153,83 @@ Test(handles, node_info_tells_shape_type_and_use) {
     alvk_params_destroy(p);
     test_close(ctx);
 }
+
+Test(handles, objects_of_two_contexts_do_not_mix) {
+    alvk_context *a = test_open(NULL), *b = test_open(NULL);
+    alvk_params *pb = small_store(b);
+    alvk_graph *g;
+    expect_error(alvk_graph_create(a, pb, 4, ALVK_GRAPH_EVAL, &g), "another context");
+    uint8_t images[4 * 64] = {0}, labels[4] = {0, 1, 2, 1};
+    alvk_dataset *ds;
+    alvk_pool *pool;
+    TEST_OK(alvk_dataset_create(images, labels, 4, 8, 8, 3, &ds));
+    TEST_OK(alvk_pool_create(b, ds, &pool));
+    TEST_OK(alvk_graph_create(a, NULL, 4, ALVK_GRAPH_EVAL, &g));
+    cr_expect_eq(alvk_graph_gather(g, pool, alvk_graph_indices(g)), -1);
+    expect_error(alvk_graph_compile(g), "another context");
+    alvk_graph_destroy(g);
+    alvk_pool_destroy(pool);
+    alvk_dataset_destroy(ds);
+    alvk_params_destroy(pb);
+    test_close(b);
+    test_close(a);
+}
+
+/* A gather added when the node array grows still limits its indices to
+ * the pool (the indices node is written after the array moved). */
+Test(handles, a_gather_that_grows_the_graph_still_limits_its_indices) {
+    alvk_context *ctx = test_open(NULL);
+    uint8_t images[5 * 64] = {0}, labels[5] = {0, 1, 2, 1, 0};
+    alvk_dataset *ds;
+    alvk_pool *pool;
+    TEST_OK(alvk_dataset_create(images, labels, 5, 8, 8, 3, &ds));
+    TEST_OK(alvk_pool_create(ctx, ds, &pool));
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 2, ALVK_GRAPH_EVAL, &g));
+    alvk_node idx = alvk_graph_indices(g);
+    for (int k = 1; k < 64; k++) alvk_graph_input(g, (uint32_t[]){1}, 1); /* 64 nodes: the array is full */
+    TEST_OK(alvk_graph_output(g, alvk_graph_gather(g, pool, idx)));
+    TEST_OK(alvk_graph_compile(g));
+    expect_error(alvk_graph_set(g, idx, (uint32_t[]){1, 5}, 8, 2), "below 5");
+    TEST_OK(alvk_graph_set(g, idx, (uint32_t[]){1, 4}, 8, 2));
+    alvk_graph_destroy(g);
+    alvk_pool_destroy(pool);
+    alvk_dataset_destroy(ds);
+    test_close(ctx);
+}
+
+Test(handles, shapes_and_stores_are_checked_before_use) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 2, ALVK_GRAPH_EVAL, &g));
+    cr_expect_eq(alvk_graph_input(g, (uint32_t[]){2, 3, 4, 5}, UINT32_MAX), -1, "no wrap-around");
+    alvk_graph_destroy(g);
+    alvk_params *p;
+    TEST_OK(alvk_params_create(ctx, &p));
+    TEST_OK(alvk_params_add(p, "w", (uint32_t[]){2, 2}, 2, ALVK_PARAM_TRAINABLE, NULL));
+    TEST_OK(alvk_graph_create(ctx, p, 2, ALVK_GRAPH_EVAL, &g));
+    TEST_OK(alvk_graph_output(g, alvk_graph_linear(g, alvk_graph_input(g, (uint32_t[]){2}, 1),
+                                                   alvk_graph_param(g, "w"), -1)));
+    expect_error(alvk_graph_compile(g), "not committed");
+    alvk_graph_destroy(g);
+    alvk_params_destroy(p);
+    test_close(ctx);
+}
+
+/* A live graph's tag is its own: graphs made and destroyed around it never
+ * hand out ids it would take. */
+Test(handles, live_graphs_never_share_a_tag) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_graph *keep, *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 2, ALVK_GRAPH_EVAL, &keep));
+    alvk_node mine = alvk_graph_input(keep, (uint32_t[]){1}, 1);
+    for (int k = 0; k < 2100; k++) { /* more graphs than there are tags */
+        TEST_OK(alvk_graph_create(ctx, NULL, 2, ALVK_GRAPH_EVAL, &g));
+        alvk_node x = alvk_graph_input(g, (uint32_t[]){1}, 1);
+        cr_assert_neq(x, mine, "graph %d handed out the live graph's id", k);
+        alvk_graph_destroy(g);
+    }
+    TEST_OK(alvk_graph_output(keep, mine));
+    alvk_graph_destroy(keep);
+    test_close(ctx);
+}

@@ -27,6 +27,30 @@ static void release(alvk_handle *h) {
     alvk_buffer_free(g->ctx, &g->runs);
 }
 
+/* Tags of live graphs, handed out round robin so that a destroyed graph's
+ * tag comes back as late as possible (its stale ids stay foreign), never
+ * to two live graphs. */
+static uint64_t tags_live[(GRAPH_MAX_TAG + 1) / 64];
+static uint32_t tags_last;
+static atomic_flag tags_lock = ATOMIC_FLAG_INIT;
+
+static uint32_t tag_take(void) {
+    uint32_t got = 0;
+    while (atomic_flag_test_and_set_explicit(&tags_lock, memory_order_acquire)) {}
+    for (uint32_t k = 1; k <= GRAPH_MAX_TAG && !got; k++) {
+        uint32_t t = (tags_last + k - 1) % GRAPH_MAX_TAG + 1;
+        if (!(tags_live[t / 64] >> (t % 64) & 1)) tags_live[t / 64] |= 1ull << (t % 64), got = tags_last = t;
+    }
+    atomic_flag_clear_explicit(&tags_lock, memory_order_release);
+    return got;
+}
+
+static void tag_give_back(uint32_t t) {
+    while (atomic_flag_test_and_set_explicit(&tags_lock, memory_order_acquire)) {}
+    tags_live[t / 64] &= ~(1ull << (t % 64));
+    atomic_flag_clear_explicit(&tags_lock, memory_order_release);
+}
+
 alvk_status alvk_graph_create(alvk_context *ctx, alvk_params *params, uint32_t max_batch,
                               alvk_graph_mode mode, alvk_graph **out) {
     if (!out) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_create: out is NULL");
@@ -34,12 +58,18 @@ alvk_status alvk_graph_create(alvk_context *ctx, alvk_params *params, uint32_t m
     alvk_status s = handle_check(ctx, HANDLE_CONTEXT, "alvk_graph_create");
     if (s == ALVK_OK && params) s = alvk_params_usable(params, "alvk_graph_create");
     if (s != ALVK_OK) return s;
+    if (params && alvk_params_context(params) != ctx)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_create: the parameter store belongs to "
+                          "another context");
     if (!max_batch) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_create: a maximum batch of 0");
     alvk_graph *g = calloc(1, sizeof *g);
     if (!g) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a graph");
     handle_init(&g->h, HANDLE_GRAPH, release);
-    static atomic_uint tags;
-    g->tag = 1 + atomic_fetch_add(&tags, 1) % GRAPH_MAX_TAG;
+    if (!(g->tag = tag_take())) {
+        free(g);
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_create: %d graphs are alive, the most "
+                          "there can be at once", GRAPH_MAX_TAG);
+    }
     g->ctx = ctx, g->params = params, g->max_batch = max_batch, g->mode = mode;
     g->bn_momentum = 0.1f;
     const char *profile = getenv("ALVK_PROFILE");
@@ -47,6 +77,7 @@ alvk_status alvk_graph_create(alvk_context *ctx, alvk_params *params, uint32_t m
     s = handle_use(&g->h, &ctx->h);
     if (s == ALVK_OK && params) s = handle_use(&g->h, (alvk_handle *)params);
     if (s != ALVK_OK) {
+        tag_give_back(g->tag);
         handle_retire(&g->h);
         return s;
     }
@@ -61,6 +92,7 @@ void alvk_graph_destroy(alvk_graph *g) {
         release(&g->h);
     }
     free(g->nodes);
+    tag_give_back(g->tag);
     handle_retire(&g->h);
 }
 

@@ -39,7 +39,7 @@ static alvk_node block(alvk_graph *g, alvk_node x, int stage, int index) {
 }
 
 alvk_node alvk_graph_resnet18(alvk_graph *g, alvk_node x) {
-    if (!g) return -1;
+    if (graph_usable(g, "alvk_graph_resnet18") != ALVK_OK) return -1;
     alvk_node h = alvk_graph_relu(g, conv_bn(g, x, "conv1", "bn1", 2, 3));
     h = alvk_graph_maxpool2d(g, h, 3, 2, 1);
     for (int stage = 1; stage <= 4; stage++)
@@ -48,7 +48,7 @@ alvk_node alvk_graph_resnet18(alvk_graph *g, alvk_node x) {
 }
 
 alvk_node alvk_graph_mlp(alvk_graph *g, alvk_node x, const char *prefix, uint32_t layers) {
-    if (!g) return -1;
+    if (graph_usable(g, "alvk_graph_mlp") != ALVK_OK) return -1;
     if (!prefix || !layers)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "mlp: no tensor-name prefix, or 0 layers");
     for (uint32_t l = 0; l < layers; l++) {

@@ -14,7 +14,7 @@
 
 alvk_node alvk_graph_input(alvk_graph *g, const uint32_t *shape, uint32_t ndims) {
     if (graph_usable(g, "alvk_graph_input") != ALVK_OK) return -1;
-    if (!shape || ndims + 1 > GRAPH_MAX_DIMS)
+    if (!shape || ndims > GRAPH_MAX_DIMS - 1)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "input: at most %d dimensions besides "
                           "the batch", GRAPH_MAX_DIMS - 1);
     uint32_t full[GRAPH_MAX_DIMS] = {0};
@@ -92,15 +92,16 @@ alvk_node alvk_graph_gather(alvk_graph *g, alvk_pool *pool, alvk_node indices) {
     if (I->op != OP_LABELS)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "gather: indices not from alvk_graph_indices");
     alvk_status s = handle_check(pool, HANDLE_POOL, "alvk_graph_gather");
-    if (s == ALVK_OK) s = handle_use(&g->h, (alvk_handle *)pool); /* a destroyed pool orphans the graph */
+    if (s == ALVK_OK && pool->ctx != g->ctx)
+        s = alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_gather: the pool belongs to another context");
     if (s != ALVK_OK) return graph_fail(g, s, "%s", alvk_last_error());
+    limit_values(I, pool->count); /* an index past the pool would read past its buffers */
     alvk_node x = graph_add(g, OP_GATHER, &indices, 1, (uint32_t[]){0, 1, pool->rows, pool->cols}, 4, 1);
-    if (x >= 0) {
-        limit_values(I, pool->count); /* an index past the pool would read past its buffers */
-        graph_at(g, x)->pool = pool;
-        graph_at(g, x)->aux_bytes[0] = 4ull * g->max_batch; /* the labels */
-    }
-    return x;
+    if (x < 0) return -1;
+    graph_at(g, x)->pool = pool;
+    graph_at(g, x)->aux_bytes[0] = 4ull * g->max_batch; /* the labels */
+    s = handle_use(&g->h, (alvk_handle *)pool); /* a destroyed pool orphans the graph */
+    return s == ALVK_OK ? x : graph_fail(g, s, "%s", alvk_last_error());
 }
 
 static alvk_status record_gather(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
@@ -138,7 +139,7 @@ alvk_node graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, uint3
 }
 
 alvk_node alvk_graph_reshape(alvk_graph *g, alvk_node x, const uint32_t *shape, uint32_t ndims) {
-    if (!g || !shape || ndims + 1 > GRAPH_MAX_DIMS)
+    if (!shape || ndims > GRAPH_MAX_DIMS - 1)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "reshape: bad shape");
     uint32_t full[GRAPH_MAX_DIMS] = {0};
     memcpy(full + 1, shape, ndims * sizeof *shape);

@@ -10,8 +10,9 @@ alvk_node alvk_graph_softmax_ce(alvk_graph *g, alvk_node logits, alvk_node label
     if (L->ndims != 2 || !graph_u32_rows(Y) || !L->batched)
         return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "softmax_ce: logits [B,C] and labels expected");
     if (!graph_labels_fit(g, Y, L->shape[1], "softmax_ce")) return -1;
+    uint64_t probs = L->bytes; /* L moves when graph_add grows the array */
     alvk_node y = graph_add(g, OP_SOFTMAX_CE, (alvk_node[]){logits, labels}, 2, (uint32_t[]){1}, 1, 0);
-    if (y >= 0) graph_at(g, y)->aux_bytes[0] = L->bytes; /* the probabilities */
+    if (y >= 0) graph_at(g, y)->aux_bytes[0] = probs; /* the probabilities */
     return y;
 }
 

@@ -25,7 +25,7 @@ alvk_node alvk_graph_batchnorm(alvk_graph *g, alvk_node x, const char *prefix) {
     if (X->ndims != 4) return graph_fail(g, ALVK_ERROR_INVALID_ARGUMENT, "batchnorm: input must be NCHW");
     alvk_node y = graph_add(g, OP_BATCHNORM, in, 5, X->shape, 4, X->batched);
     if (y >= 0) { /* the batch mean and 1/std, kept for the backward */
-        graph_at(g, y)->aux_bytes[0] = graph_at(g, y)->aux_bytes[1] = 4ull * X->shape[1];
+        graph_at(g, y)->aux_bytes[0] = graph_at(g, y)->aux_bytes[1] = 4ull * C;
         graph_at(g, y)->attr[0] = g->mode == ALVK_GRAPH_EVAL;
     }
     return y;

@@ -138,6 +138,9 @@ alvk_status alvk_graph_compile(alvk_graph *g) {
     if (g->error) return alvk_error(g->error, "%s", g->error_msg);
     if (g->compiled) return ALVK_OK;
     if (!g->count) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_compile: empty graph");
+    if (g->params && !alvk_params_committed(g->params))
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_compile: the parameter store is not "
+                          "committed (alvk_params_commit)");
     graph_fuse(g);
     s = measure_scratch(g);
     if (s == ALVK_OK) s = plan(g);
@@ -208,11 +211,13 @@ alvk_status alvk_graph_set(alvk_graph *g, alvk_node x, const void *data, size_t 
 static alvk_status recording_for(alvk_graph *g, uint32_t batch, alvk_cmd **out) {
     for (int i = 0; i < g->nrecordings; i++)
         if (g->recordings[i].batch == batch) return *out = g->recordings[i].cmd, ALVK_OK;
-    /* Keep the full batch and the most recent others. */
+    /* Keep the full batch and the most recent others: the oldest other goes. */
     if (g->nrecordings == GRAPH_MAX_RECORDINGS) {
-        recording *last = &g->recordings[GRAPH_MAX_RECORDINGS - 1];
-        alvk_cmd_destroy(last->cmd);
-        free(last->first_timed);
+        int old = g->recordings[0].batch == g->max_batch;
+        alvk_cmd_destroy(g->recordings[old].cmd);
+        free(g->recordings[old].first_timed);
+        memmove(&g->recordings[old], &g->recordings[old + 1],
+                (size_t)(GRAPH_MAX_RECORDINGS - old - 1) * sizeof *g->recordings);
         g->nrecordings--;
     }
     alvk_cmd *cmd;

@@ -117,7 +117,8 @@ alvk_status alvk_model_mlp_default_init(alvk_params *p, const char *prefix) {
         if (!weight && strcmp(kind, "bias") != 0) continue;
         char wname[192];
         snprintf(wname, sizeof wname, "%s.%u.weight", prefix, layer);
-        alvk_params_shape(p, alvk_params_find(p, wname), shape);
+        int wi = alvk_params_find(p, wname);
+        if (wi < 0 || alvk_params_shape(p, wi, shape) < 2) continue; /* no layer: a bias alone */
         alvk_init init = torch_default(shape[1]);
         alvk_params_set_init(p, w, &init);
         changed++;

@@ -163,6 +163,7 @@ int alvk_params_count(const alvk_params *p) {
 }
 
 int alvk_params_committed(const alvk_params *p) { return p && p->committed; }
+alvk_context *alvk_params_context(const alvk_params *p) { return p->ctx; }
 
 uint64_t alvk_params_numel(const alvk_params *p, int index, alvk_param_kind kind) {
     if (alvk_params_usable(p, "alvk_params_numel") != ALVK_OK) return 0;

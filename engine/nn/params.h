@@ -31,6 +31,8 @@ alvk_buffer alvk_params_steps(const alvk_params *p);
 
 /* Whether alvk_params_commit has run (the tensors have device memory). */
 int alvk_params_committed(const alvk_params *p);
+/* The context the store was made on. */
+alvk_context *alvk_params_context(const alvk_params *p);
 
 /* Tensor i's name, shape and kind. */
 const char *alvk_params_name(const alvk_params *p, int i);
