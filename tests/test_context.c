@@ -1,9 +1,11 @@
 /* Context creation and device choice: by default, by index, by name, and
- * the errors for requests that match nothing. */
+ * the errors for requests that match nothing; contexts opened on several
+ * threads at once; a host's adopted device. */
 #include "harness.h"
 #include "ops/ops.h"
 #include "vk/loader.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +105,28 @@ Test(context, status_strings_cover_every_code) {
         cr_expect(strcmp(alvk_status_str((alvk_status)s), "unknown status") != 0, "code %d", s);
     cr_expect_str_eq(alvk_status_str(ALVK_STATUS_COUNT), "unknown status");
     cr_expect_str_eq(alvk_status_str(ALVK_ERROR_OUT_OF_DEVICE_MEMORY), "out of device memory");
+}
+
+/* Contexts are independent, so threads may open theirs at once: the Vulkan
+ * loader is opened once per process (volk's globals, vk/loader_volk.c) or
+ * once per context (alvk's own loader), and each context fills its own
+ * function table. Each Criterion test runs in a fresh process, so the four
+ * threads here are the first to open the loader. */
+static void *open_and_close(void *status) {
+    alvk_context *ctx = NULL;
+    *(alvk_status *)status = alvk_context_create(&(alvk_context_desc){.pipeline_cache = -1}, &ctx);
+    if (ctx && alvk_context_device_count(ctx) < 1) *(alvk_status *)status = ALVK_ERROR_NO_DEVICE;
+    alvk_context_destroy(ctx);
+    return NULL;
+}
+
+Test(context, opens_contexts_on_several_threads_at_once) {
+    enum { THREADS = 4 };
+    pthread_t t[THREADS];
+    alvk_status status[THREADS];
+    for (int i = 0; i < THREADS; i++) cr_assert_eq(pthread_create(&t[i], NULL, open_and_close, &status[i]), 0);
+    for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS; i++) cr_expect_eq(status[i], ALVK_OK, "thread %d: %s", i, alvk_status_str(status[i]));
 }
 
 /* A host that made its own instance and device hands them to alvk: alvk

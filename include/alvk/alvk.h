@@ -132,7 +132,8 @@ typedef void (*alvk_log_fn)(void *user, alvk_log_level level, const char *messag
 /* ---- context and devices ----------------------------------------------- */
 
 /* A context owns one Vulkan instance, one device and everything created on
- * it. Contexts are independent: a program may hold several. */
+ * it. Contexts are independent: a program may hold several, and threads may
+ * create theirs at the same time. */
 typedef struct alvk_context alvk_context;
 
 /* Options for alvk_context_create; every zero field means "the default". */
