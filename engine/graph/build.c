@@ -21,8 +21,7 @@ alvk_status alvk_graph_create(alvk_context *ctx, alvk_params *params, uint32_t m
     if (!g) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a graph");
     g->ctx = ctx, g->params = params, g->max_batch = max_batch, g->mode = mode;
     g->bn_momentum = 0.1f;
-    const char *profile = getenv("ALVK_PROFILE");
-    g->profile = profile && *profile && strcmp(profile, "0") != 0;
+    g->profile = ctx->env.profile == 1;
     *out = g;
     return ALVK_OK;
 }

@@ -40,19 +40,14 @@ alvk_status alvk_run_way(alvk_context *ctx, alvk_race_way record, int way, void 
 /* n buffers of `bytes` each (a race's operands): all or none. */
 alvk_status alvk_buffers_alloc(alvk_context *ctx, int n, VkDeviceSize bytes, alvk_buffer *out);
 void alvk_buffers_free(alvk_context *ctx, int n, alvk_buffer *b);
-/* An environment override of a raced choice: 0 or 1 where the variable
- * starts with that digit, else -1 (race). */
-int alvk_env_flag(alvk_context *ctx, const char *name);
-/* Logs (a warning, once per process and variable) that an environment
- * variable's value means nothing and is ignored; expected: what it takes. */
-void alvk_env_ignored(alvk_context *ctx, const char *name, const char *value, const char *expected);
-/* A raced yes/no choice, the steps every such chooser takes: the variable
- * `env` when set (alvk_env_flag), else the choice cached in *field (a field
- * of alvk_choices_get(ctx)), else race(ctx, ms)'s answer (-1: none,
+/* A raced yes/no choice, the steps every such chooser takes: `forced` (the
+ * environment's 0 or 1, a field of ctx->env; -1 when unset), else the
+ * choice cached in *field (a field of alvk_choices_get(ctx)), else
+ * race(ctx, ms)'s answer (-1: none,
  * `fallback` stands and is not kept; ms gets both ways' times), cached and,
  * where `save`, written to disk. The way that is not `fallback` must win by
  * 10 %: a near tie keeps the default, so it cannot flip between processes. */
-int alvk_choice_flag(alvk_context *ctx, const char *env, int *field, int fallback,
+int alvk_choice_flag(alvk_context *ctx, int forced, int *field, int fallback,
                      int (*race)(alvk_context *ctx, double ms[2]), int save);
 
 /* ---- elementwise -------------------------------------------------------- */

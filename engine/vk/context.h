@@ -4,6 +4,7 @@
 #define ALVK_CONTEXT_H
 
 #include "alvk/alvk.h"
+#include "env.h"
 #include "error.h"
 #include "memory.h"
 #include "vk_fns.h"
@@ -28,6 +29,7 @@ alvk_status alvk_choices_take(alvk_context *ctx, const char *text);
 
 struct alvk_context {
     alvk_vk vk;
+    alvk_env env; /* the environment as it was at creation (env.c) */
     alvk_logger log;
 
     const VkAllocationCallbacks *allocator; /* the host's, for every Vulkan object; or NULL */
