@@ -5,9 +5,9 @@
 //   m = lerp(m, g, 1 - beta1)       v = beta2 v + (1 - beta2) g^2
 //   p -= step_size * (m / (sqrt(v) / sqrt(1 - beta2^t) + eps))
 // with step_size = lr / (1 - beta1^t). The bias corrections come from the
-// host (computed in double) or, with DEVICE_STEP, from a step counter on
-// the device (t = steps taken + 1, in float), so a recorded training step
-// replays without the host touching it; count.comp advances the counter. params, m and v are updated in place: read through
+// step counter on the device (t = steps taken + 1, in float), so a
+// recorded training step replays without the host touching it; count.comp
+// advances the counter. params, m and v are updated in place: read through
 // the fast read path (bindings 4-6 view the same memory as 1-3), written
 // through storage buffers; each value is read and then written by the one
 // invocation that owns it, so the two views never race.
@@ -15,10 +15,9 @@
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 
-layout(constant_id = 3) const uint DEVICE_STEP = 0;
 layout(push_constant) uniform Push {
     uint n;
-    float one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps, beta1, lr;
+    float one_minus_beta1, beta2, one_minus_beta2, eps, beta1, lr;
 } pc;
 ALVK_IN4(0, grads);
 layout(std430, binding = 1) writeonly buffer Params { vec4 p[]; };
@@ -32,12 +31,9 @@ layout(std430, binding = 7) readonly buffer Steps { uint steps_taken; };
 void main() {
     // Before any branch: lavapipe loads a uniform address once for all
     // lanes only outside control flow (inside, lane by lane).
-    float step_size = pc.step_size, bc2_sqrt = pc.bc2_sqrt;
-    if (DEVICE_STEP != 0u) {
-        float t = float(steps_taken + 1u);
-        step_size = pc.lr / (1.0 - pow(pc.beta1, t));
-        bc2_sqrt = sqrt(1.0 - pow(pc.beta2, t));
-    }
+    float t = float(steps_taken + 1u);
+    float step_size = pc.lr / (1.0 - pow(pc.beta1, t));
+    float bc2_sqrt = sqrt(1.0 - pow(pc.beta2, t));
     uint q = alvk_flat_index(), i = 4u * q;
     if (i >= pc.n) return;
     vec4 g = LOAD4(grads, q), p4 = LOAD4(p_in, q), m4 = LOAD4(m_in, q), v4 = LOAD4(v_in, q);

@@ -1,6 +1,6 @@
 /* Op table: the training-step kernels around the model (softmax
- * cross-entropy and its gradient, softmax, margin, argmax, correct count,
- * Adam, batch gathering), and their argument checks. */
+ * cross-entropy and its gradient, softmax, correct count, Adam, batch
+ * gathering), and their argument checks. */
 #include "ops_harness.h"
 #include "ref/train.h"
 
@@ -41,20 +41,6 @@ static alvk_status gpu_softmax(alvk_cmd *cmd, const op_case *c, const alvk_buffe
 static void ref_softmax_fwd(const op_case *c, const double *const *in, double *const *out) {
     ref_softmax(c->u[0], c->u[1], in[0], out[0]);
 }
-static alvk_status gpu_margin(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
-                              const alvk_buffer *out) {
-    return alvk_op_margin(cmd, c->u[0], c->u[1], &in[0], &out[0]);
-}
-static void ref_margin_fwd(const op_case *c, const double *const *in, double *const *out) {
-    ref_margin(c->u[0], c->u[1], in[0], out[0]);
-}
-static alvk_status gpu_argmax(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
-                              const alvk_buffer *out) {
-    return alvk_op_argmax(cmd, c->u[0], c->u[1], &in[0], &out[0]);
-}
-static void ref_argmax_fwd(const op_case *c, const double *const *in, double *const *out) {
-    ref_argmax(c->u[0], c->u[1], in[0], out[0]);
-}
 static alvk_status gpu_count(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                              const alvk_buffer *out) {
     return alvk_op_correct_count(cmd, c->u[0], c->u[1], &in[0], &in[1], &out[0]);
@@ -63,9 +49,8 @@ static void ref_count(const op_case *c, const double *const *in, double *const *
     ref_correct_count(c->u[0], c->u[1], in[0], in[1], out[0]);
 }
 
-enum { CE, CE_BWD, SOFTMAX, MARGIN, ARGMAX, COUNT };
-static const char *const row_names[] = {"softmax_ce", "softmax_ce_backward", "softmax",
-                                        "margin", "argmax", "correct_count"};
+enum { CE, CE_BWD, SOFTMAX, COUNT };
+static const char *const row_names[] = {"softmax_ce", "softmax_ce_backward", "softmax", "correct_count"};
 
 /* Logits uniform in [-5, 5]; `ties` makes them integers in [2^23, 2^23 + 4]
  * instead (floats there are whole numbers), so rows hold equal maxima with a
@@ -89,12 +74,6 @@ static op_case rows_case(int op, uint32_t B, uint32_t C, int ties, uint32_t labe
     case SOFTMAX:
         c.out_len[0] = n, c.gpu = gpu_softmax, c.ref = ref_softmax_fwd;
         break;
-    case MARGIN:
-        c.gpu = gpu_margin, c.ref = ref_margin_fwd;
-        break;
-    case ARGMAX:
-        c.out_integer[0] = 1, c.tol = 0, c.gpu = gpu_argmax, c.ref = ref_argmax_fwd;
-        break;
     default:
         c.nin = 2, c.out_len[0] = 1, c.out_integer[0] = 1, c.tol = 0;
         c.gpu = gpu_count, c.ref = ref_count;
@@ -107,16 +86,20 @@ static op_case rows_case(int op, uint32_t B, uint32_t C, int ties, uint32_t labe
 }
 
 /* ---- adam: u[0] n, u[1] step; f lr, beta1, beta2, eps --------------------
- * Inputs params, grads, m, v; outputs params, m, v after the step. */
+ * Inputs params, grads, m, v; outputs params, m, v after step u[1], which
+ * the device's step counter says (u[1] - 1 steps taken), as in a graph. */
 static alvk_status gpu_adam(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                             const alvk_buffer *out) {
     uint32_t n = c->u[0];
-    alvk_adam a = {c->f[0], c->f[1], c->f[2], c->f[3], c->u[1]};
+    alvk_adam a = {c->f[0], c->f[1], c->f[2], c->f[3]};
+    alvk_buffer steps;
+    alvk_status s = alvk_cmd_scratch(cmd, 4, &steps);
+    if (s == ALVK_OK) alvk_cmd_fill(cmd, &steps, 4, c->u[1] - 1);
     /* The op works in place: start the outputs as copies of the inputs. */
-    alvk_status s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[0], &out[0], n);
+    if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[0], &out[0], n);
     if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[2], &out[1], n);
     if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[3], &out[2], n);
-    return s == ALVK_OK ? alvk_op_adam(cmd, n, &out[0], &in[1], &out[1], &out[2], &a) : s;
+    return s == ALVK_OK ? alvk_op_adam(cmd, n, &out[0], &in[1], &out[1], &out[2], &a, &steps, 0) : s;
 }
 static void ref_adam_fwd(const op_case *c, const double *const *in, double *const *out) {
     ref_adam(c->u[0], c->f[0], c->f[1], c->f[2], c->f[3], c->u[1], in[0], in[1], in[2], in[3],
@@ -168,11 +151,9 @@ static size_t build_table(void) {
     table[n++] = rows_case(CE_BWD, 130, 10, 0, 12);
     table[n++] = rows_case(CE, 130, 10, 1, 10);
     table[n++] = rows_case(SOFTMAX, 130, 10, 1, 10);
-    table[n++] = rows_case(MARGIN, 130, 10, 1, 10);
-    table[n++] = rows_case(ARGMAX, 130, 10, 1, 10);
     table[n++] = rows_case(COUNT, 130, 10, 1, 10);
     table[n++] = rows_case(COUNT, 130, 10, 0, 12);
-    table[n++] = rows_case(MARGIN, 64, 2, 0, 10);
+    table[n++] = rows_case(COUNT, 64, 2, 0, 2); /* two classes */
     static const uint32_t adam_sizes[] = {1, 7, 1000, 100003};
     for (int i = 0; i < 4; i++) {
         table[n++] = adam_case(adam_sizes[i], 1);
@@ -215,7 +196,7 @@ Test(ops_train, invalid_arguments) {
     alvk_cmd *cmd;
     TEST_OK(alvk_cmd_create(ctx, 0, &cmd));
     TEST_OK(alvk_cmd_begin(cmd));
-    alvk_adam a = {1e-3, 0.9, 0.999, 1e-8, 1};
+    alvk_adam a = {1e-3, 0.9, 0.999, 1e-8};
     EXPECT_INVALID(alvk_op_softmax_ce(cmd, 0, 10, b, b, b, NULL), "B=0");
     EXPECT_INVALID(alvk_op_softmax_ce(cmd, 2, 10, s, b, b, NULL), "logits");
     EXPECT_INVALID(alvk_op_softmax_ce(cmd, 8, 10, b, s, b, NULL), "labels");
@@ -223,15 +204,12 @@ Test(ops_train, invalid_arguments) {
     EXPECT_INVALID(alvk_op_softmax_ce(cmd, 2, 10, b, b, NULL, NULL), "no loss");
     EXPECT_INVALID(alvk_op_softmax_ce_backward(cmd, 2, 10, b, b, b, s), "dlogits");
     EXPECT_INVALID(alvk_op_softmax(cmd, 2, 0, b, b), "C=0");
-    EXPECT_INVALID(alvk_op_margin(cmd, 2, 1, b, b), "C >= 2");
-    EXPECT_INVALID(alvk_op_argmax(cmd, 8, 10, b, s), "out");
     EXPECT_INVALID(alvk_op_correct_count(cmd, 2, 10, b, NULL, b), "no labels");
-    EXPECT_INVALID(alvk_op_adam(cmd, 0, b, g, m, v, &a), "n = 0");
-    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, m, s, &a), "v holds 16 bytes");
-    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, b, v, &a), "params and m overlap");
-    EXPECT_INVALID(alvk_op_adam(cmd, 1, b, g, m, v, &(alvk_adam){1e-3, 0.9, 0.999, 1e-8, 0}),
-                   "step=0");
-    EXPECT_INVALID(alvk_op_adam(cmd, 1, b, g, m, v, &(alvk_adam){1e-3, 1, 0.999, 1e-8, 1}),
+    EXPECT_INVALID(alvk_op_adam(cmd, 0, b, g, m, v, &a, s, 0), "n = 0");
+    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, m, s, &a, s, 0), "v holds 16 bytes");
+    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, b, v, &a, s, 0), "params and m overlap");
+    EXPECT_INVALID(alvk_op_adam(cmd, 1, b, g, m, v, &a, NULL, 0), "no step counter");
+    EXPECT_INVALID(alvk_op_adam(cmd, 1, b, g, m, v, &(alvk_adam){1e-3, 1, 0.999, 1e-8}, s, 0),
                    "beta1=1");
     EXPECT_INVALID(alvk_op_gather(cmd, b, 0, b, b, 1, g, m), "image_bytes=0");
     EXPECT_INVALID(alvk_op_gather(cmd, b, 4, s, b, 1, g, m), "labels_pool holds 16");

@@ -110,11 +110,11 @@ static alvk_status record_adam(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t bat
     alvk_buffer values, grads, m, v, steps = alvk_params_steps(g->params);
     uint32_t total;
     alvk_params_trainable_range(g->params, n->param, n->nparams, &values, &grads, &m, &v, &total);
-    alvk_adam h = {n->hyper[0], n->hyper[1], n->hyper[2], n->hyper[3], 0};
+    alvk_adam h = {n->hyper[0], n->hyper[1], n->hyper[2], n->hyper[3]};
     int last = 1;
     for (int j = i + 1; j < g->count; j++) last &= g->nodes[j].op != OP_ADAM;
     (void)batch;
-    return alvk_op_adam_counted(cmd, total, &values, &grads, &m, &v, &h, &steps, last);
+    return alvk_op_adam(cmd, total, &values, &grads, &m, &v, &h, &steps, last);
 }
 const graph_op_desc graph_op_adam = {.record = record_adam};
 

@@ -365,27 +365,3 @@ alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const 
     if (S > 1 && splits(ctx)) return record_split(cmd, g, p, S, at, bk, c);
     return record_variant(cmd, fit(g, p), p, at, bk, c, bias);
 }
-
-/* With C = op(A) op(B): dA = dC op(B)^T and dB = op(A)^T dC, each written in
- * its operand's stored layout, i.e. transposed when that operand is. */
-alvk_status alvk_op_gemm_backward(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a,
-                                  const alvk_buffer *b, const alvk_buffer *dc,
-                                  const alvk_buffer *da, const alvk_buffer *db) {
-    if (g->lda || g->ldb || g->ldc)
-        return alvk_error(ALVK_ERROR_UNSUPPORTED, "gemm backward: contiguous operands only");
-    alvk_status s = ALVK_OK;
-    if (da && !g->trans_a) /* da[M][K] = dC[M][N] op(B)^T */
-        s = alvk_op_gemm(cmd, &(alvk_gemm){g->M, g->K, g->N, 0, !g->trans_b, .alpha = g->alpha},
-                         dc, b, da, NULL);
-    else if (da) /* da[K][M] = op(B)[K][N] dC^T */
-        s = alvk_op_gemm(cmd, &(alvk_gemm){g->K, g->M, g->N, g->trans_b, 1, .alpha = g->alpha},
-                         b, dc, da, NULL);
-    if (s != ALVK_OK) return s;
-    if (db && !g->trans_b) /* db[K][N] = op(A)^T dC */
-        s = alvk_op_gemm(cmd, &(alvk_gemm){g->K, g->N, g->M, !g->trans_a, 0, .alpha = g->alpha},
-                         a, dc, db, NULL);
-    else if (db) /* db[N][K] = dC^T op(A) */
-        s = alvk_op_gemm(cmd, &(alvk_gemm){g->N, g->K, g->M, 1, g->trans_a, .alpha = g->alpha},
-                         dc, a, db, NULL);
-    return s;
-}

@@ -149,11 +149,6 @@ typedef struct alvk_gemm_packed {
 alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,
                                 const alvk_buffer *bk, const alvk_buffer *c,
                                 const alvk_buffer *bias);
-/* The gradients of a GEMM on contiguous operands (beta = 0): da and db, each in its
- * operand's stored layout, from dc; either may be NULL to skip it. */
-alvk_status alvk_op_gemm_backward(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a,
-                                  const alvk_buffer *b, const alvk_buffer *dc,
-                                  const alvk_buffer *da, const alvk_buffer *db);
 
 /* ---- conv2d (NCHW, weights [Cout][Cin][KH][KW], dilation 1, groups 1) ----
  * As GEMMs on the shared core: forward M = N*OH*OW pixels, N = Cout,
@@ -236,16 +231,6 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
                                        const alvk_buffer *gamma, const alvk_buffer *mean,
                                        const alvk_buffer *invstd, const alvk_buffer *dx,
                                        const alvk_buffer *dgamma, const alvk_buffer *dbeta);
-
-/* ---- linear: y[M,out] = x[M,in] W[out,in]^T + b[out] ----------------------- */
-alvk_status alvk_op_linear(alvk_cmd *cmd, uint32_t M, uint32_t in, uint32_t out,
-                           const alvk_buffer *x, const alvk_buffer *w, const alvk_buffer *b,
-                           const alvk_buffer *y);
-/* dx = dy W, dW = dy^T x, db = column sums of dy; any output may be NULL. */
-alvk_status alvk_op_linear_backward(alvk_cmd *cmd, uint32_t M, uint32_t in, uint32_t out,
-                                    const alvk_buffer *x, const alvk_buffer *w,
-                                    const alvk_buffer *dy, const alvk_buffer *dx,
-                                    const alvk_buffer *dw, const alvk_buffer *db);
 
 /* ---- helpers for op files ---------------------------------------------- */
 /* x rounded up to a multiple of 8: the GEMM kernel's padding of K and rows. */

@@ -1,10 +1,11 @@
-/* The kernels of a training step around the model: losses and scores, the
- * Adam optimiser and the gathering of batches from the image pool.
+/* The kernels of a training step around the model: losses, the count of
+ * correct predictions, the Adam optimiser and the gathering of batches from
+ * the image pool.
  * Included by ops.h; include that instead. */
 #ifndef ALVK_OPS_TRAIN_H
 #define ALVK_OPS_TRAIN_H
 
-/* ---- losses and scores over logits[B, C] (row-major, f32) -----------------
+/* ---- losses and the correct count over logits[B, C] (row-major, f32) -------
  * labels are uint32 class indices on the device, so the host cannot check
  * them: the loss and its gradient read a label >= C as C - 1 (no kernel
  * reads out of bounds; a wrong label gives a wrong but finite loss), and
@@ -24,32 +25,28 @@ alvk_status alvk_op_softmax_ce_backward(alvk_cmd *cmd, uint32_t B, uint32_t C,
 /* probs = softmax of each row. */
 alvk_status alvk_op_softmax(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
                             const alvk_buffer *probs);
-/* score[b] = p(top1) - p(top2) of row b's softmax (the margin strategy's
- * uncertainty; C >= 2). */
-alvk_status alvk_op_margin(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
-                           const alvk_buffer *score);
-/* out[b] = index of row b's largest logit, the first on ties (uint32). */
-alvk_status alvk_op_argmax(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
-                           const alvk_buffer *out);
-/* count[0] = number of rows whose argmax equals their label (uint32). */
+/* count[0] = number of rows whose argmax (the first index on ties) equals
+ * their label (uint32). */
 alvk_status alvk_op_correct_count(alvk_cmd *cmd, uint32_t B, uint32_t C,
                                   const alvk_buffer *logits, const alvk_buffer *labels,
                                   const alvk_buffer *count);
 
 /* ---- Adam -------------------------------------------------------------------
- * torch.optim.Adam without weight decay or amsgrad; step counts from 1 and
- * is the step being taken (the caller increments it). */
+ * torch.optim.Adam without weight decay or amsgrad. */
 typedef struct alvk_adam {
     double lr, beta1, beta2, eps; /* as torch.optim.Adam takes them */
-    uint32_t step;
 } alvk_adam;
 /* One step over n parameters in one dispatch, updating params, m (first
  * moment) and v (second moment) in place from grads. A model keeps all its
- * parameters in one flat buffer, so this is one dispatch per model. The four
- * buffers must not overlap. */
+ * parameters in one flat buffer, so this is one dispatch per model; the
+ * four buffers must not overlap. The step count is kept on the device in
+ * `steps` (one uint32: steps taken so far), which the recording advances
+ * when `advance` is set (several optimisers of one training step share the
+ * count: only the last advances it), so a recorded training step replays
+ * with no host work; the bias corrections are computed in float from it. */
 alvk_status alvk_op_adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
                          const alvk_buffer *grads, const alvk_buffer *m, const alvk_buffer *v,
-                         const alvk_adam *a);
+                         const alvk_adam *a, const alvk_buffer *steps, int advance);
 
 /* ---- batch gathering --------------------------------------------------------
  * pool holds whole images of image_bytes u8 pixels, labels_pool one u8 label
@@ -64,16 +61,5 @@ alvk_status alvk_op_gather(alvk_cmd *cmd, const alvk_buffer *pool, uint32_t imag
                            const alvk_buffer *labels_pool, const alvk_buffer *indices,
                            uint32_t B, const alvk_buffer *batch,
                            const alvk_buffer *batch_labels);
-
-/* The same step with the step count kept on the device in `steps` (one
- * uint32: steps taken so far; a->step is ignored), which the recording
- * then advances when `advance` is set (several optimisers of one training
- * step share the count: only the last advances it), so a recorded training
- * step replays with no host work. The
- * bias corrections are then computed in float on the device. */
-alvk_status alvk_op_adam_counted(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
-                                 const alvk_buffer *grads, const alvk_buffer *m,
-                                 const alvk_buffer *v, const alvk_adam *a,
-                                 const alvk_buffer *steps, int advance);
 
 #endif
