@@ -5,6 +5,7 @@
 #include "params.h"
 #include "vk/command.h"
 #include "vk/context.h"
+#include "vk/transfer.h"
 
 #include <stdlib.h>
 #include <string.h>

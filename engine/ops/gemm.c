@@ -8,6 +8,7 @@
  * raced once per device (below). */
 #include "ops.h"
 #include "vk/context.h"
+#include "vk/transfer.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,6 +7,7 @@
  * the result never changes between runs that share those choices. */
 #include "ops.h"
 #include "vk/context.h"
+#include "vk/transfer.h"
 
 #include <stdlib.h>
 #include <string.h>

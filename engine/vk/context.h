@@ -59,7 +59,8 @@ struct alvk_context {
 
     uint64_t submissions; /* queue submissions so far (tests count them) */
     alvk_memory memory;
-    alvk_cmd *transfer; /* staging copies */
+    alvk_cmd *transfer;  /* staged copies (transfer.c) */
+    alvk_buffer staging; /* their host-visible buffer, made at the first (transfer.c) */
     alvk_pipelines *pipelines;
     int adopted;       /* instance and device belong to the host */
     int force_staging;
