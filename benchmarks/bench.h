@@ -5,6 +5,7 @@
 
 #include "ops/ops.h"
 #include "vk/context.h"
+#include "vk/transfer.h"
 
 #define BENCH_MAX_OPERANDS 8
 

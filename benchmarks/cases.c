@@ -64,6 +64,9 @@ static double gemm_check(const bench_case *c, float *const *o) {
 static const bench_kind gemm_kind = {"gemm", "forward", gemm_operands, gemm_record, gemm_check, NULL, NULL};
 
 /* ---- linear: p = M, in, out ---------------------------------------------
+ * What a graph's linear layer records (graph/ops_linear.c): forward x W^T
+ * and the bias added to each row; backward-data dy W; backward-weight
+ * dy^T x and the bias gradient's column sums.
  * forward: x, W, b, y; backward-data: dy, W, dx; backward-weight: x, dy, dW, db */
 static int linear_operands(const bench_case *c, size_t s[], int *nin) {
     size_t M = c->p[0], in = c->p[1], out = c->p[2];
@@ -79,13 +82,23 @@ static int linear_operands(const bench_case *c, size_t s[], int *nin) {
     return 4;
 }
 static alvk_status linear_fwd_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
-    return alvk_op_linear(cmd, c->p[0], c->p[1], c->p[2], &o[0], &o[1], &o[2], &o[3]);
+    uint32_t M = c->p[0], in = c->p[1], out = c->p[2];
+    alvk_buffer xw;
+    alvk_status s = alvk_cmd_scratch(cmd, 4ull * M * out, &xw);
+    if (s == ALVK_OK)
+        s = alvk_op_gemm(cmd, &(alvk_gemm){M, out, in, 0, 1, .alpha = 1}, &o[0], &o[1], &xw, NULL);
+    return s == ALVK_OK ? alvk_op_binary(cmd, ALVK_BINARY_ADD, 1.0f, &xw, &o[2], &o[3], M * out, out, 1) : s;
 }
 static alvk_status linear_bwd_data_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
-    return alvk_op_linear_backward(cmd, c->p[0], c->p[1], c->p[2], NULL, &o[1], &o[0], &o[2], NULL, NULL);
+    return alvk_op_gemm(cmd, &(alvk_gemm){c->p[0], c->p[1], c->p[2], 0, 0, .alpha = 1}, &o[0], &o[1], &o[2],
+                        NULL);
 }
 static alvk_status linear_bwd_weight_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
-    return alvk_op_linear_backward(cmd, c->p[0], c->p[1], c->p[2], &o[0], NULL, &o[1], NULL, &o[2], &o[3]);
+    uint32_t M = c->p[0], in = c->p[1], out = c->p[2];
+    alvk_status s = alvk_op_gemm(cmd, &(alvk_gemm){out, in, M, 1, 0, .alpha = 1}, &o[1], &o[0], &o[2], NULL);
+    return s == ALVK_OK ? alvk_op_reduce(cmd, &(alvk_reduce){.outer = M, .mid = out, .inner = 1, .scale = 1},
+                                         &o[1], &o[3])
+                        : s;
 }
 static double linear_check(const bench_case *c, float *const *o) {
     size_t M = c->p[0], in = c->p[1], out = c->p[2];

@@ -7,11 +7,14 @@
  * read-backs count. benchmarks/compare.sh runs the same workloads in
  * PyTorch beside it. Uses only the public API and the app's library. */
 #include "al.h"
-#include "cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The head's classes: MNIST's ten, as compare.py's PyTorch model has, so
+ * both sides time the same network. */
+enum { CLASSES = 10 };
 
 static const char usage[] =
     "usage: alvk-e2e [--json] [--steps N] [--batch N] [--eval-images N] [--device N|name]\n"
@@ -78,7 +81,7 @@ static int time_training(const opts *o, double *train, double *adv, alvk_graph_s
     al_model m = {0};
     al_train_stats st;
     uint32_t n = o->steps * o->batch, *v = ids(2 * n);
-    int rc = v ? session_open(&s, o->device, o->data, 10, o->batch, 1, 0, DISC_KAIMING) : EXIT_FAILED;
+    int rc = v ? session_open(&s, o->device, o->data, CLASSES, o->batch, 1, 0, DISC_KAIMING) : EXIT_FAILED;
     if (rc == EXIT_OK) rc = al_model_init(&m, &s, o->batch, 1e-3, 1);
     if (rc == EXIT_OK) rc = al_model_start(&m, 0);
     /* Warm-up: the first run of a graph records its commands. */
@@ -100,7 +103,7 @@ static int time_training(const opts *o, double *train, double *adv, alvk_graph_s
 /* images/s of `alvk eval` at one batch size. */
 static int time_eval(const opts *o, uint32_t batch, double *rate, alvk_graph_stats *st) {
     session s;
-    int rc = session_open(&s, o->device, o->data, 10, batch, o->eval_images, 0, DISC_NONE);
+    int rc = session_open(&s, o->device, o->data, CLASSES, batch, o->eval_images, 0, DISC_NONE);
     if (rc == EXIT_OK && session_test_accuracy(&s) < 0) rc = cli_fail("evaluating"); /* warm-up */
     double t = cli_now();
     if (rc == EXIT_OK && session_test_accuracy(&s) < 0) rc = cli_fail("evaluating");

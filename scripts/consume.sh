@@ -2,7 +2,8 @@
 # Builds and runs the examples the three ways a program can consume alvk
 # (volk's consumption tests): (1) the alvk tree as a CMake subdirectory,
 # (2) an installed alvk found with find_package(alvk CONFIG), (3) plain cc
-# with pkg-config. Then checks that the inference example reproduces
+# with pkg-config; (4) the static library in a program that calls Vulkan
+# itself. Then checks that the inference example reproduces
 # `alvk eval` on a checkpoint written by `alvk train`.
 #   usage: consume.sh BUILD_DIR   (a built alvk tree, for its alvk program)
 set -euo pipefail
@@ -54,6 +55,31 @@ LD_LIBRARY_PATH="$work/prefix/lib:$work/prefix/lib64" run "$work/mlp_cc" | tail 
 printf '#include <alvk/alvk.h>\nint main(void) { return 0; }\n' >"$work/c99.c"
 # shellcheck disable=SC2046
 run cc -std=c99 -pedantic -Werror -fsyntax-only "$work/c99.c" $(pkg-config --cflags alvk)
+
+echo "== consumption 4: the static library in a program that calls Vulkan itself"
+# The volk inside alvk has its names renamed (engine/vk/loader_volk.c): linked
+# statically beside libvulkan, the host's Vulkan functions stay libvulkan's
+# (volk's own names, variables there, would take their place: a crash).
+cat >"$work/host.c" <<'EOT'
+#include <alvk/alvk.h>
+#include <stdio.h>
+#include <vulkan/vulkan.h>
+int main(void) {
+    uint32_t before = 0, after = 0;
+    alvk_context *ctx;
+    if (vkEnumerateInstanceVersion(&before) != VK_SUCCESS) return 1;
+    if (alvk_context_create(NULL, &ctx) != ALVK_OK) return fprintf(stderr, "%s\n", alvk_last_error()), 1;
+    alvk_context_destroy(ctx);
+    if (vkEnumerateInstanceVersion(&after) != VK_SUCCESS || after != before) return 1;
+    printf("libvulkan's Vulkan %u.%u and alvk in one program\n", VK_API_VERSION_MAJOR(after),
+           VK_API_VERSION_MINOR(after));
+    return 0;
+}
+EOT
+# shellcheck disable=SC2046
+cc -std=c11 "$work/host.c" -o "$work/host" $(pkg-config --cflags alvk) "$(pkg-config --variable=libdir alvk)/libalvk.a" \
+   -lvulkan -ldl -lm -lz
+run "$work/host"
 
 echo "== alvk without MPI: as with it in one process, and refusing N ranks of mpirun"
 python3 "$src/tests/make_idx.py" "$work/idx" 64 16 8 8 3

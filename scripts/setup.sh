@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${BUILD_DIR:-build}
 
-packages=(gcc make cmake pkg-config libvulkan-dev mesa-vulkan-drivers glslang-tools spirv-tools
+packages=(gcc make cmake pkg-config libvulkan-dev libvulkan-volk-dev mesa-vulkan-drivers glslang-tools spirv-tools
           vulkan-validationlayers libcriterion-dev zlib1g-dev python3 librsvg2-bin dataset-fashion-mnist
           libopenmpi-dev openmpi-bin)
 if command -v dpkg-query >/dev/null; then
@@ -37,7 +37,9 @@ fi
 
 start=$(date +%s)
 echo "== configure and build ($build)"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DALVK_WERROR=ON
+# ALVK_VOLK=ON: the Vulkan loader is opened through volk, and a missing volk
+# fails here rather than quietly building alvk's own loader instead.
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DALVK_WERROR=ON -DALVK_VOLK=ON
 cmake --build "$build" -j"$(nproc)"
 built=$(date +%s)
 echo "== build took $((built - start)) s"

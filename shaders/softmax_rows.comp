@@ -3,8 +3,8 @@
 // Row-wise softmax family over logits[B, C], one row per invocation (rows
 // are short: 10 classes): MODE 0 writes the probabilities, MODE 1 the
 // cross-entropy of each row (and, with PROBS, the probabilities the backward
-// needs), MODE 2 the margin p(top1) - p(top2). Every row subtracts its max
-// before exp, so large logits cannot overflow. The batch mean of the
+// needs). Every row subtracts its max before exp, so large logits cannot
+// overflow. The batch mean of the
 // cross-entropy is a separate fixed-order reduction on the host's side.
 // alvk-variant: texel
 #include "alvk.glsl"
@@ -22,23 +22,13 @@ void main() {
     uint b = alvk_flat_index();
     if (b >= pc.B) return;
     uint base = b * pc.C;
-    // The row max and the runner-up (equal to the max on a tie).
-    float top1 = LOAD1(logits, base), top2 = uintBitsToFloat(0xff800000u);
+    float top1 = LOAD1(logits, base); // the row max
     for (uint c = 1u; c < pc.C; c++) {
         float x = LOAD1(logits, base + c);
-        if (x > top1) {
-            top2 = top1;
-            top1 = x;
-        } else if (x > top2) {
-            top2 = x;
-        }
+        if (x > top1) top1 = x;
     }
     float sum = 0.0;
     for (uint c = 0u; c < pc.C; c++) sum += exp(LOAD1(logits, base + c) - top1);
-    if (MODE == 2u) {
-        result[b] = (1.0 - exp(top2 - top1)) / sum;
-        return;
-    }
     if (MODE == 1u) {
         // Labels come from the device: clamp rather than read past the row.
         uint label = min(labels[b], pc.C - 1u);

@@ -10,6 +10,7 @@
 #include "vk/context.h"
 #include "vk/memory.h"
 #include "vk/pipeline.h"
+#include "vk/transfer.h"
 
 /* Opens a context from desc (NULL: defaults) or fails the test with
  * alvk_last_error(). */

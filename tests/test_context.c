@@ -1,9 +1,11 @@
 /* Context creation and device choice: by default, by index, by name, and
- * the errors for requests that match nothing. */
+ * the errors for requests that match nothing; contexts opened on several
+ * threads at once; a host's adopted device. */
 #include "harness.h"
 #include "ops/ops.h"
 #include "vk/loader.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +105,28 @@ Test(context, status_strings_cover_every_code) {
         cr_expect(strcmp(alvk_status_str((alvk_status)s), "unknown status") != 0, "code %d", s);
     cr_expect_str_eq(alvk_status_str(ALVK_STATUS_COUNT), "unknown status");
     cr_expect_str_eq(alvk_status_str(ALVK_ERROR_OUT_OF_DEVICE_MEMORY), "out of device memory");
+}
+
+/* Contexts are independent, so threads may open theirs at once: the Vulkan
+ * loader is opened once per process (volk's globals, vk/loader_volk.c) or
+ * once per context (alvk's own loader), and each context fills its own
+ * function table. Each Criterion test runs in a fresh process, so the four
+ * threads here are the first to open the loader. */
+static void *open_and_close(void *status) {
+    alvk_context *ctx = NULL;
+    *(alvk_status *)status = alvk_context_create(&(alvk_context_desc){.pipeline_cache = -1}, &ctx);
+    if (ctx && alvk_context_device_count(ctx) < 1) *(alvk_status *)status = ALVK_ERROR_NO_DEVICE;
+    alvk_context_destroy(ctx);
+    return NULL;
+}
+
+Test(context, opens_contexts_on_several_threads_at_once) {
+    enum { THREADS = 4 };
+    pthread_t t[THREADS];
+    alvk_status status[THREADS];
+    for (int i = 0; i < THREADS; i++) cr_assert_eq(pthread_create(&t[i], NULL, open_and_close, &status[i]), 0);
+    for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS; i++) cr_expect_eq(status[i], ALVK_OK, "thread %d: %s", i, alvk_status_str(status[i]));
 }
 
 /* A host that made its own instance and device hands them to alvk: alvk
@@ -298,7 +322,9 @@ Test(context, takes_another_contexts_kernel_choices) {
 }
 
 /* An environment variable's value that means nothing is ignored with one
- * warning (not silently taken as something else). */
+ * warning when the context is created (not silently taken as something
+ * else, and not again at each recording that uses it); the environment is
+ * read then, so a later change reaches only later contexts. */
 static int env_warnings;
 static void count_env_warnings(void *user, alvk_log_level level, const char *msg) {
     (void)user;
@@ -309,11 +335,14 @@ static void count_env_warnings(void *user, alvk_log_level level, const char *msg
 Test(context, warns_once_about_environment_values_that_mean_nothing) {
     setenv("ALVK_READ_PATH", "fastest", 1);
     setenv("ALVK_GEMM_TILE", "12x12", 1);
+    setenv("ALVK_PROFILE", "yes", 1);
     alvk_context *ctx = test_open(&(alvk_context_desc){.log_fn = count_env_warnings, .log_level = ALVK_LOG_WARN,
                                                       .pipeline_cache = -1});
+    cr_expect_eq(env_warnings, 3, "ALVK_READ_PATH=fastest, ALVK_GEMM_TILE=12x12, ALVK_PROFILE=yes");
+    cr_expect(ctx->env.read_path < 0 && !ctx->env.gemm_tile.rows && !ctx->env.gemm_tile.smem && ctx->env.profile < 0,
+              "a value that means nothing was taken");
     char text[256];
     TEST_OK(alvk_context_choices(ctx, text, sizeof text)); /* measures the read path */
-    cr_expect_eq(env_warnings, 1, "ALVK_READ_PATH=fastest");
     alvk_params *p;
     alvk_graph *g;
     TEST_OK(alvk_params_create(ctx, &p));
@@ -329,8 +358,16 @@ Test(context, warns_once_about_environment_values_that_mean_nothing) {
         TEST_OK(alvk_graph_run(g, 4 - run)); /* a second recording asks again */
         TEST_OK(alvk_graph_read(g, y, out, sizeof out));
     }
-    cr_expect_eq(env_warnings, 2, "ALVK_GEMM_TILE=12x12, once");
+    cr_expect_eq(env_warnings, 3, "warned again after creation");
     alvk_graph_destroy(g);
     alvk_params_destroy(p);
+
+    setenv("ALVK_READ_PATH", "texel", 1);
+    unsetenv("ALVK_GEMM_TILE");
+    unsetenv("ALVK_PROFILE");
+    alvk_context *later = test_open(&(alvk_context_desc){.pipeline_cache = -1});
+    cr_expect_eq(later->env.read_path, ALVK_READ_TEXEL, "a context reads the environment at its creation");
+    cr_expect_eq(ctx->env.read_path, -1, "an earlier context's environment changed");
+    test_close(later);
     test_close(ctx);
 }

@@ -887,7 +887,7 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
     uint32_t labels[2] = {7, 2}, commands[2], barriers[2];
     for (int i = 0; i < 2 * 784; i++) img[i] = (float)((i * 53) % 256) / 255.0f;
     for (int fused = 0; fused <= 1; fused++) {
-        setenv("ALVK_FUSE", fused ? "1" : "0", 1);
+        ctx->env.fuse = fused; /* ALVK_FUSE, as read at creation */
         alvk_params *p;
         alvk_node x, y, l;
         alvk_graph *g = resnet_train_graph(ctx, &p, 2, 0, &x, &y, &l);
@@ -937,7 +937,7 @@ Test(graph, evaluation_fuses_relu_and_residual_adds_into_convolutions_bit_for_bi
     for (int i = 0; i < 3 * 784; i++) img[i] = (float)((i * 29) % 256) / 255.0f;
     uint32_t commands[2];
     for (int fused = 0; fused <= 1; fused++) {
-        setenv("ALVK_FUSE", fused ? "1" : "0", 1);
+        ctx->env.fuse = fused; /* ALVK_FUSE, as read at creation */
         alvk_graph *g;
         TEST_OK(alvk_graph_create(ctx, p, 3, ALVK_GRAPH_EVAL, &g));
         alvk_node x = alvk_graph_input(g, (uint32_t[]){1, 28, 28}, 3);

@@ -14,8 +14,11 @@
  * third derivative would reach their own VJPs. The fused gradient kernels
  * (convolution, batch norm, pooling, the loss) and the plumbing get a row
  * naming the row whose graphs exercise them, which checks they appear
- * there. every_op_has_a_row walks the X-macro, so an op added without a
- * row fails; every_row runs the table and lists the rows that failed. */
+ * there; the batch gather's a row naming the test that checks it (VIA_TEST:
+ * the link fails when that test is gone). Adam, which has no derivative,
+ * gets a row whose graph steps the store twice (check_adam).
+ * every_op_has_a_row walks the X-macro, so an op added without a row
+ * fails; every_row runs the table and lists the rows that failed. */
 #include "harness.h"
 
 #include "graph/graph.h"
@@ -80,8 +83,10 @@ struct row {
     const char *op;   /* an ALVK_GRAPH_OPS name */
     const char *note; /* tells rows of one op apart */
     /* Set for ops checked elsewhere: the row (an op name) whose graphs must
-     * contain this op, or a test in another suite ("suite/test"). */
+     * contain this op, or a test in another suite ("suite/test", with
+     * via_test: VIA_TEST). */
     const char *via;
+    const struct criterion_test *via_test;
     build_fn *build;
     ref_fn *ref;
     uint32_t batch;
@@ -90,7 +95,9 @@ struct row {
         int batched;
         uint32_t ndims, dims[4]; /* excluding the batch when batched */
     } out;
-    double arg[3]; /* op attributes: stride and pad, a pool window, affine's alpha and beta */
+    double arg[3]; /* op attributes: stride and pad, a pool window, affine's alpha and beta;
+                      Adam's lr, beta1 and beta2 */
+    int adam;      /* the graph ends with alvk_graph_adam: check_adam checks its steps */
     /* Second order (none when d2_wrt is 0): sum(v * dL/d leaf d2_of) is
      * differentiated with respect to the leaves in d2_wrt. */
     int d2_of;
@@ -390,6 +397,15 @@ static void r_gelu_grad(const row *r, double *const *x, double *y) {
 #define CONV_W {"conv.weight", PARAM, 4, {3, 2, 3, 3}, -0.5, 0.5, ANY}
 #define CONV_B {"conv.bias", PARAM, 1, {3}, -1, 1, ANY}
 
+/* A row checked by a test of another suite: its name, and the test's own
+ * Criterion record (criterion/internal/test.h names it), so the link fails
+ * when the test is renamed or gone and a row cannot point at nothing. */
+#define VIA_TEST(suite, test) .via = #suite "/" #test, .via_test = &CR_IDENTIFIER_(suite, test, meta)
+extern struct criterion_test CR_IDENTIFIER_(graph, gathers_batches_from_a_pool, meta);
+extern struct criterion_test CR_IDENTIFIER_(optim, sgd_follows_the_reference_as_its_hyperparameters_change, meta);
+
+#define ADAM_EPS 1e-8
+
 static const row rows[] = {
     /* Leaves and plumbing. */
     {.op = "input", .via = "matmul"},
@@ -397,11 +413,15 @@ static const row rows[] = {
     {.op = "param", .via = "matmul"},
     {.op = "one", .via = "matmul"}, /* the seed of every gradient sweep */
     {.op = "to_grad", .via = "reshape"},
-    {.op = "adam", .via = "graph/adam_in_the_graph_trains"}, /* not differentiable */
-    {.op = "sgd", .via = "optim/sgd_follows_the_reference_as_its_hyperparameters_change"},
-    {.op = "gather", .via = "graph/gathers_batches_from_a_pool"},
-    {.op = "gathered_labels", .via = "graph/gathers_batches_from_a_pool"},
-    {.op = "correct", .via = "graph/gathers_batches_from_a_pool"},
+    {.op = "sgd", VIA_TEST(optim, sgd_follows_the_reference_as_its_hyperparameters_change)},
+    {.op = "gather", VIA_TEST(graph, gathers_batches_from_a_pool)},
+    {.op = "gathered_labels", VIA_TEST(graph, gathers_batches_from_a_pool)},
+    {.op = "correct", VIA_TEST(graph, gathers_batches_from_a_pool)},
+
+    /* The optimiser: not differentiable; its two steps of a linear layer's
+     * weights and bias against the reference Adam on the same gradients. */
+    {.op = "adam", .note = "two steps of x w^T + b", .build = b_linear, .ref = r_linear, .batch = 2,
+     .leaves = {X4, FC_W, FC_B}, .out = {1, 1, {3}}, .arg = {0.05, 0.8, 0.9}, .adam = 1},
 
     /* Linear layers: dx and dw are matmuls with transposes, db a sum_cols,
      * and each of these differentiates again. */
@@ -724,6 +744,7 @@ static int build_graph(alvk_context *ctx, setup *s, built *b) {
         if (s->all[k].kind == IN) output(g, b->grad[k] = alvk_graph_grad(g, b->loss, b->node[k]));
     }
     if (trainable) (void)alvk_graph_backward(g, b->loss); /* a failure sticks, as above */
+    if (r->adam) (void)alvk_graph_adam(g, r->arg[0], r->arg[1], r->arg[2], ADAM_EPS);
     if (r->d2_wrt) {
         int a = r->d2_of;
         alvk_node ga = b->grad[a] >= 0 ? b->grad[a] : alvk_graph_grad(g, b->loss, b->node[a]);
@@ -828,6 +849,63 @@ static int check_second_order(setup *s, built *b) {
     return ok;
 }
 
+/* The inputs (and loss weights) of an Adam row's second run: each input's
+ * values rotated by one, so the gradients change between the steps (a
+ * linear layer's do not change with its weights). */
+static void set_other_inputs(setup *s, built *b) {
+    for (int k = 0; k < s->nall; k++) {
+        if (s->all[k].kind != IN) continue;
+        size_t n = s->numel[k];
+        float *other = malloc(n * sizeof *other);
+        for (size_t i = 0; i < n; i++) other[i] = s->val[k][(i + 1) % n];
+        TEST_OK(alvk_graph_set(b->g, b->node[k], other, n * sizeof *other, s->r->batch));
+        free(other);
+    }
+}
+
+/* An Adam row, after its graph's first run: every trainable leaf's step
+ * (new value minus old) against the reference Adam from zero moments on
+ * the gradient the store holds, then a second run's step, on other
+ * inputs, from the reference's moments (both moments, both betas, the bias
+ * corrections of steps 1 and 2: the device's step counter). The reference
+ * takes the device's gradients, so the check is Adam's alone; check_vjp
+ * checked the first run's gradients. */
+static int check_adam(setup *s, built *b) {
+    const row *r = s->r;
+    double *m[ALL_LEAVES] = {0}, *v[ALL_LEAVES] = {0};
+    int ok = 1;
+    for (int step = 1; step <= 2; step++) {
+        if (step == 2) {
+            set_other_inputs(s, b);
+            TEST_OK(alvk_graph_run(b->g, r->batch));
+        }
+        for (int k = 0; k < s->n; k++) {
+            if (s->all[k].kind != PARAM) continue;
+            size_t n = s->numel[k];
+            float *g = malloc(n * sizeof *g), *p = malloc(n * sizeof *p), *got = malloc(n * sizeof *got);
+            double *gd = malloc(n * sizeof *gd), *want = malloc(n * sizeof *want), *p_ref = malloc(n * sizeof *p_ref);
+            if (!m[k]) m[k] = calloc(n, sizeof *m[k]), v[k] = calloc(n, sizeof *v[k]);
+            TEST_OK(alvk_params_read_grad(b->p, b->store[k], g, n * sizeof *g));
+            TEST_OK(alvk_params_read(b->p, b->store[k], p, n * sizeof *p));
+            for (size_t i = 0; i < n; i++) gd[i] = g[i];
+            /* From the values before this step: the leaf's, then the first step's. */
+            ref_adam(n, r->arg[0], r->arg[1], r->arg[2], ADAM_EPS, (unsigned)step, s->x[k], gd, m[k], v[k], p_ref,
+                     m[k], v[k]);
+            for (size_t i = 0; i < n; i++) {
+                want[i] = p_ref[i] - s->x[k][i];
+                got[i] = (float)(p[i] - s->x[k][i]);
+                s->x[k][i] = p[i]; /* the next step starts from the device's values */
+            }
+            char what[64];
+            snprintf(what, sizeof what, "step %d of %s", step, s->all[k].name);
+            ok &= expect_close(s, what, got, want, n, 0, TOL_GRAD);
+            free(g), free(p), free(got), free(gd), free(want), free(p_ref);
+        }
+    }
+    for (int k = 0; k < ALL_LEAVES; k++) free(m[k]), free(v[k]);
+    return ok;
+}
+
 /* Builds, runs and checks one row; marks the ops its graph holds. Returns
  * 1 when everything matched. */
 static int check_row(alvk_context *ctx, const row *r, char seen[OP_COUNT]) {
@@ -842,6 +920,7 @@ static int check_row(alvk_context *ctx, const row *r, char seen[OP_COUNT]) {
         ok &= check_forward(&s, &b);
         ok &= check_vjp(&s, &b);
         if (r->d2_wrt) ok &= check_second_order(&s, &b);
+        if (r->adam) ok &= check_adam(&s, &b); /* last: it steps the store */
     }
     alvk_graph_destroy(b.g);
     alvk_params_destroy(b.p);
@@ -857,7 +936,8 @@ static int has_real_row(const char *name) {
 }
 
 /* Every op of ALVK_GRAPH_OPS has a row (a new op fails here until it gets
- * one), every row names an op, and every via names a row or a test. */
+ * one), every row names an op, and every via names a row or a test (the
+ * test's own record, VIA_TEST). */
 Test(graph_grad, every_op_has_a_row) {
     for (int op = 0; op < OP_COUNT; op++) {
         int found = 0;
@@ -866,9 +946,16 @@ Test(graph_grad, every_op_has_a_row) {
     }
     for (int i = 0; i < NROWS; i++) {
         cr_expect(op_of(rows[i].op) >= 0, "row %d: no graph op \"%s\"", i, rows[i].op);
-        if (rows[i].via)
-            cr_expect(strchr(rows[i].via, '/') || has_real_row(rows[i].via),
-                      "%s: checked via \"%s\", which has no row of its own", rows[i].op, rows[i].via);
+        const struct criterion_test *t = rows[i].via_test;
+        if (rows[i].via && strchr(rows[i].via, '/')) {
+            char name[256];
+            snprintf(name, sizeof name, "%s/%s", t ? t->category : "?", t ? t->name : "?");
+            cr_expect(t && strcmp(name, rows[i].via) == 0, "%s: checked via test \"%s\", but its record "
+                      "names \"%s\" (VIA_TEST)", rows[i].op, rows[i].via, name);
+        } else if (rows[i].via) {
+            cr_expect(has_real_row(rows[i].via), "%s: checked via \"%s\", which has no row of its own",
+                      rows[i].op, rows[i].via);
+        }
     }
 }
 

@@ -22,8 +22,8 @@ static ref_conv ref_of(const op_case *c) {
  * im2col (IM2COL), F(2x2) (2) or F(4x4) (4) instead, so every form keeps
  * reference rows on the shapes the others take. Each row is its own process. */
 #define IM2COL 1
-static void choose_form(const op_case *c) {
-    if (c->u[9]) setenv("ALVK_WINOGRAD", c->u[9] == IM2COL ? "0" : c->u[9] == 2 ? "2" : "4", 1);
+static void choose_form(const op_case *c, alvk_cmd *cmd) {
+    if (c->u[9]) alvk_cmd_context(cmd)->env.winograd = c->u[9] == IM2COL ? 0 : (int)c->u[9]; /* ALVK_WINOGRAD */
 }
 
 /* Whether a row runs F(4x4, 3x3): conv.c's rule (fewer multiplies over the
@@ -40,7 +40,7 @@ static int runs_f4(size_t OH, size_t OW, uint32_t K, uint32_t stride, uint32_t f
 /* Inputs x, w, b; output y. */
 static alvk_status gpu_conv(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                             const alvk_buffer *out) {
-    choose_form(c);
+    choose_form(c, cmd);
     alvk_conv cv = conv_of(c);
     alvk_epilogue epi = {c->u[10] == 2 ? &in[3] : NULL, c->u[10] != 0};
     return alvk_op_conv2d_fused(cmd, &cv, &in[0], &in[1], c->u[8] ? &in[2] : NULL, &epi, &out[0]);
@@ -58,7 +58,7 @@ static void ref_conv_fwd(const op_case *c, const double *const *in, double *cons
 /* Inputs x, w, b, dy; outputs dx, dw, db. */
 static alvk_status gpu_conv_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                                 const alvk_buffer *out) {
-    choose_form(c);
+    choose_form(c, cmd);
     alvk_conv cv = conv_of(c);
     alvk_status s = alvk_op_conv2d_backward_data(cmd, &cv, &in[3], &in[1], &out[0]);
     return s == ALVK_OK ? alvk_op_conv2d_backward_weight(cmd, &cv, &in[0], &in[3], &out[1], &out[2]) : s;

@@ -1,4 +1,6 @@
-/* Op table: GEMM in every layout, and linear layers, forward and backward. */
+/* Op table: GEMM in every layout, and the GEMMs a graph records for matmul
+ * gradients and linear layers (graph/ops_linear.c: their gradients are
+ * products like any other; test_graph_grad.c checks them as gradients). */
 #include "ops_harness.h"
 #include "ref/ref.h"
 
@@ -24,80 +26,43 @@ static void ref_gemm_fwd(const op_case *c, const double *const *in, double *cons
     ref_gemm(c->u[0], c->u[1], c->u[2], (int)c->u[3], (int)c->u[4], c->f[0],
              c->nin > 3 ? c->f[1] : 0, in[0], in[1], c->u[5] ? in[2] : NULL, out[0]);
 }
-/* Backward inputs: a, b, dc; outputs da, db. */
-static alvk_status gpu_gemm_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
-                                const alvk_buffer *out) {
-    alvk_gemm g = {c->u[0], c->u[1], c->u[2], (int)c->u[3], (int)c->u[4], .alpha = (float)c->f[0]};
-    return alvk_op_gemm_backward(cmd, &g, &in[0], &in[1], &in[2], &out[0], &out[1]);
-}
-static void ref_gemm_bwd(const op_case *c, const double *const *in, double *const *out) {
-    ref_gemm_backward(c->u[0], c->u[1], c->u[2], (int)c->u[3], (int)c->u[4], c->f[0], in[0],
-                      in[1], in[2], out[0], out[1]);
-}
-
-static op_case gemm_case(uint32_t M, uint32_t N, uint32_t K, int ta, int tb, int bias,
-                         double beta, int backward) {
+static op_case gemm_case(uint32_t M, uint32_t N, uint32_t K, int ta, int tb, int bias, double beta) {
     size_t mn = (size_t)M * N;
     op_case c = {.nin = beta != 0 ? 4 : 3, .nout = 1,
                  .in_len = {(size_t)M * K, (size_t)K * N, N, mn}, .out_len = {mn},
                  .lo = {-1, -1, -1, -1}, .hi = {1, 1, 1, 1}, .gpu = gpu_gemm, .ref = ref_gemm_fwd,
                  .tol = 1e-6 * sqrt((double)K) + 1e-6, .u = {M, N, K, ta, tb, bias},
                  .f = {1.25, beta}};
-    if (backward) {
-        c.nin = 3, c.nout = 2;
-        c.in_len[2] = mn;
-        c.out_len[0] = (size_t)M * K, c.out_len[1] = (size_t)K * N;
-        c.gpu = gpu_gemm_bwd, c.ref = ref_gemm_bwd, c.fwd = ref_gemm_fwd, c.fwd_nin = 2;
-        c.u[5] = 0;
-        c.grad_of[0] = 0, c.grad_of[1] = 1;
-        c.tol = 1e-6 * sqrt((double)(M > N ? M : N)) + 1e-6;
-    }
-    snprintf(c.name, sizeof c.name, "gemm%s M=%u N=%u K=%u trans_a=%d trans_b=%d bias=%d "
-             "alpha=1.25 beta=%g", backward ? "_backward" : "", M, N, K, ta, tb, bias, beta);
+    snprintf(c.name, sizeof c.name, "gemm M=%u N=%u K=%u trans_a=%d trans_b=%d bias=%d "
+             "alpha=1.25 beta=%g", M, N, K, ta, tb, bias, beta);
     return c;
 }
 
-/* u: M, in, out. Forward inputs x, W, b; backward adds dy, outputs dx, dW, db. */
-static alvk_status gpu_linear(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
-                              const alvk_buffer *out) {
-    return alvk_op_linear(cmd, c->u[0], c->u[1], c->u[2], &in[0], &in[1], &in[2], &out[0]);
-}
-static void ref_linear_fwd(const op_case *c, const double *const *in, double *const *out) {
-    ref_gemm(c->u[0], c->u[2], c->u[1], 0, 1, 1, 0, in[0], in[1], in[2], out[0]);
-}
-static alvk_status gpu_linear_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
-                                  const alvk_buffer *out) {
-    return alvk_op_linear_backward(cmd, c->u[0], c->u[1], c->u[2], &in[0], &in[1], &in[3],
-                                   &out[0], &out[1], &out[2]);
-}
-static void ref_linear_bwd(const op_case *c, const double *const *in, double *const *out) {
-    uint32_t M = c->u[0], out_f = c->u[2];
-    ref_gemm_backward(M, out_f, c->u[1], 0, 1, 1, in[0], in[1], in[3], out[0], out[1]);
-    for (uint32_t n = 0; n < out_f; n++) {
-        out[2][n] = 0;
-        for (uint32_t m = 0; m < M; m++) out[2][n] += in[3][(size_t)m * out_f + n];
-    }
+/* Adds a row unless the table has it already. */
+static void add(op_case *t, size_t *n, op_case c) {
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(t[i].name, c.name) == 0) return;
+    t[(*n)++] = c;
 }
 
-static op_case linear_case(uint32_t M, uint32_t in, uint32_t out, int backward) {
-    op_case c = {.nin = 3, .nout = 1, .in_len = {(size_t)M * in, (size_t)out * in, out},
-                 .out_len = {(size_t)M * out}, .lo = {0, -0.1, -0.1}, .hi = {1, 0.1, 0.1},
-                 .gpu = gpu_linear, .ref = ref_linear_fwd, .tol = 1e-6 * sqrt((double)in) + 1e-6,
-                 .u = {M, in, out}};
-    if (backward) {
-        c.nin = 4, c.nout = 3;
-        c.in_len[3] = (size_t)M * out, c.lo[3] = -1, c.hi[3] = 1;
-        c.out_len[0] = (size_t)M * in, c.out_len[1] = (size_t)out * in, c.out_len[2] = out;
-        c.gpu = gpu_linear_bwd, c.ref = ref_linear_bwd, c.fwd = ref_linear_fwd, c.fwd_nin = 3;
-        c.grad_of[0] = 0, c.grad_of[1] = 1, c.grad_of[2] = 2;
-        c.tol = 1e-6 * sqrt((double)(M > out ? M : out)) + 2e-6;
-    }
-    snprintf(c.name, sizeof c.name, "linear%s batch=%u in=%u out=%u", backward ? "_backward" : "",
-             M, in, out);
-    return c;
+/* The products a graph records for the gradients of C = op(A) op(B), A
+ * [M,K] (or [K,M] when transposed), B [K,N] (or [N,K]): graph/ops_linear.c's
+ * matmul VJP, each written in its operand's layout. */
+static void add_gradient_products(op_case *t, size_t *n, uint32_t M, uint32_t N, uint32_t K, int ta,
+                                  int tb) {
+    add(t, n, ta ? gemm_case(K, M, N, tb, 1, 0, 0) : gemm_case(M, K, N, 0, !tb, 0, 0)); /* dA */
+    add(t, n, tb ? gemm_case(N, K, M, 1, ta, 0, 0) : gemm_case(K, N, M, !ta, 0, 0, 0)); /* dB */
 }
 
-#define MAX_CASES 96
+/* What a graph's linear layer y = x W^T + b (x [M,in], W [out,in])
+ * records as GEMMs: y (the bias is an add of its own), and its gradients
+ * dx = dy W and dW = dy^T x. */
+static void add_linear(op_case *t, size_t *n, uint32_t M, uint32_t in, uint32_t out) {
+    add(t, n, gemm_case(M, out, in, 0, 1, 0, 0));
+    add_gradient_products(t, n, M, out, in, 0, 1);
+}
+
+#define MAX_CASES 128
 static op_case table[MAX_CASES];
 
 static size_t build_table(void) {
@@ -107,19 +72,17 @@ static size_t build_table(void) {
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int t = 0; t < 4; t++) {
             uint32_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-            table[n++] = gemm_case(M, N, K, t & 1, t >> 1, 0, 0, 0);
-            table[n++] = gemm_case(M, N, K, t & 1, t >> 1, 0, 0, 1);
+            add(table, &n, gemm_case(M, N, K, t & 1, t >> 1, 0, 0));
+            add_gradient_products(table, &n, M, N, K, t & 1, t >> 1);
         }
-    table[n++] = gemm_case(33, 70, 100, 0, 1, 1, 0, 0);   /* bias */
-    table[n++] = gemm_case(33, 70, 100, 1, 0, 1, 0.5, 0); /* bias and accumulate */
-    table[n++] = gemm_case(128, 512, 512, 0, 1, 0, 0, 0); /* discriminator layer */
-    for (int bwd = 0; bwd < 2; bwd++) {
-        table[n++] = linear_case(1, 512, 10, bwd);   /* the head, batch 1 */
-        table[n++] = linear_case(3, 512, 10, bwd);
-        table[n++] = linear_case(130, 512, 10, bwd); /* a batch larger than 128 */
-        table[n++] = linear_case(3, 512, 512, bwd);  /* discriminator */
-        table[n++] = linear_case(5, 512, 1, bwd);    /* discriminator output */
-    }
+    add(table, &n, gemm_case(33, 70, 100, 0, 1, 1, 0));   /* bias */
+    add(table, &n, gemm_case(33, 70, 100, 1, 0, 1, 0.5)); /* bias and accumulate */
+    add(table, &n, gemm_case(128, 512, 512, 0, 1, 0, 0)); /* discriminator layer */
+    add_linear(table, &n, 1, 512, 10);   /* the head, batch 1 */
+    add_linear(table, &n, 3, 512, 10);
+    add_linear(table, &n, 130, 512, 10); /* a batch larger than 128 */
+    add_linear(table, &n, 3, 512, 512);  /* discriminator */
+    add_linear(table, &n, 5, 512, 1);    /* discriminator output */
     cr_assert(n <= MAX_CASES);
     return n;
 }
@@ -132,16 +95,16 @@ Test(ops_gemm, every_tile_variant) {
     static const char *const tiles[] = {"16x16", "8x8", "4x8", "8x4", "4x4", "smem"};
     for (int t = 0; t < 6; t++) {
         setenv("ALVK_GEMM_TILE", tiles[t], 1);
-        op_case c = gemm_case(33, 70, 100, 1, 0, 1, 0.5, 0);
-        snprintf(c.name + strlen(c.name), sizeof c.name - strlen(c.name), " tile=%s", tiles[t]);
-        op_case_run(&c);
-        c = gemm_case(130, 10, 17, 0, 1, 0, 0, 1);
-        snprintf(c.name + strlen(c.name), sizeof c.name - strlen(c.name), " tile=%s", tiles[t]);
-        op_case_run(&c);
-        /* Enough tiles that the large ones are not stepped down (gemm.c: fit). */
-        c = gemm_case(150, 140, 37, 1, 0, 1, 0.5, 0);
-        snprintf(c.name + strlen(c.name), sizeof c.name - strlen(c.name), " tile=%s", tiles[t]);
-        op_case_run(&c);
+        op_case rows[] = {gemm_case(33, 70, 100, 1, 0, 1, 0.5),
+                          /* the gradients of a 130x10x17 product with B transposed */
+                          gemm_case(130, 17, 10, 0, 0, 0, 0), gemm_case(10, 17, 130, 1, 0, 0, 0),
+                          /* enough tiles that the large ones are not stepped down (gemm.c: fit) */
+                          gemm_case(150, 140, 37, 1, 0, 1, 0.5)};
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+            op_case *c = &rows[i];
+            snprintf(c->name + strlen(c->name), sizeof c->name - strlen(c->name), " tile=%s", tiles[t]);
+            op_case_run(c);
+        }
     }
 }
 
@@ -150,11 +113,11 @@ Test(ops_gemm, every_tile_variant) {
 Test(ops_gemm, split_k) {
     setenv("ALVK_GEMM_SPLIT", "1", 1);
     for (int t = 0; t < 4; t++) {
-        op_case c = gemm_case(20, 24, 2048, t & 1, t >> 1, 0, 0, 0); /* 8 slices */
+        op_case c = gemm_case(20, 24, 2048, t & 1, t >> 1, 0, 0); /* 8 slices */
         op_case_run(&c);
-        c = gemm_case(9, 5, 1530, t & 1, t >> 1, 0, 0, 0);           /* K rounds up to 1536: 6 */
+        c = gemm_case(9, 5, 1530, t & 1, t >> 1, 0, 0);           /* K rounds up to 1536: 6 */
         op_case_run(&c);
     }
-    op_case c = gemm_case(20, 24, 2048, 1, 0, 1, 0.5, 0);
+    op_case c = gemm_case(20, 24, 2048, 1, 0, 1, 0.5);
     op_case_run(&c);
 }

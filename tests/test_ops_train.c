@@ -1,6 +1,6 @@
 /* Op table: the training-step kernels around the model (softmax
- * cross-entropy and its gradient, softmax, margin, argmax, correct count,
- * Adam, SGD, batch gathering), and their argument checks. */
+ * cross-entropy and its gradient, softmax, correct count, Adam, SGD, batch
+ * gathering), and their argument checks. */
 #include "ops_harness.h"
 #include "ref/train.h"
 
@@ -41,20 +41,6 @@ static alvk_status gpu_softmax(alvk_cmd *cmd, const op_case *c, const alvk_buffe
 static void ref_softmax_fwd(const op_case *c, const double *const *in, double *const *out) {
     ref_softmax(c->u[0], c->u[1], in[0], out[0]);
 }
-static alvk_status gpu_margin(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
-                              const alvk_buffer *out) {
-    return alvk_op_margin(cmd, c->u[0], c->u[1], &in[0], &out[0]);
-}
-static void ref_margin_fwd(const op_case *c, const double *const *in, double *const *out) {
-    ref_margin(c->u[0], c->u[1], in[0], out[0]);
-}
-static alvk_status gpu_argmax(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
-                              const alvk_buffer *out) {
-    return alvk_op_argmax(cmd, c->u[0], c->u[1], &in[0], &out[0]);
-}
-static void ref_argmax_fwd(const op_case *c, const double *const *in, double *const *out) {
-    ref_argmax(c->u[0], c->u[1], in[0], out[0]);
-}
 static alvk_status gpu_count(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                              const alvk_buffer *out) {
     return alvk_op_correct_count(cmd, c->u[0], c->u[1], &in[0], &in[1], &out[0]);
@@ -63,9 +49,8 @@ static void ref_count(const op_case *c, const double *const *in, double *const *
     ref_correct_count(c->u[0], c->u[1], in[0], in[1], out[0]);
 }
 
-enum { CE, CE_BWD, SOFTMAX, MARGIN, ARGMAX, COUNT };
-static const char *const row_names[] = {"softmax_ce", "softmax_ce_backward", "softmax",
-                                        "margin", "argmax", "correct_count"};
+enum { CE, CE_BWD, SOFTMAX, COUNT };
+static const char *const row_names[] = {"softmax_ce", "softmax_ce_backward", "softmax", "correct_count"};
 
 /* Logits uniform in [-5, 5]; `ties` makes them integers in [2^23, 2^23 + 4]
  * instead (floats there are whole numbers), so rows hold equal maxima with a
@@ -88,12 +73,6 @@ static op_case rows_case(int op, uint32_t B, uint32_t C, int ties, uint32_t labe
         break;
     case SOFTMAX:
         c.out_len[0] = n, c.gpu = gpu_softmax, c.ref = ref_softmax_fwd;
-        break;
-    case MARGIN:
-        c.gpu = gpu_margin, c.ref = ref_margin_fwd;
-        break;
-    case ARGMAX:
-        c.out_integer[0] = 1, c.tol = 0, c.gpu = gpu_argmax, c.ref = ref_argmax_fwd;
         break;
     default:
         c.nin = 2, c.out_len[0] = 1, c.out_integer[0] = 1, c.tol = 0;
@@ -208,11 +187,9 @@ static size_t build_table(void) {
     table[n++] = rows_case(CE_BWD, 130, 10, 0, 12);
     table[n++] = rows_case(CE, 130, 10, 1, 10);
     table[n++] = rows_case(SOFTMAX, 130, 10, 1, 10);
-    table[n++] = rows_case(MARGIN, 130, 10, 1, 10);
-    table[n++] = rows_case(ARGMAX, 130, 10, 1, 10);
     table[n++] = rows_case(COUNT, 130, 10, 1, 10);
     table[n++] = rows_case(COUNT, 130, 10, 0, 12);
-    table[n++] = rows_case(MARGIN, 64, 2, 0, 10);
+    table[n++] = rows_case(COUNT, 64, 2, 0, 2); /* two classes */
     static const uint32_t adam_sizes[] = {1, 7, 1000, 100003};
     for (int i = 0; i < 4; i++) {
         table[n++] = adam_case(adam_sizes[i], 1);
@@ -269,8 +246,6 @@ Test(ops_train, invalid_arguments) {
     EXPECT_INVALID(alvk_op_softmax_ce(cmd, 2, 10, b, b, NULL, NULL), "no loss");
     EXPECT_INVALID(alvk_op_softmax_ce_backward(cmd, 2, 10, b, b, b, s), "dlogits");
     EXPECT_INVALID(alvk_op_softmax(cmd, 2, 0, b, b), "C=0");
-    EXPECT_INVALID(alvk_op_margin(cmd, 2, 1, b, b), "C >= 2");
-    EXPECT_INVALID(alvk_op_argmax(cmd, 8, 10, b, s), "out");
     EXPECT_INVALID(alvk_op_correct_count(cmd, 2, 10, b, NULL, b), "no labels");
     EXPECT_INVALID(alvk_op_adam(cmd, 0, b, g, m, v, &a), "n = 0");
     EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, m, s, &a), "v holds 16 bytes");

@@ -1,11 +1,18 @@
 /* Active learning, the parts `alvk run` is made of: the pool's bookkeeping
  * and the strategies' selection rules (al_pool.c, pure host code, tested
  * on their own), the model's graphs and training (al_model.c), the
- * experiment's records, state, results and plots (al_results.c, al_plot.c). */
+ * experiment's records, state, results and plots (al_results.c, al_plot.c).
+ *
+ * One convention for what they return: a function that can fail returns
+ * an exit status (cli.h): EXIT_OK, or EXIT_FAILED (EXIT_USAGE for a state
+ * file that does not parse, EXIT_INTERRUPTED after Ctrl-C) once it has
+ * printed why on stderr, so a caller passes it on and prints nothing more.
+ * The others return what they compute: a count, a position or a score (-1
+ * or NaN where there is none). */
 #ifndef ALVK_AL_H
 #define ALVK_AL_H
 
-#include "cli.h"
+#include "session.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,19 +33,19 @@ typedef struct al_pool {
     uint32_t *order;      /* [size]: the first `count` are the annotated */
 } al_pool;
 
-int al_pool_init(al_pool *p, uint32_t size); /* 0 when out of memory */
+int al_pool_init(al_pool *p, uint32_t size);
 void al_pool_free(al_pool *p);
 /* The unannotated images in ascending order; returns how many. */
 uint32_t al_pool_unannotated(const al_pool *p, uint32_t *out);
 /* Annotates n images drawn uniformly without repeats from the unannotated
- * ones (seeded); 0 when fewer than n are left. */
+ * ones (seeded); fails when fewer than n are left. */
 int al_pool_annotate_random(al_pool *p, uint32_t n, uint64_t seed, uint64_t stream);
 /* Annotates the images at `positions` of the unannotated list (as
- * al_pool_unannotated orders it); 0 on a bad or repeated position. */
+ * al_pool_unannotated orders it); fails on a bad or repeated position. */
 int al_pool_annotate_positions(al_pool *p, const uint32_t *positions, uint32_t n);
 
 /* Annotates pool images (not positions) in this order: how a saved pool
- * is restored. 0 on a bad or repeated image. */
+ * is restored. Fails on a bad or repeated image. */
 int al_pool_annotate_images(al_pool *p, const uint32_t *images, uint32_t n);
 
 /* ---- strategies ------------------------------------------------------------ */
@@ -117,19 +124,18 @@ typedef struct al_rates {
     double train, eval, adversarial;
 } al_rates;
 
-/* Builds the graphs (the adversarial one when asked). Exit status. */
+/* Builds the graphs (the adversarial one when asked). */
 int al_model_init(al_model *m, session *s, uint32_t batch, double lr, int adversarial);
 void al_model_free(al_model *m);
 /* Times one run of each graph (after one that compiles it), for the
- * estimate before a run. It changes the weights: al_model_start follows.
- * Exit status. */
+ * estimate before a run. It changes the weights: al_model_start follows. */
 int al_model_calibrate(al_model *m, al_rates *r);
 /* Initial weights from the seed, kept on the device as the snapshot every
  * round restarts from (al_model_reset: weights and optimiser state). */
 int al_model_start(al_model *m, uint64_t seed);
 int al_model_reset(al_model *m);
 /* `epochs` epochs over training-set images ids[0..n), shuffled with the
- * seed and stream. Exit status (EXIT_INTERRUPTED on Ctrl-C). */
+ * seed and stream (EXIT_INTERRUPTED on Ctrl-C, at a step's end). */
 int al_train_classifier(al_model *m, const uint32_t *ids, uint32_t n, uint32_t epochs,
                         uint64_t seed, uint64_t stream, al_train_stats *st, const al_progress *pr);
 /* The adversarial strategy's epochs: batches of `batch` labeled and `batch`
@@ -138,7 +144,7 @@ int al_train_adversarial(al_model *m, const uint32_t *labeled, uint32_t n_l, con
                          uint32_t n_u, uint32_t epochs, uint64_t seed, uint64_t stream,
                          al_train_stats *st, const al_progress *pr);
 /* Class probabilities [n, classes] and (d non-NULL) D(z) [n] of training-set
- * images ids, in evaluation mode. Exit status. */
+ * images ids, in evaluation mode. */
 int al_predict(al_model *m, const uint32_t *ids, uint32_t n, float *probs, float *d);
 /* Saves / restores the batch-norm running statistics on the host, and
  * recomputes them over training-set images ids[0..n) (in batches of the
@@ -201,18 +207,18 @@ typedef struct al_state {
     uint32_t v2_trial, v2_round, v2_annotated_count, *v2_annotated;
 } al_state;
 
-/* Adds a copy of r (its picks too) in record order: 1, 0 when out of
- * memory, -1 when the state has that round already. */
+/* Adds a copy of r (its picks too) in record order; fails when out of
+ * memory or when the state has that round already. */
 int al_state_add(al_state *st, const al_record *r);
 void al_state_free(al_state *st);
 /* Writes OUT/state.txt, results.json, results.csv, summary.md, the two
- * plots and report.html, each atomically (temp file, fsync, rename). 0 on failure, with
- * the reason on stderr. */
+ * plots and report.html, each atomically (temp file, fsync, rename); one
+ * that fails does not stop the others. */
 int al_save(const char *out, const al_state *st, const al_config *c, const char *device,
             const char *driver);
-/* Reads OUT/state.txt. Returns 1, 0 when there is none, -1 when it is
- * damaged (the reason on stderr). */
-int al_state_load(const char *out, al_state *st);
+/* Reads OUT/state.txt; *found says whether there was one. A damaged one
+ * is EXIT_USAGE: the run cannot start from it. */
+int al_state_load(const char *out, al_state *st, int *found);
 
 /* Strategy s's accuracy (recal: with recomputed statistics) at round k
  * across trials: returns how many trials have it, their median, min, max. */
@@ -229,7 +235,7 @@ const char *al_dataset_name(const al_config *c);
 uint32_t al_rounds(const al_config *c);
 
 /* The accuracy-vs-labels plot and the labels-needed-per-accuracy plot, as
- * SVG documents appended to t. 0 when out of memory. */
+ * SVG documents appended to t (they fail only when out of memory). */
 int al_plot_accuracy(al_text *t, const al_state *st, const al_config *c);
 int al_plot_labels_needed(al_text *t, const al_state *st, const al_config *c);
 
@@ -241,7 +247,7 @@ void al_report_html(al_text *t, const char *title, const char *summary_md, const
  * with how many labels (the learned accuracy, medians over trials). */
 void al_headline(const al_state *st, const al_config *c, al_text *t);
 
-/* Writes text to path atomically: path.tmp, fsync, rename. 0 on failure. */
+/* Writes text to path atomically: path.tmp, fsync, rename. */
 int al_write_atomic(const char *path, const char *text, size_t len);
 
 

@@ -94,13 +94,20 @@ static void band(al_text *t, const frame *f, const double *x, const double *lo, 
     al_printf(t, "\"/>\n");
 }
 
+/* The exit status of drawing `name` into t (NULL: nothing to draw in). */
+static int drawn(const al_text *t, const char *name) {
+    if (t && !t->failed) return EXIT_OK;
+    fprintf(stderr, "alvk: out of memory drawing %s\n", name);
+    return EXIT_FAILED;
+}
+
 int al_plot_accuracy(al_text *t, const al_state *st, const al_config *c) {
     uint32_t rounds = al_rounds(c);
     double *x = malloc(rounds * sizeof *x), *med = malloc(rounds * sizeof *med);
     double *lo = malloc(rounds * sizeof *lo), *hi = malloc(rounds * sizeof *hi);
     if (!x || !med || !lo || !hi) {
         free(x), free(med), free(lo), free(hi);
-        return 0;
+        return drawn(NULL, "accuracy.svg");
     }
     frame f = {c->budget, (double)c->budget * rounds, 1, 1};
     if (rounds == 1) f.x0 -= 1, f.x1 += 1;
@@ -136,7 +143,7 @@ int al_plot_accuracy(al_text *t, const al_state *st, const al_config *c) {
     note(t, 2, "labeled set fits in a batch or two).");
     free(x), free(med), free(lo), free(hi);
     al_printf(t, "</svg>\n");
-    return !t->failed;
+    return drawn(t, "accuracy.svg");
 }
 
 /* The accuracy levels of the labels-needed plot: from the lowest
@@ -182,5 +189,5 @@ int al_plot_labels_needed(al_text *t, const al_state *st, const al_config *c) {
     note(t, 0, text);
     note(t, 1, "A level a trial never passed counts as the max budget.");
     al_printf(t, "</svg>\n");
-    return !t->failed;
+    return drawn(t, "labels_needed.svg");
 }

@@ -3,6 +3,7 @@
 #include "al.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,9 +14,10 @@ int al_pool_init(al_pool *p, uint32_t size) {
     p->order = malloc((size ? size : 1) * sizeof *p->order);
     if (!p->annotated || !p->order) {
         al_pool_free(p);
-        return 0;
+        fprintf(stderr, "alvk: out of memory for a pool of %u images\n", size);
+        return EXIT_FAILED;
     }
-    return 1;
+    return EXIT_OK;
 }
 
 void al_pool_free(al_pool *p) {
@@ -32,40 +34,59 @@ uint32_t al_pool_unannotated(const al_pool *p, uint32_t *out) {
 }
 
 static int annotate(al_pool *p, uint32_t image) {
-    if (image >= p->size || p->annotated[image]) return 0;
+    if (image >= p->size) {
+        fprintf(stderr, "alvk: image %u is outside the pool of %u images\n", image, p->size);
+        return EXIT_FAILED;
+    }
+    if (p->annotated[image]) {
+        fprintf(stderr, "alvk: pool image %u is annotated already\n", image);
+        return EXIT_FAILED;
+    }
     p->annotated[image] = 1;
     p->order[p->count++] = image;
-    return 1;
+    return EXIT_OK;
 }
 
 int al_pool_annotate_images(al_pool *p, const uint32_t *images, uint32_t n) {
-    for (uint32_t k = 0; k < n; k++)
-        if (!annotate(p, images[k])) return 0;
-    return 1;
+    int rc = EXIT_OK;
+    for (uint32_t k = 0; k < n && rc == EXIT_OK; k++) rc = annotate(p, images[k]);
+    return rc;
 }
 
 int al_pool_annotate_positions(al_pool *p, const uint32_t *positions, uint32_t n) {
     uint32_t *free_list = malloc((p->size ? p->size : 1) * sizeof *free_list);
-    if (!free_list) return 0;
+    if (!free_list) {
+        fprintf(stderr, "alvk: out of memory\n");
+        return EXIT_FAILED;
+    }
     uint32_t left = al_pool_unannotated(p, free_list);
-    int ok = 1;
+    int rc = EXIT_OK;
     /* Positions refer to the list before this call: check them all first. */
-    for (uint32_t k = 0; k < n && ok; k++) ok = positions[k] < left;
-    for (uint32_t k = 0; k < n && ok; k++) ok = annotate(p, free_list[positions[k]]);
+    for (uint32_t k = 0; k < n && rc == EXIT_OK; k++)
+        if (positions[k] >= left) {
+            fprintf(stderr, "alvk: position %u is past the %u unannotated images\n", positions[k], left);
+            rc = EXIT_FAILED;
+        }
+    for (uint32_t k = 0; k < n && rc == EXIT_OK; k++) rc = annotate(p, free_list[positions[k]]);
     free(free_list);
-    return ok;
+    return rc;
 }
 
 int al_pool_annotate_random(al_pool *p, uint32_t n, uint64_t seed, uint64_t stream) {
     uint32_t left = p->size - p->count, *pos = malloc((n ? n : 1) * sizeof *pos);
-    if (!pos || n > left) {
+    if (!pos) {
+        fprintf(stderr, "alvk: out of memory\n");
+        return EXIT_FAILED;
+    }
+    if (n > left) {
         free(pos);
-        return 0;
+        fprintf(stderr, "alvk: %u images to annotate, %u left unannotated\n", n, left);
+        return EXIT_FAILED;
     }
     al_pick_uniform(left, n, seed, stream, pos);
-    int ok = al_pool_annotate_positions(p, pos, n);
+    int rc = al_pool_annotate_positions(p, pos, n);
     free(pos);
-    return ok;
+    return rc;
 }
 
 static const char *const names[AL_STRATEGIES] = {"uniform", "margin", "least-confidence", "entropy",

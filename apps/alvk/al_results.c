@@ -22,24 +22,34 @@ static int record_cmp(const al_record *a, const al_record *b) {
     return a->round < b->round ? -1 : a->round > b->round;
 }
 
+static int out_of_memory(const char *what) {
+    fprintf(stderr, "alvk: out of memory %s\n", what);
+    return EXIT_FAILED;
+}
+
 int al_state_add(al_state *st, const al_record *r) {
     uint32_t at = st->nrecords;
     while (at > 0 && record_cmp(&st->records[at - 1], r) > 0) at--;
-    if (at > 0 && record_cmp(&st->records[at - 1], r) == 0) return -1;
+    if (at > 0 && record_cmp(&st->records[at - 1], r) == 0) {
+        fprintf(stderr, "alvk: %s trial %u round %u recorded twice\n", al_strategy_name(r->strategy), r->trial + 1,
+                r->round + 1);
+        return EXIT_FAILED;
+    }
     if (st->nrecords == st->cap) {
         uint32_t cap = st->cap ? 2 * st->cap : 64;
         al_record *grown = realloc(st->records, cap * sizeof *grown);
-        if (!grown) return 0;
+        if (!grown) return out_of_memory("for the records");
         st->records = grown, st->cap = cap;
     }
     al_record copy = *r;
     copy.picked = NULL;
-    if (r->npicked && !(copy.picked = malloc(r->npicked * sizeof *copy.picked))) return 0;
+    if (r->npicked && !(copy.picked = malloc(r->npicked * sizeof *copy.picked)))
+        return out_of_memory("for the records");
     if (r->npicked) memcpy(copy.picked, r->picked, r->npicked * sizeof *copy.picked);
     memmove(st->records + at + 1, st->records + at, (st->nrecords - at) * sizeof *st->records);
     st->records[at] = copy;
     st->nrecords++;
-    return 1;
+    return EXIT_OK;
 }
 
 void al_state_free(al_state *st) {
@@ -92,19 +102,19 @@ int al_write_atomic(const char *path, const char *text, size_t len) {
         fprintf(stderr, "alvk: cannot write %s: %s\n", path, strerror(errno));
         unlink(tmp);
     }
-    return ok;
+    return ok ? EXIT_OK : EXIT_FAILED;
 }
 
 /* Writes t to dir/name; frees it unless kept for the report. */
 static int write_text(const char *dir, const char *name, al_text *t, int keep) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    int ok = !t->failed && al_write_atomic(path, t->s ? t->s : "", t->len);
+    int rc = t->failed ? out_of_memory(name) : al_write_atomic(path, t->s ? t->s : "", t->len);
     if (!keep) {
         free(t->s);
         *t = (al_text){0};
     }
-    return ok;
+    return rc;
 }
 
 /* ---- statistics across trials ----------------------------------------------- */
@@ -218,12 +228,13 @@ static int read_v2_position(FILE *f, al_state *st, const char *path) {
     return 1;
 }
 
-int al_state_load(const char *out, al_state *st) {
+int al_state_load(const char *out, al_state *st, int *found) {
     char path[4096];
     snprintf(path, sizeof path, "%s/state.txt", out);
     memset(st, 0, sizeof *st);
+    *found = 0;
     FILE *f = fopen(path, "r");
-    if (!f) return errno == ENOENT ? 0 : damaged(path, strerror(errno));
+    if (!f) return errno == ENOENT ? EXIT_OK : (damaged(path, strerror(errno)), EXIT_USAGE);
     int version = 0, rc = 1;
     unsigned n = 0;
     char line[1200];
@@ -242,19 +253,16 @@ int al_state_load(const char *out, al_state *st) {
     for (uint32_t i = 0; rc > 0 && i < n; i++) {
         al_record r;
         rc = read_record(f, version, &r, path);
-        int added = rc > 0 ? al_state_add(st, &r) : 1;
-        if (added == 0) rc = damaged(path, "out of memory");
-        if (added < 0) {
-            char why[96];
-            snprintf(why, sizeof why, "%s trial %u round %u recorded twice", al_strategy_name(r.strategy),
-                     r.trial + 1, r.round + 1);
-            rc = damaged(path, why);
-        }
+        if (rc > 0 && al_state_add(st, &r) != EXIT_OK) rc = damaged(path, "the line above");
         free(r.picked);
     }
     fclose(f);
-    if (rc < 0) al_state_free(st);
-    return rc;
+    if (rc < 0) {
+        al_state_free(st);
+        return EXIT_USAGE;
+    }
+    *found = 1;
+    return EXIT_OK;
 }
 
 /* ---- results.json and results.csv -------------------------------------------------- */
@@ -464,23 +472,28 @@ static void summary_md(const al_state *st, const al_config *c, const char *devic
     effects(st, c, t);
 }
 
+/* The first failure of several steps that each run: rc so far, then this step's. */
+static int first_failure(int rc, int step) { return rc != EXIT_OK ? rc : step; }
+
 int al_save(const char *out, const al_state *st, const al_config *c, const char *device, const char *driver) {
     al_text t = {0}, acc = {0}, need = {0};
     state_text(st, &t);
-    int ok = write_text(out, "state.txt", &t, 0);
+    int rc = write_text(out, "state.txt", &t, 0);
     results_json(st, c, device, driver, &t);
-    ok = write_text(out, "results.json", &t, 0) && ok;
+    rc = first_failure(rc, write_text(out, "results.json", &t, 0));
     results_csv(st, &t);
-    ok = write_text(out, "results.csv", &t, 0) && ok;
-    ok = al_plot_accuracy(&acc, st, c) && write_text(out, "accuracy.svg", &acc, 1) && ok;
-    ok = al_plot_labels_needed(&need, st, c) && write_text(out, "labels_needed.svg", &need, 1) && ok;
+    rc = first_failure(rc, write_text(out, "results.csv", &t, 0));
+    int plotted = al_plot_accuracy(&acc, st, c);
+    rc = first_failure(rc, plotted == EXIT_OK ? write_text(out, "accuracy.svg", &acc, 1) : plotted);
+    plotted = al_plot_labels_needed(&need, st, c);
+    rc = first_failure(rc, plotted == EXIT_OK ? write_text(out, "labels_needed.svg", &need, 1) : plotted);
     summary_md(st, c, device, &t);
-    ok = write_text(out, "summary.md", &t, 1) && ok;
+    rc = first_failure(rc, write_text(out, "summary.md", &t, 1));
     al_text html = {0};
     char title[128];
     snprintf(title, sizeof title, "alvk run on %s", al_dataset_name(c));
-    if (ok) al_report_html(&html, title, t.s, acc.s, need.s);
-    ok = ok && write_text(out, "report.html", &html, 0);
+    if (rc == EXIT_OK) al_report_html(&html, title, t.s, acc.s, need.s);
+    if (rc == EXIT_OK) rc = write_text(out, "report.html", &html, 0);
     free(t.s), free(acc.s), free(need.s);
-    return ok;
+    return rc;
 }

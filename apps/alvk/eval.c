@@ -1,5 +1,5 @@
 /* `alvk eval`: the test-set accuracy of a saved model. */
-#include "cli.h"
+#include "session.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -27,7 +27,8 @@ static const char usage[] =
     "  ALVK_LOG=error|warn|info|debug   log to stderr\n"
     "  ALVK_VALIDATION=1          Khronos validation layer; any message is an error\n"
     "  ALVK_PIPELINE_CACHE=0      do not use the pipeline cache in ~/.cache/alvk\n"
-    "  ALVK_DATA=DIR              where the IDX files are (default data/mnist)\n";
+    "  ALVK_DATA=DIR              where the IDX files are (default data/mnist)\n"
+    "  (the engine's others: README.md, Environment)\n";
 
 /* A usage error of the command line itself: what, the argument (if any),
  * then the usage. */

@@ -3,13 +3,15 @@
  * the initial weights, evaluate, query `budget` more, restore the weights.
  * After every round the results and the whole state are on disk, so an
  * interrupted run continues with --resume and ends as an uninterrupted one.
- * This file: the flags, OUT and the state's config; the work is in
- * run_jobs.c. */
+ * This file: the flags, every check before any work (the flags against the
+ * data set, OUT, a resumed state against its config) and the end's report;
+ * the experiment itself is in run_jobs.c. */
 #include "run.h"
 
 #include "par.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,14 +277,14 @@ static int open_out(run *r) {
     if (stat(o->out, &st) == 0 && !S_ISDIR(st.st_mode))
         return cli_usage_error("run: %s is a file, not a directory for the results", o->out);
     al_state old = {0};
-    int have = al_state_load(o->out, &old);
-    if (have < 0) return EXIT_USAGE;
+    int have, rc = al_state_load(o->out, &old, &have);
+    if (rc != EXIT_OK) return rc;
     if (o->resume) {
         if (!have) {
             al_state_free(&old);
             return cli_usage_error("run: %s holds no run to resume (no state.txt)", o->out);
         }
-        int rc = parse_config_text(old.config, o);
+        rc = parse_config_text(old.config, o);
         if (rc) {
             al_state_free(&old);
             return cli_usage_error("run: %s/state.txt has a damaged config line", o->out);
@@ -310,7 +312,116 @@ static int open_out(run *r) {
     return 0;
 }
 
+/* ---- the pool, and a resumed state against its config ----------------------- */
 
+/* The training-set images of the pool: all, or the first pool_size of a
+ * seeded permutation; and the way back from an image to its position. */
+static int choose_pool(run *r) {
+    uint32_t total = alvk_dataset_count(r->s.train);
+    r->pool_size = r->o.c.pool_size && r->o.c.pool_size < total ? r->o.c.pool_size : total;
+    r->pool_ids = malloc(total * sizeof *r->pool_ids);
+    r->pool_pos = malloc(total * sizeof *r->pool_pos);
+    if (!r->pool_ids || !r->pool_pos) return 0;
+    for (uint32_t i = 0; i < total; i++) r->pool_ids[i] = i, r->pool_pos[i] = UINT32_MAX;
+    if (r->pool_size < total) cli_shuffle(r->pool_ids, total, r->o.c.seed, cli_stream(STREAM_POOL, 0, 0, 0));
+    for (uint32_t p = 0; p < r->pool_size; p++) r->pool_pos[r->pool_ids[p]] = p;
+    return 1;
+}
+
+static int damaged_state(const run *r, const char *fmt, ...) AL_PRINTF(2, 3);
+static int damaged_state(const run *r, const char *fmt, ...) {
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "alvk: %s/state.txt is damaged (%s); move it away to start over\n", r->o.out, why);
+    return EXIT_USAGE;
+}
+
+/* A version 2 state kept the pool of its one job in progress: its labels
+ * after the first `budget` are, round by round, what each round picked,
+ * which version 3 records hold. */
+static int upgrade_v2(run *r) {
+    al_state *st = &r->st;
+    const al_config *c = &r->o.c;
+    uint32_t n = st->v2_annotated_count;
+    if (!n) return EXIT_OK;
+    if (st->v2_strategy < 0 || st->v2_strategy >= AL_STRATEGIES || n != (uint64_t)c->budget * (st->v2_round + 1))
+        return damaged_state(r, "%u annotated images where round %u starts with %llu", n, st->v2_round + 1,
+                             (unsigned long long)c->budget * (st->v2_round + 1));
+    for (uint32_t i = 0; i < st->nrecords; i++) {
+        al_record *rec = &st->records[i];
+        if (rec->strategy != st->v2_strategy || rec->trial != st->v2_trial || rec->round >= st->v2_round) continue;
+        if (!(rec->picked = malloc(c->budget * sizeof *rec->picked))) return cli_fail("allocating");
+        for (uint32_t k = 0; k < c->budget; k++) {
+            uint32_t pos = st->v2_annotated[c->budget * (rec->round + 1) + k];
+            if (pos >= r->pool_size)
+                return damaged_state(r, "annotated image %u is outside the pool of %u", pos, r->pool_size);
+            rec->picked[k] = r->pool_ids[pos];
+        }
+        rec->npicked = c->budget;
+    }
+    return EXIT_OK;
+}
+
+/* A state that parses can still hold records no run of its own config
+ * makes (hand-edited, or another run's): refuse it before any work, so a
+ * resumed run never loops, reads past the pool or runs a strategy the
+ * config lacks. */
+static int check_state(run *r) {
+    const al_state *st = &r->st;
+    const al_config *c = &r->o.c;
+    uint32_t rounds = al_rounds(c);
+    if (!(st->baseline < 0 || (st->baseline >= 0 && st->baseline <= 1)))
+        return damaged_state(r, "baseline accuracy %g", st->baseline);
+    for (uint32_t i = 0; i < st->nrecords; i++) {
+        const al_record *rec = &st->records[i];
+        const char *name = al_strategy_name(rec->strategy);
+        if (!(c->strategies >> rec->strategy & 1) || rec->trial >= run_trials(c, rec->strategy) || rec->round >= rounds)
+            return damaged_state(r, "record %u: %s trial %u round %u is not in this run's config", i + 1, name,
+                                 rec->trial + 1, rec->round + 1);
+        /* Records are in order: the one before is the same job's round before, or another job's. */
+        const al_record *prev = i ? rec - 1 : NULL;
+        int same_job = prev && prev->strategy == rec->strategy && prev->trial == rec->trial;
+        if (rec->round != (same_job ? prev->round + 1 : 0))
+            return damaged_state(r, "record %u: %s trial %u round %u without round %u", i + 1, name, rec->trial + 1,
+                                 rec->round + 1, same_job ? prev->round + 2 : 1);
+        uint64_t labels = (uint64_t)c->budget * (rec->round + 1);
+        if (rec->annotated != labels)
+            return damaged_state(r, "record %u: %s trial %u round %u with %u labels, not %llu", i + 1, name,
+                                 rec->trial + 1, rec->round + 1, rec->annotated, (unsigned long long)labels);
+        uint32_t want = rec->round + 1 < rounds ? c->budget : 0;
+        if (rec->npicked != want && (rec->npicked || !want)) /* none: a version 2 state's finished trial */
+            return damaged_state(r, "record %u: %s trial %u round %u picked %u images, not %u", i + 1, name,
+                                 rec->trial + 1, rec->round + 1, rec->npicked, want);
+    }
+    /* Every job in progress must have its pool back: each round's picks, in the pool, none twice. */
+    uint32_t *picks = malloc((size_t)r->pool_size * sizeof *picks);
+    if (!picks) return cli_fail("allocating");
+    int rc = EXIT_OK;
+    for (int s = 0; s < AL_STRATEGIES && rc == EXIT_OK; s++)
+        for (uint32_t t = 0; c->strategies >> s & 1 && t < run_trials(c, s) && rc == EXIT_OK; t++) {
+            job j = {s, t};
+            uint32_t k = run_rounds_done(st, j), n = k && k < rounds ? run_job_picks(st, j, picks) : 0;
+            char why[256];
+            if (k && k < rounds && n != (uint64_t)k * c->budget)
+                rc = damaged_state(r, "%s trial %u is at round %u but its records lack the images they picked",
+                                   al_strategy_name(s), t + 1, k + 1);
+            else if (k && k < rounds && !run_rebuild_pool(r, j, picks, n, why, sizeof why))
+                rc = damaged_state(r, "%s", why);
+        }
+    free(picks);
+    return rc;
+}
+
+/* Rank 0, before any work: the pool, then a resumed state's records
+ * against the config (a version 2 state's turned into version 3's first). */
+static int check_pool_and_state(run *r) {
+    if (!choose_pool(r)) return cli_fail("allocating");
+    int rc = upgrade_v2(r);
+    return rc == EXIT_OK ? check_state(r) : rc;
+}
 
 /* The end of a run: the headline first, then summary.md's baseline and
  * tables. */
@@ -330,8 +441,9 @@ static void print_summary(const run *r) {
 }
 
 
-/* Rank 0 checks the flags and opens OUT, as one process does; the other
- * ranks take the experiment's config from it and load the data. */
+/* Rank 0 checks the flags, opens OUT and checks its state, as one process
+ * does; the other ranks take the experiment's config from it, load the
+ * data and choose the same pool. */
 static int prepare(run *r) {
     run_opts *o = &r->o;
     int rc = 0;
@@ -340,6 +452,7 @@ static int prepare(run *r) {
          * before its directory is made. */
         rc = o->resume ? open_out(r) : validate(r);
         if (rc == 0) rc = o->resume ? validate(r) : open_out(r);
+        if (rc == 0) rc = check_pool_and_state(r);
     }
     if (par_size() == 1) return rc;
     par_bcast(&rc, sizeof rc, 0);
@@ -360,6 +473,7 @@ static int prepare(run *r) {
                 "every rank the same data\n", par_rank(), par_host(), mine[0], mine[1], first[0], first[1]);
         rc = EXIT_USAGE;
     }
+    if (rc == 0 && par_rank() != 0 && !choose_pool(r)) rc = cli_fail("allocating");
     return par_worst(rc);
 }
 

@@ -1,8 +1,9 @@
-/* `alvk run` in two files sharing this header: run.c reads the flags, opens
- * OUT and the state (a new experiment or --resume), and reports the end;
- * run_jobs.c does the work: the jobs (one per strategy and trial) from a
- * queue, over MPI ranks or in one process, each round, the baseline and the
- * estimate, and checks a resumed state against its config. */
+/* `alvk run` in two files sharing this header: run.c reads the flags and
+ * makes every check before any work (the flags against the data set, OUT,
+ * a resumed state against its config), then reports the end; run_jobs.c
+ * is the experiment: the jobs (one per strategy and trial) from a queue,
+ * over MPI ranks or in one process, each round, the baseline and the
+ * estimate. run.c calls into run_jobs.c, never the other way. */
 #ifndef ALVK_RUN_H
 #define ALVK_RUN_H
 
@@ -59,10 +60,21 @@ typedef struct run {
 
 /* Writes OUT's files (rank 0). Exit status. */
 int run_save(run *r);
-/* The experiment, once the flags are checked, the data loaded and (rank 0)
- * OUT opened: the pool, the state's checks, the device, the estimate, the
- * baseline and every round left. This rank's exit status (rank 0's is the
- * run's). */
+/* The experiment, once the flags are checked, the data loaded, the pool
+ * chosen and (rank 0) OUT opened and its state checked: the device, the
+ * estimate, the baseline and every round left. This rank's exit status
+ * (rank 0's is the run's). */
 int run_experiment(run *r);
+
+/* What the jobs hold, for run.c's checks of a resumed state too: the
+ * trials of strategy s; the rounds of job j the state holds (its records
+ * are rounds 0..k-1, once checked); the images its rounds picked, in order
+ * (returns how many); and its pool before its next round, rebuilt from its
+ * seeded first labels and those picks into r->pool (0 when they do not fit
+ * the pool, the reason in why). */
+uint32_t run_trials(const al_config *c, int s);
+uint32_t run_rounds_done(const al_state *st, job j);
+uint32_t run_job_picks(const al_state *st, job j, uint32_t *out);
+int run_rebuild_pool(run *r, job j, const uint32_t *picked, uint32_t npicked, char *why, size_t size);
 
 #endif

@@ -1,7 +1,7 @@
-/* `alvk run`'s work (run.h): the jobs, each a strategy's trial, taken from
- * a queue in one process or handed out by rank 0's coordinator over MPI
- * ranks; each round of a job; the baseline; the estimate before the first
- * round; and the checks of a resumed state. */
+/* `alvk run`'s experiment (run.h), once run.c has checked everything: the
+ * jobs, each a strategy's trial, taken from a queue in one process or
+ * handed out by rank 0's coordinator over MPI ranks; each round of a job;
+ * the baseline; the estimate before the first round. */
 #include "run.h"
 
 #include "par.h"
@@ -20,7 +20,7 @@
  * about a third less than at 32. */
 static uint32_t eval_batch(const al_config *c) { return c->batch > 256 ? c->batch : 256; }
 
-static uint32_t trials_of(const al_config *c, int s) {
+uint32_t run_trials(const al_config *c, int s) {
     return s == AL_ADVERSARIAL ? c->adversarial_trials : c->trials;
 }
 
@@ -67,7 +67,7 @@ static void show(run *r, const char *what, int final) {
                      p->round + 1, what);
     else
         cli_progress(final, "%s  trial %u/%u  round %u/%u  %s  ETA %s", al_strategy_name(p->strategy),
-                     p->trial + 1, trials_of(p->c, p->strategy), p->round + 1, al_rounds(p->c), what, eta);
+                     p->trial + 1, run_trials(p->c, p->strategy), p->round + 1, al_rounds(p->c), what, eta);
 }
 
 /* Under MPI the coordinator stops a rank by a message on its channel: the
@@ -94,19 +94,19 @@ static void on_step(void *user, uint32_t epoch, uint32_t epochs, uint32_t step, 
 }
 
 int run_save(run *r) {
-    return al_save(r->o.out, &r->st, &r->o.c, r->device, r->driver) ? EXIT_OK : EXIT_FAILED;
+    return al_save(r->o.out, &r->st, &r->o.c, r->device, r->driver);
 }
 
 /* Rounds of job j that the state holds: its records are rounds 0..k-1
  * (check_state made sure). */
-static uint32_t rounds_done(const al_state *st, job j) {
+uint32_t run_rounds_done(const al_state *st, job j) {
     uint32_t k = 0;
     for (uint32_t i = 0; i < st->nrecords; i++) k += st->records[i].strategy == j.strategy && st->records[i].trial == j.trial;
     return k;
 }
 
 /* The images job j's finished rounds picked, in order; returns how many. */
-static uint32_t job_picks(const al_state *st, job j, uint32_t *out) {
+uint32_t run_job_picks(const al_state *st, job j, uint32_t *out) {
     uint32_t n = 0;
     for (uint32_t i = 0; i < st->nrecords; i++) {
         const al_record *rec = &st->records[i];
@@ -124,7 +124,7 @@ static int make_queue(run *r) {
     const al_config *c = &r->o.c;
     uint32_t n = 0, rounds = 0;
     for (int s = 0; s < AL_STRATEGIES; s++)
-        if (c->strategies >> s & 1) n += trials_of(c, s), rounds += trials_of(c, s) * al_rounds(c);
+        if (c->strategies >> s & 1) n += run_trials(c, s), rounds += run_trials(c, s) * al_rounds(c);
     r->pr.jobs_total = n;
     if (!(r->queue = malloc((n ? n : 1) * sizeof *r->queue))) return 0;
     int first = par_size() > 1 && c->strategies >> AL_ADVERSARIAL & 1 ? AL_ADVERSARIAL : -1;
@@ -132,8 +132,8 @@ static int make_queue(run *r) {
     for (int pass = 0; pass < 2; pass++)
         for (int s = 0; s < AL_STRATEGIES; s++) {
             if (!(c->strategies >> s & 1) || (pass == 0) != (s == first)) continue;
-            for (uint32_t t = 0; t < trials_of(c, s); t++)
-                if (rounds_done(&r->st, (job){s, t}) < al_rounds(c)) r->queue[r->njobs++] = (job){s, t};
+            for (uint32_t t = 0; t < run_trials(c, s); t++)
+                if (run_rounds_done(&r->st, (job){s, t}) < al_rounds(c)) r->queue[r->njobs++] = (job){s, t};
         }
     r->pr.rounds_total = rounds;
     r->pr.rounds_done = r->st.nrecords;
@@ -145,12 +145,12 @@ static int make_queue(run *r) {
 /* Job j's pool before round `first`: its seeded first labels, then the
  * images its finished rounds picked. 0 when the picks do not fit the pool
  * (the reason in why). */
-static int rebuild_pool(run *r, job j, const uint32_t *picked, uint32_t npicked, char *why, size_t size) {
+int run_rebuild_pool(run *r, job j, const uint32_t *picked, uint32_t npicked, char *why, size_t size) {
     const al_config *c = &r->o.c;
     al_pool_free(&r->pool);
-    if (!al_pool_init(&r->pool, r->pool_size) ||
-        !al_pool_annotate_random(&r->pool, c->budget, c->seed, cli_stream(STREAM_LABELS, 0, j.trial, 0))) {
-        snprintf(why, size, "out of memory");
+    if (al_pool_init(&r->pool, r->pool_size) != EXIT_OK ||
+        al_pool_annotate_random(&r->pool, c->budget, c->seed, cli_stream(STREAM_LABELS, 0, j.trial, 0)) != EXIT_OK) {
+        snprintf(why, size, "its first labels (see above)");
         return 0;
     }
     for (uint32_t k = 0; k < npicked; k++) {
@@ -160,8 +160,12 @@ static int rebuild_pool(run *r, job j, const uint32_t *picked, uint32_t npicked,
                      j.trial + 1, id);
             return 0;
         }
-        if (!al_pool_annotate_images(&r->pool, &pos, 1)) {
+        if (r->pool.annotated[pos]) {
             snprintf(why, size, "%s trial %u picked image %u twice", al_strategy_name(j.strategy), j.trial + 1, id);
+            return 0;
+        }
+        if (al_pool_annotate_images(&r->pool, &pos, 1) != EXIT_OK) {
+            snprintf(why, size, "%s trial %u's picks (see above)", al_strategy_name(j.strategy), j.trial + 1);
             return 0;
         }
     }
@@ -172,9 +176,7 @@ static int rebuild_pool(run *r, job j, const uint32_t *picked, uint32_t npicked,
 static int accept_record(run *r, const al_record *rec, int rank) {
     const al_config *c = &r->o.c;
     pthread_mutex_lock(&r->lock);
-    int added = al_state_add(&r->st, rec), rc = EXIT_OK;
-    if (added < 0) rc = cli_fail("a round finished twice");
-    if (added == 0) rc = cli_fail("allocating");
+    int rc = al_state_add(&r->st, rec);
     if (rc == EXIT_OK) {
         r->pr.finished += round_seconds(c, &r->pr.rates, rec->strategy, rec->round, r->pool_size, r->s.test_size);
         r->pr.rounds_done++;
@@ -188,7 +190,7 @@ static int accept_record(run *r, const al_record *rec, int rank) {
     if (par_size() > 1) snprintf(where, sizeof where, " (rank %d)", rank);
     cli_progress(1, "%s trial %u/%u round %u/%u%s: %u labels: accuracy %.2f %% (statistics recomputed: %.2f %%), "
                  "loss %.4f, %llu steps, %.0f s training + %.0f s evaluating + %.0f s querying",
-                 al_strategy_name(rec->strategy), rec->trial + 1, trials_of(c, rec->strategy), rec->round + 1,
+                 al_strategy_name(rec->strategy), rec->trial + 1, run_trials(c, rec->strategy), rec->round + 1,
                  al_rounds(c), where, rec->annotated, 100 * rec->accuracy, 100 * rec->accuracy_recal, rec->train_loss,
                  (unsigned long long)rec->steps, rec->train_s, rec->eval_s, rec->query_s);
     if (rec->strategy == AL_ADVERSARIAL && rec->saturated > 0.5)
@@ -231,8 +233,8 @@ static job_msg next_in_queue(run *r, uint32_t **picks) {
     if (r->next_job == r->njobs) return m;
     job j = r->queue[r->next_job++];
     pthread_mutex_lock(&r->lock);
-    m = (job_msg){j.strategy, j.trial, rounds_done(&r->st, j), 0};
-    if ((*picks = malloc((size_t)r->pool_size * sizeof **picks))) m.npicked = job_picks(&r->st, j, *picks);
+    m = (job_msg){j.strategy, j.trial, run_rounds_done(&r->st, j), 0};
+    if ((*picks = malloc((size_t)r->pool_size * sizeof **picks))) m.npicked = run_job_picks(&r->st, j, *picks);
     pthread_mutex_unlock(&r->lock);
     if (!*picks) m.strategy = -2; /* out of memory */
     return m;
@@ -416,7 +418,7 @@ static int run_round(run *r, int s, uint32_t round) {
         if (par_rank() == 0) show(r, "querying", 0);
         rc = query(r, s, round, unl, n_u, pick);
         for (uint32_t i = 0; rc == EXIT_OK && i < c->budget; i++) picked[i] = unl[pick[i]];
-        if (rc == EXIT_OK && !al_pool_annotate_positions(&r->pool, pick, c->budget)) rc = cli_fail("annotating");
+        if (rc == EXIT_OK) rc = al_pool_annotate_positions(&r->pool, pick, c->budget);
         rec.npicked = c->budget;
     }
     rec.query_s = cli_now() - q0;
@@ -433,7 +435,7 @@ static int run_round(run *r, int s, uint32_t round) {
  * and labels: a paired comparison. */
 static int run_job(run *r, job j, uint32_t first, const uint32_t *picks, uint32_t npicked) {
     char why[256];
-    if (!rebuild_pool(r, j, picks, npicked, why, sizeof why)) {
+    if (!run_rebuild_pool(r, j, picks, npicked, why, sizeof why)) {
         fprintf(stderr, "alvk: restoring the pool: %s\n", why);
         return EXIT_FAILED;
     }
@@ -462,26 +464,7 @@ static int work(run *r) {
     return rc;
 }
 
-
-
-/* ---- the whole run -------------------------------------------------------- */
-
-
 /* ---- before the first round ------------------------------------------------- */
-
-/* The training-set images of the pool: all, or the first pool_size of a
- * seeded permutation; and the way back from an image to its position. */
-static int choose_pool(run *r) {
-    uint32_t total = alvk_dataset_count(r->s.train);
-    r->pool_size = r->o.c.pool_size && r->o.c.pool_size < total ? r->o.c.pool_size : total;
-    r->pool_ids = malloc(total * sizeof *r->pool_ids);
-    r->pool_pos = malloc(total * sizeof *r->pool_pos);
-    if (!r->pool_ids || !r->pool_pos) return 0;
-    for (uint32_t i = 0; i < total; i++) r->pool_ids[i] = i, r->pool_pos[i] = UINT32_MAX;
-    if (r->pool_size < total) cli_shuffle(r->pool_ids, total, r->o.c.seed, cli_stream(STREAM_POOL, 0, 0, 0));
-    for (uint32_t p = 0; p < r->pool_size; p++) r->pool_pos[r->pool_ids[p]] = p;
-    return 1;
-}
 
 /* The full-data baseline, when asked and not yet measured: rank 0 alone,
  * while under MPI the other ranks already take jobs. */
@@ -588,92 +571,7 @@ static int estimate(run *r) {
 }
 
 
-static int damaged_state(const run *r, const char *fmt, ...) AL_PRINTF(2, 3);
-static int damaged_state(const run *r, const char *fmt, ...) {
-    char why[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "alvk: %s/state.txt is damaged (%s); move it away to start over\n", r->o.out, why);
-    return EXIT_USAGE;
-}
-
-/* A version 2 state kept the pool of its one job in progress: its labels
- * after the first `budget` are, round by round, what each round picked,
- * which version 3 records hold. */
-static int upgrade_v2(run *r) {
-    al_state *st = &r->st;
-    const al_config *c = &r->o.c;
-    uint32_t n = st->v2_annotated_count;
-    if (!n) return EXIT_OK;
-    if (st->v2_strategy < 0 || st->v2_strategy >= AL_STRATEGIES || n != (uint64_t)c->budget * (st->v2_round + 1))
-        return damaged_state(r, "%u annotated images where round %u starts with %llu", n, st->v2_round + 1,
-                             (unsigned long long)c->budget * (st->v2_round + 1));
-    for (uint32_t i = 0; i < st->nrecords; i++) {
-        al_record *rec = &st->records[i];
-        if (rec->strategy != st->v2_strategy || rec->trial != st->v2_trial || rec->round >= st->v2_round) continue;
-        if (!(rec->picked = malloc(c->budget * sizeof *rec->picked))) return cli_fail("allocating");
-        for (uint32_t k = 0; k < c->budget; k++) {
-            uint32_t pos = st->v2_annotated[c->budget * (rec->round + 1) + k];
-            if (pos >= r->pool_size)
-                return damaged_state(r, "annotated image %u is outside the pool of %u", pos, r->pool_size);
-            rec->picked[k] = r->pool_ids[pos];
-        }
-        rec->npicked = c->budget;
-    }
-    return EXIT_OK;
-}
-
-/* A state that parses can still hold records no run of its own config
- * makes (hand-edited, or another run's): refuse it before any work, so a
- * resumed run never loops, reads past the pool or runs a strategy the
- * config lacks. */
-static int check_state(run *r) {
-    const al_state *st = &r->st;
-    const al_config *c = &r->o.c;
-    uint32_t rounds = al_rounds(c);
-    if (!(st->baseline < 0 || (st->baseline >= 0 && st->baseline <= 1)))
-        return damaged_state(r, "baseline accuracy %g", st->baseline);
-    for (uint32_t i = 0; i < st->nrecords; i++) {
-        const al_record *rec = &st->records[i];
-        const char *name = al_strategy_name(rec->strategy);
-        if (!(c->strategies >> rec->strategy & 1) || rec->trial >= trials_of(c, rec->strategy) || rec->round >= rounds)
-            return damaged_state(r, "record %u: %s trial %u round %u is not in this run's config", i + 1, name,
-                                 rec->trial + 1, rec->round + 1);
-        /* Records are in order: the one before is the same job's round before, or another job's. */
-        const al_record *prev = i ? rec - 1 : NULL;
-        int same_job = prev && prev->strategy == rec->strategy && prev->trial == rec->trial;
-        if (rec->round != (same_job ? prev->round + 1 : 0))
-            return damaged_state(r, "record %u: %s trial %u round %u without round %u", i + 1, name, rec->trial + 1,
-                                 rec->round + 1, same_job ? prev->round + 2 : 1);
-        uint64_t labels = (uint64_t)c->budget * (rec->round + 1);
-        if (rec->annotated != labels)
-            return damaged_state(r, "record %u: %s trial %u round %u with %u labels, not %llu", i + 1, name,
-                                 rec->trial + 1, rec->round + 1, rec->annotated, (unsigned long long)labels);
-        uint32_t want = rec->round + 1 < rounds ? c->budget : 0;
-        if (rec->npicked != want && (rec->npicked || !want)) /* none: a version 2 state's finished trial */
-            return damaged_state(r, "record %u: %s trial %u round %u picked %u images, not %u", i + 1, name,
-                                 rec->trial + 1, rec->round + 1, rec->npicked, want);
-    }
-    /* Every job in progress must have its pool back: each round's picks, in the pool, none twice. */
-    uint32_t *picks = malloc((size_t)r->pool_size * sizeof *picks);
-    if (!picks) return cli_fail("allocating");
-    int rc = EXIT_OK;
-    for (int s = 0; s < AL_STRATEGIES && rc == EXIT_OK; s++)
-        for (uint32_t t = 0; c->strategies >> s & 1 && t < trials_of(c, s) && rc == EXIT_OK; t++) {
-            job j = {s, t};
-            uint32_t k = rounds_done(st, j), n = k && k < rounds ? job_picks(st, j, picks) : 0;
-            char why[256];
-            if (k && k < rounds && n != (uint64_t)k * c->budget)
-                rc = damaged_state(r, "%s trial %u is at round %u but its records lack the images they picked",
-                                   al_strategy_name(s), t + 1, k + 1);
-            else if (k && k < rounds && !rebuild_pool(r, j, picks, n, why, sizeof why))
-                rc = damaged_state(r, "%s", why);
-        }
-    free(picks);
-    return rc;
-}
+/* ---- the whole run -------------------------------------------------------- */
 
 /* Opens this rank's device and builds the model; rank 0 also saves the
  * state and times the graphs for the estimate. */
@@ -728,10 +626,8 @@ int run_experiment(run *r) {
     const al_config *c = &r->o.c;
     int adversarial = c->strategies >> AL_ADVERSARIAL & 1;
     int disc = adversarial ? (c->discriminator_default_init ? DISC_DEFAULT : DISC_KAIMING) : DISC_NONE;
-    int rc = choose_pool(r) ? EXIT_OK : cli_fail("allocating"); /* reaches the collective below on every rank */
-    if (rc == EXIT_OK && par_rank() == 0 && (rc = upgrade_v2(r)) == EXIT_OK && (rc = check_state(r)) == EXIT_OK &&
-        !make_queue(r))
-        rc = cli_fail("allocating");
+    int rc = EXIT_OK; /* reaches the collective below on every rank */
+    if (par_rank() == 0 && !make_queue(r)) rc = cli_fail("allocating");
     /* Rank 0 first: its calibration runs every graph, so every kernel
      * variant is chosen, and the other ranks take its choices: they compute
      * with the same kernels, and a run's numbers do not depend on the rank

@@ -2,7 +2,7 @@
  * classes as the data set's labels trained with Adam, test accuracy after every epoch, the model
  * saved after every epoch (so an interruption loses at most the epoch in
  * progress). */
-#include "cli.h"
+#include "session.h"
 #include "par.h"
 
 #include <stdio.h>

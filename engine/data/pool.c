@@ -3,6 +3,7 @@
  * training step sends the device nothing but the indices. */
 #include "pool.h"
 #include "vk/context.h"
+#include "vk/transfer.h"
 
 #include <stdlib.h>
 

@@ -72,8 +72,7 @@ alvk_status alvk_graph_create(alvk_context *ctx, alvk_params *params, uint32_t m
     }
     g->ctx = ctx, g->params = params, g->max_batch = max_batch, g->mode = mode;
     g->bn_momentum = 0.1f;
-    const char *profile = getenv("ALVK_PROFILE");
-    g->profile = profile && *profile && strcmp(profile, "0") != 0;
+    g->profile = ctx->env.profile == 1;
     s = handle_use(&g->h, &ctx->h);
     if (s == ALVK_OK && params) s = handle_use(&g->h, (alvk_handle *)params);
     if (s != ALVK_OK) {

@@ -15,6 +15,7 @@
  * input, and relu(v) > 0 exactly when v > 0. The results are the unfused
  * kernels' bit for bit (the epilogues compute the same expressions). */
 #include "graph.h"
+#include "vk/context.h"
 
 /* How many inputs of nodes other than `except` read x's values, and (signs)
  * their sign alone. */
@@ -123,8 +124,8 @@ static void fuse_relu_grad(alvk_graph *g, int i) {
 }
 
 void graph_fuse(alvk_graph *g) {
-    if (alvk_env_flag(g->ctx, "ALVK_FOLD_BN") != 0) fold_batchnorm(g);
-    if (alvk_env_flag(g->ctx, "ALVK_FUSE") == 0) return;
+    if (g->ctx->env.fold_bn != 0) fold_batchnorm(g);
+    if (g->ctx->env.fuse == 0) return;
     for (int i = 0; i < g->count; i++) /* the residual form first: it takes the add too */
         if (g->nodes[i].op == OP_RELU && !g->nodes[i].fused_into && g->nodes[i].grad_of < 0)
             fuse_residual_relu(g, i);

@@ -3,6 +3,7 @@
  * the broadcasts their VJPs need. Every VJP here is made of these ops, so
  * each can be differentiated again (a gradient penalty's second order). */
 #include "graph.h"
+#include "vk/transfer.h"
 
 /* ---- unary ------------------------------------------------------------------ */
 

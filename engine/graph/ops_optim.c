@@ -4,6 +4,7 @@
  * slot between runs (a learning-rate schedule) and the next run's kernel
  * reads it, so nothing is recompiled or re-recorded. */
 #include "graph.h"
+#include "vk/transfer.h"
 
 #include <math.h>
 #include <stdlib.h>

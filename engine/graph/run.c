@@ -3,6 +3,7 @@
  * single submission per run. */
 #include "graph.h"
 #include "vk/context.h"
+#include "vk/transfer.h"
 
 #include <stdio.h>
 #include <stdlib.h>

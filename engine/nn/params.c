@@ -6,6 +6,7 @@
 #include "vk/command.h"
 #include "vk/context.h"
 #include "vk/handle.h"
+#include "vk/transfer.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -118,9 +118,8 @@ alvk_status alvk_choices_take(alvk_context *ctx, const char *text) {
  * kept), or runs would stop repeating bit for bit. */
 #define CHOICE_MARGIN 0.10
 
-int alvk_choice_flag(alvk_context *ctx, const char *env, int *field, int fallback,
+int alvk_choice_flag(alvk_context *ctx, int forced, int *field, int fallback,
                      int (*race)(alvk_context *ctx, double ms[2]), int save) {
-    int forced = alvk_env_flag(ctx, env);
     if (forced >= 0) return forced;
     alvk_choices_get(ctx);
     if (*field >= 0) return *field;

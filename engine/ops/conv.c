@@ -6,6 +6,7 @@
  * it is what lets the GEMM read whole vec4s instead of gathering scalars
  * per tap. */
 #include "ops.h"
+#include "vk/context.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -189,14 +190,10 @@ static uint64_t wino_cost(uint32_t OH, uint32_t OW, uint32_t F) {
 /* The tile Winograd uses for a convolution whose tiles cover OH x OW, or 0
  * when the window is not a stride-1 3x3. */
 static uint32_t winograd_tile(alvk_context *ctx, const conv_run *r, uint32_t OH, uint32_t OW) {
-    const char *env = getenv("ALVK_WINOGRAD");
-    if (env && strcmp(env, "0") != 0 && strcmp(env, "2") != 0 && strcmp(env, "4") != 0)
-        alvk_env_ignored(ctx, "ALVK_WINOGRAD", env, "0, 2 or 4"), env = NULL;
+    int forced = ctx->env.winograd; /* ALVK_WINOGRAD */
     const alvk_conv *c = &r->c;
-    if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->pad > 2 || cropped(r) ||
-        (env && strcmp(env, "0") == 0))
-        return 0;
-    if (env && (strcmp(env, "2") == 0 || strcmp(env, "4") == 0)) return (uint32_t)atoi(env);
+    if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->pad > 2 || cropped(r) || forced == 0) return 0;
+    if (forced > 0) return (uint32_t)forced;
     return wino_cost(OH, OW, 4) < wino_cost(OH, OW, 2) ? 4 : 2;
 }
 

@@ -136,20 +136,3 @@ void alvk_buffers_free(alvk_context *ctx, int n, alvk_buffer *b) {
     for (int i = 0; i < n; i++) alvk_buffer_free(ctx, &b[i]);
 }
 
-void alvk_env_ignored(alvk_context *ctx, const char *name, const char *value, const char *expected) {
-    static const char *said[8]; /* each variable once per process: ops ask at every recording */
-    for (int i = 0; i < 8; i++) {
-        if (said[i] && strcmp(said[i], name) == 0) return;
-        if (!said[i]) {
-            said[i] = name;
-            break;
-        }
-    }
-    alvk_log(&ctx->log, ALVK_LOG_WARN, "%s=%s is not %s: ignored", name, value, expected);
-}
-
-int alvk_env_flag(alvk_context *ctx, const char *name) {
-    const char *v = getenv(name);
-    if (v && strcmp(v, "0") != 0 && strcmp(v, "1") != 0) alvk_env_ignored(ctx, name, v, "0 or 1");
-    return v && (strcmp(v, "0") == 0 || strcmp(v, "1") == 0) ? *v - '0' : -1;
-}

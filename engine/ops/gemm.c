@@ -8,6 +8,7 @@
  * raced once per device (below). */
 #include "ops.h"
 #include "vk/context.h"
+#include "vk/transfer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,14 +237,10 @@ static int race_ways(alvk_context *ctx, const int *ways, int n, double *ms) {
  * instead, under the context's read path. */
 static gemm_pick choose(alvk_context *ctx) {
     int path = (int)alvk_ops_read_path(ctx);
-    const char *env = getenv("ALVK_GEMM_TILE");
-    unsigned r, c;
-    if (env && strcmp(env, "smem") == 0) return pick_of(path * NVARIANTS + NVARIANTS - 1);
-    if (env && sscanf(env, "%ux%u", &r, &c) == 2) {
-        for (int i = 0; i < NVARIANTS; i++)
-            if (4 * variants[i].rm == r && 4 * variants[i].rn == c) return pick_of(path * NVARIANTS + i);
-    }
-    if (env) alvk_env_ignored(ctx, "ALVK_GEMM_TILE", env, "a tile (16x16, 8x8, 4x8, 8x4, 4x4) or smem");
+    const unsigned r = ctx->env.gemm_tile.rows, c = ctx->env.gemm_tile.cols; /* env.c takes our tiles */
+    if (ctx->env.gemm_tile.smem) return pick_of(path * NVARIANTS + NVARIANTS - 1);
+    for (int i = 0; i < NVARIANTS && r; i++)
+        if (4 * variants[i].rm == r && 4 * variants[i].rn == c) return pick_of(path * NVARIANTS + i);
     alvk_choices *ch = alvk_choices_get(ctx);
     char name[64];
     if (ch->gemm_variant >= 0 && ch->gemm_variants == 2 * NVARIANTS) {
@@ -356,8 +353,8 @@ static int race_split(alvk_context *ctx, double ms[2]) {
  * (not when measured on a kernel ALVK_GEMM_TILE forced); ALVK_GEMM_SPLIT=0|1
  * decides instead. */
 static int splits(alvk_context *ctx) {
-    return alvk_choice_flag(ctx, "ALVK_GEMM_SPLIT", &alvk_choices_get(ctx)->gemm_split, 0, race_split,
-                            !getenv("ALVK_GEMM_TILE"));
+    return alvk_choice_flag(ctx, ctx->env.gemm_split, &alvk_choices_get(ctx)->gemm_split, 0, race_split,
+                            !ctx->env.gemm_tile.rows && !ctx->env.gemm_tile.smem);
 }
 
 alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,
@@ -368,28 +365,4 @@ alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const 
     uint32_t S = split_count(g.v, p, bias != NULL);
     if (S > 1 && splits(ctx)) return record_split(cmd, g, p, S, at, bk, c);
     return record_variant(cmd, fit(g, p), p, at, bk, c, bias);
-}
-
-/* With C = op(A) op(B): dA = dC op(B)^T and dB = op(A)^T dC, each written in
- * its operand's stored layout, i.e. transposed when that operand is. */
-alvk_status alvk_op_gemm_backward(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a,
-                                  const alvk_buffer *b, const alvk_buffer *dc,
-                                  const alvk_buffer *da, const alvk_buffer *db) {
-    if (g->lda || g->ldb || g->ldc)
-        return alvk_error(ALVK_ERROR_UNSUPPORTED, "gemm backward: contiguous operands only");
-    alvk_status s = ALVK_OK;
-    if (da && !g->trans_a) /* da[M][K] = dC[M][N] op(B)^T */
-        s = alvk_op_gemm(cmd, &(alvk_gemm){g->M, g->K, g->N, 0, !g->trans_b, .alpha = g->alpha},
-                         dc, b, da, NULL);
-    else if (da) /* da[K][M] = op(B)[K][N] dC^T */
-        s = alvk_op_gemm(cmd, &(alvk_gemm){g->K, g->M, g->N, g->trans_b, 1, .alpha = g->alpha},
-                         b, dc, da, NULL);
-    if (s != ALVK_OK) return s;
-    if (db && !g->trans_b) /* db[K][N] = op(A)^T dC */
-        s = alvk_op_gemm(cmd, &(alvk_gemm){g->K, g->N, g->M, !g->trans_a, 0, .alpha = g->alpha},
-                         a, dc, db, NULL);
-    else if (db) /* db[N][K] = dC^T op(A) */
-        s = alvk_op_gemm(cmd, &(alvk_gemm){g->N, g->K, g->M, 1, g->trans_a, .alpha = g->alpha},
-                         dc, a, db, NULL);
-    return s;
 }

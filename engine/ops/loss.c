@@ -1,12 +1,11 @@
 /* Losses and scores over logits[B, C]: softmax cross-entropy and its
- * gradient, softmax, the margin score, argmax and the count of correct
- * predictions. Rows are short (10 classes), so the kernels give each row one
+ * gradient, softmax and the count of correct predictions. Rows are short (10 classes), so the kernels give each row one
  * invocation; the batch mean of the loss is a fixed-order reduction. */
 #include "ops.h"
 
 #define LOCAL 64
 
-enum { MODE_SOFTMAX, MODE_CE, MODE_MARGIN }; /* shaders/softmax_rows.comp */
+enum { MODE_SOFTMAX, MODE_CE }; /* shaders/softmax_rows.comp */
 
 static alvk_status need(const char *op, const char *what, const alvk_buffer *b, uint64_t bytes) {
     if (!b) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: no %s buffer", op, what);
@@ -75,26 +74,6 @@ alvk_status alvk_op_softmax(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_bu
     return s == ALVK_OK ? rows(cmd, MODE_SOFTMAX, B, C, logits, NULL, probs, NULL) : s;
 }
 
-alvk_status alvk_op_margin(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
-                           const alvk_buffer *score) {
-    if (C < 2)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "margin: needs C >= 2 classes, got %u", C);
-    alvk_status s = check_rows("margin", B, C, logits);
-    if (s == ALVK_OK) s = need("margin", "score", score, 4ull * B);
-    return s == ALVK_OK ? rows(cmd, MODE_MARGIN, B, C, logits, NULL, score, NULL) : s;
-}
-
-alvk_status alvk_op_argmax(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
-                           const alvk_buffer *out) {
-    alvk_status s = check_rows("argmax", B, C, logits);
-    if (s == ALVK_OK) s = need("argmax", "out", out, 4ull * B);
-    if (s != ALVK_OK) return s;
-    alvk_kernel k = {.shader = ALVK_SHADER_argmax, .local = {LOCAL}, .nspec = 1, .spec = {0}};
-    alvk_binding b[3] = {alvk_in1(logits), alvk_in1u(logits), alvk_out(out)};
-    struct { uint32_t B, C; } push = {B, C};
-    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, B);
-}
-
 /* One workgroup: the count is one integer, and an evaluation batch (at most
  * the test set) is small next to the model that made its logits. */
 alvk_status alvk_op_correct_count(alvk_cmd *cmd, uint32_t B, uint32_t C,
@@ -105,8 +84,8 @@ alvk_status alvk_op_correct_count(alvk_cmd *cmd, uint32_t B, uint32_t C,
     if (s == ALVK_OK) s = need(op, "labels", labels, 4ull * B);
     if (s == ALVK_OK) s = need(op, "count", count, 4);
     if (s != ALVK_OK) return s;
-    alvk_kernel k = {.shader = alvk_group_sum_shader(alvk_cmd_context(cmd), ALVK_SHADER_argmax),
-                     .local = {LOCAL}, .nspec = 1, .spec = {1}};
+    alvk_kernel k = {.shader = alvk_group_sum_shader(alvk_cmd_context(cmd), ALVK_SHADER_correct_count),
+                     .local = {LOCAL}};
     alvk_binding b[3] = {alvk_in1(logits), alvk_in1u(labels), alvk_out(count)};
     struct { uint32_t B, C; } push = {B, C};
     return alvk_op_dispatch(cmd, k, b, 3, &push, sizeof push, (uint32_t[3]){1, 1, 1});

@@ -40,19 +40,14 @@ alvk_status alvk_run_way(alvk_context *ctx, alvk_race_way record, int way, void 
 /* n buffers of `bytes` each (a race's operands): all or none. */
 alvk_status alvk_buffers_alloc(alvk_context *ctx, int n, VkDeviceSize bytes, alvk_buffer *out);
 void alvk_buffers_free(alvk_context *ctx, int n, alvk_buffer *b);
-/* An environment override of a raced choice: 0 or 1 where the variable
- * starts with that digit, else -1 (race). */
-int alvk_env_flag(alvk_context *ctx, const char *name);
-/* Logs (a warning, once per process and variable) that an environment
- * variable's value means nothing and is ignored; expected: what it takes. */
-void alvk_env_ignored(alvk_context *ctx, const char *name, const char *value, const char *expected);
-/* A raced yes/no choice, the steps every such chooser takes: the variable
- * `env` when set (alvk_env_flag), else the choice cached in *field (a field
- * of alvk_choices_get(ctx)), else race(ctx, ms)'s answer (-1: none,
+/* A raced yes/no choice, the steps every such chooser takes: `forced` (the
+ * environment's 0 or 1, a field of ctx->env; -1 when unset), else the
+ * choice cached in *field (a field of alvk_choices_get(ctx)), else
+ * race(ctx, ms)'s answer (-1: none,
  * `fallback` stands and is not kept; ms gets both ways' times), cached and,
  * where `save`, written to disk. The way that is not `fallback` must win by
  * 10 %: a near tie keeps the default, so it cannot flip between processes. */
-int alvk_choice_flag(alvk_context *ctx, const char *env, int *field, int fallback,
+int alvk_choice_flag(alvk_context *ctx, int forced, int *field, int fallback,
                      int (*race)(alvk_context *ctx, double ms[2]), int save);
 
 /* ---- elementwise -------------------------------------------------------- */
@@ -166,11 +161,6 @@ typedef struct alvk_gemm_packed {
 alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,
                                 const alvk_buffer *bk, const alvk_buffer *c,
                                 const alvk_buffer *bias);
-/* The gradients of a GEMM on contiguous operands (beta = 0): da and db, each in its
- * operand's stored layout, from dc; either may be NULL to skip it. */
-alvk_status alvk_op_gemm_backward(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a,
-                                  const alvk_buffer *b, const alvk_buffer *dc,
-                                  const alvk_buffer *da, const alvk_buffer *db);
 
 /* ---- conv2d (NCHW, weights [Cout][Cin][KH][KW], dilation 1, groups 1) ----
  * As GEMMs on the shared core: forward M = N*OH*OW pixels, N = Cout,
@@ -273,16 +263,6 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
                                        const alvk_buffer *gamma, const alvk_buffer *mean,
                                        const alvk_buffer *invstd, const alvk_buffer *dx,
                                        const alvk_buffer *dgamma, const alvk_buffer *dbeta);
-
-/* ---- linear: y[M,out] = x[M,in] W[out,in]^T + b[out] ----------------------- */
-alvk_status alvk_op_linear(alvk_cmd *cmd, uint32_t M, uint32_t in, uint32_t out,
-                           const alvk_buffer *x, const alvk_buffer *w, const alvk_buffer *b,
-                           const alvk_buffer *y);
-/* dx = dy W, dW = dy^T x, db = column sums of dy; any output may be NULL. */
-alvk_status alvk_op_linear_backward(alvk_cmd *cmd, uint32_t M, uint32_t in, uint32_t out,
-                                    const alvk_buffer *x, const alvk_buffer *w,
-                                    const alvk_buffer *dy, const alvk_buffer *dx,
-                                    const alvk_buffer *dw, const alvk_buffer *db);
 
 /* ---- helpers for op files ---------------------------------------------- */
 /* x rounded up to a multiple of 8: the GEMM kernel's padding of K and rows. */

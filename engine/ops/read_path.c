@@ -64,12 +64,7 @@ static alvk_read_path measure(alvk_context *ctx) {
 
 alvk_read_path alvk_ops_read_path(alvk_context *ctx) {
     if (ctx->read_path < 0) {
-        const char *env = getenv("ALVK_READ_PATH");
-        if (env && strcmp(env, "texel") == 0) ctx->read_path = ALVK_READ_TEXEL;
-        else if (env && strcmp(env, "ssbo") == 0) ctx->read_path = ALVK_READ_SSBO;
-        else ctx->read_path = (int)measure(ctx);
-        if (env && ctx->read_path >= 0 && strcmp(env, "texel") != 0 && strcmp(env, "ssbo") != 0)
-            alvk_env_ignored(ctx, "ALVK_READ_PATH", env, "ssbo or texel");
+        ctx->read_path = ctx->env.read_path >= 0 ? ctx->env.read_path : (int)measure(ctx);
     }
     return (alvk_read_path)ctx->read_path;
 }

@@ -7,6 +7,7 @@
  * the result never changes between runs that share those choices. */
 #include "ops.h"
 #include "vk/context.h"
+#include "vk/transfer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +133,7 @@ static int race_group_sum(alvk_context *ctx, double ms[2]) {
 
 static int subgroup_sums(alvk_context *ctx) {
     if (!ctx->infos[ctx->device_index].subgroup_arithmetic) return 0;
-    return alvk_choice_flag(ctx, "ALVK_SUBGROUP_SUMS", &alvk_choices_get(ctx)->group_sum_sg, 0,
+    return alvk_choice_flag(ctx, ctx->env.subgroup_sums, &alvk_choices_get(ctx)->group_sum_sg, 0,
                             race_group_sum, 1);
 }
 

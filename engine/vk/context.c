@@ -35,11 +35,6 @@ alvk_status alvk_check_validation(alvk_context *ctx) {
                       n, ctx->validation_msg);
 }
 
-static int env_flag(const char *name) {
-    const char *s = getenv(name);
-    return s && *s && strcmp(s, "0") != 0;
-}
-
 static int has_layer(alvk_vk *vk, const char *name) {
     uint32_t n = 0;
     vk->vkEnumerateInstanceLayerProperties(&n, NULL);
@@ -236,21 +231,9 @@ static alvk_status finish_device(alvk_context *ctx) {
 }
 
 static void resolve_cache_dir(alvk_context *ctx, const alvk_context_desc *desc) {
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    if (desc->cache_dir && *desc->cache_dir)
-        snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s", desc->cache_dir);
-    else if (xdg && *xdg)
-        snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s/alvk", xdg);
-    else if (home && *home)
-        snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s/.cache/alvk", home);
-    else
-        ctx->cache_dir[0] = '\0';
-    if (desc->pipeline_cache) ctx->pipeline_cache = desc->pipeline_cache > 0;
-    else {
-        const char *env = getenv("ALVK_PIPELINE_CACHE");
-        ctx->pipeline_cache = !(env && strcmp(env, "0") == 0);
-    }
+    snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s",
+             desc->cache_dir && *desc->cache_dir ? desc->cache_dir : ctx->env.cache_dir);
+    ctx->pipeline_cache = desc->pipeline_cache ? desc->pipeline_cache > 0 : ctx->env.pipeline_cache != 0;
     if (!ctx->cache_dir[0]) ctx->pipeline_cache = 0;
 }
 
@@ -329,8 +312,10 @@ alvk_status alvk_context_create(const alvk_context_desc *desc, alvk_context **ou
     alvk_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating the context");
     handle_init(&ctx->h, HANDLE_CONTEXT, NULL);
-    alvk_logger_init(&ctx->log, desc->log_level, desc->log_fn, desc->log_user);
-    ctx->validation = desc->validation ? desc->validation > 0 : env_flag("ALVK_VALIDATION");
+    alvk_env_read(&ctx->env);
+    alvk_logger_init(&ctx->log, desc->log_level ? desc->log_level : ctx->env.log, desc->log_fn, desc->log_user);
+    alvk_env_warn(&ctx->env, &ctx->log);
+    ctx->validation = desc->validation ? desc->validation > 0 : ctx->env.validation == 1;
     ctx->force_staging = desc->force_staging;
     ctx->allocator = desc->vk_allocator;
     ctx->read_path = -1;

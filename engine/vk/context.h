@@ -4,6 +4,7 @@
 #define ALVK_CONTEXT_H
 
 #include "alvk/alvk.h"
+#include "env.h"
 #include "error.h"
 #include "handle.h"
 #include "memory.h"
@@ -30,6 +31,7 @@ alvk_status alvk_choices_take(alvk_context *ctx, const char *text);
 struct alvk_context {
     alvk_handle h; /* first: its graphs, stores and pools are its users */
     alvk_vk vk;
+    alvk_env env; /* the environment as it was at creation (env.c) */
     alvk_logger log;
 
     const VkAllocationCallbacks *allocator; /* the host's, for every Vulkan object; or NULL */
@@ -59,7 +61,8 @@ struct alvk_context {
 
     uint64_t submissions; /* queue submissions so far (tests count them) */
     alvk_memory memory;
-    alvk_cmd *transfer; /* staging copies */
+    alvk_cmd *transfer;  /* staged copies (transfer.c) */
+    alvk_buffer staging; /* their host-visible buffer, made at the first (transfer.c) */
     alvk_pipelines *pipelines;
     int adopted;       /* instance and device belong to the host */
     int force_staging;

@@ -157,7 +157,7 @@ static alvk_status not_found(const alvk_context *ctx, const char *why) {
 }
 
 alvk_status alvk_devices_choose(alvk_context *ctx, const char *request) {
-    if (!request || !*request) request = getenv("ALVK_DEVICE");
+    if (!request || !*request) request = ctx->env.device;
     if (!request || !*request) {
         int best = 0;
         for (int i = 1; i < ctx->device_count; i++)

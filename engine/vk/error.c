@@ -67,17 +67,8 @@ alvk_status alvk_vk_error(VkResult result, const char *what) {
     return alvk_error(status, "%s failed: %s (%d)", what, alvk_vk_result_str(result), (int)result);
 }
 
-static alvk_log_level level_from_env(void) {
-    const char *s = getenv("ALVK_LOG");
-    if (!s || !*s) return ALVK_LOG_OFF;
-    static const char *const names[] = {"", "debug", "info", "warn", "error", "off"};
-    for (int i = ALVK_LOG_DEBUG; i <= ALVK_LOG_OFF; i++)
-        if (strcmp(s, names[i]) == 0) return (alvk_log_level)i;
-    return ALVK_LOG_WARN; /* an unknown value still asks for logging */
-}
-
 void alvk_logger_init(alvk_logger *log, alvk_log_level level, alvk_log_fn fn, void *user) {
-    log->level = level != ALVK_LOG_DEFAULT ? level : level_from_env();
+    log->level = level != ALVK_LOG_DEFAULT ? level : ALVK_LOG_OFF;
     log->fn = fn;
     log->user = user;
 }

@@ -27,7 +27,8 @@ typedef struct alvk_logger {
     void *user;
 } alvk_logger;
 
-/* Resolves the desc fields against ALVK_LOG. */
+/* level: the desc's, else ALVK_LOG's (the caller resolves it; DEFAULT
+ * logs nothing). */
 void alvk_logger_init(alvk_logger *log, alvk_log_level level, alvk_log_fn fn, void *user);
 void alvk_log(const alvk_logger *log, alvk_log_level level, const char *fmt, ...)
     ALVK_PRINTF(3, 4);

@@ -1,18 +1,29 @@
 /* The run-time Vulkan loader. Nothing links libvulkan at build time: the
- * system loader is opened here (or by volk when the build found it), and all
- * functions are fetched through vkGetInstanceProcAddr / vkGetDeviceProcAddr
- * into the context's own table. Every context opens its own reference to the
- * loader, so there is no global state. */
+ * system loader is opened here, then every function is fetched through
+ * vkGetInstanceProcAddr / vkGetDeviceProcAddr into the context's own table
+ * (vk_fns.h), so contexts share no function pointers and calls skip the
+ * loader's trampoline.
+ *
+ * Opening the loader is volk's job by default (Debian 12's
+ * libvulkan-volk-dev, compiled in by loader_volk.c). alvk's own few lines
+ * of dlopen below stay for one reason: the library still builds where volk
+ * is not packaged (-DALVK_VOLK=OFF; CI builds and tests that way as well).
+ *
+ * volk's device table (VolkDeviceTable, volkLoadDeviceTable) is not used:
+ * volk 1.3.239 fills it through volk's global vkGetDeviceProcAddr, which only
+ * volkLoadInstance sets, for one instance at a time and the whole process.
+ * Contexts on other instances, or a host's device adopted with the host's
+ * own vkGetInstanceProcAddr, would share that global (and race on it from
+ * several threads). The context's own table is the same idea, filled
+ * through the context's own pointers. */
 #include "loader.h"
 #include "error.h"
 
 #include <string.h>
 
-#if defined(ALVK_HAVE_VOLK)
-#include <volk.h>
-#elif defined(_WIN32)
+#if defined(_WIN32) && !defined(ALVK_HAVE_VOLK)
 #include <windows.h>
-#else
+#elif !defined(ALVK_HAVE_VOLK)
 #include <dlfcn.h>
 #endif
 
@@ -47,11 +58,11 @@ static void *library_symbol(void *lib, const char *name) {
 int alvk_vk_load(alvk_vk *vk) {
     memset(vk, 0, sizeof *vk);
 #if defined(ALVK_HAVE_VOLK)
-    if (volkInitialize() != VK_SUCCESS)
+    vk->vkGetInstanceProcAddr = alvk_volk_open();
+    if (!vk->vkGetInstanceProcAddr)
         return alvk_error(ALVK_ERROR_NO_VULKAN,
                           "volk found no Vulkan loader; install your GPU driver's Vulkan "
                           "support (on Debian: apt-get install libvulkan1 mesa-vulkan-drivers)");
-    vk->vkGetInstanceProcAddr = vkGetInstanceProcAddr;
 #else
     for (size_t i = 0; i < sizeof loader_names / sizeof loader_names[0] && !vk->library; i++)
         vk->library = open_library(loader_names[i]);

@@ -1,10 +1,9 @@
 /* Device memory: large VkDeviceMemory blocks, each with one VkBuffer over
  * all of it, handed out as aligned (buffer, offset, size) ranges from a
  * first-fit free list. Memory that is device-local and host-visible is
- * mapped once and written directly; otherwise data moves through a staging
- * buffer and vkCmdCopyBuffer. */
+ * mapped once (the host writes it directly); host-visible memory for
+ * staging the rest comes from a pool of its own (transfer.c copies). */
 #include "memory.h"
-#include "command.h"
 #include "context.h"
 
 #include <stdio.h>
@@ -12,7 +11,6 @@
 #include <string.h>
 
 #define BLOCK_SIZE ((VkDeviceSize)128 << 20)
-#define STAGING_SIZE ((VkDeviceSize)16 << 20)
 
 typedef struct alvk_range {
     VkDeviceSize offset, size;
@@ -252,6 +250,10 @@ alvk_status alvk_buffer_alloc(alvk_context *ctx, VkDeviceSize size, alvk_buffer 
     return pool_alloc(ctx, &ctx->memory.device, size, out);
 }
 
+alvk_status alvk_host_buffer_alloc(alvk_context *ctx, VkDeviceSize size, alvk_buffer *out) {
+    return pool_alloc(ctx, &ctx->memory.host, size, out);
+}
+
 /* Puts [offset, offset+size) back into the sorted free list, merging with
  * its neighbours. */
 static void give_range(alvk_block *b, VkDeviceSize offset, VkDeviceSize size) {
@@ -317,67 +319,4 @@ static void destroy_pool(alvk_context *ctx, alvk_mem_pool *pool) {
 void alvk_memory_destroy(alvk_context *ctx) {
     destroy_pool(ctx, &ctx->memory.device);
     destroy_pool(ctx, &ctx->memory.host);
-}
-
-static alvk_status check_range(const alvk_buffer *buf, VkDeviceSize offset, size_t size) {
-    if (!buf || !buf->block || offset > buf->size || size > buf->size - offset)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
-                          "bytes %llu..%llu are outside the buffer of %llu bytes",
-                          (unsigned long long)offset, (unsigned long long)(offset + size),
-                          (unsigned long long)(buf && buf->block ? buf->size : 0));
-    return ALVK_OK;
-}
-
-static alvk_status staging(alvk_context *ctx) {
-    if (ctx->memory.staging.block) return ALVK_OK;
-    return pool_alloc(ctx, &ctx->memory.host, STAGING_SIZE, &ctx->memory.staging);
-}
-
-/* One chunk through the staging buffer: upload copies staging -> buf, a
- * download buf -> staging. */
-static alvk_status staged_copy(alvk_context *ctx, const alvk_buffer *buf, VkDeviceSize offset,
-                               VkDeviceSize size, int upload) {
-    const alvk_buffer *st = &ctx->memory.staging;
-    alvk_status s = alvk_cmd_begin(ctx->transfer);
-    if (s != ALVK_OK) return s;
-    if (upload) alvk_cmd_copy(ctx->transfer, st, 0, buf, offset, size);
-    else alvk_cmd_copy(ctx->transfer, buf, offset, st, 0, size);
-    s = alvk_cmd_end(ctx->transfer);
-    return s == ALVK_OK ? alvk_cmd_run(ctx->transfer) : s;
-}
-
-alvk_status alvk_buffer_write(alvk_context *ctx, const alvk_buffer *buf, VkDeviceSize offset,
-                              const void *data, size_t size) {
-    alvk_status s = check_range(buf, offset, size);
-    if (s != ALVK_OK || size == 0) return s;
-    if (buf->mapped) {
-        memcpy(buf->mapped + offset, data, size);
-        return ALVK_OK;
-    }
-    if ((s = staging(ctx)) != ALVK_OK) return s;
-    for (size_t done = 0; done < size;) {
-        size_t n = size - done < STAGING_SIZE ? size - done : (size_t)STAGING_SIZE;
-        memcpy(ctx->memory.staging.mapped, (const uint8_t *)data + done, n);
-        if ((s = staged_copy(ctx, buf, offset + done, n, 1)) != ALVK_OK) return s;
-        done += n;
-    }
-    return ALVK_OK;
-}
-
-alvk_status alvk_buffer_read(alvk_context *ctx, const alvk_buffer *buf, VkDeviceSize offset,
-                             void *data, size_t size) {
-    alvk_status s = check_range(buf, offset, size);
-    if (s != ALVK_OK || size == 0) return s;
-    if (buf->mapped) {
-        memcpy(data, buf->mapped + offset, size);
-        return ALVK_OK;
-    }
-    if ((s = staging(ctx)) != ALVK_OK) return s;
-    for (size_t done = 0; done < size;) {
-        size_t n = size - done < STAGING_SIZE ? size - done : (size_t)STAGING_SIZE;
-        if ((s = staged_copy(ctx, buf, offset + done, n, 0)) != ALVK_OK) return s;
-        memcpy((uint8_t *)data + done, ctx->memory.staging.mapped, n);
-        done += n;
-    }
-    return ALVK_OK;
 }

@@ -1,5 +1,6 @@
 /* Device memory: a few large VkDeviceMemory blocks, each with one VkBuffer
- * over all of it, sub-allocated into (buffer, offset, size) ranges. */
+ * over all of it, sub-allocated into (buffer, offset, size) ranges. Copies
+ * to and from the host are transfer.h's. */
 #ifndef ALVK_MEMORY_H
 #define ALVK_MEMORY_H
 
@@ -31,7 +32,6 @@ typedef struct alvk_memory {
     VkDeviceSize alignment;
     VkDeviceSize block_size;
     uint64_t heap_used[VK_MAX_MEMORY_HEAPS];
-    alvk_buffer staging;  /* one reusable staging range for uploads/downloads */
 } alvk_memory;
 
 /* The memory type alvk maps directly: device-local, host-visible, coherent,
@@ -57,15 +57,11 @@ alvk_buffer alvk_buffer_view(const alvk_buffer *buf, VkDeviceSize offset, VkDevi
  * what a graph's reported peak is checked against. */
 uint64_t alvk_memory_in_use(const alvk_context *ctx);
 
+/* Allocates size bytes of host-visible, coherent, mapped memory: staging
+ * for device memory the host cannot map (transfer.c). Freed as any buffer. */
+alvk_status alvk_host_buffer_alloc(alvk_context *ctx, VkDeviceSize size, alvk_buffer *out);
+
 /* Returns the range to its block; a zeroed buffer is a no-op. */
 void alvk_buffer_free(alvk_context *ctx, alvk_buffer *buf);
-
-/* Copies between host memory and buf at any offset and size: directly when
- * the memory is mapped, through the staging buffer otherwise. These wait for
- * the device; call them outside recorded work. */
-alvk_status alvk_buffer_write(alvk_context *ctx, const alvk_buffer *buf, VkDeviceSize offset,
-                              const void *data, size_t size);
-alvk_status alvk_buffer_read(alvk_context *ctx, const alvk_buffer *buf, VkDeviceSize offset,
-                             void *data, size_t size);
 
 #endif

@@ -90,7 +90,7 @@
 
 /* The function tables of one context. */
 typedef struct alvk_vk {
-    void *library; /* the system loader (dlopen handle), or NULL with volk */
+    void *library; /* the system loader (alvk's own dlopen handle), or NULL with volk */
     PFN_vkGetInstanceProcAddr vkGetInstanceProcAddr;
     ALVK_VK_GLOBAL_FNS(ALVK_VK_DECLARE)
     ALVK_VK_INSTANCE_FNS(ALVK_VK_DECLARE)

@@ -66,14 +66,45 @@
  * threads at once. Creating and destroying objects is safe from any
  * thread under the same rule.
  *
- * Environment variables (a desc field, when set, wins over them):
- *   ALVK_DEVICE=N|name     device by index or case-insensitive name substring
- *   ALVK_LOG=error|warn|info|debug   log to stderr at this level and above
- *   ALVK_VALIDATION=1      Khronos validation layer with synchronisation
- *                          validation; any warning or error fails the call
- *   ALVK_PIPELINE_CACHE=0  do not read or write the on-disk pipeline cache
- *   XDG_CACHE_HOME         the pipeline cache lives in $XDG_CACHE_HOME/alvk
- *                          (else ~/.cache/alvk)
+ * Environment variables. A context reads them once, when it is created
+ * (a later change reaches only later contexts); a desc field, when set,
+ * wins. Unset and empty are the same. A value not listed is ignored, with
+ * one warning in the context's log (ALVK_LOG=warn shows it).
+ * NAME=values (default): effect.
+ *   ALVK_DEVICE=N|name (the best kind: discrete > integrated > virtual >
+ *       CPU): the device by index, or the first whose name contains name,
+ *       ignoring case; one that matches nothing fails alvk_context_create
+ *   ALVK_LOG=debug|info|warn|error|off (off): log at this level and
+ *       above, to stderr (or the desc's log_fn); another value logs warnings
+ *   ALVK_VALIDATION=0|1 (0): 1 runs the Khronos validation layer with
+ *       synchronisation validation; any message it gives fails the call
+ *   ALVK_PIPELINE_CACHE=0|1 (1): 0 neither reads nor writes the on-disk
+ *       pipeline cache and kernel choices
+ *   XDG_CACHE_HOME, HOME: the cache lives in $XDG_CACHE_HOME/alvk, else
+ *       $HOME/.cache/alvk (neither set: no cache)
+ *   ALVK_PROFILE=0|1 (0): 1 prints a per-op GPU-time table for each graph
+ *       on stderr when it is destroyed
+ *   ALVK_READ_PATH=ssbo|texel (measured once per context): how kernels
+ *       read their inputs, storage buffers or uniform texel buffers
+ *   ALVK_GEMM_TILE=16x16|8x8|4x8|8x4|4x4|smem (raced once per device,
+ *       cached): the GEMM kernel, a register tile of RxC floats or the
+ *       shared-memory blocks of GPUs
+ *   ALVK_GEMM_SPLIT=0|1 (raced once per device): 1 splits the K of long-K
+ *       GEMMs with few tiles (weight gradients) over a batched dispatch and
+ *       a reduce
+ *   ALVK_SERIAL_SUMS=0|1 (raced once per device): sums of at most 4,096
+ *       values (small batch-norm channels, bias gradients) one invocation
+ *       each (1) or a workgroup each (0)
+ *   ALVK_SUBGROUP_SUMS=0|1 (raced once per device): workgroup sums by
+ *       subgroup operations (1; devices with subgroup arithmetic) or a tree
+ *       in shared memory (0)
+ *   ALVK_WINOGRAD=0|2|4 (the tile with fewer multiplies): stride-1 3x3
+ *       convolutions as im2col GEMMs (0) or Winograd F(2x2) / F(4x4) forced
+ *   ALVK_FUSE=0|1 (1): 0 keeps ReLU, residual adds and ReLU gradients as
+ *       their own dispatches instead of fusing them into the batch norm or
+ *       convolution before them (the numbers are the same bit for bit)
+ *   ALVK_FOLD_BN=0|1 (1): 0 keeps evaluation graphs' batch norm as its own
+ *       dispatch instead of folding it into the convolution before it
  */
 #ifndef ALVK_ALVK_H
 #define ALVK_ALVK_H
@@ -155,7 +186,8 @@ typedef void (*alvk_log_fn)(void *user, alvk_log_level level, const char *messag
 /* ---- context and devices ----------------------------------------------- */
 
 /* A context owns one Vulkan instance, one device and everything created on
- * it. Contexts are independent: a program may hold several. */
+ * it. Contexts are independent: a program may hold several, and threads may
+ * create theirs at the same time. */
 typedef struct alvk_context alvk_context;
 
 /* Options for alvk_context_create; every zero field means "the default". */

@@ -12,22 +12,23 @@
 
 Test(al, random_annotation_never_repeats_and_counts) {
     al_pool p;
-    cr_assert(al_pool_init(&p, 100));
-    cr_assert(al_pool_annotate_random(&p, 30, 7, 1));
-    cr_assert(al_pool_annotate_random(&p, 70, 7, 2));
+    cr_assert_eq(al_pool_init(&p, 100), EXIT_OK);
+    cr_assert_eq(al_pool_annotate_random(&p, 30, 7, 1), EXIT_OK);
+    cr_assert_eq(al_pool_annotate_random(&p, 70, 7, 2), EXIT_OK);
     cr_expect_eq(p.count, 100);
     int seen[100] = {0};
     for (uint32_t i = 0; i < p.count; i++) seen[p.order[i]]++;
     for (int i = 0; i < 100; i++) cr_expect_eq(seen[i], 1, "image %d annotated %d times", i, seen[i]);
-    cr_expect(!al_pool_annotate_random(&p, 1, 7, 3), "nothing left to annotate");
+    cr_expect_eq(al_pool_annotate_random(&p, 1, 7, 3), EXIT_FAILED, "nothing left to annotate");
     al_pool_free(&p);
 }
 
 Test(al, random_annotation_is_seeded) {
     al_pool a, b, c;
-    cr_assert(al_pool_init(&a, 1000) && al_pool_init(&b, 1000) && al_pool_init(&c, 1000));
-    cr_assert(al_pool_annotate_random(&a, 50, 1, 9) && al_pool_annotate_random(&b, 50, 1, 9));
-    cr_assert(al_pool_annotate_random(&c, 50, 2, 9));
+    cr_assert(al_pool_init(&a, 1000) == EXIT_OK && al_pool_init(&b, 1000) == EXIT_OK &&
+              al_pool_init(&c, 1000) == EXIT_OK);
+    cr_assert(al_pool_annotate_random(&a, 50, 1, 9) == EXIT_OK && al_pool_annotate_random(&b, 50, 1, 9) == EXIT_OK);
+    cr_assert_eq(al_pool_annotate_random(&c, 50, 2, 9), EXIT_OK);
     cr_expect(memcmp(a.order, b.order, 50 * sizeof *a.order) == 0, "same seed, same images");
     cr_expect(memcmp(a.order, c.order, 50 * sizeof *a.order) != 0, "another seed, other images");
     al_pool_free(&a), al_pool_free(&b), al_pool_free(&c);
@@ -35,17 +36,18 @@ Test(al, random_annotation_is_seeded) {
 
 Test(al, annotation_by_position_in_the_unannotated_list) {
     al_pool p;
-    cr_assert(al_pool_init(&p, 10));
-    cr_assert(al_pool_annotate_images(&p, (uint32_t[]){2, 5}, 2));
+    cr_assert_eq(al_pool_init(&p, 10), EXIT_OK);
+    cr_assert_eq(al_pool_annotate_images(&p, (uint32_t[]){2, 5}, 2), EXIT_OK);
     uint32_t free_list[10];
     cr_expect_eq(al_pool_unannotated(&p, free_list), 8);
     cr_expect_eq(free_list[2], 3, "positions skip the annotated");
     /* positions 0 and 4 of {0,1,3,4,6,7,8,9} are images 0 and 6 */
-    cr_assert(al_pool_annotate_positions(&p, (uint32_t[]){4, 0}, 2));
+    cr_assert_eq(al_pool_annotate_positions(&p, (uint32_t[]){4, 0}, 2), EXIT_OK);
     cr_expect_eq(p.count, 4);
     cr_expect(p.order[2] == 6 && p.order[3] == 0, "annotated in the order given: %u %u", p.order[2], p.order[3]);
-    cr_expect(!al_pool_annotate_positions(&p, (uint32_t[]){6}, 1), "only 6 left: position 6 is out of range");
-    cr_expect(!al_pool_annotate_images(&p, (uint32_t[]){2}, 1), "image 2 is annotated already");
+    cr_expect_eq(al_pool_annotate_positions(&p, (uint32_t[]){6}, 1), EXIT_FAILED,
+                 "only 6 left: position 6 is out of range");
+    cr_expect_eq(al_pool_annotate_images(&p, (uint32_t[]){2}, 1), EXIT_FAILED, "image 2 is annotated already");
     al_pool_free(&p);
 }
 
@@ -133,13 +135,15 @@ Test(al, state_round_trips_and_damage_is_reported) {
     snprintf(st.config, sizeof st.config, "--budget 10 --max-budget 40");
     /* Added out of order (as ranks finish them): kept by strategy, trial, round. */
     al_record r = {AL_ADVERSARIAL, 0, 1, 20, 0.75, 0.8, 0.5, 70, 2, 3, 1, 0.33, 0.99, 1, 0, NULL};
-    cr_assert_eq(al_state_add(&st, &r), 1);
+    cr_assert_eq(al_state_add(&st, &r), EXIT_OK);
     r = (al_record){AL_UNIFORM, 0, 0, 10, 0.5, 0.625, 1.25, 7, 1.5, 0.5, 0.25, NAN, NAN, NAN, 3, (uint32_t[]){5, 9, 1}};
-    cr_assert_eq(al_state_add(&st, &r), 1);
-    cr_expect_eq(al_state_add(&st, &r), -1, "the same round twice");
-    cr_assert(al_save(dir, &st, &c, "a device", "a driver"));
+    cr_assert_eq(al_state_add(&st, &r), EXIT_OK);
+    cr_expect_eq(al_state_add(&st, &r), EXIT_FAILED, "the same round twice");
+    cr_assert_eq(al_save(dir, &st, &c, "a device", "a driver"), EXIT_OK);
     al_state back;
-    cr_assert_eq(al_state_load(dir, &back), 1);
+    int found;
+    cr_assert_eq(al_state_load(dir, &back, &found), EXIT_OK);
+    cr_assert(found);
     cr_expect_str_eq(back.config, st.config);
     cr_expect(back.baseline == st.baseline);
     cr_expect_eq(back.nrecords, 2);
@@ -160,14 +164,14 @@ Test(al, state_round_trips_and_damage_is_reported) {
     FILE *f = fopen(path, "w");
     fputs("alvk-run-state 2\nconfig x\ndone 0\nnext 0 0\n", f);
     fclose(f);
-    cr_expect_eq(al_state_load(dir, &back), -1, "a truncated state is damaged, not empty");
+    cr_expect_eq(al_state_load(dir, &back, &found), EXIT_USAGE, "a truncated state is damaged, not empty");
     f = fopen(path, "w");
     fputs("alvk-run-state 3\nconfig x\ndone 0\nbaseline -1\nrecords 1\n0 0 0 10 0.5 0.5 1 7 1 1 1 nan nan nan "
           "picked 3 5 9\n", f);
     fclose(f);
-    cr_expect_eq(al_state_load(dir, &back), -1, "a short list of picks is damaged");
+    cr_expect_eq(al_state_load(dir, &back, &found), EXIT_USAGE, "a short list of picks is damaged");
     unlink(path);
-    cr_expect_eq(al_state_load(dir, &back), 0, "no state at all");
+    cr_expect(al_state_load(dir, &back, &found) == EXIT_OK && !found, "no state at all");
     rmdir(dir);
     al_state_free(&st);
 }
@@ -180,7 +184,7 @@ Test(al, labels_needed_counts_a_level_never_reached_as_the_max_budget) {
     for (uint32_t t = 0; t < 2; t++)
         for (uint32_t k = 0; k < 3; k++) {
             r.trial = t, r.round = k, r.annotated = 10 * (k + 1), r.accuracy = acc[t][k];
-            cr_assert(al_state_add(&st, &r));
+            cr_assert_eq(al_state_add(&st, &r), EXIT_OK);
         }
     cr_expect(fabs(al_labels_needed(&st, &c, AL_UNIFORM, 0.90, 0) - 15) < 1e-9, "(20 + 10) / 2");
     cr_expect(fabs(al_labels_needed(&st, &c, AL_UNIFORM, 0.945, 0) - 35) < 1e-9, "(30 + 40) / 2");

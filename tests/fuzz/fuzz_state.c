@@ -7,6 +7,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_file("state.txt", data, size);
     al_state st;
-    if (al_state_load(fuzz_dir(), &st) > 0) al_state_free(&st);
+    int found;
+    if (al_state_load(fuzz_dir(), &st, &found) == EXIT_OK) al_state_free(&st);
     return 0;
 }

@@ -1,4 +1,4 @@
-/* References for GEMM and linear layers. */
+/* The reference GEMM (linear layers and their gradients are GEMMs too). */
 #include "ref.h"
 
 static double at(const double *m, int trans, size_t ld, size_t r, size_t c) {
@@ -13,23 +13,5 @@ void ref_gemm(size_t M, size_t N, size_t K, int trans_a, int trans_b, double alp
             double s = 0;
             for (size_t k = 0; k < K; k++) s += at(a, trans_a, lda, m, k) * at(b, trans_b, ldb, k, n);
             c[m * N + n] = alpha * s + beta * c[m * N + n] + (bias ? bias[n] : 0);
-        }
-}
-
-void ref_gemm_backward(size_t M, size_t N, size_t K, int trans_a, int trans_b, double alpha,
-                       const double *a, const double *b, const double *dc, double *da,
-                       double *db) {
-    size_t lda = trans_a ? M : K, ldb = trans_b ? K : N;
-    for (size_t m = 0; m < M; m++)
-        for (size_t k = 0; k < K; k++) {
-            double s = 0;
-            for (size_t n = 0; n < N; n++) s += dc[m * N + n] * at(b, trans_b, ldb, k, n);
-            da[trans_a ? k * lda + m : m * lda + k] = alpha * s;
-        }
-    for (size_t k = 0; k < K; k++)
-        for (size_t n = 0; n < N; n++) {
-            double s = 0;
-            for (size_t m = 0; m < M; m++) s += at(a, trans_a, lda, m, k) * dc[m * N + n];
-            db[trans_b ? n * ldb + k : k * ldb + n] = alpha * s;
         }
 }

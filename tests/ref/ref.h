@@ -41,9 +41,5 @@ void ref_reduce_backward(size_t outer, size_t mid, size_t inner, double scale, i
  * when trans_a), b is K x N (stored N x K when trans_b), all packed. */
 void ref_gemm(size_t M, size_t N, size_t K, int trans_a, int trans_b, double alpha, double beta,
               const double *a, const double *b, const double *bias, double *c);
-/* da, db (in a's and b's stored layouts) from dc, for beta = 0. */
-void ref_gemm_backward(size_t M, size_t N, size_t K, int trans_a, int trans_b, double alpha,
-                       const double *a, const double *b, const double *dc, double *da,
-                       double *db);
 
 #endif

@@ -46,28 +46,11 @@ void ref_softmax_ce_backward(size_t B, size_t C, const double *x, const double *
     }
 }
 
-void ref_margin(size_t B, size_t C, const double *x, double *score) {
-    for (size_t b = 0; b < B; b++) {
-        const double *r = x + b * C;
-        size_t top = 0;
-        for (size_t c = 1; c < C; c++) top = r[c] > r[top] ? c : top;
-        size_t second = top == 0 ? 1 : 0;
-        for (size_t c = 0; c < C; c++)
-            if (c != top && r[c] > r[second]) second = c;
-        double lse = row_lse(r, C);
-        score[b] = exp(r[top] - lse) - exp(r[second] - lse);
-    }
-}
-
 static size_t argmax(const double *r, size_t C) {
     size_t best = 0;
     for (size_t c = 1; c < C; c++)
         if (r[c] > r[best]) best = c;
     return best;
-}
-
-void ref_argmax(size_t B, size_t C, const double *x, double *out) {
-    for (size_t b = 0; b < B; b++) out[b] = (double)argmax(x + b * C, C);
 }
 
 void ref_correct_count(size_t B, size_t C, const double *x, const double *labels,

@@ -16,10 +16,6 @@ void ref_softmax_ce(size_t B, size_t C, const double *x, const double *labels, d
 /* dx = dloss[0] * (softmax(x) - onehot(label)) / B */
 void ref_softmax_ce_backward(size_t B, size_t C, const double *x, const double *labels,
                              const double *dloss, double *dx);
-/* score[b] = largest minus second largest probability of row b (C >= 2) */
-void ref_margin(size_t B, size_t C, const double *x, double *score);
-/* out[b] = first index of row b's maximum */
-void ref_argmax(size_t B, size_t C, const double *x, double *out);
 /* count[0] = rows whose argmax equals their label */
 void ref_correct_count(size_t B, size_t C, const double *x, const double *labels,
                        double *count);

@@ -1,15 +1,13 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Argmax of each row of logits[B, C] (the first index on ties). COUNT 0:
-// out[b] = argmax of row b, one row per invocation. COUNT 1: out[0] = the
-// number of rows whose argmax equals their label, in one workgroup: each
-// lane counts a strided run of rows, then GROUP_SUM (group_sum.glsl); integer
-// sums, so the result is exact and repeatable. alvk-variant: texel, subgroup
+// out[0] = the number of rows of logits[B, C] whose argmax (the first index
+// on ties) equals their label, in one workgroup: each lane counts a strided
+// run of rows, then GROUP_SUM (group_sum.glsl); integer sums, so the result
+// is exact and repeatable. alvk-variant: texel, subgroup
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 #include "group_sum.glsl"
 
-layout(constant_id = 3) const uint COUNT = 0;
 layout(push_constant) uniform Push { uint B, C; } pc;
 ALVK_IN1(0, logits);
 layout(std430, binding = 1) readonly buffer Labels { uint labels[]; };
@@ -31,11 +29,6 @@ uint argmax(uint b) {
 }
 
 void main() {
-    if (COUNT == 0u) {
-        uint b = alvk_flat_index();
-        if (b < pc.B) result[b] = argmax(b);
-        return;
-    }
     uint lane = gl_LocalInvocationID.x, n = 0u;
     for (uint b = lane; b < pc.B; b += gl_WorkGroupSize.x)
         if (argmax(b) == labels[b]) n++; // a label >= C never matches
