@@ -560,14 +560,23 @@ static const bench_kind ce_fwd = {"softmax_ce", "forward", ce_operands, ce_fwd_r
 static const bench_kind ce_bwd = {"softmax_ce", "backward", ce_operands, ce_bwd_record, ce_check,
                                   ce_bwd_prepare, ce_init};
 
+/* Operands 4 and 5: a hyperparameter slot and the step count (0 taken). */
 static int adam_operands(const bench_case *c, size_t s[], int *nin) {
     for (int i = 0; i < 4; i++) s[i] = c->p[0];
-    *nin = 4;
-    return 4;
+    s[4] = ALVK_OPTIM_SLOT_BYTES / 4, s[5] = 1;
+    *nin = 6;
+    return 6;
 }
-static const alvk_adam adam_hyper = {1e-3, 0.9, 0.999, 1e-8, 1};
+static const struct { double lr, beta1, beta2, eps; } adam_hyper = {1e-3, 0.9, 0.999, 1e-8};
+static void adam_init(const bench_case *c, float *const *o) {
+    alvk_adam_hyper h;
+    alvk_adam_hyper_set(&h, adam_hyper.lr, adam_hyper.beta1, adam_hyper.beta2, adam_hyper.eps, 0);
+    memcpy(o[4], &h, sizeof h);
+    set_uint(o[5], 0, 0);
+    (void)c;
+}
 static alvk_status adam_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
-    return alvk_op_adam(cmd, c->p[0], &o[0], &o[1], &o[2], &o[3], &adam_hyper);
+    return alvk_op_adam(cmd, c->p[0], &o[0], &o[1], &o[2], &o[3], &o[4], 0, &o[5], 0);
 }
 /* The inputs are regenerated (the step overwrote them) and stepped in double. */
 static double adam_check(const bench_case *c, float *const *o) {
@@ -588,7 +597,7 @@ static double adam_check(const bench_case *c, float *const *o) {
     for (int i = 0; i < 3; i++) free(out[i]);
     return e;
 }
-static const bench_kind adam_kind = {"adam", "forward", adam_operands, adam_record, adam_check, NULL, NULL};
+static const bench_kind adam_kind = {"adam", "forward", adam_operands, adam_record, adam_check, NULL, adam_init};
 
 static int sgd_operands(const bench_case *c, size_t s[], int *nin) {
     s[0] = s[1] = s[2] = c->p[0], s[3] = ALVK_OPTIM_SLOT_BYTES / 4, s[4] = 1;

@@ -4,13 +4,12 @@
 // operations torch.optim.Adam uses (no amsgrad):
 //   m = lerp(m, g, 1 - beta1)       v = beta2 v + (1 - beta2) g^2
 //   p -= step_size * (m / (sqrt(v) / sqrt(1 - beta2^t) + eps))
-// with step_size = lr / (1 - beta1^t). The hyperparameters and bias
-// corrections come from the host in push constants (computed in double)
-// or, with DEVICE_STEP (a graph's Adam), from a slot of the graph's
-// hyperparameter buffer and a step counter on the device (t = steps taken
-// + 1, in float), so a recorded training step replays without the host
-// touching it and the host can change the learning rate between runs;
-// count.comp advances the counter. A graph's slot may also ask for AdamW's
+// with step_size = lr / (1 - beta1^t). The hyperparameters come from a
+// slot of the graph's hyperparameter buffer and t from a step counter on
+// the device (t = steps taken + 1, in float), so a recorded training step
+// replays without the host touching it and the host can change the
+// learning rate between runs; count.comp advances the counter. A slot may
+// also ask for AdamW's
 // decoupled weight decay, p *= 1 - lr weight_decay before the step (torch's
 // order); at 1 (none) the step is the arithmetic it always was. params, m
 // and v are updated in place: read through the fast read path (bindings 4-6
@@ -21,11 +20,8 @@
 #include "alvk.glsl"
 #include "alvk_read.glsl"
 
-layout(constant_id = 3) const uint DEVICE_STEP = 0;
 layout(push_constant) uniform Push {
-    uint n;
-    float one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps, beta1, lr;
-    uint slot;
+    uint n, slot;
 } pc;
 ALVK_IN4(0, grads);
 layout(std430, binding = 1) writeonly buffer Params { vec4 p[]; };
@@ -44,16 +40,12 @@ layout(std430, binding = 8) readonly buffer Hyper { AdamHyper hyper[]; };
 void main() {
     // Before any branch: lavapipe loads a uniform address once for all
     // lanes only outside control flow (inside, lane by lane).
-    float step_size = pc.step_size, bc2_sqrt = pc.bc2_sqrt, eps = pc.eps, decay = 1.0;
-    float one_minus_beta1 = pc.one_minus_beta1, beta2 = pc.beta2, one_minus_beta2 = pc.one_minus_beta2;
-    if (DEVICE_STEP != 0u) {
-        AdamHyper h = hyper[pc.slot];
-        float t = float(steps_taken + 1u);
-        step_size = h.lr / (1.0 - pow(h.beta1, t));
-        bc2_sqrt = sqrt(1.0 - pow(h.beta2, t));
-        eps = h.eps, decay = h.decay;
-        one_minus_beta1 = h.one_minus_beta1, beta2 = h.beta2, one_minus_beta2 = h.one_minus_beta2;
-    }
+    AdamHyper h = hyper[pc.slot];
+    float t = float(steps_taken + 1u);
+    float step_size = h.lr / (1.0 - pow(h.beta1, t));
+    float bc2_sqrt = sqrt(1.0 - pow(h.beta2, t));
+    float eps = h.eps, decay = h.decay;
+    float one_minus_beta1 = h.one_minus_beta1, beta2 = h.beta2, one_minus_beta2 = h.one_minus_beta2;
     uint q = alvk_flat_index(), i = 4u * q;
     if (i >= pc.n) return;
     vec4 g = LOAD4(grads, q), p4 = LOAD4(p_in, q), m4 = LOAD4(m_in, q), v4 = LOAD4(v_in, q);

@@ -85,17 +85,37 @@ static op_case rows_case(int op, uint32_t B, uint32_t C, int ties, uint32_t labe
     return c;
 }
 
-/* ---- adam: u[0] n, u[1] step; f lr, beta1, beta2, eps --------------------
+/* A hyperparameter slot and a step count in scratch, filled as a graph's
+ * buffers would hold them. */
+static alvk_status optim_buffers(alvk_cmd *cmd, const void *slot, uint32_t steps_taken, alvk_buffer *hyper,
+                                 alvk_buffer *steps) {
+    uint32_t words[ALVK_OPTIM_SLOT_BYTES / 4];
+    memcpy(words, slot, sizeof words);
+    alvk_status s = alvk_cmd_scratch(cmd, sizeof words, hyper);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4, steps);
+    if (s != ALVK_OK) return s;
+    for (uint32_t k = 0; k < ALVK_OPTIM_SLOT_BYTES / 4; k++) {
+        alvk_buffer w = alvk_buffer_view(hyper, 4 * k, 4);
+        alvk_cmd_fill(cmd, &w, 4, words[k]);
+    }
+    alvk_cmd_fill(cmd, steps, 4, steps_taken);
+    return ALVK_OK;
+}
+
+/* ---- adam: u[0] n, u[1] step (1 + steps taken); f lr, beta1, beta2, eps ---
  * Inputs params, grads, m, v; outputs params, m, v after the step. */
 static alvk_status gpu_adam(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                             const alvk_buffer *out) {
     uint32_t n = c->u[0];
-    alvk_adam a = {c->f[0], c->f[1], c->f[2], c->f[3], c->u[1]};
+    alvk_adam_hyper h;
+    alvk_adam_hyper_set(&h, c->f[0], c->f[1], c->f[2], c->f[3], 0);
+    alvk_buffer hyper, steps;
+    alvk_status s = optim_buffers(cmd, &h, c->u[1] - 1, &hyper, &steps);
     /* The op works in place: start the outputs as copies of the inputs. */
-    alvk_status s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[0], &out[0], n);
+    if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[0], &out[0], n);
     if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[2], &out[1], n);
     if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[3], &out[2], n);
-    return s == ALVK_OK ? alvk_op_adam(cmd, n, &out[0], &in[1], &out[1], &out[2], &a) : s;
+    return s == ALVK_OK ? alvk_op_adam(cmd, n, &out[0], &in[1], &out[1], &out[2], &hyper, 0, &steps, 0) : s;
 }
 static void ref_adam_fwd(const op_case *c, const double *const *in, double *const *out) {
     ref_adam(c->u[0], c->f[0], c->f[1], c->f[2], c->f[3], c->u[1], in[0], in[1], in[2], in[3],
@@ -118,19 +138,12 @@ static op_case adam_case(uint32_t n, uint32_t step) {
  * into scratch, as a graph's buffers would hold them. */
 static alvk_status gpu_sgd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                            const alvk_buffer *out) {
-    uint32_t n = c->u[0], words[ALVK_OPTIM_SLOT_BYTES / 4];
+    uint32_t n = c->u[0];
     alvk_sgd_hyper h;
     alvk_sgd_hyper_set(&h, c->f[0], c->f[1], c->f[2], c->f[3], (int)c->u[2]);
-    memcpy(words, &h, sizeof words);
     alvk_buffer hyper, steps;
-    alvk_status s = alvk_cmd_scratch(cmd, sizeof h, &hyper);
-    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4, &steps);
+    alvk_status s = optim_buffers(cmd, &h, c->u[1], &hyper, &steps);
     if (s != ALVK_OK) return s;
-    for (uint32_t k = 0; k < ALVK_OPTIM_SLOT_BYTES / 4; k++) {
-        alvk_buffer w = alvk_buffer_view(&hyper, 4 * k, 4);
-        alvk_cmd_fill(cmd, &w, 4, words[k]);
-    }
-    alvk_cmd_fill(cmd, &steps, 4, c->u[1]);
     s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[0], &out[0], n);
     if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[2], &out[1], n);
     return s == ALVK_OK ? alvk_op_sgd(cmd, n, &out[0], &in[1], &out[1], &hyper, 0, &steps, 0) : s;
@@ -238,7 +251,6 @@ Test(ops_train, invalid_arguments) {
     alvk_cmd *cmd;
     TEST_OK(alvk_cmd_create(ctx, 0, &cmd));
     TEST_OK(alvk_cmd_begin(cmd));
-    alvk_adam a = {1e-3, 0.9, 0.999, 1e-8, 1};
     EXPECT_INVALID(alvk_op_softmax_ce(cmd, 0, 10, b, b, b, NULL), "B=0");
     EXPECT_INVALID(alvk_op_softmax_ce(cmd, 2, 10, s, b, b, NULL), "logits");
     EXPECT_INVALID(alvk_op_softmax_ce(cmd, 8, 10, b, s, b, NULL), "labels");
@@ -247,18 +259,15 @@ Test(ops_train, invalid_arguments) {
     EXPECT_INVALID(alvk_op_softmax_ce_backward(cmd, 2, 10, b, b, b, s), "dlogits");
     EXPECT_INVALID(alvk_op_softmax(cmd, 2, 0, b, b), "C=0");
     EXPECT_INVALID(alvk_op_correct_count(cmd, 2, 10, b, NULL, b), "no labels");
-    EXPECT_INVALID(alvk_op_adam(cmd, 0, b, g, m, v, &a), "n = 0");
-    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, m, s, &a), "v holds 16 bytes");
-    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, b, v, &a), "params and m overlap");
-    EXPECT_INVALID(alvk_op_adam(cmd, 1, b, g, m, v, &(alvk_adam){1e-3, 0.9, 0.999, 1e-8, 0}),
-                   "step=0");
-    EXPECT_INVALID(alvk_op_adam(cmd, 1, b, g, m, v, &(alvk_adam){1e-3, 1, 0.999, 1e-8, 1}),
-                   "beta1=1");
+    EXPECT_INVALID(alvk_op_adam(cmd, 0, b, g, m, v, v, 0, s, 0), "n = 0");
+    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, m, s, v, 0, s, 0), "v holds 16 bytes");
+    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, b, v, v, 0, s, 0), "params and m overlap");
+    EXPECT_INVALID(alvk_op_adam(cmd, 1, b, g, m, v, v, 0, NULL, 0), "no step counter");
     EXPECT_INVALID(alvk_op_sgd(cmd, 0, b, g, m, v, 0, s, 0), "n = 0");
     EXPECT_INVALID(alvk_op_sgd(cmd, 100, b, g, s, v, 0, s, 0), "momentum holds 16 bytes");
     EXPECT_INVALID(alvk_op_sgd(cmd, 100, b, g, g, v, 0, s, 0), "grads and momentum overlap");
     EXPECT_INVALID(alvk_op_sgd(cmd, 100, b, g, m, v, 200, s, 0), "no hyperparameter slot 200");
-    EXPECT_INVALID(alvk_op_adam_counted(cmd, 100, b, g, m, v, s, 0, s, 0), "no hyperparameter slot 0");
+    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, m, v, s, 0, s, 0), "no hyperparameter slot 0");
     EXPECT_INVALID(alvk_op_gather(cmd, b, 0, b, b, 1, g, m), "image_bytes=0");
     EXPECT_INVALID(alvk_op_gather(cmd, b, 4, s, b, 1, g, m), "labels_pool holds 16");
     EXPECT_INVALID(alvk_op_gather(cmd, b, 784, b, b, 2, s, m), "batch holds 16");

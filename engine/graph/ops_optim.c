@@ -265,7 +265,7 @@ static alvk_status record_adam(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t bat
     (void)batch;
     alvk_status s = hyper_buffer(g, &hyper);
     return s != ALVK_OK ? s
-                        : alvk_op_adam_counted(cmd, total, &values, &grads, &m, &v, &hyper,
+                        : alvk_op_adam(cmd, total, &values, &grads, &m, &v, &hyper,
                                                n->attr[0], &steps, last_step(g, i));
 }
 const graph_op_desc graph_op_adam = {.record = record_adam};

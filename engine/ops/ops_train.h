@@ -1,10 +1,11 @@
-/* The kernels of a training step around the model: losses and scores, the
- * Adam optimiser and the gathering of batches from the image pool.
+/* The kernels of a training step around the model: losses, the count of
+ * correct predictions, the optimisers (Adam, AdamW, SGD) and the gathering of batches from
+ * the image pool.
  * Included by ops.h; include that instead. */
 #ifndef ALVK_OPS_TRAIN_H
 #define ALVK_OPS_TRAIN_H
 
-/* ---- losses and scores over logits[B, C] (row-major, f32) -----------------
+/* ---- losses and the correct count over logits[B, C] (row-major, f32) -------
  * labels are uint32 class indices on the device, so the host cannot check
  * them: the loss and its gradient read a label >= C as C - 1 (no kernel
  * reads out of bounds; a wrong label gives a wrong but finite loss), and
@@ -24,33 +25,11 @@ alvk_status alvk_op_softmax_ce_backward(alvk_cmd *cmd, uint32_t B, uint32_t C,
 /* probs = softmax of each row. */
 alvk_status alvk_op_softmax(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
                             const alvk_buffer *probs);
-/* score[b] = p(top1) - p(top2) of row b's softmax (the margin strategy's
- * uncertainty; C >= 2). */
-alvk_status alvk_op_margin(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
-                           const alvk_buffer *score);
-/* out[b] = index of row b's largest logit, the first on ties (uint32). */
-alvk_status alvk_op_argmax(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
-                           const alvk_buffer *out);
-/* count[0] = number of rows whose argmax equals their label (uint32). */
+/* count[0] = number of rows whose argmax (the first index on ties) equals
+ * their label (uint32). */
 alvk_status alvk_op_correct_count(alvk_cmd *cmd, uint32_t B, uint32_t C,
                                   const alvk_buffer *logits, const alvk_buffer *labels,
                                   const alvk_buffer *count);
-
-/* ---- Adam -------------------------------------------------------------------
- * torch.optim.Adam without weight decay or amsgrad, hyperparameters from
- * the host; step counts from 1 and is the step being taken (the caller
- * increments it). */
-typedef struct alvk_adam {
-    double lr, beta1, beta2, eps; /* as torch.optim.Adam takes them */
-    uint32_t step;
-} alvk_adam;
-/* One step over n parameters in one dispatch, updating params, m (first
- * moment) and v (second moment) in place from grads. A model keeps all its
- * parameters in one flat buffer, so this is one dispatch per model. The four
- * buffers must not overlap. */
-alvk_status alvk_op_adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
-                         const alvk_buffer *grads, const alvk_buffer *m, const alvk_buffer *v,
-                         const alvk_adam *a);
 
 /* ---- batch gathering --------------------------------------------------------
  * pool holds whole images of image_bytes u8 pixels, labels_pool one u8 label
@@ -78,7 +57,7 @@ alvk_status alvk_op_gather(alvk_cmd *cmd, const alvk_buffer *pool, uint32_t imag
 #define ALVK_OPTIM_SLOT_BYTES 32
 typedef struct alvk_adam_hyper {
     float lr, beta1, beta2, eps;
-    float one_minus_beta1, one_minus_beta2; /* rounded from double, as alvk_op_adam's */
+    float one_minus_beta1, one_minus_beta2; /* rounded from double */
     float decay; /* 1 - lr weight_decay: AdamW's decoupled decay; 1 is none */
     float unused;
 } alvk_adam_hyper;
@@ -91,12 +70,15 @@ void alvk_adam_hyper_set(alvk_adam_hyper *h, double lr, double beta1, double bet
 void alvk_sgd_hyper_set(alvk_sgd_hyper *h, double lr, double momentum, double dampening,
                         double weight_decay, int nesterov);
 
-/* One Adam (AdamW) step as alvk_op_adam's, the bias corrections computed in
- * float on the device from the step count. */
-alvk_status alvk_op_adam_counted(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
-                                 const alvk_buffer *grads, const alvk_buffer *m,
-                                 const alvk_buffer *v, const alvk_buffer *hyper, uint32_t slot,
-                                 const alvk_buffer *steps, int advance);
+/* One step of torch.optim.Adam (no amsgrad), AdamW's decoupled decay when
+ * the slot asks for it, over n parameters in one dispatch: params, m (first
+ * moment) and v (second moment) updated in place from grads; a model keeps
+ * all its parameters in one flat buffer, so this is one dispatch per
+ * parameter group, and the four buffers must not overlap. The bias
+ * corrections are computed in float from the step count. */
+alvk_status alvk_op_adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params, const alvk_buffer *grads,
+                         const alvk_buffer *m, const alvk_buffer *v, const alvk_buffer *hyper, uint32_t slot,
+                         const alvk_buffer *steps, int advance);
 /* One step of torch.optim.SGD over n parameters: g = grads + weight_decay
  * params; with momentum, b = momentum b + (1 - dampening) g (b = g when no
  * step has been taken, as torch's first step), g = b or, Nesterov,

@@ -1,11 +1,10 @@
 /* The optimisers: Adam as torch.optim.Adam computes it (no amsgrad), with
  * AdamW's decoupled weight decay, and SGD as torch.optim.SGD (momentum,
  * dampening, Nesterov, weight decay): one dispatch each over a model's flat
- * parameter buffer. alvk_op_adam takes its hyperparameters and step from
- * the host (bias corrections in double); a graph's steps read theirs from
- * a buffer on the device, with the step count the store keeps there, so a
- * recorded training step replays as it is while the host changes the
- * learning rate between runs. */
+ * parameter buffer. Their hyperparameters are read from a buffer on the
+ * device (a graph's, one slot per step) with the step count the store
+ * keeps there, so a recorded training step replays as it is while the host
+ * changes the learning rate between runs. */
 #include "ops.h"
 
 #include <math.h>
@@ -54,68 +53,29 @@ static alvk_status advance_steps(alvk_cmd *cmd, const alvk_buffer *steps) {
 
 /* ---- Adam ------------------------------------------------------------------ */
 
-/* adam.comp's push constants: the host path's hyperparameters, or (device
- * path) the slot to read them from. */
-typedef struct adam_push {
-    uint32_t n;
-    float one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps, beta1, lr;
-    uint32_t slot;
-} adam_push;
-
-static alvk_status adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
-                        const alvk_buffer *grads, const alvk_buffer *m, const alvk_buffer *v,
-                        const adam_push *push, const alvk_buffer *hyper, const alvk_buffer *steps,
-                        int advance) {
+/* One Adam (AdamW) step reading its hyperparameters from `hyper`'s slot
+ * and t from the step counter. */
+alvk_status alvk_op_adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params, const alvk_buffer *grads,
+                         const alvk_buffer *m, const alvk_buffer *v, const alvk_buffer *hyper, uint32_t slot,
+                         const alvk_buffer *steps, int advance) {
     static const char *const names[4] = {"params", "grads", "m", "v"};
-    alvk_status s =
-        check_buffers("adam", n, (const alvk_buffer *const[]){params, grads, m, v}, names, 4);
+    alvk_status s = check_buffers("adam", n, (const alvk_buffer *const[]){params, grads, m, v}, names, 4);
+    if (s == ALVK_OK) s = check_slot("adam", hyper, slot, steps);
     if (s != ALVK_OK) return s;
-    int device = hyper != NULL;
-    alvk_kernel k = {.shader = ALVK_SHADER_adam, .local = {LOCAL}, .nspec = 1, .spec = {device}};
-    alvk_binding b[9] = {alvk_in4(grads),
-                         alvk_out(params),
-                         alvk_out(m),
-                         alvk_out(v),
-                         alvk_in4(params),
-                         alvk_in4(m),
-                         alvk_in4(v),
-                         alvk_out(device ? steps : grads),
-                         alvk_in1(device ? hyper : grads)};
-    s = alvk_op_dispatch_1d(cmd, k, b, 9, push, sizeof *push, (n + 3ull) / 4);
-    return s == ALVK_OK && device && advance ? advance_steps(cmd, steps) : s;
-}
-
-alvk_status alvk_op_adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
-                         const alvk_buffer *grads, const alvk_buffer *m, const alvk_buffer *v,
-                         const alvk_adam *a) {
-    if (!a) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "adam: missing hyperparameters");
-    /* The ranges torch.optim.Adam accepts, plus step >= 1. */
-    if (!(a->lr >= 0) || !(a->eps >= 0) || !(a->beta1 >= 0 && a->beta1 < 1) ||
-        !(a->beta2 >= 0 && a->beta2 < 1) || a->step == 0)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
-                          "adam: bad hyperparameters lr=%g "
-                          "beta1=%g beta2=%g eps=%g step=%u (need lr, eps >= 0, betas in [0, 1), "
-                          "step >= 1)",
-                          a->lr, a->beta1, a->beta2, a->eps, a->step);
-    double beta1 = a->beta1, beta2 = a->beta2;
-    double bc1 = 1 - pow(beta1, a->step), bc2 = 1 - pow(beta2, a->step);
-    adam_push push = {n,
-                      (float)(1 - beta1),
-                      (float)beta2,
-                      (float)(1 - beta2),
-                      (float)(a->lr / bc1),
-                      (float)sqrt(bc2),
-                      (float)a->eps,
-                      (float)beta1,
-                      (float)a->lr,
-                      0};
-    return adam(cmd, n, params, grads, m, v, &push, NULL, NULL, 0);
+    struct {
+        uint32_t n, slot;
+    } push = {n, slot};
+    alvk_kernel k = {.shader = ALVK_SHADER_adam, .local = {LOCAL}};
+    alvk_binding b[9] = {alvk_in4(grads), alvk_out(params), alvk_out(m), alvk_out(v), alvk_in4(params),
+                         alvk_in4(m),     alvk_in4(v),      alvk_out(steps), alvk_in1(hyper)};
+    s = alvk_op_dispatch_1d(cmd, k, b, 9, &push, sizeof push, (n + 3ull) / 4);
+    return s == ALVK_OK && advance ? advance_steps(cmd, steps) : s;
 }
 
 void alvk_adam_hyper_set(alvk_adam_hyper *h, double lr, double beta1, double beta2, double eps,
                          double weight_decay) {
-    /* The floats the host path's push constants held, so a graph's Adam
-     * computes what it always did. */
+    /* Rounded from double as the host computed them when it pushed them,
+     * so a graph's Adam computes what it always did. */
     *h = (alvk_adam_hyper){(float)lr,
                            (float)beta1,
                            (float)beta2,
@@ -124,16 +84,6 @@ void alvk_adam_hyper_set(alvk_adam_hyper *h, double lr, double beta1, double bet
                            (float)(1 - beta2),
                            (float)(1 - lr * weight_decay),
                            0};
-}
-
-alvk_status alvk_op_adam_counted(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
-                                 const alvk_buffer *grads, const alvk_buffer *m,
-                                 const alvk_buffer *v, const alvk_buffer *hyper, uint32_t slot,
-                                 const alvk_buffer *steps, int advance) {
-    alvk_status s = check_slot("adam", hyper, slot, steps);
-    if (s != ALVK_OK) return s;
-    adam_push push = {.n = n, .slot = slot};
-    return adam(cmd, n, params, grads, m, v, &push, hyper, steps, advance);
 }
 
 /* ---- SGD ------------------------------------------------------------------- */
