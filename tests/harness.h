@@ -5,6 +5,7 @@
 
 #include <alvk/alvk.h>
 #include <criterion/criterion.h>
+#include <string.h>
 
 #include "vk/command.h"
 #include "vk/context.h"
@@ -28,6 +29,17 @@ void test_force_subgroup_sums(void);
         alvk_status test_status_ = (call);                                     \
         cr_assert(test_status_ == ALVK_OK, "%s -> %s: %s", #call,              \
                   alvk_status_str(test_status_), alvk_last_error());           \
+    } while (0)
+
+/* Expects call to fail with ALVK_ERROR_INVALID_ARGUMENT and a message
+ * containing words (what was wrong, as a user would need it). */
+#define TEST_REFUSED(call, words)                                                         \
+    do {                                                                                 \
+        alvk_status st_ = (call);                                                        \
+        cr_expect_eq(st_, ALVK_ERROR_INVALID_ARGUMENT, "%s: got %s", #call,              \
+                     alvk_status_str(st_));                                              \
+        cr_expect(strstr(alvk_last_error(), words), "%s: message \"%s\" lacks \"%s\"",   \
+                  #call, alvk_last_error(), words);                                      \
     } while (0)
 
 #endif

@@ -233,14 +233,6 @@ Test(ops_train, correct_count_by_subgroups) {
 
 /* Bad shapes, short or overlapping buffers and bad hyperparameters fail
  * with INVALID_ARGUMENT, say which operand is wrong, and record nothing. */
-#define EXPECT_INVALID(call, words)                                                    \
-    do {                                                                               \
-        alvk_status st_ = (call);                                                      \
-        cr_expect_eq(st_, ALVK_ERROR_INVALID_ARGUMENT, "%s: got %s", #call,            \
-                     alvk_status_str(st_));                                            \
-        cr_expect(strstr(alvk_last_error(), words), "%s: message \"%s\" lacks \"%s\"", \
-                  #call, alvk_last_error(), words);                                    \
-    } while (0)
 
 Test(ops_train, invalid_arguments) {
     alvk_context *ctx = test_open(NULL);
@@ -251,26 +243,26 @@ Test(ops_train, invalid_arguments) {
     alvk_cmd *cmd;
     TEST_OK(alvk_cmd_create(ctx, 0, &cmd));
     TEST_OK(alvk_cmd_begin(cmd));
-    EXPECT_INVALID(alvk_op_softmax_ce(cmd, 0, 10, b, b, b, NULL), "B=0");
-    EXPECT_INVALID(alvk_op_softmax_ce(cmd, 2, 10, s, b, b, NULL), "logits");
-    EXPECT_INVALID(alvk_op_softmax_ce(cmd, 8, 10, b, s, b, NULL), "labels");
-    EXPECT_INVALID(alvk_op_softmax_ce(cmd, 2, 10, b, b, b, s), "probs");
-    EXPECT_INVALID(alvk_op_softmax_ce(cmd, 2, 10, b, b, NULL, NULL), "no loss");
-    EXPECT_INVALID(alvk_op_softmax_ce_backward(cmd, 2, 10, b, b, b, s), "dlogits");
-    EXPECT_INVALID(alvk_op_softmax(cmd, 2, 0, b, b), "C=0");
-    EXPECT_INVALID(alvk_op_correct_count(cmd, 2, 10, b, NULL, b), "no labels");
-    EXPECT_INVALID(alvk_op_adam(cmd, 0, b, g, m, v, v, 0, s, 0), "n = 0");
-    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, m, s, v, 0, s, 0), "v holds 16 bytes");
-    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, b, v, v, 0, s, 0), "params and m overlap");
-    EXPECT_INVALID(alvk_op_adam(cmd, 1, b, g, m, v, v, 0, NULL, 0), "no step counter");
-    EXPECT_INVALID(alvk_op_sgd(cmd, 0, b, g, m, v, 0, s, 0), "n = 0");
-    EXPECT_INVALID(alvk_op_sgd(cmd, 100, b, g, s, v, 0, s, 0), "momentum holds 16 bytes");
-    EXPECT_INVALID(alvk_op_sgd(cmd, 100, b, g, g, v, 0, s, 0), "grads and momentum overlap");
-    EXPECT_INVALID(alvk_op_sgd(cmd, 100, b, g, m, v, 200, s, 0), "no hyperparameter slot 200");
-    EXPECT_INVALID(alvk_op_adam(cmd, 100, b, g, m, v, s, 0, s, 0), "no hyperparameter slot 0");
-    EXPECT_INVALID(alvk_op_gather(cmd, b, 0, b, b, 1, g, m), "image_bytes=0");
-    EXPECT_INVALID(alvk_op_gather(cmd, b, 4, s, b, 1, g, m), "labels_pool holds 16");
-    EXPECT_INVALID(alvk_op_gather(cmd, b, 784, b, b, 2, s, m), "batch holds 16");
+    TEST_REFUSED(alvk_op_softmax_ce(cmd, 0, 10, b, b, b, NULL), "B=0");
+    TEST_REFUSED(alvk_op_softmax_ce(cmd, 2, 10, s, b, b, NULL), "logits");
+    TEST_REFUSED(alvk_op_softmax_ce(cmd, 8, 10, b, s, b, NULL), "labels");
+    TEST_REFUSED(alvk_op_softmax_ce(cmd, 2, 10, b, b, b, s), "probs");
+    TEST_REFUSED(alvk_op_softmax_ce(cmd, 2, 10, b, b, NULL, NULL), "no loss");
+    TEST_REFUSED(alvk_op_softmax_ce_backward(cmd, 2, 10, b, b, b, s), "dlogits");
+    TEST_REFUSED(alvk_op_softmax(cmd, 2, 0, b, b), "C=0");
+    TEST_REFUSED(alvk_op_correct_count(cmd, 2, 10, b, NULL, b), "no labels");
+    TEST_REFUSED(alvk_op_adam(cmd, 0, b, g, m, v, v, 0, s, 0), "n = 0");
+    TEST_REFUSED(alvk_op_adam(cmd, 100, b, g, m, s, v, 0, s, 0), "v holds 16 bytes");
+    TEST_REFUSED(alvk_op_adam(cmd, 100, b, g, b, v, v, 0, s, 0), "params and m overlap");
+    TEST_REFUSED(alvk_op_adam(cmd, 1, b, g, m, v, v, 0, NULL, 0), "no step counter");
+    TEST_REFUSED(alvk_op_sgd(cmd, 0, b, g, m, v, 0, s, 0), "n = 0");
+    TEST_REFUSED(alvk_op_sgd(cmd, 100, b, g, s, v, 0, s, 0), "momentum holds 16 bytes");
+    TEST_REFUSED(alvk_op_sgd(cmd, 100, b, g, g, v, 0, s, 0), "grads and momentum overlap");
+    TEST_REFUSED(alvk_op_sgd(cmd, 100, b, g, m, v, 200, s, 0), "no hyperparameter slot 200");
+    TEST_REFUSED(alvk_op_adam(cmd, 100, b, g, m, v, s, 0, s, 0), "no hyperparameter slot 0");
+    TEST_REFUSED(alvk_op_gather(cmd, b, 0, b, b, 1, g, m), "image_bytes=0");
+    TEST_REFUSED(alvk_op_gather(cmd, b, 4, s, b, 1, g, m), "labels_pool holds 16");
+    TEST_REFUSED(alvk_op_gather(cmd, b, 784, b, b, 2, s, m), "batch holds 16");
     TEST_OK(alvk_cmd_end(cmd));
     TEST_OK(alvk_cmd_run(cmd));
     alvk_cmd_destroy(cmd);
