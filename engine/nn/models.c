@@ -2,7 +2,8 @@
  * torchvision's names) and of MLPs, each with the initialisation the
  * reference workload uses; and alvk_params_initialize, which applies it. */
 #include "params.h"
-#include "vk/error.h"
+#include "core/error.h"
+#include "core/random.h"
 
 #include <math.h>
 #include <stdio.h>

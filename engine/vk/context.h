@@ -5,7 +5,7 @@
 
 #include "alvk/alvk.h"
 #include "env.h"
-#include "error.h"
+#include "core/error.h"
 #include "memory.h"
 #include "vk_fns.h"
 
