@@ -2,6 +2,7 @@
  * exact parameter count, the MLP, and initial values with the right
  * distributions, reproducible from the seed. */
 #include "harness.h"
+#include "core/random.h"
 #include "nn/params.h"
 
 #include <math.h>

@@ -2,7 +2,7 @@
  * relatives) or from the caller's memory, held on the host; the engine
  * uploads them to the device once and gathers batches there. */
 #include "idx.h"
-#include "vk/error.h"
+#include "core/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * check the format allows: a wrong or damaged file is an error that says
  * which file and what, never a crash or a silently short dataset. */
 #include "idx.h"
-#include "vk/error.h"
+#include "core/error.h"
 
 #include <stdlib.h>
 #include <string.h>

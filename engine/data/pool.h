@@ -3,7 +3,7 @@
 #define ALVK_POOL_H
 
 #include "alvk/alvk.h"
-#include "vk/handle.h"
+#include "core/handle.h"
 #include "vk/memory.h"
 
 struct alvk_pool {

@@ -8,7 +8,7 @@
 #include "nn/params.h"
 #include "ops/ops.h"
 #include "vk/command.h"
-#include "vk/handle.h"
+#include "core/handle.h"
 
 #define GRAPH_MAX_IN 5
 #define GRAPH_MAX_DIMS 4

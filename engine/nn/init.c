@@ -3,7 +3,8 @@
  * generator, with PyTorch's fans; alvk_params_initialize, which applies
  * each tensor's recipe or the default its name and shape call for. */
 #include "params.h"
-#include "vk/error.h"
+#include "core/error.h"
+#include "core/random.h"
 
 #include <math.h>
 #include <stdlib.h>

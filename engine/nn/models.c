@@ -2,7 +2,8 @@
  * torchvision's names) and of MLPs, each with the initialisation the
  * reference workload uses (init.c applies it). */
 #include "params.h"
-#include "vk/error.h"
+#include "core/error.h"
+#include "core/random.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 #include "params.h"
 #include "vk/command.h"
 #include "vk/context.h"
-#include "vk/handle.h"
+#include "core/handle.h"
 #include "vk/transfer.h"
 
 #include <stdlib.h>

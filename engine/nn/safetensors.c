@@ -4,7 +4,7 @@
  * can hold (objects, arrays, strings, integers) and checks every range
  * against the file before anything reaches the store. */
 #include "params.h"
-#include "vk/error.h"
+#include "core/error.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
 
 #include "vk/command.h"
 #include "vk/memory.h"
-#include "vk/error.h"
+#include "core/error.h"
 #include "vk/pipeline.h"
 
 /* ---- read path ------------------------------------------------------------

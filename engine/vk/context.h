@@ -5,8 +5,8 @@
 
 #include "alvk/alvk.h"
 #include "env.h"
-#include "error.h"
-#include "handle.h"
+#include "core/error.h"
+#include "core/handle.h"
 #include "memory.h"
 #include "vk_fns.h"
 

@@ -5,7 +5,7 @@
 #define ALVK_ENV_H
 
 #include "alvk/alvk.h"
-#include "error.h"
+#include "core/error.h"
 
 #define ALVK_ENV_MAX_IGNORED 16
 

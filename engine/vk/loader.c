@@ -17,7 +17,7 @@
  * several threads). The context's own table is the same idea, filled
  * through the context's own pointers. */
 #include "loader.h"
-#include "error.h"
+#include "core/error.h"
 
 #include <string.h>
 

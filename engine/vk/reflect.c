@@ -3,7 +3,7 @@
  * whether the shader may write it, then classifies each variable with a
  * Binding decoration. */
 #include "reflect.h"
-#include "error.h"
+#include "core/error.h"
 
 #include <stdlib.h>
 #include <string.h>

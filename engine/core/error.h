@@ -4,7 +4,7 @@
 #define ALVK_ERROR_H
 
 #include "alvk/alvk.h"
-#include "vk_fns.h"
+#include "vk/vk_fns.h"
 
 #if defined(__GNUC__)
 #define ALVK_PRINTF(a, b) __attribute__((format(printf, a, b)))

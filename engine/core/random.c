@@ -2,7 +2,8 @@
  * stream, counter), so a tensor's initial values do not depend on what was
  * drawn before it, and a seed reproduces a run exactly. The mixer is
  * SplitMix64's finaliser applied to a Weyl-sequence position. */
-#include "params.h"
+#include "random.h"
+#include "alvk/alvk.h" /* alvk_random is public */
 
 #include <math.h>
 
