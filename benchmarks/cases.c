@@ -394,29 +394,75 @@ static const bench_kind add_fwd = {"add", "forward", ew_operands, ew_record, ew_
 static const bench_kind gap_fwd = {"avgpool_global", "forward", ew_operands, ew_record, ew_check, NULL, NULL};
 static const bench_kind gap_bwd = {"avgpool_global", "backward", ew_operands, ew_record, ew_check, NULL, NULL};
 
-/* ---- GELU: p = n (forward x, y; backward x, dy, dx) ----------------------- */
-static int gelu_operands(const bench_case *c, size_t s[], int *nin) {
+/* ---- activations: p = n (forward x, y; backward x, dy, dx) -----------------
+ * The kind's name says which (leaky ReLU at PyTorch's slope 0.01). The
+ * backward of tanh and exp takes y where the others take x, as the graph
+ * records them. */
+static alvk_unary_op activation_of(const bench_case *c, float *alpha) {
+    static const struct { const char *name; alvk_unary_op op; } ops[] = {
+        {"gelu", ALVK_UNARY_GELU}, {"tanh", ALVK_UNARY_TANH}, {"exp", ALVK_UNARY_EXP},
+        {"log", ALVK_UNARY_LOG}, {"leaky_relu", ALVK_UNARY_LEAKY_RELU}};
+    *alpha = strcmp(c->kind->op, "leaky_relu") == 0 ? 0.01f : 0.0f;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (strcmp(c->kind->op, ops[i].name) == 0) return ops[i].op;
+    return ALVK_UNARY_GELU;
+}
+static int activation_operands(const bench_case *c, size_t s[], int *nin) {
     int n = strcmp(c->kind->direction, "forward") == 0 ? 2 : 3;
     for (int i = 0; i < n; i++) s[i] = c->p[0];
     *nin = n - 1;
     return n;
 }
-static alvk_status gelu_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
-    if (strcmp(c->kind->direction, "forward") == 0) return alvk_op_unary(cmd, ALVK_UNARY_GELU, 0, &o[0], &o[1], c->p[0]);
-    return alvk_op_unary_backward(cmd, ALVK_UNARY_GELU, 0, &o[0], &o[1], &o[2], c->p[0]);
+static alvk_status activation_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    float alpha;
+    alvk_unary_op op = activation_of(c, &alpha);
+    if (strcmp(c->kind->direction, "forward") == 0) return alvk_op_unary(cmd, op, alpha, &o[0], &o[1], c->p[0]);
+    return alvk_op_unary_backward(cmd, op, alpha, &o[0], &o[1], &o[2], c->p[0]);
 }
-static double gelu_check(const bench_case *c, float *const *o) {
+static double activation_check(const bench_case *c, float *const *o) {
     size_t n = c->p[0];
+    float alpha;
+    alvk_unary_op op = activation_of(c, &alpha);
     int fwd = strcmp(c->kind->direction, "forward") == 0;
     double *x = to_double(o[0], n), *dy = fwd ? NULL : to_double(o[1], n), *want = malloc(n * sizeof *want);
-    if (fwd) ref_unary(ALVK_UNARY_GELU, 0, 0, x, want, n);
-    else ref_unary_backward(ALVK_UNARY_GELU, 0, x, dy, want, n);
+    if (fwd) ref_unary(op, alpha, 0, x, want, n);
+    else if (op == ALVK_UNARY_TANH || op == ALVK_UNARY_EXP) /* their kernels take y, not x */
+        for (size_t i = 0; i < n; i++) want[i] = dy[i] * (op == ALVK_UNARY_EXP ? x[i] : 1 - x[i] * x[i]);
+    else ref_unary_backward(op, alpha, x, dy, want, n);
     double e = worst(o[fwd ? 1 : 2], want, n, 1e-6);
     free(x), free(dy), free(want);
     return e;
 }
-static const bench_kind gelu_fwd = {"gelu", "forward", gelu_operands, gelu_record, gelu_check, NULL, NULL};
-static const bench_kind gelu_bwd = {"gelu", "backward", gelu_operands, gelu_record, gelu_check, NULL, NULL};
+#define ACTIVATION_KINDS(name)                                                                          \
+    static const bench_kind name##_fwd = {#name, "forward", activation_operands, activation_record,    \
+                                          activation_check, NULL, NULL};                               \
+    static const bench_kind name##_bwd = {#name, "backward", activation_operands, activation_record,   \
+                                          activation_check, NULL, NULL};
+ACTIVATION_KINDS(gelu)
+ACTIVATION_KINDS(tanh)
+ACTIVATION_KINDS(exp)
+ACTIVATION_KINDS(log)
+ACTIVATION_KINDS(leaky_relu)
+
+/* ---- softmax of rows: p = B, C (x, probabilities) --------------------------- */
+static int softmax_operands(const bench_case *c, size_t s[], int *nin) {
+    s[0] = s[1] = (size_t)c->p[0] * c->p[1];
+    *nin = 1;
+    return 2;
+}
+static alvk_status softmax_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
+    return alvk_op_softmax(cmd, c->p[0], c->p[1], &o[0], &o[1]);
+}
+static double softmax_check(const bench_case *c, float *const *o) {
+    size_t n = (size_t)c->p[0] * c->p[1];
+    double *x = to_double(o[0], n), *want = malloc(n * sizeof *want);
+    ref_softmax(c->p[0], c->p[1], x, want);
+    double e = worst(o[1], want, n, 1e-6);
+    free(x), free(want);
+    return e;
+}
+static const bench_kind softmax_fwd = {"softmax", "forward", softmax_operands, softmax_record, softmax_check,
+                                       NULL, NULL};
 
 /* ---- dropout: p = n, p * 1000, run; operands: the run counter, x, y ----- */
 static int dropout_operands(const bench_case *c, size_t s[], int *nin) {
@@ -774,9 +820,9 @@ static void gemm(table *t, uint32_t M, uint32_t N, uint32_t K, int quick) {
     if (c) snprintf(c->shape, sizeof c->shape, "%ux%ux%u", M, N, K);
 }
 
-/* The ops added for models beyond ResNet18 (GELU, dropout, windowed average
- * pooling, concatenation), at the sizes of a batch of 128: an MLP's hidden
- * layer and ResNet18's 64-channel stage on 28x28. */
+/* The ops added for models beyond ResNet18 (activations, softmax, dropout,
+ * windowed average pooling, concatenation), at the sizes of a batch of 128:
+ * an MLP's hidden layer and ResNet18's 64-channel stage on 28x28. */
 static void more_ops(table *t) {
     static const char group[] = "ops-b128";
     uint32_t hidden = 128 * 512, maps = 128 * 64 * 14 * 14;
@@ -787,10 +833,20 @@ static void more_ops(table *t) {
             snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
         if ((c = add(t, group, &gelu_bwd, 1, 0, 25.0 * sizes[k], &sizes[k], 1)))
             snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
+        static const bench_kind *const others[] = {&tanh_fwd, &tanh_bwd, &exp_fwd,        &exp_bwd,
+                                                   &log_fwd,  &log_bwd,  &leaky_relu_fwd, &leaky_relu_bwd};
+        for (size_t i = 0; k == 0 && i < sizeof others / sizeof others[0]; i++) /* an MLP's hidden layer */
+            if ((c = add(t, group, others[i], 1, 0, 10.0 * sizes[k], &sizes[k], 1)))
+                snprintf(c->shape, sizeof c->shape, "128x512");
         uint32_t dp[3] = {sizes[k], 500, 3}; /* p = 0.5, the graph's fourth run */
         if ((c = add(t, group, &dropout_fwd, 1, k == 0, 2.0 * sizes[k], dp, 3)))
             snprintf(c->shape, sizeof c->shape, k ? "128x64x14x14" : "128x512");
     }
+    /* Softmax over the head's 10 classes, and over 1000. */
+    static const uint32_t rows[2][2] = {{128, 10}, {128, 1000}};
+    for (int k = 0; k < 2; k++)
+        if ((c = add(t, group, &softmax_fwd, 1, 0, 5.0 * rows[k][0] * rows[k][1], rows[k], 2)))
+            snprintf(c->shape, sizeof c->shape, "%ux%u", rows[k][0], rows[k][1]);
     /* The stem's pool as an average (3x3 stride 2 pad 1), and 2x2 stride 2. */
     static const uint32_t pools[2][7] = {{128, 64, 14, 14, 3, 2, 1}, {128, 64, 14, 14, 2, 2, 0}};
     for (int k = 0; k < 2; k++) {
