@@ -117,7 +117,8 @@ static int race_serial(alvk_context *ctx, double ms[2]) {
 }
 
 int alvk_small_sums_serial(alvk_context *ctx) {
-    return alvk_choice_flag(ctx, ctx->env.serial_sums, &alvk_choices_get(ctx)->bn_serial, 1, race_serial, 1);
+    return alvk_choice_flag(ctx, ctx->env.serial_sums, &alvk_choices_get(ctx)->bn_serial, 1,
+                            race_serial, 1);
 }
 
 static int serial(alvk_cmd *cmd, const alvk_batchnorm *b) {

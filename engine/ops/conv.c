@@ -192,7 +192,8 @@ static uint64_t wino_cost(uint32_t OH, uint32_t OW, uint32_t F) {
 static uint32_t winograd_tile(alvk_context *ctx, const conv_run *r, uint32_t OH, uint32_t OW) {
     int forced = ctx->env.winograd; /* ALVK_WINOGRAD */
     const alvk_conv *c = &r->c;
-    if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->pad > 2 || cropped(r) || forced == 0) return 0;
+    if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->pad > 2 || cropped(r) || forced == 0)
+        return 0;
     if (forced > 0) return (uint32_t)forced;
     return wino_cost(OH, OW, 4) < wino_cost(OH, OW, 2) ? 4 : 2;
 }

@@ -237,10 +237,12 @@ static int race_ways(alvk_context *ctx, const int *ways, int n, double *ms) {
  * instead, under the context's read path. */
 static gemm_pick choose(alvk_context *ctx) {
     int path = (int)alvk_ops_read_path(ctx);
-    const unsigned r = ctx->env.gemm_tile.rows, c = ctx->env.gemm_tile.cols; /* env.c takes our tiles */
+    /* ALVK_GEMM_TILE: env.c takes exactly these variants' tiles. */
+    const unsigned r = ctx->env.gemm_tile.rows, c = ctx->env.gemm_tile.cols;
     if (ctx->env.gemm_tile.smem) return pick_of(path * NVARIANTS + NVARIANTS - 1);
     for (int i = 0; i < NVARIANTS && r; i++)
-        if (4 * variants[i].rm == r && 4 * variants[i].rn == c) return pick_of(path * NVARIANTS + i);
+        if (4 * variants[i].rm == r && 4 * variants[i].rn == c)
+            return pick_of(path * NVARIANTS + i);
     alvk_choices *ch = alvk_choices_get(ctx);
     char name[64];
     if (ch->gemm_variant >= 0 && ch->gemm_variants == 2 * NVARIANTS) {
@@ -353,8 +355,9 @@ static int race_split(alvk_context *ctx, double ms[2]) {
  * (not when measured on a kernel ALVK_GEMM_TILE forced); ALVK_GEMM_SPLIT=0|1
  * decides instead. */
 static int splits(alvk_context *ctx) {
-    return alvk_choice_flag(ctx, ctx->env.gemm_split, &alvk_choices_get(ctx)->gemm_split, 0, race_split,
-                            !ctx->env.gemm_tile.rows && !ctx->env.gemm_tile.smem);
+    int tile_forced = ctx->env.gemm_tile.rows || ctx->env.gemm_tile.smem;
+    return alvk_choice_flag(ctx, ctx->env.gemm_split, &alvk_choices_get(ctx)->gemm_split, 0,
+                            race_split, !tile_forced);
 }
 
 alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,

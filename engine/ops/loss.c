@@ -1,6 +1,7 @@
-/* Losses and scores over logits[B, C]: softmax cross-entropy and its
- * gradient, softmax and the count of correct predictions. Rows are short (10 classes), so the kernels give each row one
- * invocation; the batch mean of the loss is a fixed-order reduction. */
+/* Losses and counts over logits[B, C]: softmax cross-entropy and its
+ * gradient, softmax and the count of correct predictions. Rows are short
+ * (10 classes), so the kernels give each row one invocation; the batch mean
+ * of the loss is a fixed-order reduction. */
 #include "ops.h"
 
 #define LOCAL 64
@@ -84,8 +85,8 @@ alvk_status alvk_op_correct_count(alvk_cmd *cmd, uint32_t B, uint32_t C,
     if (s == ALVK_OK) s = need(op, "labels", labels, 4ull * B);
     if (s == ALVK_OK) s = need(op, "count", count, 4);
     if (s != ALVK_OK) return s;
-    alvk_kernel k = {.shader = alvk_group_sum_shader(alvk_cmd_context(cmd), ALVK_SHADER_correct_count),
-                     .local = {LOCAL}};
+    alvk_shader_id shader = alvk_group_sum_shader(alvk_cmd_context(cmd), ALVK_SHADER_correct_count);
+    alvk_kernel k = {.shader = shader, .local = {LOCAL}};
     alvk_binding b[3] = {alvk_in1(logits), alvk_in1u(labels), alvk_out(count)};
     struct { uint32_t B, C; } push = {B, C};
     return alvk_op_dispatch(cmd, k, b, 3, &push, sizeof push, (uint32_t[3]){1, 1, 1});

@@ -233,7 +233,8 @@ static alvk_status finish_device(alvk_context *ctx) {
 static void resolve_cache_dir(alvk_context *ctx, const alvk_context_desc *desc) {
     snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s",
              desc->cache_dir && *desc->cache_dir ? desc->cache_dir : ctx->env.cache_dir);
-    ctx->pipeline_cache = desc->pipeline_cache ? desc->pipeline_cache > 0 : ctx->env.pipeline_cache != 0;
+    ctx->pipeline_cache =
+        desc->pipeline_cache ? desc->pipeline_cache > 0 : ctx->env.pipeline_cache != 0;
     if (!ctx->cache_dir[0]) ctx->pipeline_cache = 0;
 }
 
@@ -313,7 +314,8 @@ alvk_status alvk_context_create(const alvk_context_desc *desc, alvk_context **ou
     if (!ctx) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating the context");
     handle_init(&ctx->h, HANDLE_CONTEXT, NULL);
     alvk_env_read(&ctx->env);
-    alvk_logger_init(&ctx->log, desc->log_level ? desc->log_level : ctx->env.log, desc->log_fn, desc->log_user);
+    alvk_logger_init(&ctx->log, desc->log_level ? desc->log_level : ctx->env.log, desc->log_fn,
+                     desc->log_user);
     alvk_env_warn(&ctx->env, &ctx->log);
     ctx->validation = desc->validation ? desc->validation > 0 : ctx->env.validation == 1;
     ctx->force_staging = desc->force_staging;

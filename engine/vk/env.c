@@ -20,13 +20,14 @@ static const char *value(const char *name) {
 static void note_ignored(alvk_env *env, const char *name, const char *v, const char *expected,
                          const char *then) {
     if (env->nignored < ALVK_ENV_MAX_IGNORED)
-        snprintf(env->ignored[env->nignored++], sizeof env->ignored[0], "%s=%.40s is not %s: %s", name, v,
-                 expected, then);
+        snprintf(env->ignored[env->nignored++], sizeof env->ignored[0], "%s=%.40s is not %s: %s",
+                 name, v, expected, then);
 }
 
 /* The index of the variable's value in names, or -1 when unset; a value not
  * in names is noted and ignored. */
-static int one_of(alvk_env *env, const char *name, const char *const *names, int n, const char *expected) {
+static int one_of(alvk_env *env, const char *name, const char *const *names, int n,
+                  const char *expected) {
     const char *v = value(name);
     if (!v) return -1;
     for (int i = 0; i < n; i++)
@@ -52,7 +53,9 @@ static alvk_log_level log_level(alvk_env *env) {
     return ALVK_LOG_WARN;
 }
 
-static void copy(char *dst, size_t size, const char *src) { snprintf(dst, size, "%s", src ? src : ""); }
+static void copy(char *dst, size_t size, const char *src) {
+    snprintf(dst, size, "%s", src ? src : "");
+}
 
 /* The pipeline cache's directory, XDG's rule: $XDG_CACHE_HOME/alvk, else
  * $HOME/.cache/alvk; "" when neither is set. */
