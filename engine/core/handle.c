@@ -19,9 +19,10 @@ static const char *kind_of(uint32_t magic) {
     return t >= HANDLE_CONTEXT && t <= HANDLE_GRAPH ? kind_names[t] : kind_names[0];
 }
 
-void handle_init(alvk_handle *h, handle_type type, void (*orphan)(alvk_handle *self)) {
+alvk_status handle_init(alvk_handle *h, handle_type type, void (*orphan)(alvk_handle *self), alvk_handle *ctx) {
     h->magic = HANDLE_MAGIC + (uint32_t)type;
     h->orphan = orphan;
+    return ctx ? handle_use(h, ctx) : ALVK_OK;
 }
 
 static int append(alvk_handle ***list, int *n, int *cap, alvk_handle *h) {

@@ -39,8 +39,10 @@ struct alvk_handle {
     int nusers, nuses, capusers, capuses;
 };
 
-/* Starts the header of a new object (calloc'ed, header first). */
-void handle_init(alvk_handle *h, handle_type type, void (*orphan)(alvk_handle *self));
+/* Starts the header of a new object (calloc'ed, header first) and links it
+ * to the context it is made on (NULL for a context). On failure (out of
+ * memory) nothing is linked: the caller frees the object as it is. */
+alvk_status handle_init(alvk_handle *h, handle_type type, void (*orphan)(alvk_handle *self), alvk_handle *ctx);
 /* Records that user depends on used; ALVK_ERROR_OUT_OF_HOST_MEMORY or OK. */
 alvk_status handle_use(alvk_handle *user, alvk_handle *used);
 /* Checks that h is a live object of this type that can still be used;

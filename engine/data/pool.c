@@ -21,12 +21,11 @@ alvk_status alvk_pool_create(alvk_context *ctx, const alvk_dataset *ds, alvk_poo
     if (s != ALVK_OK) return s;
     alvk_pool *p = calloc(1, sizeof *p);
     if (!p) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a pool");
-    handle_init(&p->h, HANDLE_POOL, release);
-    p->ctx = ctx;
-    if ((s = handle_use(&p->h, &ctx->h)) != ALVK_OK) {
-        handle_retire(&p->h);
+    if ((s = handle_init(&p->h, HANDLE_POOL, release, &ctx->h)) != ALVK_OK) {
+        free(p);
         return s;
     }
+    p->ctx = ctx;
     p->count = alvk_dataset_count(ds);
     alvk_dataset_shape(ds, &p->rows, &p->cols);
     p->classes = alvk_dataset_classes(ds);

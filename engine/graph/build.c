@@ -64,18 +64,20 @@ alvk_status alvk_graph_create(alvk_context *ctx, alvk_params *params, uint32_t m
     if (!max_batch) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_create: a maximum batch of 0");
     alvk_graph *g = calloc(1, sizeof *g);
     if (!g) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a graph");
-    handle_init(&g->h, HANDLE_GRAPH, release);
     if (!(g->tag = tag_take())) {
         free(g);
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_graph_create: %d graphs are alive, the most "
                           "there can be at once", GRAPH_MAX_TAG);
     }
+    if ((s = handle_init(&g->h, HANDLE_GRAPH, release, &ctx->h)) != ALVK_OK) {
+        tag_give_back(g->tag);
+        free(g);
+        return s;
+    }
     g->ctx = ctx, g->params = params, g->max_batch = max_batch, g->mode = mode;
     g->bn_momentum = 0.1f;
     g->profile = ctx->env.profile == 1;
-    s = handle_use(&g->h, &ctx->h);
-    if (s == ALVK_OK && params) s = handle_use(&g->h, (alvk_handle *)params);
-    if (s != ALVK_OK) {
+    if (params && (s = handle_use(&g->h, (alvk_handle *)params)) != ALVK_OK) {
         tag_give_back(g->tag);
         handle_retire(&g->h);
         return s;

@@ -48,12 +48,11 @@ alvk_status alvk_params_create(alvk_context *ctx, alvk_params **out) {
     if (s != ALVK_OK) return s;
     alvk_params *p = calloc(1, sizeof *p);
     if (!p) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating a parameter store");
-    handle_init(&p->h, HANDLE_PARAMS, release);
-    p->ctx = ctx;
-    if ((s = handle_use(&p->h, &ctx->h)) != ALVK_OK) {
-        handle_retire(&p->h);
+    if ((s = handle_init(&p->h, HANDLE_PARAMS, release, &ctx->h)) != ALVK_OK) {
+        free(p);
         return s;
     }
+    p->ctx = ctx;
     *out = p;
     return ALVK_OK;
 }

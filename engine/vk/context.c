@@ -312,7 +312,7 @@ alvk_status alvk_context_create(const alvk_context_desc *desc, alvk_context **ou
     if (!desc) desc = &defaults;
     alvk_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "allocating the context");
-    handle_init(&ctx->h, HANDLE_CONTEXT, NULL);
+    handle_init(&ctx->h, HANDLE_CONTEXT, NULL, NULL);
     alvk_env_read(&ctx->env);
     alvk_logger_init(&ctx->log, desc->log_level ? desc->log_level : ctx->env.log, desc->log_fn,
                      desc->log_user);
