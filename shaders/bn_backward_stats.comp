@@ -20,12 +20,17 @@ ALVK_IN1(3, invstd);
 layout(std430, binding = 4) writeonly buffer DGamma { float dgamma[]; };
 layout(std430, binding = 5) writeonly buffer DBeta { float dbeta[]; };
 ALVK_IN1(6, mask);  // MASK's operand (any buffer when off)
+ALVK_IN4(7, x4);  // x, dy and mask again, read by vec4s (channel_sum.glsl)
+ALVK_IN4(8, dy4);
+ALVK_IN4(9, mask4);  // MASK's operand (any buffer when off)
 
 shared vec2 lane_sum[gl_WorkGroupSize.x];
 
 float mu, is;
 #define DY(i) (MASK != 0u ? LOAD1(dy, i) * (LOAD1(mask, i) > 0.0 ? 1.0 : 0.0) : LOAD1(dy, i))
 #define DY_XHAT(i) (DY(i) * (LOAD1(x, i) - mu) * is)  // dy's load is shared
+#define DY4(q) (MASK != 0u ? LOAD4(dy4, q) * vec4(greaterThan(LOAD4(mask4, q), vec4(0.0))) : LOAD4(dy4, q))
+#define DY_XHAT4(q) (DY4(q) * (LOAD4(x4, q) - mu) * is)
 
 void main() {
     uint c = SERIAL != 0u ? gl_GlobalInvocationID.x : gl_WorkGroupID.x;
@@ -33,7 +38,7 @@ void main() {
     mu = LOAD1(mean, c);
     is = LOAD1(invstd, c);
     float sum_dy, sum_dy_xhat;
-    CHANNEL_SUM2(sum_dy, DY, sum_dy_xhat, DY_XHAT)
+    CHANNEL_SUM2(sum_dy, DY, DY4, sum_dy_xhat, DY_XHAT, DY_XHAT4)
     if (SERIAL == 0u && gl_LocalInvocationID.x != 0u) return;
     dbeta[c] = sum_dy;
     dgamma[c] = sum_dy_xhat;

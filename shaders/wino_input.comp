@@ -22,8 +22,19 @@
 
 layout(constant_id = 3) const uint MODE = 0;
 layout(constant_id = 4) const uint F = 2;
+// The map's geometry, constant so that where a tile's taps fall is known at
+// compile time wherever its position is: mode 0 on maps of 1, 2 or 4 tiles
+// (an invocation's 4 tiles then sit at fixed positions: ResNet18's 7x7,
+// 4x4 and 2x2 maps), modes 1 and 2 on maps of one tile. There the
+// bounds checks fold, taps in the padding load nothing, and taps two
+// tiles share load once.
+layout(constant_id = 5) const uint H = 1;
+layout(constant_id = 6) const uint W = 1;
+layout(constant_id = 7) const uint PAD = 0;
+layout(constant_id = 8) const uint TH = 1;  // tiles along h and w
+layout(constant_id = 9) const uint TW = 1;
 #include "winograd.glsl"
-layout(push_constant) uniform Push { uint C, H, W, pad, TH, TW, T, ld, rows; } pc;
+layout(push_constant) uniform Push { uint C, T, ld, rows; } pc;
 ALVK_IN1(0, x);
 layout(std430, binding = 1) writeonly buffer Vbuf { vec4 v[]; };
 
@@ -37,18 +48,18 @@ void main() {
     if (col >= pc.ld || row >= pc.rows) return;
     bool by_tile = MODE == 0u;
     uint t = by_tile ? col : row, c = by_tile ? row : col;
-    uint tw = t % pc.TW, th = (t / pc.TW) % pc.TH, n = t / (pc.TW * pc.TH);
+    uint tw = t % TW, th = (t / TW) % TH, n = t / (TW * TH);
     float o[ALPHA * ALPHA][4];
     [[unroll]] for (uint r = 0u; r < 4u; r++) {
         bool live = t < pc.T && c < pc.C;
-        int ih0 = int(F * th) - int(pc.pad), iw0 = int(F * tw) - int(pc.pad);
-        uint base = (n * pc.C + c) * pc.H * pc.W;
+        int ih0 = int(F * th) - int(PAD), iw0 = int(F * tw) - int(PAD);
+        uint base = (n * pc.C + c) * H * W;
         float d[P][P];
         [[unroll]] for (uint i = 0u; i < P; i++)
             [[unroll]] for (uint j = 0u; j < P; j++) {
                 int ih = ih0 + int(i), iw = iw0 + int(j);
-                bool ok = live && uint(ih) < pc.H && uint(iw) < pc.W;
-                float val = LOAD1(x, ok ? base + uint(ih) * pc.W + uint(iw) : 0u);
+                bool ok = live && uint(ih) < H && uint(iw) < W;
+                float val = LOAD1(x, ok ? base + uint(ih) * W + uint(iw) : 0u);
                 d[i][j] = ok ? val : 0.0;
             }
         float h[P][ALPHA];  // h = d L^T
@@ -68,9 +79,9 @@ void main() {
             c++;
         } else {
             t++;
-            if (++tw == pc.TW) {
+            if (++tw == TW) {
                 tw = 0u;
-                if (++th == pc.TH) th = 0u, n++;
+                if (++th == TH) th = 0u, n++;
             }
         }
     }

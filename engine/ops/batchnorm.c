@@ -80,9 +80,9 @@ static alvk_status stats(alvk_cmd *cmd, const alvk_batchnorm *b, int serial, con
     struct { uint32_t N, C, HW, segs, seg; float eps, momentum; } push = {.N = b->N, .C = b->C, .HW = b->HW};
     stat_segments(b, &push.segs, &push.seg);
     push.eps = b->eps, push.momentum = b->momentum;
-    alvk_binding bind[5] = {alvk_in1(x), alvk_out(mean), alvk_out(invstd),
-                            alvk_out(running_mean), alvk_out(running_var)};
-    return per_channel(cmd, ALVK_SHADER_bn_stats, b, serial, bind, 5, &push, sizeof push);
+    alvk_binding bind[6] = {alvk_in1(x), alvk_out(mean), alvk_out(invstd),
+                            alvk_out(running_mean), alvk_out(running_var), alvk_in4(x)};
+    return per_channel(cmd, ALVK_SHADER_bn_stats, b, serial, bind, 6, &push, sizeof push);
 }
 
 /* Whether channels of at most ALVK_SERIAL_SUM_MAX values are summed one
@@ -187,9 +187,10 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
     struct { uint32_t N, C, HW, segs, seg; } spush = {.N = b->N, .C = b->C, .HW = b->HW};
     stat_segments(b, &spush.segs, &spush.seg);
     const alvk_buffer *mask = b->dy_mask ? b->dy_mask : dy;
-    alvk_binding sb[7] = {alvk_in1(x), alvk_in1(dy), alvk_in1(mean), alvk_in1(invstd),
-                          alvk_out(dgamma), alvk_out(dbeta), alvk_in1(mask)};
-    s = per_channel(cmd, ALVK_SHADER_bn_backward_stats, b, serial(cmd, b), sb, 7, &spush, sizeof spush);
+    alvk_binding sb[10] = {alvk_in1(x),   alvk_in1(dy),     alvk_in1(mean),  alvk_in1(invstd),
+                           alvk_out(dgamma), alvk_out(dbeta), alvk_in1(mask), alvk_in4(x),
+                           alvk_in4(dy),     alvk_in4(mask)};
+    s = per_channel(cmd, ALVK_SHADER_bn_backward_stats, b, serial(cmd, b), sb, 10, &spush, sizeof spush);
     if (s != ALVK_OK) return s;
     apply_walk w = apply_walk_of(b);
     struct { uint32_t planes, C, HW, segs, seg, count; } apush = {

@@ -206,11 +206,10 @@ static alvk_status transform(alvk_cmd *cmd, uint32_t mode, uint32_t F, const alv
                              uint32_t rows, alvk_buffer *out) {
     alvk_status s = alvk_cmd_scratch(cmd, 4ull * tile_values(F) * rows * ld, out);
     if (s != ALVK_OK) return s;
-    struct { uint32_t C, H, W, pad, TH, TW, T, ld, rows; } push = {
-        C, H, W, pad, tiles_along(OH, F), tiles_along(OW, F), T, ld, rows};
+    struct { uint32_t C, T, ld, rows; } push = {C, T, ld, rows};
     /* 16 x 4 invocations: 64 channels of a tile may be all there is along x. */
-    alvk_kernel k = {.shader = ALVK_SHADER_wino_input, .local = {16, 4}, .nspec = 2,
-                     .spec = {mode, F}};
+    alvk_kernel k = {.shader = ALVK_SHADER_wino_input, .local = {16, 4}, .nspec = 7,
+                     .spec = {mode, F, H, W, pad, tiles_along(OH, F), tiles_along(OW, F)}};
     return alvk_op_dispatch(cmd, k, (alvk_binding[2]){alvk_in1(src), alvk_out(out)}, 2, &push,
                             sizeof push, (uint32_t[3]){(ld / 4 + 15) / 16, (rows + 3) / 4, 1});
 }
