@@ -16,10 +16,14 @@ layout(constant_id = 4) const uint LANES = 1;  // channels per invocation: 4 or 
 layout(constant_id = 5) const uint F = 2;
 layout(constant_id = 6) const uint RESIDUAL = 0;  // a fused epilogue: y = relu?(y + residual?)
 layout(constant_id = 7) const uint RELU = 0;
+// WHOLE: a tile is a whole plane (OH = OW = F: ResNet18's 4x4 and 2x2 maps),
+// F^2 values from a multiple of 4, stored as vec4s (a store costs lavapipe
+// per lane, whatever its width).
+layout(constant_id = 8) const uint WHOLE = 0;
 #include "winograd.glsl"
 layout(push_constant) uniform Push { uint C, OH, OW, TH, TW, T, sc; } pc;
 ALVK_IN4(0, m);
-layout(std430, binding = 1) writeonly buffer Ybuf { float y[]; };
+layout(std430, binding = 1) writeonly buffer Ybuf { vec4 y[]; };
 ALVK_IN1(2, bias);
 ALVK_IN1(3, residual);  // laid out as y (any buffer when RESIDUAL is off)
 
@@ -46,18 +50,23 @@ void main() {
     [[unroll]] for (uint l = 0u; l < LANES; l++) {
         float b0 = HAS_BIAS != 0u ? LOAD1(bias, c + l) : 0.0;
         uint base = (n * pc.C + c + l) * pc.OH * pc.OW;
+        float out_[F * F];
         [[unroll]] for (uint r = 0u; r < F; r++) {
             uint oh = F * th + r;
             [[unroll]] for (uint j = 0u; j < F; j++) {
                 uint ow = F * tw + j;
                 float s = b0;
                 [[unroll]] for (uint a = 0u; a < ALPHA; a++) s += AT(r, a) * h[a][j][l];
-                if (oh >= pc.OH || ow >= pc.OW) continue;
+                if (WHOLE == 0u && (oh >= pc.OH || ow >= pc.OW)) continue;
                 uint at_y = base + oh * pc.OW + ow;
                 if (RESIDUAL != 0u) s += LOAD1(residual, at_y);
                 if (RELU != 0u && s < 0.0) s = 0.0;
-                y[at_y] = s;
+                out_[F * r + j] = s;
+                if (WHOLE == 0u) y[at_y >> 2][at_y & 3u] = s;
             }
         }
+        if (WHOLE != 0u)
+            [[unroll]] for (uint q = 0u; q < F * F / 4u; q++)
+                y[(base >> 2) + q] = vec4(out_[4u * q], out_[4u * q + 1u], out_[4u * q + 2u], out_[4u * q + 3u]);
     }
 }

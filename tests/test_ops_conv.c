@@ -176,11 +176,14 @@ static size_t build_table(void) {
             table[n++] = conv_case(2, r[0], r[1], r[1], r[2], r[3], r[4], r[5], 1, backward, 0);
         }
     /* Fused epilogues on every output kernel: Winograd F(4x4) and F(2x2)
-     * (wino_output), im2col's GEMM store, the 1x1 shortcut, a cropped
-     * window, channels off the vec4 lanes. */
+     * (wino_output, tiles inside a map and tiles that are whole planes, by
+     * vec4s and channel by channel), im2col's GEMM store, the 1x1 shortcut,
+     * a cropped window, channels off the vec4 lanes. */
     for (uint32_t epi = 1; epi <= 2; epi++) {
         table[n++] = conv_fused_case(2, 16, 7, 16, 3, 1, 1, 1, 4, epi);
         table[n++] = conv_fused_case(2, 16, 4, 16, 3, 1, 1, 1, 2, epi);
+        table[n++] = conv_fused_case(2, 16, 4, 16, 3, 1, 1, 1, 4, epi);
+        table[n++] = conv_fused_case(2, 5, 2, 6, 3, 1, 1, 1, 2, epi);
         table[n++] = conv_fused_case(2, 8, 7, 12, 3, 2, 1, 1, 0, epi);
         table[n++] = conv_fused_case(2, 8, 7, 12, 1, 2, 0, 1, 0, epi);
         table[n++] = conv_fused_case(2, 3, 2, 4, 3, 2, 1, 1, 0, epi);

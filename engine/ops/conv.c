@@ -244,8 +244,9 @@ static alvk_status winograd(alvk_cmd *cmd, const wino *p, int flip, const alvk_b
     struct { uint32_t C, OH, OW, TH, TW, T, sc; } pout = {
         p->Cout, p->OH, p->OW, tiles_along(p->OH, F), tiles_along(p->OW, F), T, g.sc};
     uint32_t lanes = p->Cout % 4 ? 1 : 4; /* channels per invocation, read as vec4s */
-    alvk_kernel ko = {.shader = ALVK_SHADER_wino_output, .local = {64}, .nspec = 5,
-                      .spec = {bias != NULL, lanes, F, epi->residual != NULL, epi->relu != 0}};
+    int whole = p->OH == F && p->OW == F; /* each tile a whole plane (see wino_output.comp) */
+    alvk_kernel ko = {.shader = ALVK_SHADER_wino_output, .local = {64}, .nspec = 6,
+                      .spec = {bias != NULL, lanes, F, epi->residual != NULL, epi->relu != 0, whole}};
     alvk_binding b[4] = {alvk_in4(&m), alvk_out(y), alvk_in1(bias ? bias : &m),
                          alvk_in1(epi->residual ? epi->residual : &m)};
     return alvk_op_dispatch_1d(cmd, ko, b, 4, &pout, sizeof pout, (uint64_t)T * p->Cout / lanes);
