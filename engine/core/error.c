@@ -97,3 +97,12 @@ const char *alvk_format_bytes(char buf[32], uint64_t bytes) {
     else snprintf(buf, 32, "%.2f %s", v, units[u]);
     return buf;
 }
+
+alvk_status alvk_check_room(const char *fn, const void *data, size_t bytes, uint64_t need,
+                            const char *of) {
+    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: data is NULL", fn);
+    if (bytes < need)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: %zu bytes at data, %s needs %llu", fn,
+                          bytes, of, (unsigned long long)need);
+    return ALVK_OK;
+}

@@ -33,6 +33,11 @@ void alvk_logger_init(alvk_logger *log, alvk_log_level level, alvk_log_fn fn, vo
 void alvk_log(const alvk_logger *log, alvk_log_level level, const char *fmt, ...)
     ALVK_PRINTF(3, 4);
 
+/* The host side of a transfer: data is not NULL and holds at least need
+ * bytes, else "fn: N bytes at data, <of> needs M" (of: "node 5", ...). */
+alvk_status alvk_check_room(const char *fn, const void *data, size_t bytes, uint64_t need,
+                            const char *of);
+
 /* "1.50 GiB", "12.0 MiB", "300 B": for messages about sizes. */
 const char *alvk_format_bytes(char buf[32], uint64_t bytes);
 

@@ -3,7 +3,6 @@
 #include "handle.h"
 #include "error.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #define HANDLE_MAGIC 0xa1f40000u
@@ -113,10 +112,10 @@ void handle_retire(alvk_handle *h) {
     h->users = h->uses = NULL;
     h->nusers = h->nuses = h->capusers = h->capuses = 0;
     h->magic = HANDLE_DEAD;
-    while (atomic_flag_test_and_set_explicit(&quarantine_lock, memory_order_acquire)) {}
+    handle_spin_lock(&quarantine_lock);
     alvk_handle *evicted = quarantine[quarantine_next];
     quarantine[quarantine_next] = h;
     quarantine_next = (quarantine_next + 1) % HANDLE_QUARANTINE;
-    atomic_flag_clear_explicit(&quarantine_lock, memory_order_release);
+    handle_spin_unlock(&quarantine_lock);
     free(evicted);
 }

@@ -22,6 +22,8 @@
 #ifndef ALVK_HANDLE_H
 #define ALVK_HANDLE_H
 
+#include <stdatomic.h>
+
 #include "alvk/alvk.h"
 
 #define HANDLE_QUARANTINE 256
@@ -61,5 +63,13 @@ void handle_orphan_users(alvk_handle *h);
  * unlinks h from what it uses and hands the object to the quarantine,
  * which frees it later. The object must not be touched afterwards. */
 void handle_retire(alvk_handle *h);
+
+/* A process-wide spinlock around a few instructions of bookkeeping shared
+ * by every thread (the quarantine, the graph tags): never held across a
+ * call that can block or fail. */
+static inline void handle_spin_lock(atomic_flag *f) {
+    while (atomic_flag_test_and_set_explicit(f, memory_order_acquire)) {}
+}
+static inline void handle_spin_unlock(atomic_flag *f) { atomic_flag_clear_explicit(f, memory_order_release); }
 
 #endif

@@ -8,7 +8,6 @@
 #include "vk/context.h"
 
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,19 +35,19 @@ static atomic_flag tags_lock = ATOMIC_FLAG_INIT;
 
 static uint32_t tag_take(void) {
     uint32_t got = 0;
-    while (atomic_flag_test_and_set_explicit(&tags_lock, memory_order_acquire)) {}
+    handle_spin_lock(&tags_lock);
     for (uint32_t k = 1; k <= GRAPH_MAX_TAG && !got; k++) {
         uint32_t t = (tags_last + k - 1) % GRAPH_MAX_TAG + 1;
         if (!(tags_live[t / 64] >> (t % 64) & 1)) tags_live[t / 64] |= 1ull << (t % 64), got = tags_last = t;
     }
-    atomic_flag_clear_explicit(&tags_lock, memory_order_release);
+    handle_spin_unlock(&tags_lock);
     return got;
 }
 
 static void tag_give_back(uint32_t t) {
-    while (atomic_flag_test_and_set_explicit(&tags_lock, memory_order_acquire)) {}
+    handle_spin_lock(&tags_lock);
     tags_live[t / 64] &= ~(1ull << (t % 64));
-    atomic_flag_clear_explicit(&tags_lock, memory_order_release);
+    handle_spin_unlock(&tags_lock);
 }
 
 alvk_status alvk_graph_create(alvk_context *ctx, alvk_params *params, uint32_t max_batch,

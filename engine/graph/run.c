@@ -183,11 +183,9 @@ static int compiled_node(const alvk_graph *g, alvk_node x, const char *fn) {
 
 /* Whether `bytes` at data hold `need` bytes of node x. */
 static alvk_status check_room(const void *data, size_t bytes, uint64_t need, alvk_node x, const char *fn) {
-    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: data is NULL", fn);
-    if (bytes < need)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: %zu bytes at data, node %d needs %llu", fn, bytes,
-                          x, (unsigned long long)need);
-    return ALVK_OK;
+    char of[32];
+    snprintf(of, sizeof of, "node %d", x);
+    return alvk_check_room(fn, data, bytes, need, of);
 }
 
 alvk_status alvk_graph_set(alvk_graph *g, alvk_node x, const void *data, size_t bytes, uint32_t batch) {

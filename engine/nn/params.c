@@ -184,24 +184,16 @@ static alvk_status check_index(const alvk_params *p, int i, const char *what) {
 }
 
 /* Whether `bytes` at data hold the `numel` floats a transfer moves. */
-static alvk_status check_room(const void *data, size_t bytes, uint64_t numel, const char *what) {
-    if (!data) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: data is NULL", what);
-    if (bytes < 4 * numel)
-        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: %zu bytes at data, the tensor needs %llu", what,
-                          bytes, (unsigned long long)(4 * numel));
-    return ALVK_OK;
-}
-
 alvk_status alvk_params_write(alvk_params *p, int i, const float *data, size_t bytes) {
     alvk_status s = check_index(p, i, "alvk_params_write");
-    if (s == ALVK_OK) s = check_room(data, bytes, p->tensors[i].numel, "alvk_params_write");
+    if (s == ALVK_OK) s = alvk_check_room("alvk_params_write", data, bytes, 4 * p->tensors[i].numel, "the tensor");
     if (s != ALVK_OK) return s;
     return alvk_buffer_write(p->ctx, &p->values, p->tensors[i].offset, data, 4 * p->tensors[i].numel);
 }
 
 alvk_status alvk_params_read(alvk_params *p, int i, float *data, size_t bytes) {
     alvk_status s = check_index(p, i, "alvk_params_read");
-    if (s == ALVK_OK) s = check_room(data, bytes, p->tensors[i].numel, "alvk_params_read");
+    if (s == ALVK_OK) s = alvk_check_room("alvk_params_read", data, bytes, 4 * p->tensors[i].numel, "the tensor");
     if (s != ALVK_OK) return s;
     return alvk_buffer_read(p->ctx, &p->values, p->tensors[i].offset, data, 4 * p->tensors[i].numel);
 }
@@ -217,7 +209,8 @@ static alvk_status grad_io(alvk_params *p, int i, float *data, size_t bytes, int
     if (i != -1 && p->tensors[i].kind != ALVK_PARAM_TRAINABLE)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: tensor %d (%s) is a state tensor: it has no "
                           "gradient", what, i, p->tensors[i].name);
-    s = check_room(data, bytes, i >= 0 ? p->tensors[i].numel : alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE), what);
+    uint64_t numel = i >= 0 ? p->tensors[i].numel : alvk_params_numel(p, -1, ALVK_PARAM_TRAINABLE);
+    s = alvk_check_room(what, data, bytes, 4 * numel, i >= 0 ? "the tensor" : "the gradient");
     if (s != ALVK_OK) return s;
     if (i >= 0) {
         VkDeviceSize off = p->tensors[i].offset, size = 4 * p->tensors[i].numel;
