@@ -22,7 +22,7 @@ layout(std430, binding = 5) writeonly buffer DBeta { float dbeta[]; };
 ALVK_IN1(6, mask);  // MASK's operand (any buffer when off)
 ALVK_IN4(7, x4);  // x, dy and mask again, read by vec4s (channel_sum.glsl)
 ALVK_IN4(8, dy4);
-ALVK_IN4(9, mask4);  // MASK's operand (any buffer when off)
+ALVK_IN4(9, mask4);
 
 shared vec2 lane_sum[gl_WorkGroupSize.x];
 
