@@ -183,7 +183,6 @@ static alvk_status check_index(const alvk_params *p, int i, const char *what) {
     return ALVK_OK;
 }
 
-/* Whether `bytes` at data hold the `numel` floats a transfer moves. */
 alvk_status alvk_params_write(alvk_params *p, int i, const float *data, size_t bytes) {
     alvk_status s = check_index(p, i, "alvk_params_write");
     if (s == ALVK_OK) s = alvk_check_room("alvk_params_write", data, bytes, 4 * p->tensors[i].numel, "the tensor");
