@@ -62,6 +62,20 @@ void main() {
             }
         return;
     }
+    if (WALK == 4u) {  // v = (run of 4 planes, segment of its HW vec4s)
+        uint run = v / pc.SEGS, j0 = (v - run * pc.SEGS) * pc.SEG, g = run % (pc.C / 4u);
+        if (run >= pc.planes / 4u) return;
+        vec4 is = LOAD4(invstd, g), mu = LOAD4(mean, g), a = LOAD4(gamma, g) * is;
+        vec4 b = -a * is * LOAD4(dgamma, g) / m, d = -a * LOAD4(dbeta, g) / m;
+        for (uint k = 0u; k < pc.SEG; k++) {
+            uint j = j0 + k, q = run * pc.HW + j;
+            if (j < pc.HW)
+                dx[q] = alvk_spread4(a, j, pc.HW) * DY4(q) +
+                        alvk_spread4(b, j, pc.HW) * (LOAD4(x, q) - alvk_spread4(mu, j, pc.HW)) +
+                        alvk_spread4(d, j, pc.HW);
+        }
+        return;
+    }
     if (v >= pc.planes * pc.SEGS) return;  // v = (plane, segment)
     uint plane = v / pc.SEGS, c = plane % pc.C;
     uint p0 = (v - plane * pc.SEGS) * pc.SEG, base = plane * pc.HW;

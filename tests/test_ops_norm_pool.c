@@ -262,12 +262,15 @@ static size_t build_table(void) {
     static const uint32_t bn[][3] = {{2, 64, 196}, {3, 64, 49}, {3, 128, 16}, {3, 256, 4},
                                      {3, 512, 1}, {130, 3, 4}, {2, 5, 7},
                                      {130, 8, 1} /* 1x1 by 4 channels, 3 segments */,
-                                     {5, 3, 1} /* 1x1, channels not in fours */};
+                                     {5, 3, 1} /* 1x1, channels not in fours */,
+                                     {2, 8, 7} /* runs of 4 planes of 7 (walk 4) */,
+                                     {3, 4, 3} /* runs of 4 planes of 3 */};
     for (int mode = 0; mode < 3; mode++)
         for (size_t i = 0; i < sizeof bn / sizeof bn[0]; i++)
             table[n++] = bn_case(bn[i][0], bn[i][1], bn[i][2], mode);
     /* Fused epilogues, one shape per walk of bn_apply.comp. */
-    static const uint32_t fused[][3] = {{2, 64, 196}, {3, 128, 16}, {3, 512, 1}, {2, 5, 7}};
+    static const uint32_t fused[][3] = {{2, 64, 196}, {3, 128, 16}, {3, 512, 1}, {2, 5, 7},
+                                        {3, 64, 49}, {2, 8, 9}};
     for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++) {
         const uint32_t *f = fused[i];
         table[n++] = bn_fused_case(f[0], f[1], f[2], 0, 1);

@@ -30,7 +30,8 @@ static void stat_segments(const alvk_batchnorm *b, uint32_t *segs, uint32_t *seg
 /* How an elementwise kernel walks the tensor (shaders/bn_apply.comp's
  * WALK): planes by vec4s where they hold whole vec4s (small ones, HW <=
  * SMALL_PLANE, a channel's planes along n), a 1x1 map by 4 channels at a
- * time, else value by value; with the segments and the invocations that
+ * time, other planes by vec4s of runs of 4 planes where channels come in
+ * fours, else value by value; with the segments and the invocations that
  * takes. */
 #define SMALL_PLANE 16u
 typedef struct apply_walk {
@@ -50,6 +51,12 @@ static apply_walk apply_walk_of(const alvk_batchnorm *b) {
         w.walk = 3;
         alvk_segments(b->N, APPLY_SEG / b->HW, &w.segs, &w.seg);
         w.invocations = (uint64_t)b->C * w.segs;
+        return w;
+    }
+    if (b->HW % 4 && b->C % 4 == 0) {
+        w.walk = 4;
+        alvk_segments(b->HW, APPLY_SEG / 4, &w.segs, &w.seg);
+        w.invocations = (uint64_t)b->N * b->C / 4 * w.segs;
         return w;
     }
     alvk_segments(b->HW, APPLY_SEG, &w.segs, &w.seg);
