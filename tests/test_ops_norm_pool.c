@@ -246,6 +246,8 @@ static size_t build_table(void) {
         table[n++] = maxpool_case(2, 3, 6, 5, 3, 1, 1, bwd);    /* stride 1: 3 windows per axis */
         table[n++] = maxpool_case(2, 2, 9, 9, 5, 2, 2, bwd);    /* 5x5 stride 2: 3 per axis */
         table[n++] = maxpool_case(2, 2, 10, 8, 4, 3, 1, bwd);   /* stride 3: 3x3 blocks of dx */
+        table[n++] = maxpool_case(2, 3, 4, 4, 3, 1, 1, bwd);    /* whole planes, stride 1 */
+        table[n++] = maxpool_case(2, 2, 8, 6, 2, 2, 0, bwd);    /* whole planes, no overlap */
         table[n++] = avgpool_case(2, 3, 6, 6, 2, 2, 0, bwd);    /* 2x2 stride 2: no overlap */
         table[n++] = avgpool_case(2, 3, 5, 6, 3, 2, 1, bwd);    /* overlapping, padded, odd */
         table[n++] = avgpool_case(2, 2, 7, 7, 3, 1, 1, bwd);    /* stride 1: 3 windows per axis */

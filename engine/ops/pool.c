@@ -16,6 +16,13 @@ static alvk_status check_pool(const char *op, const alvk_maxpool *p, uint32_t *O
     return ALVK_OK;
 }
 
+/* Whether pooling takes shaders/maxpool*.comp's whole-plane form: planes of
+ * whole vec4s, at most 256 values and 64 windows (the stem's 14x14). */
+static int whole_planes(const alvk_maxpool *p, uint32_t OH, uint32_t OW) {
+    uint32_t hw = p->H * p->W;
+    return hw % 4 == 0 && hw <= 256 && OH * OW <= 64;
+}
+
 typedef struct pool_push {
     uint32_t planes, H, W, OH, OW, K, S, P;
 } pool_push;
@@ -29,9 +36,11 @@ alvk_status alvk_op_maxpool2d(alvk_cmd *cmd, const alvk_maxpool *p, const alvk_b
         s = alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "maxpool2d: a buffer is smaller than its shape");
     if (s != ALVK_OK) return s;
     pool_push push = {p->N * p->C, p->H, p->W, OH, OW, p->K, p->stride, p->pad};
-    alvk_kernel k = {.shader = ALVK_SHADER_maxpool, .local = {LOCAL}, .nspec = 1, .spec = {p->K}};
-    alvk_binding b[3] = {alvk_in1(x), alvk_out(y), alvk_out(argmax)};
-    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, out);
+    int whole = whole_planes(p, OH, OW);
+    alvk_kernel k = {.shader = ALVK_SHADER_maxpool, .local = {LOCAL}, .nspec = 5,
+                     .spec = {p->K, whole ? p->H : 0, p->W, p->stride, p->pad}};
+    alvk_binding b[4] = {alvk_in1(x), alvk_out(y), alvk_out(argmax), alvk_in4(x)};
+    return alvk_op_dispatch_1d(cmd, k, b, 4, &push, sizeof push, whole ? push.planes : out);
 }
 
 alvk_status alvk_op_maxpool2d_backward(alvk_cmd *cmd, const alvk_maxpool *p,
@@ -48,10 +57,11 @@ alvk_status alvk_op_maxpool2d_backward(alvk_cmd *cmd, const alvk_maxpool *p,
     /* One invocation per stride x stride block of dx (see the shader). */
     uint32_t S = p->stride, span = (p->K + 2 * S - 2) / S;
     uint64_t blocks = (uint64_t)p->N * p->C * ((p->H + S - 1) / S) * ((p->W + S - 1) / S);
-    alvk_kernel k = {.shader = ALVK_SHADER_maxpool_backward, .local = {LOCAL}, .nspec = 2,
-                     .spec = {S, span}};
+    int whole = whole_planes(p, OH, OW);
+    alvk_kernel k = {.shader = ALVK_SHADER_maxpool_backward, .local = {LOCAL}, .nspec = 6,
+                     .spec = {S, span, whole ? p->H : 0, p->W, p->K, p->pad}};
     alvk_binding b[3] = {alvk_in1u(argmax), alvk_in1(dy), alvk_out(dx)};
-    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, blocks);
+    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, whole ? push.planes : blocks);
 }
 
 /* Checks an average pooling's window and buffers: x holds `in` floats, y
