@@ -53,8 +53,8 @@ void main() {
     // multiple of 4), whose tiles overlap by ALPHA - F rows and columns:
     // the plane is loaded once, each value once, and tile r's patch is a
     // window of it at a position known at compile time (ResNet18's 7x7
-    // maps: 49 loads instead of 100; 128x64x7x7 on lavapipe 2.0 -> 1.6 ms
-    // forward, 2.5 -> 1.6 for the data gradient). Not a const: glslang
+    // maps: 49 loads instead of 100; 128x64x7x7 on lavapipe 10-25 % faster
+    // forward and for the data gradient, in paired runs). Not a const: glslang
     // 11.12 emits an undefined id for a specialisation-constant && here.
     bool PLANE = MODE + uint(TH * TW != 4u) + uint(max(H, W) > 10u) == 0u;
     float img[10][10];  // H, W <= 2 F + 2 (pad <= 2) for F <= 4
