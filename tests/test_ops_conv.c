@@ -141,6 +141,11 @@ static size_t build_table(void) {
     table[n++] = conv_case(2, 5, 9, 7, 3, 2, 2, 0, 1, 0, 0);
     table[n++] = conv_case(2, 5, 9, 7, 3, 2, 2, 0, 1, 1, 0);
     table[n++] = conv_case(2, 1, 28, 28, 64, 7, 2, 3, 0, 1, 0); /* the stem, batch 2 */
+    /* The forward's A by input rows (conv_pack_rows.comp): the stem, 3
+     * channels with rows past K, a 5x5 window at stride 1. */
+    table[n++] = conv_case(2, 1, 28, 28, 64, 7, 2, 3, 0, 0, 0);
+    table[n++] = conv_case(2, 3, 8, 8, 5, 3, 2, 1, 1, 0, 0);
+    table[n++] = conv_case(2, 2, 8, 8, 3, 5, 1, 2, 1, 0, 0);
     table[n++] = conv_case(130, 2, 3, 3, 3, 3, 1, 1, 1, 0, 0); /* batch 130 */
     table[n++] = conv_case(2, 3, 1, 1, 4, 3, 1, 1, 1, 1, 0);   /* 1x1 spatial, 3x3 kernel */
     table[n++] = conv_case(2, 3, 2, 2, 4, 3, 1, 1, 1, 1, 0);   /* 2x2 spatial */

@@ -136,6 +136,30 @@ static alvk_status plan(const alvk_conv *c, const char *what, const alvk_buffer 
 
 static int cropped(const conv_run *r) { return r->c.KH != r->KH; }
 
+/* The forward GEMM's A by input rows (shaders/conv_pack_rows.comp), where
+ * the geometry allows: a window not cropped, input rows and output planes
+ * of whole vec4s within the shader's arrays, and no padding columns. */
+static int packs_by_rows(const conv_run *r, const conv_dims *d, uint32_t rows) {
+    const alvk_conv *c = &r->c;
+    return !cropped(r) && c->W % 4 == 0 && c->W <= 32 && d->OH <= 16 && d->P_out % 4 == 0 &&
+           rows % 8 == 0;
+}
+
+static alvk_status pack_rows(alvk_cmd *cmd, const conv_run *r, const conv_dims *d,
+                             const alvk_buffer *x, uint32_t rows, uint32_t K, alvk_buffer *out,
+                             uint32_t *ld) {
+    const alvk_conv *c = &r->c;
+    uint32_t Kp = alvk_round8(K), groups = (Kp + c->KW - 1) / c->KW; /* KW rows each */
+    alvk_status s = alvk_cmd_scratch(cmd, 4ull * rows * Kp, out);
+    if (s != ALVK_OK) return s;
+    *ld = rows;
+    struct { uint32_t N, Cin, Kp, ldd, groups; } push = {c->N, c->Cin, Kp, rows, groups};
+    alvk_kernel k = {.shader = ALVK_SHADER_conv_pack_rows, .local = {64}, .nspec = 8,
+                     .spec = {c->H, c->W, d->OH, d->OW, c->KH, c->KW, c->stride, c->pad}};
+    alvk_binding b[2] = {alvk_in4(x), alvk_out(out)};
+    return alvk_op_dispatch_1d(cmd, k, b, 2, &push, sizeof push, (uint64_t)c->N * groups);
+}
+
 /* The forward GEMM's weights, [K][Cout] from w[Cout][K]: a vec4 transpose
  * when rows of w are whole vec4s and the window is not cropped (every
  * layer but a 7x7 stem on few channels and the cropped ones), else the
@@ -301,7 +325,8 @@ alvk_status alvk_op_conv2d_fused(alvk_cmd *cmd, const alvk_conv *c0, const alvk_
     uint32_t M = c->N * d.P_out, K = c->Cin * d.taps;
     alvk_buffer at, bk;
     alvk_gemm_packed g = {.M = M, .N = c->Cout, .K = K, .alpha = 1.0f, .nchw_pixels = d.P_out, .epi = epi};
-    s = pack(cmd, &r, FWD_A, x, M, K, &at, &g.lda);
+    s = packs_by_rows(&r, &d, M) ? pack_rows(cmd, &r, &d, x, M, K, &at, &g.lda)
+                                 : pack(cmd, &r, FWD_A, x, M, K, &at, &g.lda);
     if (s == ALVK_OK) s = pack_weights(cmd, &r, w, K, &bk, &g.ldb);
     return s == ALVK_OK ? alvk_op_gemm_packed(cmd, &g, &at, &bk, y, b) : s;
 }
