@@ -343,6 +343,25 @@ Test(graph, a_zero_row_has_norm_gradient_zero) {
     test_close(ctx);
 }
 
+/* ALVK_PROFILE leaves each recording's first run out (a driver may compile
+ * there): three runs at one batch and one at another count two. */
+Test(graph, the_profile_leaves_out_each_recordings_first_run) {
+    alvk_context *ctx = test_open(NULL);
+    ctx->env.profile = 1;
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 2, ALVK_GRAPH_TRAIN, &g));
+    alvk_node x = alvk_graph_input(g, (uint32_t[]){3}, 1);
+    TEST_OK(alvk_graph_output(g, alvk_graph_mean(g, x)));
+    TEST_OK(alvk_graph_compile(g));
+    float in[6] = {0};
+    TEST_OK(alvk_graph_set(g, x, in, sizeof in, 2));
+    for (int i = 0; i < 3; i++) TEST_OK(alvk_graph_run(g, 2));
+    TEST_OK(alvk_graph_run(g, 1));
+    cr_expect_eq(g->profile_runs, 2, "%u runs counted", g->profile_runs);
+    alvk_graph_destroy(g);
+    test_close(ctx);
+}
+
 Test(graph, momentum_one_keeps_the_last_batch_statistics) {
     enum { N = 3, C = 2, HW = 4 };
     alvk_context *ctx = test_open(NULL);

@@ -109,6 +109,7 @@ typedef struct recording {
     uint32_t batch;
     alvk_cmd *cmd;
     uint32_t *first_timed; /* with ALVK_PROFILE: node i's timed commands start here */
+    uint32_t runs;         /* submitted so far */
 } recording;
 
 #define GRAPH_MAX_RECORDINGS 4
@@ -147,7 +148,7 @@ struct alvk_graph {
 };
 
 /* Adds the last run's per-op GPU times (ALVK_PROFILE) / prints the table. */
-void graph_profile_add(alvk_graph *g, const recording *r);
+void graph_profile_add(alvk_graph *g, recording *r);
 void graph_profile_print(const alvk_graph *g);
 
 /* OK when g is a live graph that can still be used; else an error naming

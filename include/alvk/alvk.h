@@ -83,7 +83,8 @@
  *   XDG_CACHE_HOME, HOME: the cache lives in $XDG_CACHE_HOME/alvk, else
  *       $HOME/.cache/alvk (neither set: no cache)
  *   ALVK_PROFILE=0|1 (0): 1 prints a per-op GPU-time table for each graph
- *       on stderr when it is destroyed
+ *       on stderr when it is destroyed (each recording's first run left
+ *       out: a driver may compile there)
  *   ALVK_READ_PATH=ssbo|texel (measured once per context): how kernels
  *       read their inputs, storage buffers or uniform texel buffers
  *   ALVK_GEMM_TILE=16x16|8x8|4x8|8x4|4x4|smem (raced once per device,
