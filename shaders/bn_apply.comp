@@ -87,7 +87,8 @@ void main() {
         vec4 a = s * LOAD4(gamma, g), b = LOAD4(beta, g) - LOAD4(mean, g) * a;
         for (uint k = 0u; k < pc.SEG; k++) {
             uint j = j0 + k, q = run * pc.HW + j;
-            if (j < pc.HW) y[q] = epilogue(LOAD4(x, q) * alvk_spread4(a, j, pc.HW) + alvk_spread4(b, j, pc.HW), q);
+            if (j < pc.HW)
+                y[q] = epilogue(LOAD4(x, q) * alvk_spread4(a, j, pc.HW) + alvk_spread4(b, j, pc.HW), q);
         }
         return;
     }

@@ -57,7 +57,8 @@ void whole_plane() {
                 }
         }
     [[unroll]] for (uint q = 0u; q < PH * PW / 4u; q++)
-        dx[plane * (PH * PW / 4u) + q] = vec4(g[4u * q], g[4u * q + 1u], g[4u * q + 2u], g[4u * q + 3u]);
+        dx[plane * (PH * PW / 4u) + q] =
+            vec4(g[4u * q], g[4u * q + 1u], g[4u * q + 2u], g[4u * q + 3u]);
 }
 
 void main() {

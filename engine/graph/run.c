@@ -319,7 +319,8 @@ void graph_profile_add(alvk_graph *g, recording *r) {
 void graph_profile_print(const alvk_graph *g) {
     if (!g->profile) return;
     if (!g->profile_runs) {
-        fprintf(stderr, "alvk profile: no run after a recording's first (left out), nothing timed\n");
+        fprintf(stderr, "alvk profile: no run after a recording's first (left out), "
+                        "nothing timed\n");
         return;
     }
     double total = 0;
@@ -331,8 +332,8 @@ void graph_profile_print(const alvk_graph *g) {
             int t = order[j];
             order[j] = order[j - 1], order[j - 1] = t;
         }
-    fprintf(stderr, "alvk profile: %u runs (each recording's first left out), %.2f ms of GPU time per run\n", g->profile_runs,
-            total / g->profile_runs);
+    fprintf(stderr, "alvk profile: %u runs (each recording's first left out), %.2f ms of GPU "
+            "time per run\n", g->profile_runs, total / g->profile_runs);
     fprintf(stderr, "  %-18s %10s %12s %7s\n", "op", "nodes", "ms per run", "share");
     for (int i = 0; i < n; i++) {
         int op = order[i];
