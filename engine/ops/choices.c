@@ -28,7 +28,7 @@ typedef struct stored {
     uint32_t version;
     entry path[2]; /* [ALVK_READ_SSBO], [ALVK_READ_TEXEL] */
 } stored;
-#define STORED_VERSION 4u
+#define STORED_VERSION 5u
 
 static int known_or_unset(int32_t v, int32_t n) { return v >= -1 && v < n; }
 static int valid(const entry *e) {

@@ -22,22 +22,26 @@
  * 17.6), small ones on GPUs, where registers are per lane and occupancy
  * matters. 32x32 tiles reach 20.6 there but take lavapipe 17 s to compile,
  * in every process (it keeps no binaries in the pipeline cache): not worth
- * it. */
+ * it. Every variant takes 8 steps of K per iteration (gemm.comp's block
+ * order keeps a 4x4 block's accumulators in registers across them). */
 /* The last variant is the GPU-class kernel (shaders/gemm_smem.comp):
  * 64x64 blocks of C through shared memory, 4x4 per lane of 256. */
 typedef struct gemm_variant {
     uint32_t rm, rn, lx, ly, ku, smem;
 } gemm_variant;
 static const gemm_variant variants[] = {
-    {4, 4, 8, 1, 1, 0}, {2, 2, 8, 4, 8, 0}, {2, 2, 16, 16, 8, 0},
+    {4, 4, 8, 1, 8, 0}, {2, 2, 8, 4, 8, 0}, {2, 2, 16, 16, 8, 0},
     {1, 2, 8, 8, 8, 0}, {2, 1, 8, 8, 8, 0}, {1, 1, 16, 16, 8, 0},
     {1, 1, 16, 16, 8, 1},
 };
 #define SMEM_BLOCK 64u /* gemm_smem.comp's block of C */
 #define NVARIANTS (int)(sizeof variants / sizeof variants[0])
-/* The square GEMM the variants race on: 256, where that runs in under
- * TUNE_SHORT_MS (a GPU, whose time at 256 is mostly launch overhead) 1024. */
-#define TUNE_SIZE 256u
+/* The square GEMM the variants race on: 512, where that runs in under
+ * TUNE_SHORT_MS (a GPU, whose time at 512 is mostly launch overhead) 1024.
+ * At 256 the tiles of lavapipe ran within noise of each other (1.0-1.5 ms
+ * each, a different winner per race) while 16x16 beat 8x8 by 6 % on
+ * ResNet's convolutions. */
+#define TUNE_SIZE 512u
 #define TUNE_SIZE_GPU 1024u
 #define TUNE_SHORT_MS 0.2
 
@@ -208,7 +212,7 @@ static int race_both_paths(const alvk_context *ctx) {
     return a > 0 && b > 0 && a < 2 * b && b < 2 * a;
 }
 
-/* Races the ways at 256^3, then at 1024^3 where 256^3 ran in under
+/* Races the ways at 512^3, then at 1024^3 where 512^3 ran in under
  * TUNE_SHORT_MS; ms gets the last race's times. Returns whether one ran. */
 static int race_ways(alvk_context *ctx, const int *ways, int n, double *ms) {
     int raced = 0;
