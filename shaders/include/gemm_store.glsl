@@ -6,9 +6,14 @@
 // batch's C starts) before storing.
 layout(constant_id = 3) const uint HAS_BIAS = 0;
 layout(constant_id = 4) const uint ACCUMULATE = 0;  // beta != 0: read C
-// OUT_NCHW: row m of C is pixel (image m / P, position m % P) and column n a
-// channel, stored NCHW (convolutions); otherwise C is row-major with ldc.
-layout(constant_id = 5) const uint OUT_NCHW = 0;
+// C_LAYOUT 1: row m of C is pixel (image m / P, position m % P) and column
+// n a channel, stored NCHW (convolutions); otherwise C is row-major with
+// ldc, and C_LAYOUT 2 says every block's row is one whole, aligned vec4 (N,
+// ldc and sc multiples of 4). Lavapipe predicates an `if` rather than
+// branching, and pays for a store's lanes whether or not they are on, so
+// the scalar stores for partial vec4s cost every block even where none is
+// partial unless the constant removes them.
+layout(constant_id = 5) const uint C_LAYOUT = 0;
 layout(push_constant) uniform Push { uint M, N, K, lda, ldb, ldc; float alpha, beta; uint P, sa, sb, sc; } pc;
 ALVK_IN4(0, At);
 ALVK_IN4(1, B);
@@ -51,12 +56,13 @@ float epilogue1(float v, uint i) {
 void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
     vec4 cols[4] = vec4[4](c0, c1, c2, c3);
     uint n = n0 + 4u * j;
-    bool whole = OUT_NCHW == 0u && (pc.ldc & 3u) == 0u && (cz & 3u) == 0u && n + 3u < pc.N;
+    if (C_LAYOUT == 2u && n >= pc.N) return;
+    bool whole = C_LAYOUT == 2u || (C_LAYOUT == 0u && (pc.ldc & 3u) == 0u && (cz & 3u) == 0u && n + 3u < pc.N);
     [[unroll]] for (uint r = 0u; r < 4u; r++) {
         uint m = m0 + 4u * i + r;
         if (m >= pc.M) return;
-        uint row = cz + (OUT_NCHW != 0u ? (m / pc.P) * pc.N * pc.P + m % pc.P : m * pc.ldc);
-        uint col_stride = OUT_NCHW != 0u ? pc.P : 1u;
+        uint row = cz + (C_LAYOUT == 1u ? (m / pc.P) * pc.N * pc.P + m % pc.P : m * pc.ldc);
+        uint col_stride = C_LAYOUT == 1u ? pc.P : 1u;
         if (whole) {
             uint q = (row + n) >> 2;
             vec4 v = pc.alpha * vec4(cols[0][r], cols[1][r], cols[2][r], cols[3][r]);
@@ -65,6 +71,7 @@ void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
             C[q] = epilogue4(v, q);
             continue;
         }
+        if (C_LAYOUT == 2u) continue;
         [[unroll]] for (uint c = 0u; c < 4u; c++) {
             uint ci = row + (n + c) * col_stride;
             if (n + c < pc.N) {
