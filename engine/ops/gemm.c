@@ -38,9 +38,8 @@ static const gemm_variant variants[] = {
 #define NVARIANTS (int)(sizeof variants / sizeof variants[0])
 /* The square GEMM the variants race on: 512, where that runs in under
  * TUNE_SHORT_MS (a GPU, whose time at 512 is mostly launch overhead) 1024.
- * At 256 the tiles of lavapipe ran within noise of each other (1.0-1.5 ms
- * each, a different winner per race) while 16x16 beat 8x8 by 6 % on
- * ResNet's convolutions. */
+ * At 256 lavapipe's tiles all ran in 1.0-1.5 ms, a different winner per
+ * race. */
 #define TUNE_SIZE 512u
 /* A way wins only by more than 10 % over every way before it (larger tiles
  * first): 16x16 and 8x8 ran within a few percent of each other at 512^3 on
