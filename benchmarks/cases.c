@@ -365,7 +365,7 @@ static alvk_status ew_record(alvk_cmd *cmd, const bench_case *c, const alvk_buff
     if (strcmp(op, "add") == 0)
         return alvk_op_binary(cmd, ALVK_BINARY_ADD, 1.0f, &o[0], &o[1], &o[2], c->p[0], c->p[0], 1);
     if (strcmp(d, "forward") == 0) return alvk_op_unary(cmd, ALVK_UNARY_RELU, 0, &o[0], &o[1], c->p[0]);
-    return alvk_op_unary_backward(cmd, ALVK_UNARY_RELU, 0, &o[0], &o[1], &o[2], c->p[0]);
+    return alvk_op_unary_backward(cmd, ALVK_UNARY_RELU, 0, &o[0], &o[1], NULL, &o[2], c->p[0]);
 }
 static double ew_check(const bench_case *c, float *const *o) {
     size_t s[8];
@@ -417,7 +417,7 @@ static alvk_status activation_record(alvk_cmd *cmd, const bench_case *c, const a
     float alpha;
     alvk_unary_op op = activation_of(c, &alpha);
     if (strcmp(c->kind->direction, "forward") == 0) return alvk_op_unary(cmd, op, alpha, &o[0], &o[1], c->p[0]);
-    return alvk_op_unary_backward(cmd, op, alpha, &o[0], &o[1], &o[2], c->p[0]);
+    return alvk_op_unary_backward(cmd, op, alpha, &o[0], &o[1], NULL, &o[2], c->p[0]);
 }
 static double activation_check(const bench_case *c, float *const *o) {
     size_t n = c->p[0];

@@ -1,29 +1,43 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Batch-norm backward, the elementwise part, PyTorch's formula with m =
-// N*H*W values per channel:
-//   dx = gamma invstd / m (m dy - dbeta - xhat dgamma),  xhat = (x - mean) invstd
-// written dx = a dy + b (x - mean) + d with a, b, d computed once per
-// invocation. An invocation walks a segment of one channel as WALK says
-// (see bn_apply.comp). MASK: dy is a ReLU's output gradient, taken as
-// dy (mask > 0) here (the ReLU's backward fused in, as unary_backward.comp
-// computes it).
-// alvk-variant: texel
+// Batch-norm backward in one dispatch, PyTorch's formula with m = N*H*W
+// values per channel:
+//   dbeta = sum(dy), dgamma = sum(dy xhat), xhat = (x - mean) invstd,
+//   dx = gamma invstd / m (m dy - dbeta - xhat dgamma)
+// A workgroup owns a block of channels (as bn_apply.comp's TRAIN): it sums
+// each channel's dbeta and dgamma (channel_sum.glsl: by the workgroup, or
+// SERIAL a lane per channel), writes them, then walks the block's values
+// with dx = a dy + b (x - mean) + d, a, b and d computed once per channel.
+// WALK and the items are bn_apply.comp's. MASK: dy is a ReLU's output
+// gradient, taken as dy (mask > 0) here (the ReLU's backward fused in, as
+// unary_backward.comp computes it).
+// alvk-variant: texel, subgroup
 #include "alvk.glsl"
 #include "alvk_read.glsl"
+#include "channel_sum.glsl"
 
 layout(constant_id = 3) const uint WALK = 0;
 layout(constant_id = 4) const uint MASK = 0;
-layout(push_constant) uniform Push { uint planes, C, HW, SEGS, SEG, count; } pc;
+layout(constant_id = 5) const uint SERIAL = 0;  // see channel_sum.glsl
+layout(constant_id = 6) const uint BLOCK = 1;   // channels per workgroup unless SERIAL
+layout(push_constant) uniform Push { uint N, C, HW, SEGS, SEG, ASEGS, ASEG; } pc;
 ALVK_IN4(0, x);
 ALVK_IN4(1, dy);
 ALVK_IN4(2, mean);
 ALVK_IN4(3, invstd);
 ALVK_IN4(4, gamma);
-ALVK_IN4(5, dgamma);
-ALVK_IN4(6, dbeta);
+layout(std430, binding = 5) writeonly buffer DGamma { float dgamma[]; };
+layout(std430, binding = 6) writeonly buffer DBeta { float dbeta[]; };
 layout(std430, binding = 7) writeonly buffer DX { vec4 dx[]; };
 ALVK_IN4(8, mask);  // MASK's operand (any buffer when off)
+ALVK_IN1(9, x1);    // x, dy and mask again, read by scalars (the serial sums)
+ALVK_IN1(10, dy1);
+ALVK_IN1(11, mask1);
+
+shared vec2 lane_sum[gl_WorkGroupSize.x];
+shared vec4 block_coef[gl_WorkGroupSize.x];  // per channel: a, b, d, mean
+uint c0;  // the block's first channel
+#include "bn_walk.glsl"
 
 vec4 DY4(uint q) {
     vec4 g = LOAD4(dy, q);
@@ -35,61 +49,95 @@ float DY1(uint i) {
     return MASK != 0u ? g * (LOAD4_1(mask, i) > 0.0 ? 1.0 : 0.0) : g;
 }
 
-void main() {
-    uint v = alvk_flat_index();
-    float m = float(pc.count);
+// Channels 4g .. 4g + 3's a, b, d and mean.
+void coef4(uint g, out vec4 a, out vec4 b, out vec4 d, out vec4 mu) {
+    uint k = 4u * g - c0;
+    vec4 p = block_coef[k], q = block_coef[k + 1u], r = block_coef[k + 2u], s = block_coef[k + 3u];
+    a = vec4(p.x, q.x, r.x, s.x), b = vec4(p.y, q.y, r.y, s.y);
+    d = vec4(p.z, q.z, r.z, s.z), mu = vec4(p.w, q.w, r.w, s.w);
+}
+
+// Item v of the walk (bn_apply.comp's numbering).
+void item(uint v) {
+    uint N = pc.N;
     if (WALK == 2u) {  // v = (segment of samples, group of 4 channels)
-        uint groups = pc.C / 4u, N = pc.planes / pc.C;
-        if (v >= groups * pc.SEGS) return;
-        uint g = v % groups, n0 = (v / groups) * pc.SEG;
-        vec4 is = LOAD4(invstd, g), mu = LOAD4(mean, g), a = LOAD4(gamma, g) * is;
-        vec4 b = -a * is * LOAD4(dgamma, g) / m, d = -a * LOAD4(dbeta, g) / m;
-        for (uint k = 0u; k < pc.SEG; k++) {
+        uint groups = pc.C / 4u, g = v % groups, n0 = (v / groups) * pc.ASEG;
+        vec4 a, b, d, mu;
+        coef4(g, a, b, d, mu);
+        for (uint k = 0u; k < pc.ASEG; k++) {
             uint q = (n0 + k) * groups + g;
             if (n0 + k < N) dx[q] = a * DY4(q) + b * (LOAD4(x, q) - mu) + d;
         }
-        return;
-    }
-    if (WALK == 3u) {  // v = (segment of samples, channel)
-        uint c = v % pc.C, n0 = (v / pc.C) * pc.SEG, N = pc.planes / pc.C, q4 = pc.HW / 4u;
-        if (v >= pc.C * pc.SEGS) return;
-        float is = LOAD4_1(invstd, c), mu = LOAD4_1(mean, c), a = LOAD4_1(gamma, c) * is;
-        float b = -a * is * LOAD4_1(dgamma, c) / m, d = -a * LOAD4_1(dbeta, c) / m;
-        for (uint k = 0u; k < pc.SEG; k++)
+    } else if (WALK == 3u) {  // v = (segment of samples, channel)
+        uint c = v % pc.C, n0 = (v / pc.C) * pc.ASEG, q4 = pc.HW / 4u;
+        vec4 f = block_coef[c - c0];
+        for (uint k = 0u; k < pc.ASEG; k++)
             for (uint j = 0u; j < q4; j++) {
                 uint q = (n0 + k) * pc.C * q4 + c * q4 + j;
-                if (n0 + k < N) dx[q] = a * DY4(q) + b * (LOAD4(x, q) - mu) + d;
+                if (n0 + k < N) dx[q] = f.x * DY4(q) + f.y * (LOAD4(x, q) - f.w) + f.z;
             }
-        return;
-    }
-    if (WALK == 4u) {  // v = (run of 4 planes, segment of its HW vec4s)
-        uint run = v / pc.SEGS, j0 = (v - run * pc.SEGS) * pc.SEG, g = run % (pc.C / 4u);
-        if (run >= pc.planes / 4u) return;
-        vec4 is = LOAD4(invstd, g), mu = LOAD4(mean, g), a = LOAD4(gamma, g) * is;
-        vec4 b = -a * is * LOAD4(dgamma, g) / m, d = -a * LOAD4(dbeta, g) / m;
-        for (uint k = 0u; k < pc.SEG; k++) {
+    } else if (WALK == 4u) {  // v = (run of 4 planes, segment of its HW vec4s)
+        uint run = v / pc.ASEGS, j0 = (v - run * pc.ASEGS) * pc.ASEG, g = run % (pc.C / 4u);
+        vec4 a, b, d, mu;
+        coef4(g, a, b, d, mu);
+        for (uint k = 0u; k < pc.ASEG; k++) {
             uint j = j0 + k, q = run * pc.HW + j;
             if (j < pc.HW)
                 dx[q] = alvk_spread4(a, j, pc.HW) * DY4(q) +
                         alvk_spread4(b, j, pc.HW) * (LOAD4(x, q) - alvk_spread4(mu, j, pc.HW)) +
                         alvk_spread4(d, j, pc.HW);
         }
-        return;
-    }
-    if (v >= pc.planes * pc.SEGS) return;  // v = (plane, segment)
-    uint plane = v / pc.SEGS, c = plane % pc.C;
-    uint p0 = (v - plane * pc.SEGS) * pc.SEG, base = plane * pc.HW;
-    float is = LOAD4_1(invstd, c), mu = LOAD4_1(mean, c), a = LOAD4_1(gamma, c) * is;
-    float b = -a * is * LOAD4_1(dgamma, c) / m, d = -a * LOAD4_1(dbeta, c) / m;
-    if (WALK == 1u) {
-        for (uint k = 0u; k < pc.SEG; k += 4u) {
-            uint q = (base + p0 + k) >> 2;
-            if (p0 + k < pc.HW) dx[q] = a * DY4(q) + b * (LOAD4(x, q) - mu) + d;
+    } else {  // v = (plane, segment)
+        uint plane = v / pc.ASEGS, c = plane % pc.C;
+        uint p0 = (v - plane * pc.ASEGS) * pc.ASEG, base = plane * pc.HW;
+        vec4 f = block_coef[c - c0];
+        if (WALK == 1u) {
+            for (uint k = 0u; k < pc.ASEG; k += 4u) {
+                uint q = (base + p0 + k) >> 2;
+                if (p0 + k < pc.HW) dx[q] = f.x * DY4(q) + f.y * (LOAD4(x, q) - f.w) + f.z;
+            }
+        } else {
+            for (uint k = 0u; k < pc.ASEG; k++) {
+                uint i = base + p0 + k;
+                if (p0 + k < pc.HW) dx[i >> 2][i & 3u] = f.x * DY1(i) + f.y * (LOAD4_1(x, i) - f.w) + f.z;
+            }
         }
-        return;
     }
-    for (uint k = 0u; k < pc.SEG; k++) {
-        uint i = base + p0 + k;
-        if (p0 + k < pc.HW) dx[i >> 2][i & 3u] = a * DY1(i) + b * (LOAD4_1(x, i) - mu) + d;
+}
+
+float mu, is;
+#define DY(i) (MASK != 0u ? LOAD1(dy1, i) * (LOAD1(mask1, i) > 0.0 ? 1.0 : 0.0) : LOAD1(dy1, i))
+#define DY_XHAT(i) (DY(i) * (LOAD1(x1, i) - mu) * is)  // dy's load is shared
+#define DY_XHAT4(q) (DY4(q) * (LOAD4(x, q) - mu) * is)
+
+// Channel c's sums, written, and its coefficients into the block's slot k
+// (by every lane of the workgroup, or by the lane alone when SERIAL).
+void sums(uint c, uint k) {
+    mu = LOAD4_1(mean, c);
+    is = LOAD4_1(invstd, c);
+    float sum_dy, sum_dy_xhat, m = float(pc.N * pc.HW);
+    CHANNEL_SUM2(sum_dy, DY, DY4, sum_dy_xhat, DY_XHAT, DY_XHAT4)
+    if (SERIAL == 0u && gl_LocalInvocationID.x != 0u) return;
+    dbeta[c] = sum_dy;
+    dgamma[c] = sum_dy_xhat;
+    float a = LOAD4_1(gamma, c) * is;
+    block_coef[k] = vec4(a, -a * is * sum_dy_xhat / m, -a * sum_dy / m, mu);
+}
+
+void main() {
+    uint lane = gl_LocalInvocationID.x, B = SERIAL != 0u ? gl_WorkGroupSize.x : BLOCK;
+    c0 = gl_WorkGroupID.x * B;
+    B = min(B, pc.C - c0);
+    if (SERIAL != 0u) {
+        uint c = c0 + lane;  // channel_sum.glsl's
+        if (lane < B) sums(c, lane);
+    } else {
+        for (uint k = 0u; k < B; k++) {
+            uint c = c0 + k;
+            sums(c, k);
+        }
     }
+    barrier();
+    uint n = items(B);
+    for (uint u = lane; u < n; u += gl_WorkGroupSize.x) item(item_of_block(u, B));
 }

@@ -41,10 +41,20 @@ static alvk_status gpu_unary_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buf
         if (s != ALVK_OK) return s;
         saved = &y;
     }
-    return alvk_op_unary_backward(cmd, c->u[0], (float)c->f[0], saved, &in[1], &out[0], c->u[1]);
+    return alvk_op_unary_backward(cmd, c->u[0], (float)c->f[0], saved, &in[1], c->nin > 2 ? &in[2] : NULL,
+                                  &out[0], c->u[1]);
 }
 static void ref_unary_bwd(const op_case *c, const double *const *in, double *const *out) {
     ref_unary_backward((int)c->u[0], c->f[0], in[0], in[1], out[0], c->u[1]);
+}
+/* With a second gradient (the graph's fused add): dx = (dy + dy2) f'(.). */
+static void ref_unary_bwd_add(const op_case *c, const double *const *in, double *const *out) {
+    size_t n = c->u[1];
+    double *dy = malloc(n * sizeof *dy);
+    cr_assert(dy);
+    for (size_t i = 0; i < n; i++) dy[i] = in[1][i] + in[2][i];
+    ref_unary_backward((int)c->u[0], c->f[0], in[0], dy, out[0], c->u[1]);
+    free(dy);
 }
 
 static op_case unary_case(int op, uint32_t n, int backward) {
@@ -60,6 +70,15 @@ static op_case unary_case(int op, uint32_t n, int backward) {
     }
     snprintf(c.name, sizeof c.name, "%s%s n=%u alpha=%g", unary_names[op],
              backward ? "_backward" : "", n, c.f[0]);
+    return c;
+}
+
+static op_case unary_bwd_add_case(int op, uint32_t n) {
+    op_case c = unary_case(op, n, 1);
+    c.nin = 3, c.in_len[2] = n, c.lo[2] = -1, c.hi[2] = 1;
+    c.ref = ref_unary_bwd_add, c.fwd = NULL; /* a sum of two gradients is no forward's */
+    size_t len = strlen(c.name);
+    snprintf(c.name + len, sizeof c.name - len, " +dy2");
     return c;
 }
 
@@ -224,6 +243,8 @@ static size_t build_table(void) {
         table[n++] = unary_case(op, 7, 1);
         table[n++] = unary_case(op, 1003, 1);
     }
+    table[n++] = unary_bwd_add_case(ALVK_UNARY_RELU, 7);
+    table[n++] = unary_bwd_add_case(ALVK_UNARY_RELU, 4099);
     for (int bwd = 0; bwd < 2; bwd++) {
         table[n++] = dropout_case(1, 0.5f, 1, 0, bwd);
         table[n++] = dropout_case(7, 0.5f, 42, 3, bwd);

@@ -8,7 +8,10 @@
  *                batch norm + x -> add -> relu   the same, adding x
  *   evaluation   conv -> relu, conv + x -> add -> relu   the convolution's
  *                                            store (wino_output, the GEMM's)
- *   backward     relu_grad -> batch-norm backward   its kernels mask dy
+ *   backward     relu_grad -> batch-norm backward   its kernel masks dy
+ *                g1 + g2 -> add -> relu_grad   the relu_grad's kernel adds
+ *                                            (a residual block's two branch
+ *                                            gradients)
  *
  * A fused node's output is its producer's buffer (node.fused_into), so its
  * readers need no change: a ReLU's gradient reads the sign of the ReLU's
@@ -113,7 +116,7 @@ static void fuse_relu_grad(alvk_graph *g, int i) {
     node *bb = &g->nodes[i];
     int rg = bb->in[1], values, signs;
     node *R = &g->nodes[rg];
-    if (bb->nin != 4 || R->op != OP_RELU_GRAD || !plain(R)) return;
+    if (bb->nin != 4 || R->op != OP_RELU_GRAD || R->nin != 2 || !plain(R)) return;
     readers(g, rg, i, &values, &signs);
     if (values || signs) return;
     bb->in[1] = R->in[0];
@@ -121,6 +124,23 @@ static void fuse_relu_grad(alvk_graph *g, int i) {
     bb->nin = 5;
     R->elided = 1;
     R->bytes = 0;
+}
+
+/* relu_grad(add(g1, g2), mask) where only the relu_grad reads the add, and
+ * the add does not broadcast. */
+static void fuse_add_relu_grad(alvk_graph *g, int i) {
+    node *R = &g->nodes[i];
+    int add = R->in[0], values, signs;
+    node *A = &g->nodes[add];
+    if (R->nin != 2 || !plain(R) || A->op != OP_ADD || !plain(A)) return;
+    if (!graph_same_shape(A, &g->nodes[A->in[0]]) || !graph_same_shape(A, &g->nodes[A->in[1]])) return;
+    readers(g, add, i, &values, &signs);
+    if (values || signs) return;
+    R->in[0] = A->in[0];
+    R->in[2] = A->in[1];
+    R->nin = 3;
+    A->elided = 1;
+    A->bytes = 0;
 }
 
 void graph_fuse(alvk_graph *g) {
@@ -134,4 +154,6 @@ void graph_fuse(alvk_graph *g) {
             fuse_relu(g, i);
     for (int i = 0; i < g->count; i++)
         if (g->nodes[i].op == OP_BATCHNORM_BWD) fuse_relu_grad(g, i);
+    for (int i = 0; i < g->count; i++) /* after: a batch-norm backward's mask needs the sum itself */
+        if (g->nodes[i].op == OP_RELU_GRAD) fuse_add_relu_grad(g, i);
 }

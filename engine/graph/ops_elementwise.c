@@ -149,11 +149,14 @@ static alvk_status record_affine(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t b
 }
 const graph_op_desc graph_op_affine = {.record = record_affine, .vjp = vjp_affine};
 
-/* out = g (x > 0), in: g, x; its own VJP: differentiable in g, zero in x. */
+/* out = g (x > 0), in: g, x[, g2: then (g + g2) (x > 0), an add fused in
+ * at compile]; its own VJP: differentiable in g, zero in x. */
 static alvk_status record_relu_grad(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     const node *n = &g->nodes[i];
-    alvk_buffer gy = graph_buffer(g, n->in[0]), x = graph_buffer(g, n->in[1]), y = graph_buffer(g, i);
-    return alvk_op_unary_backward(cmd, ALVK_UNARY_RELU, 0, &x, &gy, &y, graph_count(g, i, batch));
+    alvk_buffer gy = graph_buffer(g, n->in[0]), x = graph_buffer(g, n->in[1]), y = graph_buffer(g, i), g2;
+    if (n->nin > 2) g2 = graph_buffer(g, n->in[2]);
+    return alvk_op_unary_backward(cmd, ALVK_UNARY_RELU, 0, &x, &gy, n->nin > 2 ? &g2 : NULL, &y,
+                                  graph_count(g, i, batch));
 }
 
 static alvk_status vjp_relu_grad(graph_walk *w, int i, alvk_node gy) {
@@ -171,7 +174,7 @@ const graph_op_desc graph_op_relu_grad = {.record = record_relu_grad, .vjp = vjp
 static alvk_status record_gelu_grad(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     const node *n = &g->nodes[i];
     alvk_buffer dy = graph_buffer(g, n->in[0]), x = graph_buffer(g, n->in[1]), y = graph_buffer(g, i);
-    return alvk_op_unary_backward(cmd, ALVK_UNARY_GELU, 0, &x, &dy, &y, graph_count(g, i, batch));
+    return alvk_op_unary_backward(cmd, ALVK_UNARY_GELU, 0, &x, &dy, NULL, &y, graph_count(g, i, batch));
 }
 
 static alvk_status vjp_gelu_grad(graph_walk *w, int i, alvk_node gy) {

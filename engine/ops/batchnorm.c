@@ -1,11 +1,12 @@
 /* Batch normalisation over NCHW, training and evaluation, with PyTorch's
- * semantics. Statistics and gradient sums run one workgroup per channel in
- * a fixed order (bit-for-bit repeatable); the elementwise parts are
- * separate kernels, an invocation per segment of one channel's values
- * (apply_walk_of: of a plane, or of the samples where planes are small), so
- * a channel's numbers load once per segment and every lane's loop has the
- * same length. Channels of few values are summed serially where the device
- * runs that faster (alvk_small_sums_serial). */
+ * semantics. Training's forward and backward are one dispatch each: a
+ * workgroup owns a block of channels, sums them in a fixed order
+ * (bit-for-bit repeatable), then walks their values (apply_walk_of: by
+ * segments of a plane, or of the samples where planes are small), so a
+ * channel's numbers load once per segment and every lane's loop has the
+ * same length. Channels of few values are summed serially, a lane per
+ * channel, where the device runs that faster (alvk_small_sums_serial).
+ * Evaluation is the walk alone, an invocation per segment. */
 #include "ops.h"
 #include "vk/context.h"
 
@@ -69,27 +70,46 @@ static apply_walk apply_walk_of(const alvk_batchnorm *b) {
     return w;
 }
 
-/* The per-channel kernel: a workgroup per channel, or an invocation. */
-static alvk_status per_channel(alvk_cmd *cmd, alvk_shader_id shader, const alvk_batchnorm *b,
-                               int serial, const alvk_binding *bind, uint32_t nbind,
-                               const void *push, uint32_t push_size) {
-    if (!serial) shader = alvk_group_sum_shader(alvk_cmd_context(cmd), shader);
-    alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 2,
-                     .spec = {serial, b->dy_mask != NULL}}; /* MASK: backward only */
-    uint32_t groups[3] = {serial ? (b->C + STATS_LOCAL - 1) / STATS_LOCAL : b->C, 1, 1};
-    return alvk_op_dispatch(cmd, k, bind, nbind, push, push_size, groups);
+/* Channels per workgroup of the one-dispatch kernels: a block of the
+ * workgroup's size when summing serially (a lane per channel), else one
+ * channel, or four where the walk takes channels in fours. */
+static uint32_t block_of(int serial, uint32_t walk) {
+    return serial ? STATS_LOCAL : walk == 2 || walk == 4 ? 4 : 1;
 }
 
-/* The training statistics (bn_stats.comp), by workgroups or serially. */
-static alvk_status stats(alvk_cmd *cmd, const alvk_batchnorm *b, int serial, const alvk_buffer *x,
-                         const alvk_buffer *mean, const alvk_buffer *invstd,
-                         const alvk_buffer *running_mean, const alvk_buffer *running_var) {
-    struct { uint32_t N, C, HW, segs, seg; float eps, momentum; } push = {.N = b->N, .C = b->C, .HW = b->HW};
-    stat_segments(b, &push.segs, &push.seg);
-    push.eps = b->eps, push.momentum = b->momentum;
-    alvk_binding bind[6] = {alvk_in1(x), alvk_out(mean), alvk_out(invstd),
-                            alvk_out(running_mean), alvk_out(running_var), alvk_in4(x)};
-    return per_channel(cmd, ALVK_SHADER_bn_stats, b, serial, bind, 6, &push, sizeof push);
+/* The push constants both one-dispatch kernels begin with: the sums' sweep
+ * (channel_sum.glsl) and the walk's segments. */
+typedef struct bn_push {
+    uint32_t N, C, HW, segs, seg, asegs, aseg;
+    float eps, momentum;
+} bn_push;
+
+static bn_push push_of(const alvk_batchnorm *b, const apply_walk *w) {
+    bn_push p = {.N = b->N, .C = b->C, .HW = b->HW, .asegs = w->segs, .aseg = w->seg,
+                 .eps = b->eps, .momentum = b->momentum};
+    stat_segments(b, &p.segs, &p.seg);
+    return p;
+}
+
+/* Training's forward (bn_apply.comp TRAIN): statistics, running
+ * statistics, and y, by workgroups or serially. */
+static alvk_status train(alvk_cmd *cmd, const alvk_batchnorm *b, int serial, const alvk_buffer *x,
+                         const alvk_bn_params *p, const alvk_buffer *y, const alvk_buffer *mean,
+                         const alvk_buffer *invstd) {
+    apply_walk w = apply_walk_of(b);
+    bn_push push = push_of(b, &w);
+    uint32_t block = block_of(serial, w.walk);
+    alvk_shader_id shader = ALVK_SHADER_bn_apply;
+    if (!serial) shader = alvk_group_sum_shader(alvk_cmd_context(cmd), shader);
+    alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 7,
+                     .spec = {0, w.walk, b->epi.residual != NULL, b->epi.relu != 0, 1, serial, block}};
+    alvk_binding bind[12] = {alvk_in4(x), alvk_in4(x), alvk_in4(x), alvk_in4(&p->gamma),
+                             alvk_in4(&p->beta), alvk_out(y),
+                             alvk_in4(b->epi.residual ? b->epi.residual : x), alvk_in1(x),
+                             alvk_out(mean), alvk_out(invstd), alvk_out(&p->running_mean),
+                             alvk_out(&p->running_var)};
+    uint32_t groups[3] = {(b->C + block - 1) / block, 1, 1};
+    return alvk_op_dispatch(cmd, k, bind, 12, &push, sizeof push, groups);
 }
 
 /* Whether channels of at most ALVK_SERIAL_SUM_MAX values are summed one
@@ -105,20 +125,21 @@ static alvk_status stats(alvk_cmd *cmd, const alvk_batchnorm *b, int serial, con
 static alvk_status record_stats_tune(alvk_cmd *cmd, int way, void *user) {
     const alvk_buffer *t = user;
     alvk_batchnorm b = {.N = TUNE_N, .C = TUNE_C, .HW = TUNE_HW, .eps = 1e-5f, .momentum = 0.1f};
-    return stats(cmd, &b, way, &t[0], &t[1], &t[2], &t[3], &t[4]);
+    alvk_bn_params p = {t[2], t[3], t[4], t[5]};
+    return train(cmd, &b, way, &t[0], &p, &t[1], &t[6], &t[7]);
 }
 
 static int race_serial(alvk_context *ctx, double ms[2]) {
-    alvk_buffer t[5]; /* x, then mean, invstd and the running statistics */
+    alvk_buffer t[8]; /* x, y, then gamma, beta, the running statistics, mean and invstd */
     int winner = -1;
-    if (alvk_buffer_alloc(ctx, 4ull * TUNE_N * TUNE_C * TUNE_HW, &t[0]) == ALVK_OK) {
-        if (alvk_buffers_alloc(ctx, 4, 4ull * TUNE_C, &t[1]) == ALVK_OK) {
+    if (alvk_buffers_alloc(ctx, 2, 4ull * TUNE_N * TUNE_C * TUNE_HW, &t[0]) == ALVK_OK) {
+        if (alvk_buffers_alloc(ctx, 6, 4ull * TUNE_C, &t[2]) == ALVK_OK) {
             winner = alvk_race(ctx, 2, record_stats_tune, t, ms);
-            alvk_buffers_free(ctx, 4, &t[1]);
+            alvk_buffers_free(ctx, 6, &t[2]);
         }
-        alvk_buffer_free(ctx, &t[0]);
+        alvk_buffers_free(ctx, 2, &t[0]);
     }
-    alvk_log(&ctx->log, ALVK_LOG_INFO, "batch-norm statistics of %ux%ux%u: by workgroups %.3f ms, "
+    alvk_log(&ctx->log, ALVK_LOG_INFO, "batch-norm training forward of %ux%ux%u: by workgroups %.3f ms, "
              "serially %.3f ms", TUNE_N, TUNE_C, TUNE_HW, ms[0], ms[1]);
     return winner;
 }
@@ -149,18 +170,19 @@ static alvk_status check_bn(const alvk_batchnorm *b, const alvk_buffer *const *b
     return ALVK_OK;
 }
 
-static alvk_status apply(alvk_cmd *cmd, const alvk_batchnorm *b, int eval, const alvk_buffer *x,
-                         const alvk_buffer *mean, const alvk_buffer *scale,
-                         const alvk_bn_params *p, const alvk_buffer *y) {
+/* Evaluation (bn_apply.comp, an invocation per item of the walk). */
+static alvk_status apply_eval(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
+                              const alvk_bn_params *p, const alvk_buffer *y) {
     apply_walk w = apply_walk_of(b);
-    struct { uint32_t planes, C, HW, segs, seg; float eps; } push = {
-        b->N * b->C, b->C, b->HW, w.segs, w.seg, b->eps};
+    bn_push push = push_of(b, &w);
     alvk_kernel k = {.shader = ALVK_SHADER_bn_apply, .local = {APPLY_LOCAL}, .nspec = 4,
-                     .spec = {eval != 0, w.walk, b->epi.residual != NULL, b->epi.relu != 0}};
-    alvk_binding bind[7] = {alvk_in4(x), alvk_in4(mean), alvk_in4(scale),
-                            alvk_in4(&p->gamma), alvk_in4(&p->beta), alvk_out(y),
-                            alvk_in4(b->epi.residual ? b->epi.residual : x)};
-    return alvk_op_dispatch_1d(cmd, k, bind, 7, &push, sizeof push, w.invocations);
+                     .spec = {1, w.walk, b->epi.residual != NULL, b->epi.relu != 0}};
+    /* The statistics' bindings are TRAIN's; y stands in for them. */
+    alvk_binding bind[12] = {alvk_in4(x), alvk_in4(&p->running_mean), alvk_in4(&p->running_var),
+                             alvk_in4(&p->gamma), alvk_in4(&p->beta), alvk_out(y),
+                             alvk_in4(b->epi.residual ? b->epi.residual : x), alvk_in1(x),
+                             alvk_out(y), alvk_out(y), alvk_out(y), alvk_out(y)};
+    return alvk_op_dispatch_1d(cmd, k, bind, 12, &push, sizeof push, w.invocations);
 }
 
 alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
@@ -170,8 +192,7 @@ alvk_status alvk_op_batchnorm_train(alvk_cmd *cmd, const alvk_batchnorm *b, cons
     const alvk_buffer *small[] = {&p->gamma, &p->beta, &p->running_mean, &p->running_var, mean, invstd};
     alvk_status s = check_bn(b, big, 3, small, 6, "batchnorm (training)");
     if (s != ALVK_OK) return s;
-    s = stats(cmd, b, serial(cmd, b), x, mean, invstd, &p->running_mean, &p->running_var);
-    return s == ALVK_OK ? apply(cmd, b, 0, x, mean, invstd, p, y) : s;
+    return train(cmd, b, serial(cmd, b), x, p, y, mean, invstd);
 }
 
 alvk_status alvk_op_batchnorm_eval(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk_buffer *x,
@@ -179,7 +200,7 @@ alvk_status alvk_op_batchnorm_eval(alvk_cmd *cmd, const alvk_batchnorm *b, const
     const alvk_buffer *big[] = {x, y, b->epi.residual ? b->epi.residual : x};
     const alvk_buffer *small[] = {&p->gamma, &p->beta, &p->running_mean, &p->running_var};
     alvk_status s = check_bn(b, big, 3, small, 4, "batchnorm (evaluation)");
-    return s == ALVK_OK ? apply(cmd, b, 1, x, &p->running_mean, &p->running_var, p, y) : s;
+    return s == ALVK_OK ? apply_eval(cmd, b, x, p, y) : s;
 }
 
 alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
@@ -191,23 +212,20 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
     const alvk_buffer *small[] = {gamma, mean, invstd, dgamma, dbeta};
     alvk_status s = check_bn(b, big, 4, small, 5, "batchnorm backward");
     if (s != ALVK_OK) return s;
-    struct { uint32_t N, C, HW, segs, seg; } spush = {.N = b->N, .C = b->C, .HW = b->HW};
-    stat_segments(b, &spush.segs, &spush.seg);
-    const alvk_buffer *mask = b->dy_mask ? b->dy_mask : dy;
-    alvk_binding sb[10] = {alvk_in1(x),   alvk_in1(dy),     alvk_in1(mean),  alvk_in1(invstd),
-                           alvk_out(dgamma), alvk_out(dbeta), alvk_in1(mask), alvk_in4(x),
-                           alvk_in4(dy),     alvk_in4(mask)};
-    s = per_channel(cmd, ALVK_SHADER_bn_backward_stats, b, serial(cmd, b), sb, 10, &spush, sizeof spush);
-    if (s != ALVK_OK) return s;
     apply_walk w = apply_walk_of(b);
-    struct { uint32_t planes, C, HW, segs, seg, count; } apush = {
-        b->N * b->C, b->C, b->HW, w.segs, w.seg, b->N * b->HW};
-    alvk_kernel ka = {.shader = ALVK_SHADER_bn_backward_apply, .local = {APPLY_LOCAL}, .nspec = 2,
-                      .spec = {w.walk, b->dy_mask != NULL}};
-    alvk_binding ab[9] = {alvk_in4(x), alvk_in4(dy), alvk_in4(mean), alvk_in4(invstd),
-                          alvk_in4(gamma), alvk_in4(dgamma), alvk_in4(dbeta), alvk_out(dx),
-                          alvk_in4(mask)};
-    return alvk_op_dispatch_1d(cmd, ka, ab, 9, &apush, sizeof apush, w.invocations);
+    bn_push push = push_of(b, &w);
+    int ser = serial(cmd, b);
+    uint32_t block = block_of(ser, w.walk);
+    alvk_shader_id shader = ALVK_SHADER_bn_backward_apply;
+    if (!ser) shader = alvk_group_sum_shader(alvk_cmd_context(cmd), shader);
+    alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 4,
+                     .spec = {w.walk, b->dy_mask != NULL, ser, block}};
+    const alvk_buffer *mask = b->dy_mask ? b->dy_mask : dy;
+    alvk_binding bind[12] = {alvk_in4(x),      alvk_in4(dy),     alvk_in4(mean),  alvk_in4(invstd),
+                             alvk_in4(gamma),  alvk_out(dgamma), alvk_out(dbeta), alvk_out(dx),
+                             alvk_in4(mask),   alvk_in1(x),      alvk_in1(dy),    alvk_in1(mask)};
+    uint32_t groups[3] = {(b->C + block - 1) / block, 1, 1};
+    return alvk_op_dispatch(cmd, k, bind, 12, &push, 7 * sizeof(uint32_t), groups);
 }
 
 alvk_status alvk_op_batchnorm_fold(alvk_cmd *cmd, uint32_t Cout, uint32_t per_filter, float eps,

@@ -39,15 +39,16 @@ alvk_status alvk_op_affine(alvk_cmd *cmd, float alpha, float beta, const alvk_bu
 
 alvk_status alvk_op_unary_backward(alvk_cmd *cmd, alvk_unary_op op, float alpha,
                                    const alvk_buffer *saved, const alvk_buffer *dy,
-                                   const alvk_buffer *dx, uint32_t n) {
+                                   const alvk_buffer *dy2, const alvk_buffer *dx, uint32_t n) {
     if (!saved) saved = dy;
-    const alvk_buffer *bufs[] = {saved, dy, dx};
-    alvk_status s = check_n("unary backward", n, bufs, 3);
+    const alvk_buffer *bufs[] = {saved, dy, dx, dy2 ? dy2 : dy};
+    alvk_status s = check_n("unary backward", n, bufs, 4);
     if (s != ALVK_OK) return s;
-    alvk_kernel k = {.shader = ALVK_SHADER_unary_backward, .local = {LOCAL}, .nspec = 1, .spec = {op}};
-    alvk_binding b[3] = {alvk_in4(saved), alvk_in4(dy), alvk_out(dx)};
+    alvk_kernel k = {.shader = ALVK_SHADER_unary_backward, .local = {LOCAL}, .nspec = 2,
+                     .spec = {op, dy2 != NULL}};
+    alvk_binding b[4] = {alvk_in4(saved), alvk_in4(dy), alvk_out(dx), alvk_in4(dy2 ? dy2 : dy)};
     struct { uint32_t n; float alpha; } push = {n, alpha};
-    return alvk_op_dispatch_1d(cmd, k, b, 3, &push, sizeof push, (n + 3ull) / 4);
+    return alvk_op_dispatch_1d(cmd, k, b, 4, &push, sizeof push, (n + 3ull) / 4);
 }
 
 alvk_status alvk_op_binary(alvk_cmd *cmd, alvk_binary_op op, float alpha, const alvk_buffer *a,

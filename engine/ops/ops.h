@@ -79,10 +79,12 @@ alvk_status alvk_op_unary(alvk_cmd *cmd, alvk_unary_op op, float alpha, const al
 alvk_status alvk_op_affine(alvk_cmd *cmd, float alpha, float beta, const alvk_buffer *x,
                            const alvk_buffer *y, uint32_t n);
 /* dx = dy * f'(.): `saved` is x for RELU, SQUARE, LOG, LEAKY_RELU and GELU, y for
- * SIGMOID, SQRT, TANH and EXP, and unused (may be dy) for SCALE and AFFINE. */
+ * SIGMOID, SQRT, TANH and EXP, and unused (may be dy) for SCALE and AFFINE.
+ * With dy2 (else NULL), dy + dy2 takes dy's place: two gradients summed in
+ * the same kernel (the graph's fused add). */
 alvk_status alvk_op_unary_backward(alvk_cmd *cmd, alvk_unary_op op, float alpha,
                                    const alvk_buffer *saved, const alvk_buffer *dy,
-                                   const alvk_buffer *dx, uint32_t n);
+                                   const alvk_buffer *dy2, const alvk_buffer *dx, uint32_t n);
 /* c[i] = alpha * (a[i] op b[(i / inner) % nb]) over n floats. nb = n,
  * inner = 1: elementwise; inner = 1, nb = columns: one value per column of a
  * row-major matrix; inner = H*W, nb = C: one value per NCHW channel.
