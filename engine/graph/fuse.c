@@ -33,6 +33,13 @@ static void readers(const alvk_graph *g, int x, int except, int *values, int *si
         }
 }
 
+/* Whether no node but `by` reads x (its values or its sign). */
+static int read_only_by(const alvk_graph *g, int x, int by) {
+    int values, signs;
+    readers(g, x, by, &values, &signs);
+    return !values && !signs;
+}
+
 /* Whether node x computes into its own arena memory: not a view, not
  * host-visible, not a store gradient. */
 static int plain(const node *n) {
@@ -59,9 +66,7 @@ static int takes_epilogue(const alvk_graph *g, int v, int by, int signs_ok) {
     if (H->op == OP_CONV2D && H->nin < 3 && !H->bn_folded) return 0;
     readers(g, v, by, &values, &signs);
     if (values || (signs && !signs_ok)) return 0;
-    if (v == h) return 1;
-    readers(g, h, v, &values, &signs);
-    return !values && !signs;
+    return v == h || read_only_by(g, h, v);
 }
 
 /* Evaluation: conv -> batch norm with running statistics, when nothing
@@ -70,10 +75,10 @@ static void fold_batchnorm(alvk_graph *g) {
     for (int i = 0; i < g->count; i++) {
         node *bn = &g->nodes[i];
         if (bn->op != OP_BATCHNORM || !bn->attr[0] || bn->fused_into) continue;
-        int conv = bn->in[0], values, signs;
-        if (g->nodes[conv].op != OP_CONV2D || !plain(&g->nodes[conv]) || g->nodes[conv].bn_folded) continue;
-        readers(g, conv, i, &values, &signs);
-        if (values || signs) continue;
+        int conv = bn->in[0];
+        if (g->nodes[conv].op != OP_CONV2D || !plain(&g->nodes[conv]) || g->nodes[conv].bn_folded ||
+            !read_only_by(g, conv, i))
+            continue;
         g->nodes[conv].bn_folded = i;
         bn->fused_into = conv;
         bn->bytes = bn->aux_bytes[0] = bn->aux_bytes[1] = 0;
@@ -114,11 +119,9 @@ static void fuse_relu(alvk_graph *g, int r) {
 /* relu_grad(gy, mask) read only by a batch-norm backward as its dy. */
 static void fuse_relu_grad(alvk_graph *g, int i) {
     node *bb = &g->nodes[i];
-    int rg = bb->in[1], values, signs;
+    int rg = bb->in[1];
     node *R = &g->nodes[rg];
-    if (bb->nin != 4 || R->op != OP_RELU_GRAD || R->nin != 2 || !plain(R)) return;
-    readers(g, rg, i, &values, &signs);
-    if (values || signs) return;
+    if (bb->nin != 4 || R->op != OP_RELU_GRAD || R->nin != 2 || !plain(R) || !read_only_by(g, rg, i)) return;
     bb->in[1] = R->in[0];
     bb->in[4] = R->in[1];
     bb->nin = 5;
@@ -130,12 +133,10 @@ static void fuse_relu_grad(alvk_graph *g, int i) {
  * the add does not broadcast. */
 static void fuse_add_relu_grad(alvk_graph *g, int i) {
     node *R = &g->nodes[i];
-    int add = R->in[0], values, signs;
+    int add = R->in[0];
     node *A = &g->nodes[add];
-    if (R->nin != 2 || !plain(R) || A->op != OP_ADD || !plain(A)) return;
+    if (R->nin != 2 || !plain(R) || A->op != OP_ADD || !plain(A) || !read_only_by(g, add, i)) return;
     if (!graph_same_shape(A, &g->nodes[A->in[0]]) || !graph_same_shape(A, &g->nodes[A->in[1]])) return;
-    readers(g, add, i, &values, &signs);
-    if (values || signs) return;
     R->in[0] = A->in[0];
     R->in[2] = A->in[1];
     R->nin = 3;
