@@ -10,7 +10,10 @@
 // with dx = a dy + b (x - mean) + d, a, b and d computed once per channel.
 // WALK and the items are bn_apply.comp's. MASK: dy is a ReLU's output
 // gradient, taken as dy (mask > 0) here (the ReLU's backward fused in, as
-// unary_backward.comp computes it).
+// unary_backward.comp computes it). DX_SUMS: then each channel's sum of
+// dx, its terms computed again in a third sweep as the walk computed them
+// (the gradient of a convolution bias before the batch norm; the graph
+// compiler's fusion of its channel sum).
 // alvk-variant: texel, subgroup
 #include "alvk.glsl"
 #include "alvk_read.glsl"
@@ -20,6 +23,7 @@ layout(constant_id = 3) const uint WALK = 0;
 layout(constant_id = 4) const uint MASK = 0;
 layout(constant_id = 5) const uint SERIAL = 0;  // see channel_sum.glsl
 layout(constant_id = 6) const uint BLOCK = 1;   // channels per workgroup unless SERIAL
+layout(constant_id = 7) const uint DX_SUMS = 0;
 layout(push_constant) uniform Push { uint N, C, HW, SEGS, SEG, ASEGS, ASEG; } pc;
 ALVK_IN4(0, x);
 ALVK_IN4(1, dy);
@@ -33,6 +37,7 @@ ALVK_IN4(8, mask);  // MASK's operand (any buffer when off)
 ALVK_IN1(9, x1);    // x, dy and mask again, read by scalars (the serial sums)
 ALVK_IN1(10, dy1);
 ALVK_IN1(11, mask1);
+layout(std430, binding = 12) writeonly buffer DXSums { float dx_sums[]; };  // DX_SUMS (any buffer when off)
 
 shared vec2 lane_sum[gl_WorkGroupSize.x];
 shared vec4 block_coef[gl_WorkGroupSize.x];  // per channel: a, b, d, mean
@@ -124,6 +129,19 @@ void sums(uint c, uint k) {
     block_coef[k] = vec4(a, -a * is * sum_dy_xhat / m, -a * sum_dy / m, mu);
 }
 
+vec4 f;  // the channel's coefficients (block_coef) while its dx is summed
+#define DX(i) (f.x * DY(i) + f.y * (LOAD1(x1, i) - f.w) + f.z)
+#define DX4(q) (f.x * DY4(q) + f.y * (LOAD4(x, q) - f.w) + f.z)
+
+// Channel c's sum of dx (block slot k), as sums() sums.
+void dx_sum(uint c, uint k) {
+    f = block_coef[k];
+    float s;
+    CHANNEL_SUM(s, DX, DX4)
+    if (SERIAL == 0u && gl_LocalInvocationID.x != 0u) return;
+    dx_sums[c] = s;
+}
+
 void main() {
     uint lane = gl_LocalInvocationID.x, B = SERIAL != 0u ? gl_WorkGroupSize.x : BLOCK;
     c0 = gl_WorkGroupID.x * B;
@@ -140,4 +158,14 @@ void main() {
     barrier();
     uint n = items(B);
     for (uint u = lane; u < n; u += gl_WorkGroupSize.x) item(item_of_block(u, B));
+    if (DX_SUMS == 0u) return;
+    if (SERIAL != 0u) {
+        uint c = c0 + lane;  // channel_sum.glsl's
+        if (lane < B) dx_sum(c, lane);
+    } else {
+        for (uint k = 0u; k < B; k++) {
+            uint c = c0 + k;
+            dx_sum(c, k);
+        }
+    }
 }

@@ -181,6 +181,7 @@ static alvk_status gpu_bn_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * b.C, &rv);
     alvk_bn_params p = {in[1], in[2], rm, rv};
     if (s == ALVK_OK) s = alvk_op_batchnorm_train(cmd, &b, &in[0], &p, &y, &mean, &invstd);
+    if (c->nout > 3) b.dx_sums = &out[3];
     return s == ALVK_OK ? alvk_op_batchnorm_backward(cmd, &b, &in[0], &in[3], &in[1], &mean,
                                                      &invstd, &out[0], &out[1], &out[2]) : s;
 }
@@ -191,6 +192,11 @@ static void ref_bn_bwd(const op_case *c, const double *const *in, double *const 
     for (size_t i = 0; i < n; i++) dy[i] = c->u[4] && !(in[4][i] > 0) ? 0.0 : in[3][i];
     ref_batchnorm_backward(c->u[0], c->u[1], c->u[2], EPS, in[0], in[1], dy, out[0], out[1], out[2]);
     free(dy);
+    for (size_t ch = 0; c->nout > 3 && ch < c->u[1]; ch++) { /* the fused channel sums of dx */
+        out[3][ch] = 0;
+        for (size_t k = 0; k < (size_t)c->u[0] * c->u[2]; k++)
+            out[3][ch] += out[0][((k / c->u[2]) * c->u[1] + ch) * c->u[2] + k % c->u[2]];
+    }
 }
 /* The forward the finite differences differentiate: y only, training mode. */
 static void ref_bn_y(const op_case *c, const double *const *in, double *const *out) {
@@ -232,7 +238,18 @@ static op_case bn_fused_case(uint32_t N, uint32_t C, uint32_t HW, int mode, uint
     return c;
 }
 
-#define MAX_CASES 128
+/* A backward row that also sums dx per channel (output 3: the graph's
+ * fused channel sum, a convolution bias's gradient). */
+static op_case bn_dx_sums_case(uint32_t N, uint32_t C, uint32_t HW) {
+    op_case c = bn_case(N, C, HW, 2);
+    c.nout = 4, c.out_len[3] = C;
+    c.fwd = NULL; /* dx's sums are no output of the forward's */
+    size_t len = strlen(c.name);
+    snprintf(c.name + len, sizeof c.name - len, " +dx sums");
+    return c;
+}
+
+#define MAX_CASES 160
 static op_case table[MAX_CASES];
 
 static size_t build_table(void) {
@@ -280,6 +297,8 @@ static size_t build_table(void) {
         table[n++] = bn_fused_case(f[0], f[1], f[2], 1, 2);
         table[n++] = bn_fused_case(f[0], f[1], f[2], 2, 1);
     }
+    for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++)
+        table[n++] = bn_dx_sums_case(fused[i][0], fused[i][1], fused[i][2]);
     cr_assert(n <= MAX_CASES);
     return n;
 }

@@ -12,6 +12,8 @@
  *                g1 + g2 -> add -> relu_grad   the relu_grad's kernel adds
  *                                            (a residual block's two branch
  *                                            gradients)
+ *                batch-norm backward -> channel_sum   its kernel sums dx
+ *                                            (a convolution bias's gradient)
  *
  * A fused node's output is its producer's buffer (node.fused_into), so its
  * readers need no change: a ReLU's gradient reads the sign of the ReLU's
@@ -144,6 +146,25 @@ static void fuse_add_relu_grad(alvk_graph *g, int i) {
     A->bytes = 0;
 }
 
+/* channel_sum(dx) of a batch-norm backward's dx, into the store's
+ * gradient (which lives through the run, so the earlier kernel may write
+ * it). Only where both kernels add a channel's values one lane each, in
+ * the same order (channels of few values, on a device that sums them
+ * serially): a workgroup's order differs between the two, and this
+ * gradient is zero but for rounding (batch norm removes a per-channel
+ * constant), which Adam would scale up to whole steps. */
+static void fuse_dx_sums(alvk_graph *g, int i) {
+    node *S = &g->nodes[i];
+    node *B = &g->nodes[S->in[0]];
+    if (S->grad_of < 0 || S->fused_into || S->elided || S->pinned) return;
+    if (B->op != OP_BATCHNORM_BWD || !plain(B) || B->dx_sums) return;
+    if ((uint64_t)B->shape[0] * B->shape[2] * B->shape[3] > ALVK_SERIAL_SUM_MAX ||
+        !alvk_small_sums_serial(g->ctx))
+        return;
+    B->dx_sums = i;
+    S->elided = 1;
+}
+
 void graph_fuse(alvk_graph *g) {
     if (g->ctx->env.fold_bn != 0) fold_batchnorm(g);
     if (g->ctx->env.fuse == 0) return;
@@ -157,4 +178,6 @@ void graph_fuse(alvk_graph *g) {
         if (g->nodes[i].op == OP_BATCHNORM_BWD) fuse_relu_grad(g, i);
     for (int i = 0; i < g->count; i++) /* after: a batch-norm backward's mask needs the sum itself */
         if (g->nodes[i].op == OP_RELU_GRAD) fuse_add_relu_grad(g, i);
+    for (int i = 0; i < g->count; i++)
+        if (g->nodes[i].op == OP_CHANNEL_SUM) fuse_dx_sums(g, i);
 }

@@ -97,10 +97,14 @@ typedef struct node {
      * into a CONV2D (evaluation), a RELU and a residual ADD into the
      * BATCHNORM or CONV2D before them. An `elided` node is computed by its one reader
      * (a RELU_GRAD by the BATCHNORM_BWD that reads it: in[4] is then the
-     * ReLU's mask, in[1] the gradient it masked). */
+     * ReLU's mask, in[1] the gradient it masked; an ADD by the RELU_GRAD
+     * that reads it: in[2] is then the ADD's second operand) or by its
+     * input's kernel (a CHANNEL_SUM by the BATCHNORM_BWD whose dx it sums,
+     * into the store's gradient: dx_sums). */
     int fused_into;
     int elided;
     int bn_folded;      /* CONV2D: the BATCHNORM folded into it */
+    int dx_sums;        /* BATCHNORM_BWD: the CHANNEL_SUM of its dx it also computes (elided) */
     int residual;       /* BATCHNORM, CONV2D: the node its epilogue adds, or -1 */
     int relu;           /* BATCHNORM, CONV2D: its epilogue clamps at 0 */
 } node;

@@ -209,8 +209,8 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
                                        const alvk_buffer *invstd, const alvk_buffer *dx,
                                        const alvk_buffer *dgamma, const alvk_buffer *dbeta) {
     const alvk_buffer *big[] = {x, dy, dx, b->dy_mask ? b->dy_mask : dy};
-    const alvk_buffer *small[] = {gamma, mean, invstd, dgamma, dbeta};
-    alvk_status s = check_bn(b, big, 4, small, 5, "batchnorm backward");
+    const alvk_buffer *small[] = {gamma, mean, invstd, dgamma, dbeta, b->dx_sums ? b->dx_sums : dbeta};
+    alvk_status s = check_bn(b, big, 4, small, 6, "batchnorm backward");
     if (s != ALVK_OK) return s;
     apply_walk w = apply_walk_of(b);
     bn_push push = push_of(b, &w);
@@ -218,14 +218,15 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
     uint32_t block = block_of(ser, w.walk);
     alvk_shader_id shader = ALVK_SHADER_bn_backward_apply;
     if (!ser) shader = alvk_group_sum_shader(alvk_cmd_context(cmd), shader);
-    alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 4,
-                     .spec = {w.walk, b->dy_mask != NULL, ser, block}};
+    alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 5,
+                     .spec = {w.walk, b->dy_mask != NULL, ser, block, b->dx_sums != NULL}};
     const alvk_buffer *mask = b->dy_mask ? b->dy_mask : dy;
-    alvk_binding bind[12] = {alvk_in4(x),      alvk_in4(dy),     alvk_in4(mean),  alvk_in4(invstd),
+    alvk_binding bind[13] = {alvk_in4(x),      alvk_in4(dy),     alvk_in4(mean),  alvk_in4(invstd),
                              alvk_in4(gamma),  alvk_out(dgamma), alvk_out(dbeta), alvk_out(dx),
-                             alvk_in4(mask),   alvk_in1(x),      alvk_in1(dy),    alvk_in1(mask)};
+                             alvk_in4(mask),   alvk_in1(x),      alvk_in1(dy),    alvk_in1(mask),
+                             alvk_out(b->dx_sums ? b->dx_sums : dbeta)};
     uint32_t groups[3] = {(b->C + block - 1) / block, 1, 1};
-    return alvk_op_dispatch(cmd, k, bind, 12, &push, 7 * sizeof(uint32_t), groups);
+    return alvk_op_dispatch(cmd, k, bind, 13, &push, 7 * sizeof(uint32_t), groups);
 }
 
 alvk_status alvk_op_batchnorm_fold(alvk_cmd *cmd, uint32_t Cout, uint32_t per_filter, float eps,

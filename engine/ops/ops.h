@@ -234,9 +234,11 @@ typedef struct alvk_batchnorm {
     uint32_t N, C, HW;
     float eps, momentum;
     /* Fused by the graph compiler (zero: none). Forward: the epilogue.
-     * Backward: dy is a ReLU's output gradient, taken as dy * (dy_mask > 0). */
+     * Backward: dy is a ReLU's output gradient, taken as dy * (dy_mask > 0);
+     * dx_sums (C floats) receives each channel's sum of dx (the gradient of
+     * a convolution bias before the batch norm). */
     alvk_epilogue epi;
-    const alvk_buffer *dy_mask;
+    const alvk_buffer *dy_mask, *dx_sums;
 } alvk_batchnorm;
 typedef struct alvk_bn_params {
     alvk_buffer gamma, beta, running_mean, running_var;
