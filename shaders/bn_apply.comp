@@ -2,16 +2,16 @@
 #extension GL_GOOGLE_include_directive : require
 // Batch norm's forward, y = (x - mean[c]) invstd[c] gamma[c] + beta[c], as
 // y = x a + b with a and b computed once per channel.
-//   TRAIN  one dispatch does it all: a workgroup owns a block of channels,
-//          computes their batch mean and biased variance (two passes: mean
-//          first, then squared deviations, so no cancellation; channel_sum.glsl,
-//          by the workgroup or, SERIAL, a lane per channel), saves mean and
-//          1/sqrt(var + eps) for the backward, updates the running statistics
-//          in place as PyTorch does (momentum, unbiased variance), then walks
-//          the block's values. One dispatch and no barrier between the
-//          statistics and their use (the graph compiler's aim; issue 12).
-//   EVAL   mean and invstd are the running mean and variance (invstd from
-//          the variance here), an invocation per item of the walk.
+//   training (EVAL 0): one dispatch does it all. A workgroup owns a block
+//     of channels, computes their batch mean and biased variance (two
+//     passes: mean first, then squared deviations, so no cancellation;
+//     channel_sum.glsl, by the workgroup or, SERIAL, a lane per channel),
+//     saves mean and 1/sqrt(var + eps) for the backward, updates the running
+//     statistics in place as PyTorch does (momentum, unbiased variance),
+//     then walks the block's values: no barrier between the statistics and
+//     their use (the graph compiler's aim; issue 12).
+//   EVAL: the running mean and variance (invstd from the variance here),
+//     an invocation per item of the walk.
 // Fused epilogue (the graph compiler's, engine/graph/fuse.c): RESIDUAL adds
 // skip, RELU then clamps, y = relu(bn(x) + skip), as the separate add and
 // relu kernels would, bit for bit.
@@ -43,9 +43,8 @@ layout(constant_id = 3) const uint EVAL = 0;
 layout(constant_id = 4) const uint WALK = 0;
 layout(constant_id = 5) const uint RESIDUAL = 0;
 layout(constant_id = 6) const uint RELU = 0;
-layout(constant_id = 7) const uint TRAIN = 0;
-layout(constant_id = 8) const uint SERIAL = 0;  // see channel_sum.glsl
-layout(constant_id = 9) const uint BLOCK = 1;   // channels per workgroup unless SERIAL
+layout(constant_id = 7) const uint SERIAL = 0;  // see channel_sum.glsl
+layout(constant_id = 8) const uint BLOCK = 1;   // channels per workgroup unless SERIAL
 // N, C, HW, SEGS, SEG: the statistics' sweep (channel_sum.glsl); ASEGS, ASEG
 // the walk's segments.
 layout(push_constant) uniform Push { uint N, C, HW, SEGS, SEG, ASEGS, ASEG; float eps, momentum; } pc;
@@ -56,7 +55,7 @@ ALVK_IN4(3, gamma);
 ALVK_IN4(4, beta);
 layout(std430, binding = 5) writeonly buffer Y { vec4 y[]; };
 ALVK_IN4(6, skip);  // RESIDUAL's operand (any buffer when off)
-ALVK_IN1(7, x1);    // TRAIN: x read by scalars (the serial sums)
+ALVK_IN1(7, x1);    // training: x read by scalars (the serial sums)
 layout(std430, binding = 8) writeonly buffer Mean { float batch_mean[]; };
 layout(std430, binding = 9) writeonly buffer Invstd { float batch_invstd[]; };
 layout(std430, binding = 10) buffer RunMean { float running_mean[]; };
@@ -64,29 +63,25 @@ layout(std430, binding = 11) buffer RunVar { float running_var[]; };
 
 shared vec2 lane_sum[gl_WorkGroupSize.x];
 shared float block_a[gl_WorkGroupSize.x], block_b[gl_WorkGroupSize.x];
-uint c0;  // TRAIN: the block's first channel
+uint c0;  // training: the block's first channel
 #include "bn_walk.glsl"
 
 // Channel c's a and b: from the block's statistics, or the buffers.
 vec2 coef(uint c) {
-    if (TRAIN != 0u) return vec2(block_a[c - c0], block_b[c - c0]);
-    float s = LOAD4_1(scale, c);
-    if (EVAL != 0u) s = 1.0 / sqrt(s + pc.eps);
-    float a = s * LOAD4_1(gamma, c);
+    if (EVAL == 0u) return vec2(block_a[c - c0], block_b[c - c0]);
+    float a = 1.0 / sqrt(LOAD4_1(scale, c) + pc.eps) * LOAD4_1(gamma, c);
     return vec2(a, LOAD4_1(beta, c) - LOAD4_1(mean, c) * a);
 }
 
 // The same for channels 4g .. 4g + 3.
 void coef4(uint g, out vec4 a, out vec4 b) {
-    if (TRAIN != 0u) {
+    if (EVAL == 0u) {
         uint k = 4u * g - c0;
         a = vec4(block_a[k], block_a[k + 1u], block_a[k + 2u], block_a[k + 3u]);
         b = vec4(block_b[k], block_b[k + 1u], block_b[k + 2u], block_b[k + 3u]);
         return;
     }
-    vec4 s = LOAD4(scale, g);
-    if (EVAL != 0u) s = 1.0 / sqrt(s + pc.eps);
-    a = s * LOAD4(gamma, g), b = LOAD4(beta, g) - LOAD4(mean, g) * a;
+    a = 1.0 / sqrt(LOAD4(scale, g) + pc.eps) * LOAD4(gamma, g), b = LOAD4(beta, g) - LOAD4(mean, g) * a;
 }
 
 vec4 epilogue(vec4 v, uint q) {
@@ -170,24 +165,14 @@ void statistics(uint c, uint k) {
 }
 
 void main() {
-    if (TRAIN == 0u) {
+    if (EVAL != 0u) {
         uint v = alvk_flat_index();
         if (v < items(pc.C)) item(v);
         return;
     }
-    uint lane = gl_LocalInvocationID.x, B = SERIAL != 0u ? gl_WorkGroupSize.x : BLOCK;
-    c0 = gl_WorkGroupID.x * B;
-    B = min(B, pc.C - c0);
-    if (SERIAL != 0u) {
-        uint c = c0 + lane;  // channel_sum.glsl's
-        if (lane < B) statistics(c, lane);
-    } else {
-        for (uint k = 0u; k < B; k++) {
-            uint c = c0 + k;
-            statistics(c, k);
-        }
-    }
+    uint B = block_begin();
+    EACH_CHANNEL(statistics, B)
     barrier();
     uint n = items(B);
-    for (uint u = lane; u < n; u += gl_WorkGroupSize.x) item(item_of_block(u, B));
+    for (uint u = gl_LocalInvocationID.x; u < n; u += gl_WorkGroupSize.x) item(item_of_block(u, B));
 }

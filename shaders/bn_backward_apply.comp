@@ -4,7 +4,7 @@
 // values per channel:
 //   dbeta = sum(dy), dgamma = sum(dy xhat), xhat = (x - mean) invstd,
 //   dx = gamma invstd / m (m dy - dbeta - xhat dgamma)
-// A workgroup owns a block of channels (as bn_apply.comp's TRAIN): it sums
+// A workgroup owns a block of channels (as bn_apply.comp's training form): it sums
 // each channel's dbeta and dgamma (channel_sum.glsl: by the workgroup, or
 // SERIAL a lane per channel), writes them, then walks the block's values
 // with dx = a dy + b (x - mean) + d, a, b and d computed once per channel.
@@ -143,29 +143,10 @@ void dx_sum(uint c, uint k) {
 }
 
 void main() {
-    uint lane = gl_LocalInvocationID.x, B = SERIAL != 0u ? gl_WorkGroupSize.x : BLOCK;
-    c0 = gl_WorkGroupID.x * B;
-    B = min(B, pc.C - c0);
-    if (SERIAL != 0u) {
-        uint c = c0 + lane;  // channel_sum.glsl's
-        if (lane < B) sums(c, lane);
-    } else {
-        for (uint k = 0u; k < B; k++) {
-            uint c = c0 + k;
-            sums(c, k);
-        }
-    }
+    uint B = block_begin();
+    EACH_CHANNEL(sums, B)
     barrier();
     uint n = items(B);
-    for (uint u = lane; u < n; u += gl_WorkGroupSize.x) item(item_of_block(u, B));
-    if (DX_SUMS == 0u) return;
-    if (SERIAL != 0u) {
-        uint c = c0 + lane;  // channel_sum.glsl's
-        if (lane < B) dx_sum(c, lane);
-    } else {
-        for (uint k = 0u; k < B; k++) {
-            uint c = c0 + k;
-            dx_sum(c, k);
-        }
-    }
+    for (uint u = gl_LocalInvocationID.x; u < n; u += gl_WorkGroupSize.x) item(item_of_block(u, B));
+    if (DX_SUMS != 0u) EACH_CHANNEL(dx_sum, B)
 }

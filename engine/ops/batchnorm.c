@@ -91,7 +91,7 @@ static bn_push push_of(const alvk_batchnorm *b, const apply_walk *w) {
     return p;
 }
 
-/* Training's forward (bn_apply.comp TRAIN): statistics, running
+/* Training's forward (bn_apply.comp, EVAL 0): statistics, running
  * statistics, and y, by workgroups or serially. */
 static alvk_status train(alvk_cmd *cmd, const alvk_batchnorm *b, int serial, const alvk_buffer *x,
                          const alvk_bn_params *p, const alvk_buffer *y, const alvk_buffer *mean,
@@ -101,8 +101,8 @@ static alvk_status train(alvk_cmd *cmd, const alvk_batchnorm *b, int serial, con
     uint32_t block = block_of(serial, w.walk);
     alvk_shader_id shader = ALVK_SHADER_bn_apply;
     if (!serial) shader = alvk_group_sum_shader(alvk_cmd_context(cmd), shader);
-    alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 7,
-                     .spec = {0, w.walk, b->epi.residual != NULL, b->epi.relu != 0, 1, serial, block}};
+    alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 6,
+                     .spec = {0, w.walk, b->epi.residual != NULL, b->epi.relu != 0, serial, block}};
     alvk_binding bind[12] = {alvk_in4(x), alvk_in4(x), alvk_in4(x), alvk_in4(&p->gamma),
                              alvk_in4(&p->beta), alvk_out(y),
                              alvk_in4(b->epi.residual ? b->epi.residual : x), alvk_in1(x),
@@ -177,7 +177,7 @@ static alvk_status apply_eval(alvk_cmd *cmd, const alvk_batchnorm *b, const alvk
     bn_push push = push_of(b, &w);
     alvk_kernel k = {.shader = ALVK_SHADER_bn_apply, .local = {APPLY_LOCAL}, .nspec = 4,
                      .spec = {1, w.walk, b->epi.residual != NULL, b->epi.relu != 0}};
-    /* The statistics' bindings are TRAIN's; y stands in for them. */
+    /* The statistics' bindings are training's; y stands in for them. */
     alvk_binding bind[12] = {alvk_in4(x), alvk_in4(&p->running_mean), alvk_in4(&p->running_var),
                              alvk_in4(&p->gamma), alvk_in4(&p->beta), alvk_out(y),
                              alvk_in4(b->epi.residual ? b->epi.residual : x), alvk_in1(x),
