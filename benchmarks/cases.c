@@ -155,7 +155,7 @@ static alvk_status conv_fwd_record(alvk_cmd *cmd, const bench_case *c, const alv
 }
 static alvk_status conv_bwd_data_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
     alvk_conv cv = conv_alvk(c);
-    return alvk_op_conv2d_backward_data(cmd, &cv, &o[0], &o[1], &o[2]);
+    return alvk_op_conv2d_backward_data(cmd, &cv, &o[0], &o[1], NULL, &o[2]);
 }
 static alvk_status conv_bwd_weight_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
     alvk_conv cv = conv_alvk(c);
@@ -229,7 +229,7 @@ static int bn_operands(const bench_case *c, size_t s[], int *nin) {
     return strcmp(c->kind->op, "batchnorm_eval") == 0 ? 6 : 8;
 }
 static alvk_batchnorm bn_of(const bench_case *c) {
-    return (alvk_batchnorm){c->p[0], c->p[1], c->p[2], 1e-5f, 0.1f, {NULL, 0}, NULL, NULL};
+    return (alvk_batchnorm){c->p[0], c->p[1], c->p[2], 1e-5f, 0.1f, {0}, NULL, NULL};
 }
 static alvk_status bn_train_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
     alvk_batchnorm b = bn_of(c);

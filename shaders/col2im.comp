@@ -9,6 +9,10 @@
 // window is constant, so the tap loops unroll and the divisibility tests
 // compile to masks; every tap loads (index 0 when it missed) and selects,
 // which on lavapipe runs 2-3x faster than branching around the loads.
+// A fused epilogue (ops.h: alvk_epilogue; in training, a ReLU's gradient
+// after the sum of a residual block's two branch gradients):
+// dx = relu?(dx + residual?) * (mask > 0)?, the same expressions as
+// binary.comp's add, unary.comp's relu and unary_backward.comp's.
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
@@ -17,9 +21,14 @@ layout(constant_id = 3) const uint KH = 3;
 layout(constant_id = 4) const uint KW = 3;
 layout(constant_id = 5) const uint STRIDE = 1;
 layout(constant_id = 6) const uint PAD = 1;
+layout(constant_id = 7) const uint RESIDUAL = 0;
+layout(constant_id = 8) const uint RELU = 0;
+layout(constant_id = 9) const uint MASK = 0;
 layout(push_constant) uniform Push { uint N, Cin, H, W, OH, OW, ldc; } pc;
 ALVK_IN1(0, col);
 layout(std430, binding = 1) writeonly buffer DX { float dx[]; };
+ALVK_IN1(2, residual);  // laid out as dx (any buffer when off)
+ALVK_IN1(3, mask);
 
 // The output position o that tap t of input position p came from, if any:
 // p + PAD = o * STRIDE + t.
@@ -45,6 +54,10 @@ void main() {
                 sum += hit ? v : 0.0;
             }
         }
-        dx[r * pc.W + iw] = sum;
+        uint at = r * pc.W + iw;
+        if (RESIDUAL != 0u) sum += LOAD1(residual, at);
+        if (RELU != 0u && sum < 0.0) sum = 0.0;
+        if (MASK != 0u) sum *= float(LOAD1(mask, at) > 0.0);
+        dx[at] = sum;
     }
 }

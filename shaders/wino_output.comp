@@ -14,8 +14,11 @@
 layout(constant_id = 3) const uint HAS_BIAS = 0;
 layout(constant_id = 4) const uint LANES = 1;  // channels per invocation: 4 or 1
 layout(constant_id = 5) const uint F = 2;
-layout(constant_id = 6) const uint RESIDUAL = 0;  // a fused epilogue: y = relu?(y + residual?)
+// A fused epilogue (ops.h: alvk_epilogue): y = relu?(y + residual?) *
+// (mask > 0)? (the mask: a ReLU's gradient, in the data gradient).
+layout(constant_id = 6) const uint RESIDUAL = 0;
 layout(constant_id = 7) const uint RELU = 0;
+layout(constant_id = 9) const uint MASK = 0;
 // WHOLE: a tile is a whole plane (OH = OW = F: ResNet18's 4x4 and 2x2 maps),
 // F^2 values from a multiple of 4, stored as vec4s (a store costs lavapipe
 // per lane, whatever its width).
@@ -26,6 +29,7 @@ ALVK_IN4(0, m);
 layout(std430, binding = 1) writeonly buffer Ybuf { vec4 y[]; };
 ALVK_IN1(2, bias);
 ALVK_IN1(3, residual);  // laid out as y (any buffer when RESIDUAL is off)
+ALVK_IN1(4, mask);      // likewise
 
 // Sums xi of this invocation's channels, from where xi = 0 starts.
 vec4 load(uint xi, uint at) {
@@ -61,6 +65,7 @@ void main() {
                 uint at_y = base + oh * pc.OW + ow;
                 if (RESIDUAL != 0u) s += LOAD1(residual, at_y);
                 if (RELU != 0u && s < 0.0) s = 0.0;
+                if (MASK != 0u) s *= float(LOAD1(mask, at_y) > 0.0);  // as unary_backward.comp's
                 out_[F * r + j] = s;
                 if (WHOLE == 0u) y[at_y >> 2][at_y & 3u] = s;
             }

@@ -42,7 +42,7 @@ static alvk_status gpu_conv(alvk_cmd *cmd, const op_case *c, const alvk_buffer *
                             const alvk_buffer *out) {
     choose_form(c, cmd);
     alvk_conv cv = conv_of(c);
-    alvk_epilogue epi = {c->u[10] == 2 ? &in[3] : NULL, c->u[10] != 0};
+    alvk_epilogue epi = {.residual = c->u[10] == 2 ? &in[3] : NULL, .relu = c->u[10] != 0};
     return alvk_op_conv2d_fused(cmd, &cv, &in[0], &in[1], c->u[8] ? &in[2] : NULL, &epi, &out[0]);
 }
 /* With the fused epilogue of u[10]: 1 relu(y), 2 relu(y + residual), the
@@ -60,13 +60,14 @@ static alvk_status gpu_conv_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buff
                                 const alvk_buffer *out) {
     choose_form(c, cmd);
     alvk_conv cv = conv_of(c);
-    alvk_status s = alvk_op_conv2d_backward_data(cmd, &cv, &in[3], &in[1], &out[0]);
+    alvk_status s = alvk_op_conv2d_backward_data(cmd, &cv, &in[3], &in[1], NULL, &out[0]);
     return s == ALVK_OK ? alvk_op_conv2d_backward_weight(cmd, &cv, &in[0], &in[3], &out[1], &out[2]) : s;
 }
 static void ref_conv_bwd(const op_case *c, const double *const *in, double *const *out) {
     ref_conv r = ref_of(c);
     ref_conv2d_backward(&r, in[0], in[1], in[3], out[0], out[1], out[2]);
 }
+
 
 static op_case conv_case(uint32_t N, uint32_t Cin, uint32_t H, uint32_t W, uint32_t Cout,
                          uint32_t K, uint32_t stride, uint32_t pad, int bias, int backward,
@@ -108,7 +109,43 @@ static op_case conv_fused_case(uint32_t N, uint32_t Cin, uint32_t H, uint32_t Co
     return c;
 }
 
-#define MAX_CASES 100
+/* The data gradient with a ReLU's gradient fused in: inputs dy, w, mask
+ * and (u[10] == 2) a residual gradient; dx = (dx + residual?) * (mask > 0). */
+static alvk_status gpu_conv_data_masked(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                                        const alvk_buffer *out) {
+    choose_form(c, cmd);
+    alvk_conv cv = conv_of(c);
+    alvk_epilogue epi = {.residual = c->u[10] == 2 ? &in[3] : NULL, .mask = &in[2]};
+    return alvk_op_conv2d_backward_data(cmd, &cv, &in[0], &in[1], &epi, &out[0]);
+}
+static void ref_conv_data_masked(const op_case *c, const double *const *in, double *const *out) {
+    ref_conv r = ref_of(c);
+    double *x = calloc(c->out_len[0], sizeof *x), *dw = calloc(c->in_len[1], sizeof *dw);
+    double *db = calloc(c->u[4], sizeof *db);
+    cr_assert(x && dw && db);
+    ref_conv2d_backward(&r, x, in[1], in[0], out[0], dw, db);
+    for (size_t i = 0; i < c->out_len[0]; i++)
+        out[0][i] = in[2][i] > 0 ? out[0][i] + (c->u[10] == 2 ? in[3][i] : 0.0) : 0.0;
+    free(x), free(dw), free(db);
+}
+static op_case conv_data_masked_case(uint32_t N, uint32_t Cin, uint32_t H, uint32_t Cout, uint32_t K,
+                                     uint32_t stride, uint32_t pad, uint32_t form, int residual) {
+    op_case c = conv_case(N, Cin, H, H, Cout, K, stride, pad, 0, 1, form);
+    size_t nx = c.out_len[0], ny = c.in_len[3];
+    c.nin = residual ? 4 : 3, c.nout = 1;
+    c.in_len[0] = ny, c.in_len[1] = (size_t)Cout * Cin * K * K, c.in_len[2] = nx, c.in_len[3] = nx;
+    c.lo[3] = -1, c.hi[3] = 1;
+    c.gpu = gpu_conv_data_masked, c.ref = ref_conv_data_masked, c.fwd = NULL, c.fwd_nin = 0;
+    c.grad_of[0] = c.grad_of[1] = c.grad_of[2] = 0;
+    c.u[10] = residual ? 2 : 1;
+    memcpy(c.name, "conv2d_data ", 12); /* over "conv2d_backward" */
+    memmove(c.name + 12, c.name + 16, strlen(c.name + 16) + 1);
+    size_t len = strlen(c.name);
+    snprintf(c.name + len, sizeof c.name - len, residual ? " +residual masked" : " masked");
+    return c;
+}
+
+#define MAX_CASES 112
 static op_case table[MAX_CASES];
 
 static size_t build_table(void) {
@@ -197,6 +234,18 @@ static size_t build_table(void) {
         table[n++] = conv_fused_case(2, 3, 2, 4, 3, 2, 1, 1, 0, epi);
         table[n++] = conv_fused_case(2, 5, 5, 6, 3, 1, 1, 1, IM2COL, epi);
         table[n++] = conv_fused_case(2, 5, 5, 7, 3, 1, 0, 0, 0, epi);
+    }
+    /* The data gradient with a ReLU's gradient fused in (fuse.c), on every
+     * output kernel: Winograd F(4x4) and F(2x2) (whole planes, by vec4s and
+     * channel by channel), col2im at stride 2 (a 3x3 and a 1x1 shortcut),
+     * and the GEMM alone (a 3x3 cropped to its centre on 1x1 maps). */
+    for (int residual = 0; residual <= 1; residual++) {
+        table[n++] = conv_data_masked_case(2, 16, 7, 16, 3, 1, 1, 4, residual);
+        table[n++] = conv_data_masked_case(2, 16, 4, 16, 3, 1, 1, 2, residual);
+        table[n++] = conv_data_masked_case(2, 6, 2, 5, 3, 1, 1, 2, residual);
+        table[n++] = conv_data_masked_case(2, 8, 7, 12, 3, 2, 1, 0, residual);
+        table[n++] = conv_data_masked_case(2, 8, 7, 12, 1, 2, 0, 0, residual);
+        table[n++] = conv_data_masked_case(2, 8, 1, 8, 3, 1, 1, 0, residual);
     }
     cr_assert(n <= MAX_CASES);
     return n;

@@ -12,6 +12,8 @@
  *                g1 + g2 -> add -> relu_grad   the relu_grad's kernel adds
  *                                            (a residual block's two branch
  *                                            gradients)
+ *                conv data gradient (+ g2) -> relu_grad   the convolution's
+ *                                            output kernel adds and masks
  *                batch-norm backward -> channel_sum   its kernel sums dx
  *                                            (a convolution bias's gradient)
  *
@@ -23,11 +25,12 @@
 #include "vk/context.h"
 
 /* How many inputs of nodes other than `except` read x's values, and (signs)
- * their sign alone. */
+ * their sign alone. An elided node reads nothing: its reader took its
+ * inputs, or its input's kernel its work. */
 static void readers(const alvk_graph *g, int x, int except, int *values, int *signs) {
     *values = *signs = 0;
     for (int j = x + 1; j < g->count; j++)
-        for (int k = 0; j != except && k < g->nodes[j].nin; k++) {
+        for (int k = 0; j != except && !g->nodes[j].elided && k < g->nodes[j].nin; k++) {
             if (g->nodes[j].in[k] != x) continue;
             graph_read r = graph_desc(g->nodes[j].op)->reads[k];
             *values += r == READ_VALUES;
@@ -146,6 +149,29 @@ static void fuse_add_relu_grad(alvk_graph *g, int i) {
     A->bytes = 0;
 }
 
+/* relu_grad(dx (+ g2), mask) where dx is a convolution's data gradient
+ * that nothing else reads and g2 is computed before it: the convolution's
+ * output kernel adds g2 and masks (wino_output, col2im or the GEMM's
+ * store). Of two such gradients, the later takes it. */
+static void fuse_relu_grad_into_conv(alvk_graph *g, int i) {
+    node *R = &g->nodes[i];
+    if (!plain(R) || R->nin < 2) return;
+    int host = -1, other = -1;
+    for (int k = 0; k < R->nin; k += 2) {
+        int h = R->in[k], rest = R->nin > 2 ? R->in[2 - k] : -1;
+        const node *H = &g->nodes[h];
+        if (H->op != OP_CONV_BWD_DATA || !plain(H) || H->mask >= 0 || !read_only_by(g, h, i) ||
+            (rest >= 0 && producer(g, rest) >= h) || h <= host || !graph_conv_bwd_data_fuses(g, h))
+            continue;
+        host = h, other = rest;
+    }
+    if (host < 0) return;
+    g->nodes[host].residual = other;
+    g->nodes[host].mask = R->in[1];
+    R->fused_into = host;
+    R->bytes = 0;
+}
+
 /* channel_sum(dx) of a batch-norm backward's dx, into the store's
  * gradient (which lives through the run, so the earlier kernel may write
  * it). Only where both kernels add a channel's values one lane each, in
@@ -178,6 +204,8 @@ void graph_fuse(alvk_graph *g) {
         if (g->nodes[i].op == OP_BATCHNORM_BWD) fuse_relu_grad(g, i);
     for (int i = 0; i < g->count; i++) /* after: a batch-norm backward's mask needs the sum itself */
         if (g->nodes[i].op == OP_RELU_GRAD) fuse_add_relu_grad(g, i);
+    for (int i = 0; i < g->count; i++)
+        if (g->nodes[i].op == OP_RELU_GRAD) fuse_relu_grad_into_conv(g, i);
     for (int i = 0; i < g->count; i++)
         if (g->nodes[i].op == OP_CHANNEL_SUM) fuse_dx_sums(g, i);
 }

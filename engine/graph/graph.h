@@ -95,7 +95,8 @@ typedef struct node {
      * inputs). A node `fused_into` another is computed by that node's
      * kernel, in its memory, and records nothing itself: a BATCHNORM folded
      * into a CONV2D (evaluation), a RELU and a residual ADD into the
-     * BATCHNORM or CONV2D before them. An `elided` node is computed by its one reader
+     * BATCHNORM or CONV2D before them, a RELU_GRAD (with the ADD it took) into
+ * the CONV_BWD_DATA that computes its gradient. An `elided` node is computed by its one reader
      * (a RELU_GRAD by the BATCHNORM_BWD that reads it: in[4] is then the
      * ReLU's mask, in[1] the gradient it masked; an ADD by the RELU_GRAD
      * that reads it: in[2] is then the ADD's second operand) or by its
@@ -105,8 +106,9 @@ typedef struct node {
     int elided;
     int bn_folded;      /* CONV2D: the BATCHNORM folded into it */
     int dx_sums;        /* BATCHNORM_BWD: the CHANNEL_SUM of its dx it also computes (elided) */
-    int residual;       /* BATCHNORM, CONV2D: the node its epilogue adds, or -1 */
+    int residual;       /* BATCHNORM, CONV2D, CONV_BWD_DATA: the node its epilogue adds, or -1 */
     int relu;           /* BATCHNORM, CONV2D: its epilogue clamps at 0 */
+    int mask;           /* CONV_BWD_DATA: its epilogue is a ReLU's gradient by this mask, or -1 */
 } node;
 
 typedef struct recording {
@@ -276,6 +278,9 @@ void graph_accumulate(graph_walk *w, alvk_node x, alvk_node contribution);
 alvk_status graph_vjp_like_input(graph_walk *w, int i, graph_op op, alvk_node gy);
 /* Builders the VJPs use beyond the public ones. */
 alvk_node graph_matmul(alvk_graph *g, alvk_node a, alvk_node b, int ta, int tb, const node *like);
+/* Whether CONV_BWD_DATA node i may take an epilogue and keep its bits
+ * (ops_conv.c). */
+int graph_conv_bwd_data_fuses(const alvk_graph *g, int i);
 /* A BATCHNORM node's weights and statistics, as store views (ops_norm.c). */
 #define GRAPH_BN_EPS 1e-5f /* PyTorch's default, as deeplay uses it */
 alvk_bn_params graph_bn_params(const alvk_graph *g, const node *bn);

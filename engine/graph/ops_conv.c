@@ -56,7 +56,7 @@ static alvk_status record_conv2d(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t b
     alvk_buffer bias, residual;
     if (n->nin > 2) bias = graph_buffer(g, n->in[2]);
     if (n->residual >= 0) residual = graph_buffer(g, n->residual);
-    alvk_epilogue epi = {n->residual >= 0 ? &residual : NULL, n->relu};
+    alvk_epilogue epi = {.residual = n->residual >= 0 ? &residual : NULL, .relu = n->relu};
     if (n->bn_folded) return conv_folded(g, cmd, &c, n, &x, &w, n->nin > 2 ? &bias : NULL, &epi, &y);
     return alvk_op_conv2d_fused(cmd, &c, &x, &w, n->nin > 2 ? &bias : NULL, &epi, &y);
 }
@@ -79,12 +79,25 @@ static alvk_status vjp_conv2d(graph_walk *w, int i, alvk_node gy) {
 }
 const graph_op_desc graph_op_conv2d = {.record = record_conv2d, .vjp = vjp_conv2d, .epilogue = 1};
 
-/* in: dy, w, x (for its shape) */
+/* in: dy, w, x (for its shape); with a ReLU's gradient fused in (fuse.c),
+ * dx = (dx + residual?) * (mask > 0). */
 static alvk_status record_conv_bwd_data(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     const node *n = &g->nodes[i];
     alvk_conv c = conv_of(g, n->in[2], n->in[1], n->attr[0], n->attr[1], batch);
     alvk_buffer dy = graph_buffer(g, n->in[0]), w = graph_buffer(g, n->in[1]), dx = graph_buffer(g, i);
-    return alvk_op_conv2d_backward_data(cmd, &c, &dy, &w, &dx);
+    alvk_buffer residual, mask;
+    if (n->residual >= 0) residual = graph_buffer(g, n->residual);
+    if (n->mask >= 0) mask = graph_buffer(g, n->mask);
+    alvk_epilogue epi = {.residual = n->residual >= 0 ? &residual : NULL, .mask = n->mask >= 0 ? &mask : NULL};
+    return alvk_op_conv2d_backward_data(cmd, &c, &dy, &w, &epi, &dx);
+}
+
+/* Whether node i's data gradient may take an epilogue and keep its bits
+ * (alvk_conv2d_backward_data_fuses_exactly). */
+int graph_conv_bwd_data_fuses(const alvk_graph *g, int i) {
+    const node *n = &g->nodes[i];
+    alvk_conv c = conv_of(g, n->in[2], n->in[1], n->attr[0], n->attr[1], g->max_batch);
+    return alvk_conv2d_backward_data_fuses_exactly(g->ctx, &c);
 }
 const graph_op_desc graph_op_conv_bwd_data = {.record = record_conv_bwd_data,
                                               .reads = {READ_VALUES, READ_VALUES, READ_NOTHING}};

@@ -41,7 +41,7 @@ static alvk_status record_batchnorm(alvk_graph *g, alvk_cmd *cmd, int i, uint32_
     alvk_buffer x = graph_buffer(g, n->in[0]), y = graph_buffer(g, i), residual;
     if (n->residual >= 0) residual = graph_buffer(g, n->residual);
     alvk_batchnorm bn = {graph_dim(g, n->in[0], 0, batch), n->shape[1], n->shape[2] * n->shape[3], GRAPH_BN_EPS,
-                         g->bn_momentum, {n->residual >= 0 ? &residual : NULL, n->relu}, NULL, NULL};
+                         g->bn_momentum, {.residual = n->residual >= 0 ? &residual : NULL, .relu = n->relu}, NULL, NULL};
     alvk_bn_params p = graph_bn_params(g, n);
     if (n->attr[0]) return alvk_op_batchnorm_eval(cmd, &bn, &x, &p, &y);
     alvk_buffer mean = graph_aux(g, i, 0), invstd = graph_aux(g, i, 1);
@@ -95,7 +95,7 @@ static alvk_status record_batchnorm_bwd(alvk_graph *g, alvk_cmd *cmd, int i, uin
     if (n->nin > 4) mask = graph_buffer(g, n->in[4]);
     alvk_buffer sums = n->dx_sums ? graph_buffer(g, n->dx_sums) : dx;
     alvk_batchnorm bn = {graph_dim(g, n->in[0], 0, batch), n->shape[1], n->shape[2] * n->shape[3], GRAPH_BN_EPS,
-                         g->bn_momentum, {NULL, 0}, n->nin > 4 ? &mask : NULL, n->dx_sums ? &sums : NULL};
+                         g->bn_momentum, {0}, n->nin > 4 ? &mask : NULL, n->dx_sums ? &sums : NULL};
     alvk_buffer gamma = graph_buffer(g, n->in[2]), mean = graph_aux(g, n->in[3], 0),
                 invstd = graph_aux(g, n->in[3], 1);
     alvk_buffer dgamma = alvk_params_grad(g->params, graph_at(g, fwd->in[1])->param);

@@ -159,6 +159,9 @@ static alvk_status check_bn(const alvk_batchnorm *b, const alvk_buffer *const *b
     if (!n || n > UINT32_MAX)
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: impossible shape N=%u C=%u HW=%u",
                           what, b->N, b->C, b->HW);
+    if (b->epi.mask)
+        return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: its epilogue takes no mask (a "
+                          "ReLU's gradient goes into the backward kernel)", what);
     for (int i = 0; i < nbig; i++)
         if (big[i]->size < 4 * n)
             return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: a tensor operand is smaller "

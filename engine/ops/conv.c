@@ -269,11 +269,12 @@ static alvk_status winograd(alvk_cmd *cmd, const wino *p, int flip, const alvk_b
         p->Cout, p->OH, p->OW, tiles_along(p->OH, F), tiles_along(p->OW, F), T, g.sc};
     uint32_t lanes = p->Cout % 4 ? 1 : 4; /* channels per invocation, read as vec4s */
     int whole = p->OH == F && p->OW == F; /* each tile a whole plane (see wino_output.comp) */
-    alvk_kernel ko = {.shader = ALVK_SHADER_wino_output, .local = {64}, .nspec = 6,
-                      .spec = {bias != NULL, lanes, F, epi->residual != NULL, epi->relu != 0, whole}};
-    alvk_binding b[4] = {alvk_in4(&m), alvk_out(y), alvk_in1(bias ? bias : &m),
-                         alvk_in1(epi->residual ? epi->residual : &m)};
-    return alvk_op_dispatch_1d(cmd, ko, b, 4, &pout, sizeof pout, (uint64_t)T * p->Cout / lanes);
+    alvk_kernel ko = {.shader = ALVK_SHADER_wino_output, .local = {64}, .nspec = 7,
+                      .spec = {bias != NULL, lanes, F, epi->residual != NULL, epi->relu != 0, whole,
+                               epi->mask != NULL}};
+    alvk_binding b[5] = {alvk_in4(&m), alvk_out(y), alvk_in1(bias ? bias : &m),
+                         alvk_in1(epi->residual ? epi->residual : &m), alvk_in1(epi->mask ? epi->mask : &m)};
+    return alvk_op_dispatch_1d(cmd, ko, b, 5, &pout, sizeof pout, (uint64_t)T * p->Cout / lanes);
 }
 
 /* The weight gradient: the forward's transpose. Per tile, V = B^T d B of
@@ -335,38 +336,65 @@ alvk_status alvk_op_conv2d_fused(alvk_cmd *cmd, const alvk_conv *c0, const alvk_
  * contribution ([N*OH*OW][Cin*KH*KW]), and col2im sums the taps of each
  * input pixel. Unlike a GEMM over the zero-stuffed dy (K = Cout*KH*KW), no
  * multiply is wasted on zeros, which matters at stride 2 (4x). */
+/* A 1x1 window at stride 1 without padding (layer4's cropped 3x3 on 1x1
+ * maps) maps each pixel to itself: col is dx, which the GEMM writes NCHW
+ * directly. */
+static int data_by_gemm_alone(const alvk_conv *c) {
+    return c->KH == 1 && c->KW == 1 && c->stride == 1 && c->pad == 0;
+}
+
 alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer *dy,
-                                         const alvk_buffer *w, const alvk_buffer *dx) {
+                                         const alvk_buffer *w, const alvk_epilogue *epi0,
+                                         const alvk_buffer *dx) {
     conv_run r;
     conv_dims d;
+    alvk_epilogue epi = epi0 ? *epi0 : (alvk_epilogue){0};
+    uint64_t dx_floats = (uint64_t)c0->N * c0->Cin * c0->H * c0->W;
     alvk_status s = plan(c0, "conv2d backward-data", dx, w, dy, NULL, &r, &d);
+    if (s == ALVK_OK) s = check_size("conv2d backward-data", "residual", epi.residual, dx_floats);
+    if (s == ALVK_OK) s = check_size("conv2d backward-data", "mask", epi.mask, dx_floats);
     if (s != ALVK_OK) return s;
     const alvk_conv *c = &r.c;
     uint32_t F = winograd_tile(alvk_cmd_context(cmd), &r, c->H, c->W);
     if (F) {
         wino p = {c->N, c->Cout, d.OH, d.OW, c->Cin, c->H, c->W, 2 - c->pad, F};
-        return winograd(cmd, &p, 1, dy, w, NULL, &(alvk_epilogue){0}, dx);
+        return winograd(cmd, &p, 1, dy, w, NULL, &epi, dx);
     }
     uint32_t M = c->N * d.P_out, Ntaps = c->Cin * d.taps;
     alvk_buffer at, bk, col;
     alvk_gemm_packed g = {.M = M, .N = Ntaps, .K = c->Cout, .ldc = Ntaps, .alpha = 1.0f};
     s = pack(cmd, &r, DATA_A, dy, M, c->Cout, &at, &g.lda);
-    if (s == ALVK_OK) s = pack(cmd, &r, DATA_B, w, Ntaps, c->Cout, &bk, &g.ldb);
-    /* A 1x1 window at stride 1 without padding (layer4's cropped 3x3 on 1x1
-     * maps) maps each pixel to itself: col is dx, which the GEMM writes
-     * NCHW directly. */
-    if (s == ALVK_OK && c->KH == 1 && c->KW == 1 && c->stride == 1 && c->pad == 0) {
+    /* B is w itself ([Cout][Cin*KH*KW] is [K][Ntaps]) when the window is
+     * whole and both are whole rows of 8: the pack would copy it. */
+    if (!cropped(&r) && Ntaps % 8 == 0 && c->Cout % 8 == 0) bk = *w, g.ldb = Ntaps;
+    else if (s == ALVK_OK) s = pack(cmd, &r, DATA_B, w, Ntaps, c->Cout, &bk, &g.ldb);
+    if (s == ALVK_OK && data_by_gemm_alone(c)) {
         g.nchw_pixels = d.P_out;
+        g.epi = epi;
         return alvk_op_gemm_packed(cmd, &g, &at, &bk, dx, NULL);
     }
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * M * Ntaps, &col);
     if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, &col, NULL);
     if (s != ALVK_OK) return s;
     struct { uint32_t N, Cin, H, W, OH, OW, ldc; } push = {c->N, c->Cin, c->H, c->W, d.OH, d.OW, Ntaps};
-    alvk_kernel k = {.shader = ALVK_SHADER_col2im, .local = {64}, .nspec = 4,
-                     .spec = {c->KH, c->KW, c->stride, c->pad}};
-    alvk_binding b[2] = {alvk_in1(&col), alvk_out(dx)};
-    return alvk_op_dispatch_1d(cmd, k, b, 2, &push, sizeof push, (uint64_t)c->N * c->Cin * c->H);
+    alvk_kernel k = {.shader = ALVK_SHADER_col2im, .local = {64}, .nspec = 7,
+                     .spec = {c->KH, c->KW, c->stride, c->pad, epi.residual != NULL, epi.relu != 0,
+                              epi.mask != NULL}};
+    alvk_binding b[4] = {alvk_in1(&col), alvk_out(dx), alvk_in1(epi.residual ? epi.residual : &col),
+                         alvk_in1(epi.mask ? epi.mask : &col)};
+    return alvk_op_dispatch_1d(cmd, k, b, 4, &push, sizeof push, (uint64_t)c->N * c->Cin * c->H);
+}
+
+int alvk_conv2d_backward_data_fuses_exactly(alvk_context *ctx, const alvk_conv *c0) {
+    conv_run r = crop(c0);
+    const alvk_conv *c = &r.c;
+    if (!data_by_gemm_alone(c) || winograd_tile(ctx, &r, c->H, c->W)) return 1;
+    for (uint32_t n = 1; n <= c->N; n++) { /* whether to split depends on the batch */
+        alvk_gemm_packed g = {.M = n * c->H * c->W, .N = c->Cin, .K = c->Cout, .alpha = 1.0f,
+                              .nchw_pixels = c->H * c->W};
+        if (alvk_gemm_splits(ctx, &g, 0)) return 0;
+    }
+    return 1;
 }
 
 /* dw over a cropped window is written to scratch, then spread over the

@@ -129,16 +129,17 @@ static alvk_status record_variant(alvk_cmd *cmd, gemm_pick g, const alvk_gemm_pa
                                     : (g.texel ? ALVK_SHADER_gemm_texel : ALVK_SHADER_gemm);
     /* Constants 6-8 are gemm.comp's tile (none in gemm_smem.comp), 9-10 the
      * epilogue's. */
-    alvk_kernel k = {.shader = shader, .as_named = 1, .local = {v->lx * v->ly}, .nspec = 8,
+    alvk_kernel k = {.shader = shader, .as_named = 1, .local = {v->lx * v->ly}, .nspec = 9,
                      .spec = {bias != NULL, p->beta != 0.0f, c_layout(p), v->smem ? 0 : v->rm,
                               v->smem ? 0 : v->rn, v->smem ? 0 : v->ku, p->epi.residual != NULL,
-                              p->epi.relu != 0}};
-    alvk_binding bind[5] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c),
-                            alvk_in4(p->epi.residual ? p->epi.residual : c)};
+                              p->epi.relu != 0, p->epi.mask != NULL}};
+    alvk_binding bind[6] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c),
+                            alvk_in4(p->epi.residual ? p->epi.residual : c),
+                            alvk_in4(p->epi.mask ? p->epi.mask : c)};
     struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; uint32_t P, sa, sb, sc; } push = {
         p->M, p->N, alvk_round8(p->K), p->lda, p->ldb, p->ldc, p->alpha, p->beta, p->nchw_pixels,
         p->sa, p->sb, p->sc};
-    return alvk_op_dispatch_layers(cmd, k, bind, 5, &push, sizeof push, tiles(v, p), batch(p));
+    return alvk_op_dispatch_layers(cmd, k, bind, 6, &push, sizeof push, tiles(v, p), batch(p));
 }
 
 /* Choice c (cached on disk) is variant c % NVARIANTS under the read path
@@ -324,7 +325,7 @@ static gemm_pick fit(gemm_pick g, const alvk_gemm_packed *p) {
  * with gaps). */
 static uint32_t split_count(const gemm_variant *v, const alvk_gemm_packed *p, int has_bias) {
     if (batch(p) > 1 || has_bias || p->beta != 0.0f || (!p->nchw_pixels && p->ldc != p->N) ||
-        p->epi.residual || p->epi.relu)
+        p->epi.residual || p->epi.relu || p->epi.mask)
         return 1;
     uint64_t t = tiles(v, p);
     uint32_t q = alvk_round8(p->K) / 8, want = t >= SPLIT_TARGET ? 1 : (uint32_t)((SPLIT_TARGET + t - 1) / t);
@@ -378,6 +379,10 @@ static int splits(alvk_context *ctx) {
     int tile_forced = ctx->env.gemm_tile.rows || ctx->env.gemm_tile.smem;
     return alvk_choice_flag(ctx, ctx->env.gemm_split, &alvk_choices_get(ctx)->gemm_split, 0,
                             race_split, !tile_forced);
+}
+
+int alvk_gemm_splits(alvk_context *ctx, const alvk_gemm_packed *p, int has_bias) {
+    return split_count(choose(ctx).v, p, has_bias) > 1 && splits(ctx);
 }
 
 alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,

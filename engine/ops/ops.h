@@ -127,11 +127,16 @@ alvk_shader_id alvk_group_sum_shader(alvk_context *ctx, alvk_shader_id tree);
 
 /* ---- fused epilogues ------------------------------------------------------
  * What the graph compiler fuses into a kernel's store (engine/graph/fuse.c;
- * NULL / 0: nothing): y = relu?(y + residual?), residual shaped like y. The
- * same expressions as the separate add and relu kernels, so bit for bit. */
+ * NULL / 0: nothing): y = relu?(y + residual?) * (mask > 0)?, residual and
+ * mask shaped like y (the mask: a ReLU's gradient, after the add of a
+ * residual block's two branch gradients, in the data gradient). The
+ * same expressions as the separate add, relu and relu-gradient kernels, so
+ * bit for bit. Convolutions (all three forms) and the GEMM take all of it,
+ * batch norm all but the mask. */
 typedef struct alvk_epilogue {
     const alvk_buffer *residual;
     int relu;
+    const alvk_buffer *mask;
 } alvk_epilogue;
 
 /* ---- GEMM ----------------------------------------------------------------
@@ -163,6 +168,9 @@ typedef struct alvk_gemm_packed {
 alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const alvk_buffer *at,
                                 const alvk_buffer *bk, const alvk_buffer *c,
                                 const alvk_buffer *bias);
+/* Whether that GEMM runs with K split (then its sums round otherwise than
+ * one pass's; an epilogue rules it out). */
+int alvk_gemm_splits(alvk_context *ctx, const alvk_gemm_packed *p, int has_bias);
 
 /* ---- conv2d (NCHW, weights [Cout][Cin][KH][KW], dilation 1, groups 1) ----
  * As GEMMs on the shared core: forward M = N*OH*OW pixels, N = Cout,
@@ -181,8 +189,15 @@ alvk_status alvk_op_conv2d(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer 
 alvk_status alvk_op_conv2d_fused(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *x,
                                  const alvk_buffer *w, const alvk_buffer *b,
                                  const alvk_epilogue *epi, const alvk_buffer *y);
+/* dx, with a fused epilogue (epi may be NULL). */
 alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c, const alvk_buffer *dy,
-                                         const alvk_buffer *w, const alvk_buffer *dx);
+                                         const alvk_buffer *w, const alvk_epilogue *epi,
+                                         const alvk_buffer *dx);
+/* Whether the data gradient of c, at every batch up to c->N, gives the
+ * same bits with an epilogue as without it followed by the separate
+ * kernels: not where it runs as one GEMM that would split K without one
+ * (gemm.c), which an epilogue rules out. */
+int alvk_conv2d_backward_data_fuses_exactly(alvk_context *ctx, const alvk_conv *c);
 /* dw, and db (per-channel sums of dy) unless NULL. */
 alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c,
                                            const alvk_buffer *x, const alvk_buffer *dy,

@@ -19,11 +19,14 @@ ALVK_IN4(0, At);
 ALVK_IN4(1, B);
 layout(std430, binding = 2) buffer Cbuf { vec4 C[]; };
 ALVK_IN1(3, bias);
-// A fused epilogue (ops.h: alvk_epilogue): C = relu?(C + residual?), the
-// residual laid out as C is.
+// A fused epilogue (ops.h: alvk_epilogue): C = relu?(C + residual?) *
+// (mask > 0)? (the mask: a ReLU's gradient), residual and mask laid out as
+// C is.
 layout(constant_id = 9) const uint RESIDUAL = 0;
 layout(constant_id = 10) const uint RELU = 0;
+layout(constant_id = 11) const uint MASK = 0;
 ALVK_IN4(4, residual);
+ALVK_IN4(5, mask);
 uint m0, n0, cz;
 
 
@@ -41,12 +44,14 @@ uint m0, n0, cz;
 
 vec4 epilogue4(vec4 v, uint q) {
     if (RESIDUAL != 0u) v += GEMM_LOAD4(residual, q);
-    return RELU != 0u ? mix(v, vec4(0.0), lessThan(v, vec4(0.0))) : v;  // as unary.comp's relu
+    if (RELU != 0u) v = mix(v, vec4(0.0), lessThan(v, vec4(0.0)));  // as unary.comp's relu
+    return MASK != 0u ? v * vec4(greaterThan(GEMM_LOAD4(mask, q), vec4(0.0))) : v;  // unary_backward's
 }
 
 float epilogue1(float v, uint i) {
     if (RESIDUAL != 0u) v += LOAD4_1(residual, i);
-    return RELU != 0u && v < 0.0 ? 0.0 : v;
+    if (RELU != 0u && v < 0.0) v = 0.0;
+    return MASK != 0u ? v * float(LOAD4_1(mask, i) > 0.0) : v;
 }
 
 // Writes the 4x4 block (i, j) of the tile: a row's 4 columns as one vec4
