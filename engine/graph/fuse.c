@@ -12,8 +12,9 @@
  *                g1 + g2 -> add -> relu_grad   the relu_grad's kernel adds
  *                                            (a residual block's two branch
  *                                            gradients)
- *                conv data gradient (+ g2) -> relu_grad   the convolution's
- *                                            output kernel adds and masks
+ *                conv data gradient (+ g2) -> relu_grad, or + g2 -> add
+ *                                            the convolution's output
+ *                                            kernel adds and masks
  *                batch-norm backward -> channel_sum   its kernel sums dx
  *                                            (a convolution bias's gradient)
  *
@@ -149,25 +150,28 @@ static void fuse_add_relu_grad(alvk_graph *g, int i) {
     A->bytes = 0;
 }
 
-/* relu_grad(dx (+ g2), mask) where dx is a convolution's data gradient
- * that nothing else reads and g2 is computed before it: the convolution's
- * output kernel adds g2 and masks (wino_output, col2im or the GEMM's
- * store). Of two such gradients, the later takes it. */
-static void fuse_relu_grad_into_conv(alvk_graph *g, int i) {
+/* relu_grad(dx (+ g2), mask), or dx + g2, where dx is a convolution's data
+ * gradient that nothing else reads and g2 is computed before it: the
+ * convolution's output kernel adds g2 and masks (wino_output, col2im or
+ * the GEMM's store). Of two such gradients, the later takes it. */
+static void fuse_into_conv_data(alvk_graph *g, int i) {
     node *R = &g->nodes[i];
-    if (!plain(R) || R->nin < 2) return;
+    int add = R->op == OP_ADD, step = add ? 1 : 2; /* where the operands are */
+    if (!plain(R) || R->nin < 2 || (add && (R->in[0] == R->in[1] || !graph_same_shape(R, &g->nodes[R->in[0]]) ||
+                                            !graph_same_shape(R, &g->nodes[R->in[1]]))))
+        return;
     int host = -1, other = -1;
-    for (int k = 0; k < R->nin; k += 2) {
-        int h = R->in[k], rest = R->nin > 2 ? R->in[2 - k] : -1;
+    for (int k = 0; k < R->nin; k += step) {
+        int h = R->in[k], rest = add ? R->in[1 - k] : R->nin > 2 ? R->in[2 - k] : -1;
         const node *H = &g->nodes[h];
-        if (H->op != OP_CONV_BWD_DATA || !plain(H) || H->mask >= 0 || !read_only_by(g, h, i) ||
+        if (H->op != OP_CONV_BWD_DATA || !plain(H) || H->residual >= 0 || H->mask >= 0 || !read_only_by(g, h, i) ||
             (rest >= 0 && producer(g, rest) >= h) || h <= host || !graph_conv_bwd_data_fuses(g, h))
             continue;
         host = h, other = rest;
     }
     if (host < 0) return;
     g->nodes[host].residual = other;
-    g->nodes[host].mask = R->in[1];
+    g->nodes[host].mask = add ? -1 : R->in[1];
     R->fused_into = host;
     R->bytes = 0;
 }
@@ -205,7 +209,7 @@ void graph_fuse(alvk_graph *g) {
     for (int i = 0; i < g->count; i++) /* after: a batch-norm backward's mask needs the sum itself */
         if (g->nodes[i].op == OP_RELU_GRAD) fuse_add_relu_grad(g, i);
     for (int i = 0; i < g->count; i++)
-        if (g->nodes[i].op == OP_RELU_GRAD) fuse_relu_grad_into_conv(g, i);
+        if (g->nodes[i].op == OP_RELU_GRAD || g->nodes[i].op == OP_ADD) fuse_into_conv_data(g, i);
     for (int i = 0; i < g->count; i++)
         if (g->nodes[i].op == OP_CHANNEL_SUM) fuse_dx_sums(g, i);
 }
