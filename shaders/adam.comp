@@ -6,11 +6,10 @@
 //   p -= step_size * (m / (sqrt(v) / sqrt(1 - beta2^t) + eps))
 // with step_size = lr / (1 - beta1^t). The hyperparameters come from a
 // slot of the graph's hyperparameter buffer and t from a step counter on
-// the device (t = steps taken + 1, in float), so a recorded training step
-// replays without the host touching it and the host can change the
-// learning rate between runs; count.comp advances the counter. A slot may
-// also ask for AdamW's
-// decoupled weight decay, p *= 1 - lr weight_decay before the step (torch's
+// the device (this step's number, in float: count.comp advanced it before
+// the step), so a recorded training step replays without the host touching
+// it and the host can change the learning rate between runs. A slot may
+// also ask for AdamW's decoupled weight decay, p *= 1 - lr weight_decay before the step (torch's
 // order); at 1 (none) the step is the arithmetic it always was. params, m
 // and v are updated in place: read through the fast read path (bindings 4-6
 // view the same memory as 1-3), written through storage buffers; each value
@@ -30,7 +29,7 @@ layout(std430, binding = 3) writeonly buffer V { vec4 v[]; };
 ALVK_IN4(4, p_in);
 ALVK_IN4(5, m_in);
 ALVK_IN4(6, v_in);
-layout(std430, binding = 7) readonly buffer Steps { uint steps_taken; };
+layout(std430, binding = 7) readonly buffer Steps { uint step; };  // 1 at the first
 // alvk_adam_hyper (engine/ops/ops_train.h), field for field.
 struct AdamHyper {
     float lr, beta1, beta2, eps, one_minus_beta1, one_minus_beta2, decay, unused;
@@ -41,7 +40,7 @@ void main() {
     // Before any branch: lavapipe loads a uniform address once for all
     // lanes only outside control flow (inside, lane by lane).
     AdamHyper h = hyper[pc.slot];
-    float t = float(steps_taken + 1u);
+    float t = float(step);
     float step_size = h.lr / (1.0 - pow(h.beta1, t));
     float bc2_sqrt = sqrt(1.0 - pow(h.beta2, t));
     float eps = h.eps, decay = h.decay;

@@ -23,7 +23,7 @@ layout(std430, binding = 1) writeonly buffer Params { vec4 p[]; };
 layout(std430, binding = 2) writeonly buffer B { vec4 b[]; };
 ALVK_IN4(3, p_in);
 ALVK_IN4(4, b_in);
-layout(std430, binding = 5) readonly buffer Steps { uint steps_taken; };
+layout(std430, binding = 5) readonly buffer Steps { uint step; };  // 1 at the first (see adam.comp)
 // alvk_sgd_hyper (engine/ops/ops_train.h), field for field.
 struct SgdHyper {
     float lr, momentum, one_minus_dampening, weight_decay;
@@ -34,7 +34,7 @@ layout(std430, binding = 6) readonly buffer Hyper { SgdHyper hyper[]; };
 void main() {
     // Uniform loads before any branch (see adam.comp).
     SgdHyper h = hyper[pc.slot];
-    bool first = steps_taken == 0u;
+    bool first = step == 1u;
     uint q = alvk_flat_index(), i = 4u * q;
     if (i >= pc.n) return;
     vec4 g = LOAD4(grads, q), p4 = LOAD4(p_in, q);

@@ -906,7 +906,9 @@ static int fused_nodes(const alvk_graph *g, graph_op op, int elided) {
  * average pool's backward; layer4's runs as a GEMM alone, and fuses only
  * where that GEMM would not split K), and, on a device that sums short channels
  * serially, the 19 convolution bias gradients into the batch-norm
- * backward whose dx they sum; the step's loss and every gradient
+ * backward whose dx they sum, the classifier's bias into its GEMM, and the
+ * average pool over layer4's 1x1 maps and its gradient (copies) into
+ * their inputs' memory; the step's loss and every gradient
  * equal the unfused graph's bit for bit, in fewer commands and barriers. */
 Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
     alvk_context *ctx = test_open(NULL);
@@ -926,6 +928,8 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
         cr_expect_eq(fused_nodes(g, OP_ADD, 1), fused ? 7 : 0);
         cr_expect_eq(fused_nodes(g, OP_RELU_GRAD, 0), fused ? into_conv : 0);
         cr_expect_eq(fused_nodes(g, OP_CHANNEL_SUM, 1), fused ? sums : 0);
+        cr_expect_eq(fused_nodes(g, OP_AVGPOOL, 0) + fused_nodes(g, OP_AVGPOOL_BWD, 0), fused ? 2 : 0);
+        cr_expect_eq(fused_nodes(g, OP_BIAS_ADD, 0), fused);
         TEST_OK(alvk_graph_set(g, x, img, sizeof img, 2));
         TEST_OK(alvk_graph_set(g, y, labels, sizeof labels, 2));
         TEST_OK(alvk_graph_run(g, 2));
@@ -947,7 +951,7 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
         alvk_params_destroy(p);
     }
     cr_expect_eq(loss[0], loss[1], "loss %.9g unfused, %.9g fused", loss[0], loss[1]);
-    cr_expect_eq(commands[1], commands[0] - 17 - 9 - 9 - 7 - (uint32_t)(into_conv + sums),
+    cr_expect_eq(commands[1], commands[0] - 17 - 9 - 9 - 7 - 3 - (uint32_t)(into_conv + sums),
                  "%u commands unfused, %u fused", commands[0], commands[1]);
     cr_expect_lt(barriers[1], barriers[0]);
     cr_expect_lt(barriers[0], commands[0], "independent work shares barriers");
@@ -956,7 +960,8 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
 }
 
 /* The evaluation graph's fusions: batch norm folded into every
- * convolution, every ReLU and residual add into the convolution's store;
+ * convolution, every ReLU and residual add into the convolution's store,
+ * the classifier's bias into its GEMM, the pool over 1x1 maps a view;
  * its logits equal the unfused graph's bit for bit (folding alone is on in
  * both: it is what reorders rounding). */
 Test(graph, evaluation_fuses_relu_and_residual_adds_into_convolutions_bit_for_bit) {
@@ -981,6 +986,8 @@ Test(graph, evaluation_fuses_relu_and_residual_adds_into_convolutions_bit_for_bi
         cr_expect_eq(fused_nodes(g, OP_BATCHNORM, 0), 20);
         cr_expect_eq(fused_nodes(g, OP_RELU, 0), fused ? 17 : 0);
         cr_expect_eq(fused_nodes(g, OP_ADD, 0), fused ? 8 : 0);
+        cr_expect_eq(fused_nodes(g, OP_AVGPOOL, 0), fused);
+        cr_expect_eq(fused_nodes(g, OP_BIAS_ADD, 0), fused);
         TEST_OK(alvk_graph_set(g, x, img, sizeof img, 3));
         TEST_OK(alvk_graph_run(g, 3));
         TEST_OK(alvk_graph_read(g, out, logits[fused], sizeof logits[fused]));
@@ -989,7 +996,7 @@ Test(graph, evaluation_fuses_relu_and_residual_adds_into_convolutions_bit_for_bi
     }
     cr_expect(memcmp(logits[0], logits[1], sizeof logits[0]) == 0, "logits differ: %.9g vs %.9g",
               logits[0][0], logits[1][0]);
-    cr_expect_eq(commands[1], commands[0] - 17 - 8, "%u commands unfused, %u fused", commands[0], commands[1]);
+    cr_expect_eq(commands[1], commands[0] - 17 - 8 - 2, "%u commands unfused, %u fused", commands[0], commands[1]);
     alvk_params_destroy(p);
     test_close(ctx);
 }

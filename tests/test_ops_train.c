@@ -86,8 +86,8 @@ static op_case rows_case(int op, uint32_t B, uint32_t C, int ties, uint32_t labe
 }
 
 /* A hyperparameter slot and a step count in scratch, filled as a graph's
- * buffers would hold them. */
-static alvk_status optim_buffers(alvk_cmd *cmd, const void *slot, uint32_t steps_taken, alvk_buffer *hyper,
+ * buffers hold them during a step (the count is the step's number). */
+static alvk_status optim_buffers(alvk_cmd *cmd, const void *slot, uint32_t step, alvk_buffer *hyper,
                                  alvk_buffer *steps) {
     uint32_t words[ALVK_OPTIM_SLOT_BYTES / 4];
     memcpy(words, slot, sizeof words);
@@ -98,7 +98,7 @@ static alvk_status optim_buffers(alvk_cmd *cmd, const void *slot, uint32_t steps
         alvk_buffer w = alvk_buffer_view(hyper, 4 * k, 4);
         alvk_cmd_fill(cmd, &w, 4, words[k]);
     }
-    alvk_cmd_fill(cmd, steps, 4, steps_taken);
+    alvk_cmd_fill(cmd, steps, 4, step);
     return ALVK_OK;
 }
 
@@ -110,7 +110,7 @@ static alvk_status gpu_adam(alvk_cmd *cmd, const op_case *c, const alvk_buffer *
     alvk_adam_hyper h;
     alvk_adam_hyper_set(&h, c->f[0], c->f[1], c->f[2], c->f[3], 0);
     alvk_buffer hyper, steps;
-    alvk_status s = optim_buffers(cmd, &h, c->u[1] - 1, &hyper, &steps);
+    alvk_status s = optim_buffers(cmd, &h, c->u[1], &hyper, &steps); /* the step's number */
     /* The op works in place: start the outputs as copies of the inputs. */
     if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[0], &out[0], n);
     if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[2], &out[1], n);
@@ -142,7 +142,7 @@ static alvk_status gpu_sgd(alvk_cmd *cmd, const op_case *c, const alvk_buffer *i
     alvk_sgd_hyper h;
     alvk_sgd_hyper_set(&h, c->f[0], c->f[1], c->f[2], c->f[3], (int)c->u[2]);
     alvk_buffer hyper, steps;
-    alvk_status s = optim_buffers(cmd, &h, c->u[1], &hyper, &steps);
+    alvk_status s = optim_buffers(cmd, &h, c->u[1] + 1, &hyper, &steps); /* the step's number */
     if (s != ALVK_OK) return s;
     s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[0], &out[0], n);
     if (s == ALVK_OK) s = alvk_op_unary(cmd, ALVK_UNARY_SCALE, 1.0f, &in[2], &out[1], n);

@@ -159,7 +159,7 @@ alvk_node graph_add(alvk_graph *g, graph_op op, const alvk_node *in, int nin,
     node *n = &g->nodes[g->count];
     memset(n, 0, sizeof *n);
     n->op = op, n->nin = nin, n->ndims = ndims, n->batched = batched, n->param = -1, n->grad_of = -1;
-    n->residual = n->mask = -1;
+    n->residual = n->mask = n->bias = -1;
     for (int k = 0; k < nin; k++) n->in[k] = in[k] < 0 ? in[k] : in[k] & (GRAPH_MAX_NODES - 1);
     memcpy(n->shape, dims, ndims * sizeof *dims);
     if (batched) n->shape[0] = g->max_batch;

@@ -17,6 +17,9 @@
  *                                            kernel adds and masks
  *                batch-norm backward -> channel_sum   its kernel sums dx
  *                                            (a convolution bias's gradient)
+ *   both         matmul -> bias_add          the GEMM's store
+ *                global average pooling of 1 x 1 maps, and its gradient:
+ *                                            their input, in its memory
  *
  * A fused node's output is its producer's buffer (node.fused_into), so its
  * readers need no change: a ReLU's gradient reads the sign of the ReLU's
@@ -176,6 +179,21 @@ static void fuse_into_conv_data(alvk_graph *g, int i) {
     R->bytes = 0;
 }
 
+/* matmul -> bias_add, when nothing else reads the product: the GEMM's
+ * store adds the bias (a linear layer; its output may be one the host
+ * reads: it is then the product's memory). */
+static void fuse_bias_add(alvk_graph *g, int i) {
+    node *n = &g->nodes[i];
+    int m = n->in[0];
+    node *M = &g->nodes[m];
+    if (n->fused_into || n->elided || n->grad_of >= 0 || M->op != OP_MATMUL || !plain(M) || M->bias >= 0 || !read_only_by(g, m, i) ||
+        !graph_matmul_fuses(g, m))
+        return;
+    M->bias = n->in[1];
+    n->fused_into = m;
+    n->bytes = 0;
+}
+
 /* channel_sum(dx) of a batch-norm backward's dx, into the store's
  * gradient (which lives through the run, so the earlier kernel may write
  * it). Only where both kernels add a channel's values one lane each, in
@@ -195,6 +213,19 @@ static void fuse_dx_sums(alvk_graph *g, int i) {
     S->elided = 1;
 }
 
+/* Global average pooling over 1 x 1 maps, and its gradient, copy their
+ * input (times 1: the same bits): their output is their input's memory
+ * (ResNet18's layer4 on 28 x 28 images). Last, so that the passes above
+ * see the pool as it is. */
+static void alias_unit_pool(alvk_graph *g, int i) {
+    node *n = &g->nodes[i];
+    const node *S = &g->nodes[n->in[0]], *map = n->op == OP_AVGPOOL ? S : n;
+    int in_store = S->op == OP_PARAM || S->op == OP_TO_GRAD || S->grad_of >= 0;
+    if (map->shape[2] * map->shape[3] != 1 || !plain(n) || S->elided || in_store) return;
+    n->fused_into = n->in[0];
+    n->bytes = 0;
+}
+
 void graph_fuse(alvk_graph *g) {
     if (g->ctx->env.fold_bn != 0) fold_batchnorm(g);
     if (g->ctx->env.fuse == 0) return;
@@ -212,4 +243,7 @@ void graph_fuse(alvk_graph *g) {
         if (g->nodes[i].op == OP_RELU_GRAD || g->nodes[i].op == OP_ADD) fuse_into_conv_data(g, i);
     for (int i = 0; i < g->count; i++)
         if (g->nodes[i].op == OP_CHANNEL_SUM) fuse_dx_sums(g, i);
+        else if (g->nodes[i].op == OP_BIAS_ADD) fuse_bias_add(g, i);
+    for (int i = 0; i < g->count; i++)
+        if (g->nodes[i].op == OP_AVGPOOL || g->nodes[i].op == OP_AVGPOOL_BWD) alias_unit_pool(g, i);
 }

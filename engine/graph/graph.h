@@ -96,7 +96,8 @@ typedef struct node {
      * kernel, in its memory, and records nothing itself: a BATCHNORM folded
      * into a CONV2D (evaluation), a RELU and a residual ADD into the
      * BATCHNORM or CONV2D before them, a RELU_GRAD (with the ADD it took) into
- * the CONV_BWD_DATA that computes its gradient. An `elided` node is computed by its one reader
+ * the CONV_BWD_DATA that computes its gradient, a BIAS_ADD into the MATMUL
+ * before it. An `elided` node is computed by its one reader
      * (a RELU_GRAD by the BATCHNORM_BWD that reads it: in[4] is then the
      * ReLU's mask, in[1] the gradient it masked; an ADD by the RELU_GRAD
      * that reads it: in[2] is then the ADD's second operand) or by its
@@ -109,6 +110,7 @@ typedef struct node {
     int residual;       /* BATCHNORM, CONV2D, CONV_BWD_DATA: the node its epilogue adds, or -1 */
     int relu;           /* BATCHNORM, CONV2D: its epilogue clamps at 0 */
     int mask;           /* CONV_BWD_DATA: its epilogue is a ReLU's gradient by this mask, or -1 */
+    int bias;           /* MATMUL: the bias row its store adds (a BIAS_ADD fused in), or -1 */
 } node;
 
 typedef struct recording {
@@ -190,10 +192,11 @@ alvk_status graph_check_group(const alvk_graph *g, int first, int count, const c
 /* Number of floats of a node at a given batch. */
 uint64_t graph_numel(const node *n, uint32_t batch);
 
-/* Compile's fusion passes (fuse.c): batch norm folded into convolutions in
- * evaluation graphs, ReLU and residual adds into the batch norm or
- * convolution before them, ReLU gradients into batch-norm backward. ALVK_FUSE=0 turns them off,
- * ALVK_FOLD_BN=0 the folding alone. */
+/* Compile's fusion passes (fuse.c, its table): batch norm folded into
+ * convolutions in evaluation graphs, ReLU and residual adds into the batch
+ * norm or convolution before them, ReLU gradients and gradient adds into
+ * batch-norm backward or a convolution's data gradient, bias rows into
+ * the GEMM. ALVK_FUSE=0 turns them off, ALVK_FOLD_BN=0 the folding alone. */
 void graph_fuse(alvk_graph *g);
 
 /* ---- one descriptor per op ----------------------------------------------
@@ -278,9 +281,10 @@ void graph_accumulate(graph_walk *w, alvk_node x, alvk_node contribution);
 alvk_status graph_vjp_like_input(graph_walk *w, int i, graph_op op, alvk_node gy);
 /* Builders the VJPs use beyond the public ones. */
 alvk_node graph_matmul(alvk_graph *g, alvk_node a, alvk_node b, int ta, int tb, const node *like);
-/* Whether CONV_BWD_DATA node i may take an epilogue and keep its bits
- * (ops_conv.c). */
+/* Whether CONV_BWD_DATA node i may take an epilogue, and MATMUL node i a
+ * bias, and keep their bits (ops_conv.c, ops_linear.c). */
 int graph_conv_bwd_data_fuses(const alvk_graph *g, int i);
+int graph_matmul_fuses(const alvk_graph *g, int i);
 /* A BATCHNORM node's weights and statistics, as store views (ops_norm.c). */
 #define GRAPH_BN_EPS 1e-5f /* PyTorch's default, as deeplay uses it */
 alvk_bn_params graph_bn_params(const alvk_graph *g, const node *bn);

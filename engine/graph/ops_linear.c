@@ -28,15 +28,36 @@ alvk_node graph_matmul(alvk_graph *g, alvk_node a, alvk_node b, int ta, int tb, 
     return y;
 }
 
-static alvk_status record_matmul(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
+/* Node i's product at this batch. */
+static alvk_gemm gemm_of(const alvk_graph *g, int i, uint32_t batch) {
     const node *n = &g->nodes[i];
     int ia = n->in[0], ib = n->in[1], ta = (int)n->attr[0], tb = (int)n->attr[1];
-    alvk_buffer a = graph_buffer(g, ia), b = graph_buffer(g, ib), y = graph_buffer(g, i);
     uint32_t a0 = graph_dim(g, ia, 0, batch), a1 = graph_dim(g, ia, 1, batch);
     uint32_t b0 = graph_dim(g, ib, 0, batch), b1 = graph_dim(g, ib, 1, batch);
-    alvk_gemm gm = {.M = ta ? a1 : a0, .N = tb ? b0 : b1, .K = ta ? a0 : a1,
-                    .trans_a = ta, .trans_b = tb, .alpha = 1.0f};
-    return alvk_op_gemm(cmd, &gm, &a, &b, &y, NULL);
+    return (alvk_gemm){.M = ta ? a1 : a0, .N = tb ? b0 : b1, .K = ta ? a0 : a1,
+                       .trans_a = ta, .trans_b = tb, .alpha = 1.0f};
+}
+
+/* With a BIAS_ADD fused in (fuse.c), the GEMM's store adds the bias: the
+ * same sum as binary.comp's. */
+static alvk_status record_matmul(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
+    const node *n = &g->nodes[i];
+    alvk_buffer a = graph_buffer(g, n->in[0]), b = graph_buffer(g, n->in[1]), y = graph_buffer(g, i), bias;
+    if (n->bias >= 0) bias = graph_buffer(g, n->bias);
+    alvk_gemm gm = gemm_of(g, i, batch);
+    return alvk_op_gemm(cmd, &gm, &a, &b, &y, n->bias >= 0 ? &bias : NULL);
+}
+
+/* A GEMM with a bias never splits K (gemm.c); without, it may, and then
+ * rounds otherwise: fused only where it would not at any batch. */
+int graph_matmul_fuses(const alvk_graph *g, int i) {
+    for (uint32_t batch = 1; batch <= g->max_batch; batch++) {
+        alvk_gemm gm = gemm_of(g, i, batch);
+        alvk_gemm_packed p = {.M = gm.M, .N = gm.N, .K = gm.K, .ldc = gm.N, .alpha = 1.0f};
+        if (alvk_gemm_splits(g->ctx, &p, 0)) return 0;
+        if (!g->nodes[i].batched) break;
+    }
+    return 1;
 }
 
 /* C = op(A) op(B): each gradient in its operand's stored layout. */

@@ -250,9 +250,9 @@ alvk_status alvk_graph_set_lr(alvk_graph *g, int index, double lr) {
 
 /* ---- recording ------------------------------------------------------------------ */
 
-/* The graph's last step advances the shared step counter. */
-static int last_step(const alvk_graph *g, int i) {
-    for (int j = i + 1; j < g->count; j++)
+/* The graph's first step advances the shared step counter (ops_train.h). */
+static int first_step(const alvk_graph *g, int i) {
+    for (int j = 0; j < i; j++)
         if (is_step(&g->nodes[j])) return 0;
     return 1;
 }
@@ -266,7 +266,7 @@ static alvk_status record_adam(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t bat
     alvk_status s = hyper_buffer(g, &hyper);
     return s != ALVK_OK ? s
                         : alvk_op_adam(cmd, total, &values, &grads, &m, &v, &hyper,
-                                               n->attr[0], &steps, last_step(g, i));
+                                               n->attr[0], &steps, first_step(g, i));
 }
 const graph_op_desc graph_op_adam = {.record = record_adam};
 
@@ -280,6 +280,6 @@ static alvk_status record_sgd(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batc
     alvk_status s = hyper_buffer(g, &hyper);
     return s != ALVK_OK ? s
                         : alvk_op_sgd(cmd, total, &values, &grads, &m, &hyper, n->attr[0], &steps,
-                                      last_step(g, i));
+                                      first_step(g, i));
 }
 const graph_op_desc graph_op_sgd = {.record = record_sgd};

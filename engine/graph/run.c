@@ -28,8 +28,8 @@ static int owner(const node *n) {
 }
 
 /* Live ranges: a node lives from its creation (or the start, for inputs
- * the host writes before the run) to its last reader (or the end, for
- * outputs read after it). */
+ * the host writes before the run, and for a constant: its fill then waits
+ * on nothing) to its last reader (or the end, for outputs read after it). */
 static void live_ranges(alvk_graph *g) {
     for (int i = 0; i < g->count; i++) g->nodes[i].first = g->nodes[i].last = i;
     for (int i = 0; i < g->count; i++)
@@ -39,7 +39,7 @@ static void live_ranges(alvk_graph *g) {
         }
     for (int i = 0; i < g->count; i++) {
         node *n = &g->nodes[i];
-        if (n->op == OP_INPUT || n->op == OP_LABELS) n->first = 0;
+        if (n->op == OP_INPUT || n->op == OP_LABELS || n->op == OP_ONE) n->first = 0;
         if (n->pinned) n->last = g->count;
     }
     /* A view lives in its owner's memory: the owner lives as long. */

@@ -50,10 +50,13 @@ alvk_status alvk_op_gather(alvk_cmd *cmd, const alvk_buffer *pool, uint32_t imag
  * slot of ALVK_OPTIM_SLOT_BYTES per step (the shaders' AdamHyper and
  * SgdHyper, field for field), which the host rewrites between runs: a
  * learning-rate schedule without re-recording. The step count is kept on
- * the device in `steps` (one uint32: steps taken so far), which the
- * recording advances after the step when `advance` is set (several
- * optimisers of one training step share the count: only the last advances
- * it). The caller checks the hyperparameters before setting them. */
+ * the device in `steps` (one uint32: steps taken so far, between runs),
+ * which the recording advances before the step when `advance` is set, and
+ * which the step reads as its own number (1 at the first). Several
+ * optimisers of one training step share the count: only the first
+ * advances it, and it waits on nothing before it (after the step it would
+ * add a level at the step's end). The caller checks the hyperparameters
+ * before setting them. */
 #define ALVK_OPTIM_SLOT_BYTES 32
 typedef struct alvk_adam_hyper {
     float lr, beta1, beta2, eps;

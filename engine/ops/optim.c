@@ -44,13 +44,6 @@ static alvk_status check_slot(const char *op, const alvk_buffer *hyper, uint32_t
     return ALVK_OK;
 }
 
-/* The count of steps taken, advanced after a graph's last optimiser. */
-static alvk_status advance_steps(alvk_cmd *cmd, const alvk_buffer *steps) {
-    alvk_kernel count = {.shader = ALVK_SHADER_count, .local = {1}};
-    alvk_binding cb = alvk_out(steps);
-    return alvk_op_dispatch(cmd, count, &cb, 1, NULL, 0, (uint32_t[3]){1, 1, 1});
-}
-
 /* ---- Adam ------------------------------------------------------------------ */
 
 /* One Adam (AdamW) step reading its hyperparameters from `hyper`'s slot
@@ -68,8 +61,8 @@ alvk_status alvk_op_adam(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params, c
     alvk_kernel k = {.shader = ALVK_SHADER_adam, .local = {LOCAL}};
     alvk_binding b[9] = {alvk_in4(grads), alvk_out(params), alvk_out(m), alvk_out(v), alvk_in4(params),
                          alvk_in4(m),     alvk_in4(v),      alvk_out(steps), alvk_in1(hyper)};
-    s = alvk_op_dispatch_1d(cmd, k, b, 9, &push, sizeof push, (n + 3ull) / 4);
-    return s == ALVK_OK && advance ? advance_steps(cmd, steps) : s;
+    if (advance) s = alvk_op_advance(cmd, steps);
+    return s == ALVK_OK ? alvk_op_dispatch_1d(cmd, k, b, 9, &push, sizeof push, (n + 3ull) / 4) : s;
 }
 
 void alvk_adam_hyper_set(alvk_adam_hyper *h, double lr, double beta1, double beta2, double eps,
@@ -109,6 +102,6 @@ alvk_status alvk_op_sgd(alvk_cmd *cmd, uint32_t n, const alvk_buffer *params,
     alvk_kernel k = {.shader = ALVK_SHADER_sgd, .local = {LOCAL}};
     alvk_binding b[7] = {alvk_in4(grads),    alvk_out(params), alvk_out(momentum), alvk_in4(params),
                          alvk_in4(momentum), alvk_out(steps),  alvk_in1(hyper)};
-    s = alvk_op_dispatch_1d(cmd, k, b, 7, &push, sizeof push, (n + 3ull) / 4);
-    return s == ALVK_OK && advance ? advance_steps(cmd, steps) : s;
+    if (advance) s = alvk_op_advance(cmd, steps);
+    return s == ALVK_OK ? alvk_op_dispatch_1d(cmd, k, b, 7, &push, sizeof push, (n + 3ull) / 4) : s;
 }
