@@ -76,26 +76,62 @@ static uint64_t place(block *blocks, int n, uint64_t align) {
 }
 
 /* A node's scratch lives while it records, and is kept clear of the memory
- * of the nodes that record this close before and after it too: nodes near
- * each other are often independent (a convolution's two gradients, a
- * block's two branches), and scratch over memory one of them reads would
- * make the other wait for it (a write after a read). Counted in nodes that
- * record (fused and elided ones, views and leaves do not). */
+ * of the nodes that record this close before and after it too, where they
+ * are independent of it (a convolution's two gradients, a block's two
+ * branches): scratch over memory one of them reads would make the other
+ * wait for it (a write after a read). Counted in nodes that record (fused
+ * and elided ones, views and leaves do not). A chain of dependent nodes
+ * (an evaluation graph, mostly) shares its scratch: they wait on each other
+ * anyway. On ResNet18's training step at batch 128 this saves 6 of 145
+ * barriers for 16 MiB (60 -> 76). */
 #define SCRATCH_CLEARANCE 2
 
-/* The node SCRATCH_CLEARANCE recording nodes from i in direction step (or
- * the graph's end). */
-static int clearance_end(const alvk_graph *g, int i, int step) {
-    int j = i;
-    for (int seen = 0; seen < SCRATCH_CLEARANCE && j + step >= 0 && j + step < g->count;)
-        seen += graph_records(&g->nodes[j += step]);
-    return j;
+/* Whether node i's kernel depends on node j < i: reads it, or something
+ * computed from it (through inputs and the epilogues' operands). `seen` has
+ * room for every node and is left cleared. */
+static int depends(const alvk_graph *g, int i, int j, char *seen, int *stack) {
+    int n = 0, found = 0;
+    stack[n++] = i;
+    seen[i] = 1;
+    while (n && !found) {
+        const node *x = &g->nodes[stack[--n]];
+        int from[GRAPH_MAX_IN + 3] = {x->residual, x->mask, x->bias}, m = 3;
+        for (int k = 0; k < x->nin; k++) from[m++] = x->in[k];
+        for (int k = 0; k < m && !found; k++) {
+            int y = from[k];
+            if (y < j || seen[y]) continue;
+            found = y == j;
+            seen[y] = 1;
+            stack[n++] = y;
+        }
+    }
+    for (int y = j; y <= i; y++) seen[y] = 0;
+    return found;
+}
+
+/* Where node i's scratch stops living in direction step: at the farthest
+ * of the SCRATCH_CLEARANCE recording nodes that way that is independent of
+ * i, or at i. */
+static int clearance_end(const alvk_graph *g, int i, int step, char *seen, int *stack) {
+    int end = i;
+    for (int j = i, left = SCRATCH_CLEARANCE; left && j + step >= 0 && j + step < g->count;) {
+        j += step;
+        if (!graph_records(&g->nodes[j])) continue;
+        left--;
+        if (step < 0 ? !depends(g, i, j, seen, stack) : !depends(g, j, i, seen, stack)) end = j;
+    }
+    return end;
 }
 
 static alvk_status plan(alvk_graph *g) {
     live_ranges(g);
     block *blocks = calloc(4 * (size_t)(unsigned)g->count + 1, sizeof *blocks);
-    if (!blocks) return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "planning a graph");
+    char *seen = calloc((size_t)(unsigned)g->count, 1);
+    int *stack = malloc((GRAPH_MAX_IN + 3) * (size_t)(unsigned)g->count * sizeof *stack + sizeof *stack);
+    if (!blocks || !seen || !stack) {
+        free(blocks), free(seen), free(stack);
+        return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "planning a graph");
+    }
     uint64_t align = g->ctx->memory.alignment, limit = g->ctx->limits.maxStorageBufferRange;
     int n = 0;
     for (int i = 0; i < g->count; i++) {
@@ -106,17 +142,18 @@ static alvk_status plan(alvk_graph *g) {
         for (int k = in_store ? 3 : 0; k < 4; k++) {
             if (!sizes[k]) continue;
             if (sizes[k] > limit) {
-                free(blocks);
+                free(blocks), free(seen), free(stack);
                 return alvk_error(ALVK_ERROR_UNSUPPORTED, "graph node %d needs %llu bytes, more than "
                                   "one binding can reach (%llu); use a smaller batch", i,
                                   (unsigned long long)sizes[k], (unsigned long long)limit);
             }
-            int first = k == 3 ? clearance_end(g, i, -1) : nd->first, last = k == 3 ? clearance_end(g, i, 1) : nd->last;
+            int first = k == 3 ? clearance_end(g, i, -1, seen, stack) : nd->first;
+            int last = k == 3 ? clearance_end(g, i, 1, seen, stack) : nd->last;
             blocks[n++] = (block){(sizes[k] + align - 1) / align * align, 0, first, last, where[k]};
         }
     }
     g->arena_bytes = place(blocks, n, align);
-    free(blocks);
+    free(blocks), free(seen), free(stack);
     if (!g->arena_bytes) g->arena_bytes = align;
     return alvk_buffer_alloc(g->ctx, g->arena_bytes, &g->arena);
 }
