@@ -332,10 +332,6 @@ alvk_status alvk_op_conv2d_fused(alvk_cmd *cmd, const alvk_conv *c0, const alvk_
     return s == ALVK_OK ? alvk_op_gemm_packed(cmd, &g, &at, &bk, y, b) : s;
 }
 
-/* dx as a GEMM over Cout, then a gather: col = dy^T W holds every tap's
- * contribution ([N*OH*OW][Cin*KH*KW]), and col2im sums the taps of each
- * input pixel. Unlike a GEMM over the zero-stuffed dy (K = Cout*KH*KW), no
- * multiply is wasted on zeros, which matters at stride 2 (4x). */
 /* A 1x1 window at stride 1 without padding (layer4's cropped 3x3 on 1x1
  * maps) maps each pixel to itself: col is dx, which the GEMM writes NCHW
  * directly. */
@@ -343,6 +339,10 @@ static int data_by_gemm_alone(const alvk_conv *c) {
     return c->KH == 1 && c->KW == 1 && c->stride == 1 && c->pad == 0;
 }
 
+/* dx as a GEMM over Cout, then a gather: col = dy^T W holds every tap's
+ * contribution ([N*OH*OW][Cin*KH*KW]), and col2im sums the taps of each
+ * input pixel. Unlike a GEMM over the zero-stuffed dy (K = Cout*KH*KW), no
+ * multiply is wasted on zeros, which matters at stride 2 (4x). */
 alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c0, const alvk_buffer *dy,
                                          const alvk_buffer *w, const alvk_epilogue *epi0,
                                          const alvk_buffer *dx) {
@@ -388,7 +388,7 @@ alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c0, con
 int alvk_conv2d_backward_data_fuses_exactly(alvk_context *ctx, const alvk_conv *c0) {
     conv_run r = crop(c0);
     const alvk_conv *c = &r.c;
-    if (!data_by_gemm_alone(c) || winograd_tile(ctx, &r, c->H, c->W)) return 1;
+    if (!data_by_gemm_alone(c)) return 1; /* Winograd's or col2im's kernel takes it */
     for (uint32_t n = 1; n <= c->N; n++) { /* whether to split depends on the batch */
         alvk_gemm_packed g = {.M = n * c->H * c->W, .N = c->Cin, .K = c->Cout, .alpha = 1.0f,
                               .nchw_pixels = c->H * c->W};
