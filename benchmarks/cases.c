@@ -33,6 +33,8 @@ static double worst(const float *got, const double *want, size_t n, double tol) 
     }
     return w;
 }
+/* The larger of two errors, NaN if either is (fmax would drop it). */
+static double worse(double a, double b) { return a != a || b != b ? NAN : fmax(a, b); }
 
 /* A fixed pseudo-random sample index. */
 static size_t sample(size_t i, size_t n) { return (size_t)((i * 2654435761u + 12345u) % n); }
@@ -545,7 +547,7 @@ static double concat_check(const bench_case *c, float *const *o) {
         ref_channels(N, Ca + Cb, Ca, 0, inner, x0, want);
         e = worst(o[1], want, s[1], 1e-7);
         ref_channels(N, Ca + Cb, Cb, (long)Ca, inner, x0, want);
-        e = fmax(e, worst(o[2], want, s[2], 1e-7));
+        e = worse(e, worst(o[2], want, s[2], 1e-7));
     }
     free(x0), free(x1), free(want);
     return e;
@@ -594,7 +596,7 @@ static double ce_check(const bench_case *c, float *const *o) {
     for (size_t b = 0; b < B; b++) labels[b] = get_uint(o[1], b);
     if (strcmp(c->kind->direction, "forward") == 0) {
         ref_softmax_ce(B, C, x, labels, &loss, want);
-        e = fmax(worst(o[2], &loss, 1, 1e-5), worst(o[3], want, B * C, 1e-5));
+        e = worse(worst(o[2], &loss, 1, 1e-5), worst(o[3], want, B * C, 1e-5));
     } else {
         ref_softmax_ce_backward(B, C, x, labels, &dloss, want);
         e = worst(o[4], want, B * C, 1e-5);
@@ -606,7 +608,8 @@ static const bench_kind ce_fwd = {"softmax_ce", "forward", ce_operands, ce_fwd_r
 static const bench_kind ce_bwd = {"softmax_ce", "backward", ce_operands, ce_bwd_record, ce_check,
                                   ce_bwd_prepare, ce_init};
 
-/* Operands 4 and 5: a hyperparameter slot and the step count (0 taken). */
+/* Operands 4 and 5: a hyperparameter slot and the step count (this step's
+ * number, 1 at the first: the graph advances it before the optimiser). */
 static int adam_operands(const bench_case *c, size_t s[], int *nin) {
     for (int i = 0; i < 4; i++) s[i] = c->p[0];
     s[4] = ALVK_OPTIM_SLOT_BYTES / 4, s[5] = 1;
@@ -618,7 +621,7 @@ static void adam_init(const bench_case *c, float *const *o) {
     alvk_adam_hyper h;
     alvk_adam_hyper_set(&h, adam_hyper.lr, adam_hyper.beta1, adam_hyper.beta2, adam_hyper.eps, 0);
     memcpy(o[4], &h, sizeof h);
-    set_uint(o[5], 0, 0);
+    set_uint(o[5], 0, 1);
     (void)c;
 }
 static alvk_status adam_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
@@ -638,7 +641,7 @@ static double adam_check(const bench_case *c, float *const *o) {
     for (int i = 0; i < 3; i++) out[i] = calloc(n, sizeof *out[i]);
     ref_adam(n, adam_hyper.lr, adam_hyper.beta1, adam_hyper.beta2, adam_hyper.eps, 1, d[0], d[1],
              d[2], d[3], out[0], out[1], out[2]);
-    double e = fmax(worst(o[0], out[0], n, 1e-6), fmax(worst(o[2], out[1], n, 1e-6), worst(o[3], out[2], n, 1e-6)));
+    double e = worse(worst(o[0], out[0], n, 1e-6), worse(worst(o[2], out[1], n, 1e-6), worst(o[3], out[2], n, 1e-6)));
     for (int i = 0; i < 4; i++) free(d[i]);
     for (int i = 0; i < 3; i++) free(out[i]);
     return e;
@@ -655,7 +658,7 @@ static void sgd_init(const bench_case *c, float *const *o) {
     alvk_sgd_hyper h;
     alvk_sgd_hyper_set(&h, 0.01, 0.9, 0, 1e-4, 0);
     memcpy(o[3], &h, sizeof h);
-    set_uint(o[4], 0, 1);
+    set_uint(o[4], 0, 2);
     (void)c;
 }
 static alvk_status sgd_record(alvk_cmd *cmd, const bench_case *c, const alvk_buffer *o) {
@@ -671,7 +674,7 @@ static double sgd_check(const bench_case *c, float *const *o) {
         free(in);
     }
     ref_sgd(n, 0.01, 0.9, 0, 1e-4, 0, 0, d[0], d[1], d[2]);
-    double e = fmax(worst(o[0], d[0], n, 1e-6), worst(o[2], d[2], n, 1e-6));
+    double e = worse(worst(o[0], d[0], n, 1e-6), worst(o[2], d[2], n, 1e-6));
     for (int i = 0; i < 3; i++) free(d[i]);
     return e;
 }
@@ -698,7 +701,7 @@ static double gather_check(const bench_case *c, float *const *o) {
         for (size_t i = 0; i < bytes; i++) want[b * bytes + i] = pool[idx * bytes + i] / 255.0;
         if (get_uint(o[4], b) != labels[idx]) e = 2;
     }
-    e = fmax(e, worst(o[3], want, B * bytes, 1e-6));
+    e = worse(e, worst(o[3], want, B * bytes, 1e-6));
     free(want);
     return e;
 }
