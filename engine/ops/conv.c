@@ -80,26 +80,47 @@ static void radices(const alvk_conv *c, uint32_t mode, uint32_t r[4]) {
     r[0] = k[0], r[1] = k[1], r[2] = i[0], r[3] = i[1];
 }
 
-/* Packs one operand ([K][rows] from src, mode as in conv_pack.comp) into
- * scratch; returns it and its row stride. */
-static alvk_status pack(alvk_cmd *cmd, const conv_run *cr, uint32_t mode, const alvk_buffer *src,
-                        uint32_t rows, uint32_t K, alvk_buffer *out, uint32_t *ld) {
+/* One operand for conv_pack.comp: [K][rows] laid out from src by mode. */
+typedef struct pack_job {
+    uint32_t mode, rows, K;
+    const alvk_buffer *src;
+} pack_job;
+
+/* Packs n (1 or 2) independent operands of one convolution into scratch,
+ * in one dispatch; gives each and its row stride in out[j], ld[j]. */
+static alvk_status pack(alvk_cmd *cmd, const conv_run *cr, const pack_job *job, int n,
+                        alvk_buffer *out, uint32_t *ld) {
     const alvk_conv *c = &cr->c;
-    uint32_t ldd = alvk_round8(rows), Kp = alvk_round8(K), r[4];
-    alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, out);
-    if (s != ALVK_OK) return s;
-    *ld = ldd;
-    radices(c, mode, r);
     struct {
-        uint32_t N, Cin, H, W, Cout, stride, pad, OH, OW, rows, K, ldd, Kp, wKH, wKW, lo;
+        uint32_t N, Cin, H, W, Cout, stride, pad, OH, OW, wKH, wKW, lo;
+        uint32_t job[2][4]; /* rows, K, ldd, Kp */
+        uint32_t across[2], groups0;
     } push = {c->N, c->Cin, c->H, c->W, c->Cout, c->stride, c->pad,
               alvk_conv_out(c->H, c->KH, c->stride, c->pad),
-              alvk_conv_out(c->W, c->KW, c->stride, c->pad), rows, K, ldd, Kp, cr->KH, cr->KW, cr->lo};
-    alvk_kernel k = {.shader = ALVK_SHADER_conv_pack, .local = {8, 8}, .nspec = 5,
-                     .spec = {mode, r[0], r[1], r[2], r[3]}};
-    alvk_binding b[2] = {alvk_in1(src), alvk_out(out)};
-    return alvk_op_dispatch(cmd, k, b, 2, &push, sizeof push,
-                            (uint32_t[3]){(ldd / 8 + 7) / 8, (Kp + 7) / 8, 1});
+              alvk_conv_out(c->W, c->KW, c->stride, c->pad), cr->KH, cr->KW, cr->lo, {{0}}, {0}, 0};
+    alvk_kernel k = {.shader = ALVK_SHADER_conv_pack, .local = {8, 8}, .nspec = 11, .spec = {(uint32_t)n}};
+    alvk_binding b[4];
+    uint64_t groups = 0;
+    for (int j = 0; j < 2; j++) {
+        const pack_job *p = &job[j < n ? j : 0]; /* one job: its twin binds the same buffers */
+        uint32_t ldd = alvk_round8(p->rows), Kp = alvk_round8(p->K);
+        if (j < n) {
+            alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, &out[j]);
+            if (s != ALVK_OK) return s;
+            ld[j] = ldd;
+        }
+        uint32_t *jp = push.job[j];
+        jp[0] = p->rows, jp[1] = p->K, jp[2] = ldd, jp[3] = Kp;
+        push.across[j] = (ldd / 8 + 7) / 8;
+        if (j == 0) push.groups0 = push.across[0] * ((Kp + 7) / 8);
+        if (j < n) groups += (uint64_t)push.across[j] * ((Kp + 7) / 8);
+        k.spec[1 + 5 * j] = p->mode;
+        radices(c, p->mode, &k.spec[2 + 5 * j]);
+        b[2 * j] = alvk_in1(p->src), b[2 * j + 1] = alvk_out(&out[j < n ? j : 0]);
+    }
+    uint64_t max_x = alvk_cmd_context(cmd)->limits.maxComputeWorkGroupCount[0];
+    uint32_t grid[3] = {(uint32_t)(groups < max_x ? groups : max_x), (uint32_t)((groups + max_x - 1) / max_x), 1};
+    return alvk_op_dispatch(cmd, k, b, 4, &push, sizeof push, grid);
 }
 
 /* The shape facts every direction needs. */
@@ -166,7 +187,7 @@ static alvk_status pack_rows(alvk_cmd *cmd, const conv_run *r, const conv_dims *
  * scalar gather. */
 static alvk_status pack_weights(alvk_cmd *cmd, const conv_run *r, const alvk_buffer *w,
                                 uint32_t K, alvk_buffer *out, uint32_t *ld) {
-    if (K % 4 || cropped(r)) return pack(cmd, r, FWD_B, w, r->c.Cout, K, out, ld);
+    if (K % 4 || cropped(r)) return pack(cmd, r, &(pack_job){FWD_B, r->c.Cout, K, w}, 1, out, ld);
     uint32_t ldd = alvk_round8(r->c.Cout), Kp = alvk_round8(K);
     alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, out);
     if (s != ALVK_OK) return s;
@@ -326,9 +347,16 @@ alvk_status alvk_op_conv2d_fused(alvk_cmd *cmd, const alvk_conv *c0, const alvk_
     uint32_t M = c->N * d.P_out, K = c->Cin * d.taps;
     alvk_buffer at, bk;
     alvk_gemm_packed g = {.M = M, .N = c->Cout, .K = K, .alpha = 1.0f, .nchw_pixels = d.P_out, .epi = epi};
-    s = packs_by_rows(&r, &d, M) ? pack_rows(cmd, &r, &d, x, M, K, &at, &g.lda)
-                                 : pack(cmd, &r, FWD_A, x, M, K, &at, &g.lda);
-    if (s == ALVK_OK) s = pack_weights(cmd, &r, w, K, &bk, &g.ldb);
+    if (packs_by_rows(&r, &d, M)) {
+        s = pack_rows(cmd, &r, &d, x, M, K, &at, &g.lda);
+        if (s == ALVK_OK) s = pack_weights(cmd, &r, w, K, &bk, &g.ldb);
+    } else { /* both operands in one dispatch */
+        pack_job job[2] = {{FWD_A, M, K, x}, {FWD_B, c->Cout, K, w}};
+        alvk_buffer out[2] = {{0}};
+        uint32_t ld[2] = {0};
+        s = pack(cmd, &r, job, 2, out, ld);
+        at = out[0], bk = out[1], g.lda = ld[0], g.ldb = ld[1];
+    }
     return s == ALVK_OK ? alvk_op_gemm_packed(cmd, &g, &at, &bk, y, b) : s;
 }
 
@@ -363,11 +391,14 @@ alvk_status alvk_op_conv2d_backward_data(alvk_cmd *cmd, const alvk_conv *c0, con
     uint32_t M = c->N * d.P_out, Ntaps = c->Cin * d.taps;
     alvk_buffer at, bk, col;
     alvk_gemm_packed g = {.M = M, .N = Ntaps, .K = c->Cout, .ldc = Ntaps, .alpha = 1.0f};
-    s = pack(cmd, &r, DATA_A, dy, M, c->Cout, &at, &g.lda);
     /* B is w itself ([Cout][Cin*KH*KW] is [K][Ntaps]) when the window is
      * whole and both are whole rows of 8: the pack would copy it. */
-    if (!cropped(&r) && Ntaps % 8 == 0 && c->Cout % 8 == 0) bk = *w, g.ldb = Ntaps;
-    else if (s == ALVK_OK) s = pack(cmd, &r, DATA_B, w, Ntaps, c->Cout, &bk, &g.ldb);
+    int w_as_is = !cropped(&r) && Ntaps % 8 == 0 && c->Cout % 8 == 0;
+    pack_job job[2] = {{DATA_A, M, c->Cout, dy}, {DATA_B, Ntaps, c->Cout, w}};
+    alvk_buffer out[2] = {{0}, *w};
+    uint32_t ld[2] = {0, Ntaps};
+    s = pack(cmd, &r, job, w_as_is ? 1 : 2, out, ld);
+    at = out[0], bk = out[1], g.lda = ld[0], g.ldb = ld[1];
     if (s == ALVK_OK && data_by_gemm_alone(c)) {
         g.nchw_pixels = d.P_out;
         g.epi = epi;
@@ -416,8 +447,11 @@ static alvk_status im2col_weight(alvk_cmd *cmd, const conv_run *r, const conv_di
     uint32_t Ntaps = c->Cin * d->taps, K = c->N * d->P_out;
     alvk_buffer at, bk, dwc = *dw;
     alvk_gemm_packed g = {.M = c->Cout, .N = Ntaps, .K = K, .ldc = Ntaps, .alpha = 1.0f};
-    alvk_status s = pack(cmd, r, WEIGHT_A, dy, c->Cout, K, &at, &g.lda);
-    if (s == ALVK_OK) s = pack(cmd, r, WEIGHT_B, x, Ntaps, K, &bk, &g.ldb);
+    pack_job job[2] = {{WEIGHT_A, c->Cout, K, dy}, {WEIGHT_B, Ntaps, K, x}};
+    alvk_buffer out[2] = {{0}};
+    uint32_t ld[2] = {0};
+    alvk_status s = pack(cmd, r, job, 2, out, ld);
+    at = out[0], bk = out[1], g.lda = ld[0], g.ldb = ld[1];
     if (s == ALVK_OK && cropped(r)) s = alvk_cmd_scratch(cmd, 4ull * c->Cout * Ntaps, &dwc);
     if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &at, &bk, &dwc, NULL);
     if (s == ALVK_OK && cropped(r)) s = uncrop(cmd, r, &dwc, dw);

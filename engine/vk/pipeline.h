@@ -11,7 +11,7 @@
 /* Every shader takes its local size from specialisation constants 0, 1, 2
  * (layout(local_size_x_id = 0, ...)); its own constants start at id 3. */
 #define ALVK_SPEC_FIRST 3
-#define ALVK_MAX_SPEC 9
+#define ALVK_MAX_SPEC 16
 #define ALVK_MAX_BINDINGS 16
 #define ALVK_PUSH_BYTES 128
 
