@@ -202,8 +202,9 @@ static alvk_status pack_weights(alvk_cmd *cmd, const conv_run *r, const alvk_buf
 /* Winograd F(F x F, 3 x 3) (Lavin and Gray, 2015) for stride-1 3x3
  * windows, F = 2 or 4: an F x F output tile costs ALPHA^2 = (F + 2)^2
  * multiply-adds per channel pair instead of 9 F^2. Three passes
- * (shaders/wino_*.comp): the input transform, ALPHA^2 GEMMs over channels
- * in one batched dispatch, the output transform; they replace the im2col
+ * (shaders/wino_*.comp): the input and weight transforms in one dispatch,
+ * ALPHA^2 GEMMs over channels in one batched dispatch, the output
+ * transform; they replace the im2col
  * pack and the GEMM, and for the data gradient col2im too (dx is itself a
  * stride-1 3x3 convolution: of dy, with the weights turned 180 degrees, Cin
  * and Cout swapped and pad 2 - pad). The weight gradient is the transpose
@@ -243,20 +244,43 @@ static uint32_t winograd_tile(alvk_context *ctx, const conv_run *r, uint32_t OH,
     return wino_cost(OH, OW, 4) < wino_cost(OH, OW, 2) ? 4 : 2;
 }
 
-/* One wino_input.comp pass (mode as there) over the NCHW activation src of
- * C channels, H x W, into ALPHA^2 [rows][ld] blocks of scratch. */
-static alvk_status transform(alvk_cmd *cmd, uint32_t mode, uint32_t F, const alvk_buffer *src,
-                             uint32_t C, uint32_t H, uint32_t W, uint32_t pad,
-                             uint32_t OH, uint32_t OW, uint32_t T, uint32_t ld,
-                             uint32_t rows, alvk_buffer *out) {
-    alvk_status s = alvk_cmd_scratch(cmd, 4ull * tile_values(F) * rows * ld, out);
-    if (s != ALVK_OK) return s;
-    struct { uint32_t C, T, ld, rows; } push = {C, T, ld, rows};
-    /* 16 x 4 invocations: 64 channels of a tile may be all there is along x. */
-    alvk_kernel k = {.shader = ALVK_SHADER_wino_input, .local = {16, 4}, .nspec = 7,
-                     .spec = {mode, F, H, W, pad, tiles_along(OH, F), tiles_along(OW, F)}};
-    return alvk_op_dispatch(cmd, k, (alvk_binding[2]){alvk_in1(src), alvk_out(out)}, 2, &push,
-                            sizeof push, (uint32_t[3]){(ld / 4 + 15) / 16, (rows + 3) / 4, 1});
+/* One of the two transforms of a wino_transform.comp dispatch: an
+ * activation's (mode as there; the NCHW src of C channels, H x W, in tiles
+ * TH x TW, into ALPHA^2 [rows][ld] blocks) or, as job 1, the filters'
+ * (mode = flip; src w, [Cout][Cin][3][3], into ALPHA^2 [Kp][ldn] blocks). */
+typedef struct wino_job {
+    const alvk_buffer *src;
+    uint32_t mode, H, W, pad, TH, TW;
+    uint32_t size[4]; /* C, T, ld, rows; the weights' K, Nn, Kp, ldn */
+} wino_job;
+
+/* Both transforms a Winograd GEMM needs, in one dispatch, into scratch
+ * out[0] and out[1]; job 1 is the weights when Cin (theirs) is not 0. */
+static alvk_status transforms(alvk_cmd *cmd, uint32_t F, const wino_job job[2], uint32_t Cin,
+                              alvk_buffer out[2]) {
+    struct { uint32_t job[2][4], Cin, across[2], groups0; } push = {{{0}}, Cin, {0}, 0};
+    uint64_t groups = 0;
+    for (int j = 0; j < 2; j++) {
+        const uint32_t *n = job[j].size;
+        alvk_status s = alvk_cmd_scratch(cmd, 4ull * tile_values(F) * n[2] * n[3], &out[j]);
+        if (s != ALVK_OK) return s;
+        memcpy(push.job[j], n, sizeof push.job[j]);
+        if (j == 1 && Cin) { /* 64 invocations of 4 filters each */
+            groups += ((uint64_t)n[2] * n[3] / 4 + 63) / 64;
+        } else { /* 16 x 4 invocations of 4 values each */
+            push.across[j] = (n[2] / 4 + 15) / 16;
+            groups += (uint64_t)push.across[j] * ((n[3] + 3) / 4);
+        }
+        if (j == 0) push.groups0 = (uint32_t)groups;
+    }
+    const wino_job *a = &job[0], *b = &job[1];
+    alvk_kernel k = {.shader = ALVK_SHADER_wino_transform, .local = {16, 4}, .nspec = 14,
+                     .spec = {a->mode, F, a->H, a->W, a->pad, a->TH, a->TW, Cin ? 2 : 1,
+                              b->mode, b->H, b->W, b->pad, b->TH, b->TW}};
+    alvk_binding bind[4] = {alvk_in1(a->src), alvk_out(&out[0]), alvk_in1(b->src), alvk_out(&out[1])};
+    uint64_t max_x = alvk_cmd_context(cmd)->limits.maxComputeWorkGroupCount[0];
+    uint32_t grid[3] = {(uint32_t)(groups < max_x ? groups : max_x), (uint32_t)((groups + max_x - 1) / max_x), 1};
+    return alvk_op_dispatch(cmd, k, bind, 4, &push, sizeof push, grid);
 }
 
 /* Forward, or with flip the data gradient (w is the forward convolution's
@@ -269,21 +293,16 @@ static alvk_status winograd(alvk_cmd *cmd, const wino *p, int flip, const alvk_b
     uint32_t F = p->F, A2 = tile_values(F);
     uint32_t T = p->N * tiles_along(p->OH, F) * tiles_along(p->OW, F);
     uint32_t ldt = round16(T), ldn = round16(p->Cout), Kp = alvk_round8(p->Cin);
-    alvk_buffer v, u, m;
-    alvk_status s = transform(cmd, 0, F, x, p->Cin, p->H, p->W, p->pad, p->OH, p->OW, T, ldt,
-                              Kp, &v);
-    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * A2 * Kp * ldn, &u);
+    uint32_t TH = tiles_along(p->OH, F), TW = tiles_along(p->OW, F);
+    wino_job job[2] = {{x, 0, p->H, p->W, p->pad, TH, TW, {p->Cin, T, ldt, Kp}},
+                       {w, (uint32_t)flip, 1, 1, 0, 1, 1, {p->Cin, p->Cout, Kp, ldn}}};
+    alvk_buffer vu[2], m;
+    alvk_status s = transforms(cmd, F, job, flip ? p->Cout : p->Cin, vu);
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * A2 * T * p->Cout, &m);
-    if (s != ALVK_OK) return s;
-    struct { uint32_t K, Nn, Kp, ldn, Cin; } pw = {p->Cin, p->Cout, Kp, ldn, flip ? p->Cout : p->Cin};
-    alvk_kernel kw = {.shader = ALVK_SHADER_wino_weight, .local = {64}, .nspec = 2,
-                      .spec = {flip, F}};
-    s = alvk_op_dispatch_1d(cmd, kw, (alvk_binding[2]){alvk_in1(w), alvk_out(&u)}, 2, &pw,
-                            sizeof pw, (uint64_t)Kp * ldn / 4); /* 4 filters each */
     alvk_gemm_packed g = {.M = T, .N = p->Cout, .K = p->Cin, .lda = ldt, .ldb = ldn,
                           .ldc = p->Cout, .alpha = 1.0f, .batch = A2, .sa = Kp * ldt,
                           .sb = Kp * ldn, .sc = T * p->Cout};
-    if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &v, &u, &m, NULL);
+    if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &vu[0], &vu[1], &m, NULL);
     if (s != ALVK_OK) return s;
 
     struct { uint32_t C, OH, OW, TH, TW, T, sc; } pout = {
@@ -307,16 +326,18 @@ static alvk_status winograd_weight(alvk_cmd *cmd, const alvk_conv *c, uint32_t O
                                    const alvk_buffer *dw) {
     uint32_t T = c->N * tiles_along(OH, F) * tiles_along(OW, F), Tp = alvk_round8(T);
     uint32_t ldi = round16(c->Cin), ldo = round16(c->Cout), A2 = tile_values(F);
-    alvk_buffer v, z, m;
-    alvk_status s = transform(cmd, 1, F, x, c->Cin, c->H, c->W, c->pad, OH, OW, T, ldi, Tp, &v);
-    if (s == ALVK_OK) s = transform(cmd, 2, F, dy, c->Cout, OH, OW, 0, OH, OW, T, ldo, Tp, &z);
+    uint32_t TH = tiles_along(OH, F), TW = tiles_along(OW, F);
+    wino_job job[2] = {{x, 1, c->H, c->W, c->pad, TH, TW, {c->Cin, T, ldi, Tp}},
+                       {dy, 2, OH, OW, 0, TH, TW, {c->Cout, T, ldo, Tp}}};
+    alvk_buffer vz[2], m;
+    alvk_status s = transforms(cmd, F, job, 0, vz);
     if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * A2 * c->Cin * c->Cout, &m);
     /* m[xi][co][ci] = Z^T V: filter co * Cin + ci at xi's offset plus its
      * index, so wino_wgrad reads 4 filters as one vec4. */
     alvk_gemm_packed g = {.M = c->Cout, .N = c->Cin, .K = T, .lda = ldo, .ldb = ldi,
                           .ldc = c->Cin, .alpha = 1.0f, .batch = A2, .sa = Tp * ldo,
                           .sb = Tp * ldi, .sc = c->Cin * c->Cout};
-    if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &z, &v, &m, NULL);
+    if (s == ALVK_OK) s = alvk_op_gemm_packed(cmd, &g, &vz[1], &vz[0], &m, NULL);
     if (s != ALVK_OK) return s;
     struct { uint32_t Cin, Cout, sc; } push = {c->Cin, c->Cout, g.sc};
     alvk_kernel k = {.shader = ALVK_SHADER_wino_wgrad, .local = {64}, .nspec = 1, .spec = {F}};
