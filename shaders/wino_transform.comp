@@ -31,6 +31,10 @@
 // stores whole vec4s: lavapipe pays per store, and a vec4 costs little
 // more than one float.
 //
+// Where the device runs both sides of a workgroup-uniform branch (Mesa 22's
+// lavapipe masks every branch), each workgroup would pay for both jobs, so
+// the two run as two dispatches there (engine/ops/conv.c, paired): FIRST
+// and SECOND leave a job out at compile time.
 // Workgroups are numbered job 0's first; an activation job's go along its
 // blocks' rows first (16 x 4 invocations: 64 channels of a tile may be all
 // there is along a row).
@@ -58,6 +62,7 @@ layout(constant_id = 13) const uint W_1 = 1;
 layout(constant_id = 14) const uint PAD_1 = 0;
 layout(constant_id = 15) const uint TH_1 = 1;
 layout(constant_id = 16) const uint TW_1 = 1;
+layout(constant_id = 17) const uint FIRST = 1;   // 0: job 0 is left out (the weights alone)
 #include "winograd.glsl"
 layout(push_constant) uniform Push {
     uvec4 job[2];    // an activation's C, T, ld, rows; the weights' K, Nn, Kp, ldn
@@ -185,7 +190,7 @@ void weights(uint FLIP, uint group) {
 
 void main() {
     uint group = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
-    if (group < pc.groups0) activation(0u, MODE, H, W, PAD, TH, TW, group);
+    if (FIRST != 0u && group < pc.groups0) activation(0u, MODE, H, W, PAD, TH, TW, group);
     else if (SECOND == 1u) activation(1u, MODE_1, H_1, W_1, PAD_1, TH_1, TW_1, group - pc.groups0);
     else if (SECOND == 2u) weights(MODE_1, group - pc.groups0);
 }

@@ -20,10 +20,14 @@ static ref_conv ref_of(const op_case *c) {
 
 /* Stride-1 3x3 rows run Winograd with the tile conv.c picks; u[9] forces
  * im2col (IM2COL), F(2x2) (2) or F(4x4) (4) instead, so every form keeps
- * reference rows on the shapes the others take. Each row is its own process. */
+ * reference rows on the shapes the others take. Each row is its own
+ * process. The table pairs a convolution's packs and transforms in one
+ * dispatch (ALVK_PAIRED=1); separate_dispatches runs them apart. */
 #define IM2COL 1
 static void choose_form(const op_case *c, alvk_cmd *cmd) {
-    if (c->u[9]) alvk_cmd_context(cmd)->env.winograd = c->u[9] == IM2COL ? 0 : (int)c->u[9]; /* ALVK_WINOGRAD */
+    alvk_env *env = &alvk_cmd_context(cmd)->env;
+    if (c->u[9]) env->winograd = c->u[9] == IM2COL ? 0 : (int)c->u[9]; /* ALVK_WINOGRAD */
+    if (env->paired < 0) env->paired = 1; /* both packs or transforms in one dispatch, unless a test says */
 }
 
 /* Whether a row runs F(4x4, 3x3): conv.c's rule (fewer multiplies over the
@@ -261,6 +265,25 @@ Test(ops_conv, weight_gradient_with_split_k) {
     op_case_run(&c);
     c = conv_case(32, 8, 8, 8, 16, 1, 2, 0, 1, 1, 0);
     op_case_run(&c);
+}
+
+/* A convolution's two packs or transforms in two dispatches (ALVK_PAIRED=0,
+ * what lavapipe 22 races to), every direction: Winograd F(4x4) and F(2x2)
+ * (input and weight transforms; the weight gradient's x and dy), im2col at
+ * stride 2 (forward, data and weight packs) and a cropped window (its
+ * weights packed for the data gradient). */
+Test(ops_conv, separate_dispatches) {
+    setenv("ALVK_PAIRED", "0", 1);
+    for (int backward = 0; backward < 2; backward++) {
+        op_case c = conv_case(2, 9, 5, 6, 17, 3, 1, 1, 1, backward, 4);
+        op_case_run(&c);
+        c = conv_case(2, 5, 2, 2, 6, 3, 1, 1, 1, backward, 2);
+        op_case_run(&c);
+        c = conv_case(2, 8, 7, 7, 12, 3, 2, 1, 1, backward, 0);
+        op_case_run(&c);
+        c = conv_case(2, 3, 2, 2, 4, 3, 2, 1, 1, backward, 0);
+        op_case_run(&c);
+    }
 }
 
 /* The shared-memory GEMM (ALVK_GEMM_TILE=smem) under each form's layouts:

@@ -1,6 +1,7 @@
 /* The kernel choices a device measured (the GEMM variant, whether long-K
  * GEMMs split, whether small sums run serially, whether workgroup sums use
- * subgroup operations), kept on disk beside the pipeline cache under the
+ * subgroup operations, whether a convolution's two packs or transforms
+ * share a dispatch), kept on disk beside the pipeline cache under the
  * same header (device, driver, checksum), so a new process does not race
  * them again: on lavapipe a race compiles every variant, seconds per
  * context. A file that is missing, damaged or of another device is a miss:
@@ -22,25 +23,25 @@
  * paths even, or where ALVK_READ_PATH forces one); version bumps when its
  * meaning changes. */
 typedef struct entry {
-    int32_t gemm_variants, gemm_variant, gemm_split, bn_serial, group_sum_sg;
+    int32_t gemm_variants, gemm_variant, gemm_split, bn_serial, group_sum_sg, paired;
 } entry;
 typedef struct stored {
     uint32_t version;
     entry path[2]; /* [ALVK_READ_SSBO], [ALVK_READ_TEXEL] */
 } stored;
-#define STORED_VERSION 5u
+#define STORED_VERSION 6u
 
 static int known_or_unset(int32_t v, int32_t n) { return v >= -1 && v < n; }
 static int valid(const entry *e) {
     return e->gemm_variants >= 0 && known_or_unset(e->gemm_variant, e->gemm_variants) &&
            known_or_unset(e->gemm_split, 2) && known_or_unset(e->bn_serial, 2) &&
-           known_or_unset(e->group_sum_sg, 2);
+           known_or_unset(e->group_sum_sg, 2) && known_or_unset(e->paired, 2);
 }
 
 /* The file's entries; both unknown where it is missing or damaged (a
  * warning says so when `warn`). */
 static stored load(alvk_context *ctx, int warn) {
-    entry unknown = {0, -1, -1, -1, -1};
+    entry unknown = {0, -1, -1, -1, -1, -1};
     stored out = {STORED_VERSION, {unknown, unknown}};
     size_t size;
     stored *s = ctx->pipeline_cache ? alvk_disk_cache_load(ctx, KIND, &size) : NULL;
@@ -58,7 +59,7 @@ alvk_choices *alvk_choices_get(alvk_context *ctx) {
     entry e = load(ctx, 1).path[alvk_ops_read_path(ctx)];
     *c = (alvk_choices){.loaded = 1, .gemm_variants = e.gemm_variants, .gemm_variant = e.gemm_variant,
                         .gemm_split = e.gemm_split, .bn_serial = e.bn_serial,
-                        .group_sum_sg = e.group_sum_sg};
+                        .group_sum_sg = e.group_sum_sg, .paired = e.paired};
     return c;
 }
 
@@ -67,14 +68,14 @@ void alvk_choices_save(alvk_context *ctx) {
     if (!ctx->pipeline_cache) return;
     stored s = load(ctx, 0); /* keeps the other read path's entry */
     s.path[alvk_ops_read_path(ctx)] =
-        (entry){c->gemm_variants, c->gemm_variant, c->gemm_split, c->bn_serial, c->group_sum_sg};
+        (entry){c->gemm_variants, c->gemm_variant, c->gemm_split, c->bn_serial, c->group_sum_sg, c->paired};
     alvk_disk_cache_save(ctx, KIND, &s, sizeof s);
 }
 
 /* ---- choices as text: one process's for another ------------------------- */
 
-/* The device (vendor, device, driver version) and each choice, -1 where
- * none was needed yet. */
+/* The device (vendor, device, driver version) and each choice that can
+ * change a result, -1 where none was needed yet. */
 #define TEXT "alvk-choices 1 device %x:%x:%x read %d gemm %d %d split %d serial %d sg %d"
 
 alvk_status alvk_context_choices(alvk_context *ctx, char *text, size_t size) {
@@ -99,6 +100,7 @@ alvk_status alvk_choices_take(alvk_context *ctx, const char *text) {
     entry e;
     int n = sscanf(text, TEXT "%n", &vendor, &device, &driver, &read, &e.gemm_variants, &e.gemm_variant,
                    &e.gemm_split, &e.bn_serial, &e.group_sum_sg, &end);
+    e.paired = -1; /* not in the text: it changes no result, so each process races its own */
     if (n != 9 || text[end] || (read != ALVK_READ_SSBO && read != ALVK_READ_TEXEL) || !valid(&e))
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "alvk_context_desc.choices is not alvk_context_choices' "
                           "text of this build: '%.120s'", text);
@@ -108,7 +110,8 @@ alvk_status alvk_choices_take(alvk_context *ctx, const char *text) {
     }
     ctx->read_path = read;
     ctx->choices = (alvk_choices){.loaded = 1, .gemm_variants = e.gemm_variants, .gemm_variant = e.gemm_variant,
-                                  .gemm_split = e.gemm_split, .bn_serial = e.bn_serial, .group_sum_sg = e.group_sum_sg};
+                                  .gemm_split = e.gemm_split, .bn_serial = e.bn_serial, .group_sum_sg = e.group_sum_sg,
+                                  .paired = e.paired};
     return ALVK_OK;
 }
 

@@ -87,10 +87,15 @@ typedef struct pack_job {
 } pack_job;
 
 /* Packs n (1 or 2) independent operands of one convolution into scratch,
- * in one dispatch; gives each and its row stride in out[j], ld[j]. */
-static alvk_status pack(alvk_cmd *cmd, const conv_run *cr, const pack_job *job, int n,
-                        alvk_buffer *out, uint32_t *ld) {
+ * in one dispatch, or with n = 2 and !pair in two; gives each and its row
+ * stride in out[j], ld[j]. */
+static alvk_status pack_as(alvk_cmd *cmd, const conv_run *cr, const pack_job *job, int n, int pair,
+                           alvk_buffer *out, uint32_t *ld) {
     const alvk_conv *c = &cr->c;
+    if (n == 2 && !pair) {
+        alvk_status s = pack_as(cmd, cr, &job[0], 1, 0, &out[0], &ld[0]);
+        return s == ALVK_OK ? pack_as(cmd, cr, &job[1], 1, 0, &out[1], &ld[1]) : s;
+    }
     struct {
         uint32_t N, Cin, H, W, Cout, stride, pad, OH, OW, wKH, wKW, lo;
         uint32_t job[2][4]; /* rows, K, ldd, Kp */
@@ -121,6 +126,45 @@ static alvk_status pack(alvk_cmd *cmd, const conv_run *cr, const pack_job *job, 
     uint64_t max_x = alvk_cmd_context(cmd)->limits.maxComputeWorkGroupCount[0];
     uint32_t grid[3] = {(uint32_t)(groups < max_x ? groups : max_x), (uint32_t)((groups + max_x - 1) / max_x), 1};
     return alvk_op_dispatch(cmd, k, b, 4, &push, sizeof push, grid);
+}
+
+/* Whether a convolution's two independent packs or transforms share one
+ * dispatch (the second job of conv_pack.comp and wino_transform.comp): one
+ * launch instead of two wherever a workgroup-uniform branch is a real
+ * branch (GPUs; Mesa 25's lavapipe: ResNet18's transforms 0.6x the time).
+ * Mesa 22's lavapipe runs both sides of every branch under a mask, so each
+ * workgroup pays for both jobs there (1.3x the time). Raced once per
+ * device on a weight gradient's two packs, cached with the other choices;
+ * ALVK_PAIRED=0|1 decides. Either way the results are the same bits. */
+#define RACE_CONV {64, 64, 7, 7, 128, 3, 3, 2, 1} /* ResNet18's layer2 entry at batch 64 */
+
+static alvk_status record_pair_race(alvk_cmd *cmd, int way, void *user) {
+    const alvk_buffer *xdy = user;
+    conv_run r = crop(&(alvk_conv)RACE_CONV);
+    const alvk_conv *c = &r.c;
+    uint32_t K = c->N * alvk_conv_out(c->H, c->KH, c->stride, c->pad) * alvk_conv_out(c->W, c->KW, c->stride, c->pad);
+    pack_job job[2] = {{WEIGHT_A, c->Cout, K, &xdy[1]}, {WEIGHT_B, c->Cin * c->KH * c->KW, K, &xdy[0]}};
+    alvk_buffer out[2];
+    uint32_t ld[2];
+    return pack_as(cmd, &r, job, 2, way, out, ld);
+}
+
+static int race_paired(alvk_context *ctx, double ms[2]) {
+    alvk_conv c = RACE_CONV;
+    alvk_buffer xdy[2];
+    if (alvk_buffers_alloc(ctx, 2, 4ull * c.N * c.Cout * c.H * c.W, xdy) != ALVK_OK) return -1;
+    int winner = alvk_race(ctx, 2, record_pair_race, xdy, ms);
+    alvk_buffers_free(ctx, 2, xdy);
+    return winner;
+}
+
+static int paired(alvk_context *ctx) {
+    return alvk_choice_flag(ctx, ctx->env.paired, &alvk_choices_get(ctx)->paired, 1, race_paired, 1);
+}
+
+static alvk_status pack(alvk_cmd *cmd, const conv_run *cr, const pack_job *job, int n,
+                        alvk_buffer *out, uint32_t *ld) {
+    return pack_as(cmd, cr, job, n, n == 2 && paired(alvk_cmd_context(cmd)), out, ld);
 }
 
 /* The shape facts every direction needs. */
@@ -254,15 +298,19 @@ typedef struct wino_job {
     uint32_t size[4]; /* C, T, ld, rows; the weights' K, Nn, Kp, ldn */
 } wino_job;
 
-/* Both transforms a Winograd GEMM needs, in one dispatch, into scratch
- * out[0] and out[1]; job 1 is the weights when Cin (theirs) is not 0. */
-static alvk_status transforms(alvk_cmd *cmd, uint32_t F, const wino_job job[2], uint32_t Cin,
-                              alvk_buffer out[2]) {
+/* One wino_transform.comp dispatch: the activation job a and the second
+ * job b (NULL: left out; the weights when Cin, theirs, is not 0), into
+ * scratch oa and ob. */
+static alvk_status transform(alvk_cmd *cmd, uint32_t F, const wino_job *a, const wino_job *b,
+                             uint32_t Cin, alvk_buffer *oa, alvk_buffer *ob) {
     struct { uint32_t job[2][4], Cin, across[2], groups0; } push = {{{0}}, Cin, {0}, 0};
     uint64_t groups = 0;
     for (int j = 0; j < 2; j++) {
-        const uint32_t *n = job[j].size;
-        alvk_status s = alvk_cmd_scratch(cmd, 4ull * tile_values(F) * n[2] * n[3], &out[j]);
+        const wino_job *p = j ? b : a;
+        alvk_buffer *o = j ? ob : oa;
+        if (!p) continue;
+        const uint32_t *n = p->size;
+        alvk_status s = alvk_cmd_scratch(cmd, 4ull * tile_values(F) * n[2] * n[3], o);
         if (s != ALVK_OK) return s;
         memcpy(push.job[j], n, sizeof push.job[j]);
         if (j == 1 && Cin) { /* 64 invocations of 4 filters each */
@@ -273,14 +321,27 @@ static alvk_status transforms(alvk_cmd *cmd, uint32_t F, const wino_job job[2], 
         }
         if (j == 0) push.groups0 = (uint32_t)groups;
     }
-    const wino_job *a = &job[0], *b = &job[1];
-    alvk_kernel k = {.shader = ALVK_SHADER_wino_transform, .local = {16, 4}, .nspec = 14,
-                     .spec = {a->mode, F, a->H, a->W, a->pad, a->TH, a->TW, Cin ? 2 : 1,
-                              b->mode, b->H, b->W, b->pad, b->TH, b->TW}};
-    alvk_binding bind[4] = {alvk_in1(a->src), alvk_out(&out[0]), alvk_in1(b->src), alvk_out(&out[1])};
+    const wino_job *ka = a ? a : b, *kb = b ? b : a; /* a job left out binds the other's buffers */
+    const alvk_buffer *qa = a ? oa : ob, *qb = b ? ob : oa;
+    alvk_kernel k = {.shader = ALVK_SHADER_wino_transform, .local = {16, 4}, .nspec = 15,
+                     .spec = {ka->mode, F, ka->H, ka->W, ka->pad, ka->TH, ka->TW, !b ? 0 : Cin ? 2 : 1,
+                              kb->mode, kb->H, kb->W, kb->pad, kb->TH, kb->TW, a != NULL}};
+    alvk_binding bind[4] = {alvk_in1(ka->src), alvk_out(qa), alvk_in1(kb->src), alvk_out(qb)};
     uint64_t max_x = alvk_cmd_context(cmd)->limits.maxComputeWorkGroupCount[0];
     uint32_t grid[3] = {(uint32_t)(groups < max_x ? groups : max_x), (uint32_t)((groups + max_x - 1) / max_x), 1};
     return alvk_op_dispatch(cmd, k, bind, 4, &push, sizeof push, grid);
+}
+
+/* Both transforms a Winograd GEMM needs, into scratch out[0] and out[1]:
+ * in one dispatch where the device pairs them (paired), else in two; job 1
+ * is the weights when Cin (theirs) is not 0. */
+static alvk_status transforms(alvk_cmd *cmd, uint32_t F, const wino_job job[2], uint32_t Cin,
+                              alvk_buffer out[2]) {
+    if (paired(alvk_cmd_context(cmd))) return transform(cmd, F, &job[0], &job[1], Cin, &out[0], &out[1]);
+    alvk_status s = transform(cmd, F, &job[0], NULL, 0, &out[0], NULL);
+    if (s != ALVK_OK) return s;
+    return Cin ? transform(cmd, F, NULL, &job[1], Cin, NULL, &out[1])
+               : transform(cmd, F, &job[1], NULL, 0, &out[1], NULL);
 }
 
 /* Forward, or with flip the data gradient (w is the forward convolution's

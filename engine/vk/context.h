@@ -21,6 +21,7 @@ struct alvk_choices {
     int gemm_split;                  /* 1: long-K GEMMs with few tiles split K */
     int bn_serial;                   /* 1: small sums (batch norm, reduce) one lane each */
     int group_sum_sg;                /* 1: workgroup sums by subgroup operations */
+    int paired;                      /* 1: a convolution's two packs or transforms in one dispatch */
 };
 
 /* Takes alvk_context_choices' text of another context (alvk_context_desc.

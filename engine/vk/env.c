@@ -92,6 +92,7 @@ void alvk_env_read(alvk_env *env) {
     static const char *const forms[] = {"0", "2", "4"};
     int form = one_of(env, "ALVK_WINOGRAD", forms, 3, "0, 2 or 4");
     env->winograd = form < 0 ? -1 : 2 * form;
+    env->paired = flag(env, "ALVK_PAIRED");
     env->fuse = flag(env, "ALVK_FUSE");
     env->fold_bn = flag(env, "ALVK_FOLD_BN");
 }

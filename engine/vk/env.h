@@ -27,6 +27,7 @@ typedef struct alvk_env {
     int serial_sums;     /* ALVK_SERIAL_SUMS: 0 or 1 */
     int subgroup_sums;   /* ALVK_SUBGROUP_SUMS: 0 or 1 */
     int winograd;        /* ALVK_WINOGRAD: 0, 2 or 4 */
+    int paired;          /* ALVK_PAIRED: 0 or 1 */
     int fuse;            /* ALVK_FUSE: 0 or 1 */
     int fold_bn;         /* ALVK_FOLD_BN: 0 or 1 */
     /* What each ignored value was, for alvk_env_warn. */
