@@ -101,6 +101,9 @@
  *       in shared memory (0)
  *   ALVK_WINOGRAD=0|2|4 (the tile with fewer multiplies): stride-1 3x3
  *       convolutions as im2col GEMMs (0) or Winograd F(2x2) / F(4x4) forced
+ *   ALVK_PAIRED=0|1 (raced once per device): a convolution's two packs or
+ *       Winograd transforms in one dispatch (1) or two (0); the numbers are
+ *       the same bit for bit
  *   ALVK_FUSE=0|1 (1): 0 keeps ReLU, residual adds and ReLU gradients as
  *       their own dispatches instead of fusing them into the batch norm or
  *       convolution before them (the numbers are the same bit for bit)
