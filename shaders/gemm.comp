@@ -28,6 +28,7 @@
 layout(constant_id = 6) const uint RM = 2;  // tile rows / 4 (1 to 4)
 layout(constant_id = 7) const uint RN = 2;  // tile columns / 4 (1 to 4)
 layout(constant_id = 8) const uint KU = 1;  // steps of K per loop iteration: 1, 2, 4 or 8
+layout(constant_id = 12) const uint HALF = 0;  // 1: a block's columns in two halves (see BLOCK)
 
 // Block t = 4 i + j of the tile is the 4x4 at rows 4i, columns 4j; its
 // accumulators are acc[4 t + c][r] = C[m0 + 4i + r][n0 + 4j + c].
@@ -36,7 +37,17 @@ layout(constant_id = 8) const uint KU = 1;  // steps of K per loop iteration: 1,
     vec4 as = a[4 * (s) + ((t) >> 2)], bs = b[4 * (s) + ((t) & 3)];                    \
     acc[(t) * 4 + 0] += as * bs.x; acc[(t) * 4 + 1] += as * bs.y;                      \
     acc[(t) * 4 + 2] += as * bs.z; acc[(t) * 4 + 3] += as * bs.w; }
-#define BLOCK(t) FMA(t, 0) FMA(t, 1) FMA(t, 2) FMA(t, 3) FMA(t, 4) FMA(t, 5) FMA(t, 6) FMA(t, 7)
+// HALF: a block runs its KU steps for columns 0 and 1, then for 2 and 3,
+// so 8 accumulators are live at a time instead of 16 (AVX2 has 16 vector
+// registers; engine/ops/gemm.c races both). Same products, same order.
+#define HALF_STEP(t, s, c) if (IN_TILE(t) && (s) < KU) {                              \
+    vec4 as = a[4 * (s) + ((t) >> 2)], bs = b[4 * (s) + ((t) & 3)];                    \
+    acc[(t) * 4 + (c)] += as * bs[c]; acc[(t) * 4 + (c) + 1] += as * bs[(c) + 1]; }
+#define HALVES(t, c) HALF_STEP(t, 0, c) HALF_STEP(t, 1, c) HALF_STEP(t, 2, c) HALF_STEP(t, 3, c) \
+    HALF_STEP(t, 4, c) HALF_STEP(t, 5, c) HALF_STEP(t, 6, c) HALF_STEP(t, 7, c)
+#define BLOCK(t) if (HALF == 0u) {                                                      \
+    FMA(t, 0) FMA(t, 1) FMA(t, 2) FMA(t, 3) FMA(t, 4) FMA(t, 5) FMA(t, 6) FMA(t, 7)    \
+} else { HALVES(t, 0) HALVES(t, 2) }
 #define ZERO(t) if (IN_TILE(t)) acc[(t) * 4] = acc[(t) * 4 + 1] = acc[(t) * 4 + 2] = acc[(t) * 4 + 3] = vec4(0.0);
 #define STORE(t) if (IN_TILE(t)) \
     store_block((t) >> 2, (t) & 3, acc[(t) * 4], acc[(t) * 4 + 1], acc[(t) * 4 + 2], acc[(t) * 4 + 3]);

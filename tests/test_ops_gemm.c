@@ -92,8 +92,8 @@ OP_TABLE_TEST(ops_gemm, build_table, table, MAX_CASES)
 /* Every kernel the device race can pick computes the same GEMM: each
  * register tile, and the shared-memory blocks (smem). */
 Test(ops_gemm, every_tile_variant) {
-    static const char *const tiles[] = {"16x16", "8x8", "4x8", "8x4", "4x4", "smem"};
-    for (int t = 0; t < 6; t++) {
+    static const char *const tiles[] = {"16x16", "16x16h", "8x8", "4x8", "8x4", "4x4", "smem"};
+    for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
         setenv("ALVK_GEMM_TILE", tiles[t], 1);
         op_case rows[] = {gemm_case(33, 70, 100, 1, 0, 1, 0.5),
                           /* the gradients of a 130x10x17 product with B transposed */

@@ -26,13 +26,20 @@
  * order keeps a 4x4 block's accumulators in registers across them). */
 /* The last variant is the GPU-class kernel (shaders/gemm_smem.comp):
  * 64x64 blocks of C through shared memory, 4x4 per lane of 256. */
+/* `half`: each 4x4 block of the tile runs its K steps for two columns,
+ * then again for the other two (gemm.comp, HALF): 8 accumulators live
+ * instead of 16, which with a block's operands fits AVX2's 16 vector
+ * registers (lavapipe on an AVX2 host, 16x16 tiles: ResNet18's convolution
+ * GEMMs 0.8x the time, 1024^3 and 2048^3 about 0.9x, in alternated runs),
+ * at the cost of loading the A operand twice; where registers are many
+ * (AVX-512) the whole block may be faster, so both are raced. */
 typedef struct gemm_variant {
-    uint32_t rm, rn, lx, ly, ku, smem;
+    uint32_t rm, rn, lx, ly, ku, smem, half;
 } gemm_variant;
 static const gemm_variant variants[] = {
-    {4, 4, 8, 1, 8, 0}, {2, 2, 8, 4, 8, 0}, {2, 2, 16, 16, 8, 0},
-    {1, 2, 8, 8, 8, 0}, {2, 1, 8, 8, 8, 0}, {1, 1, 16, 16, 8, 0},
-    {1, 1, 16, 16, 8, 1},
+    {4, 4, 8, 1, 8, 0, 0}, {4, 4, 8, 1, 8, 0, 1}, {2, 2, 8, 4, 8, 0, 0}, {2, 2, 16, 16, 8, 0, 0},
+    {1, 2, 8, 8, 8, 0, 0}, {2, 1, 8, 8, 8, 0, 0}, {1, 1, 16, 16, 8, 0, 0},
+    {1, 1, 16, 16, 8, 1, 0},
 };
 #define SMEM_BLOCK 64u /* gemm_smem.comp's block of C */
 #define NVARIANTS (int)(sizeof variants / sizeof variants[0])
@@ -127,12 +134,12 @@ static alvk_status record_variant(alvk_cmd *cmd, gemm_pick g, const alvk_gemm_pa
     const gemm_variant *v = g.v;
     alvk_shader_id shader = v->smem ? (g.texel ? ALVK_SHADER_gemm_smem_texel : ALVK_SHADER_gemm_smem)
                                     : (g.texel ? ALVK_SHADER_gemm_texel : ALVK_SHADER_gemm);
-    /* Constants 6-8 are gemm.comp's tile (none in gemm_smem.comp), 9-10 the
-     * epilogue's. */
-    alvk_kernel k = {.shader = shader, .as_named = 1, .local = {v->lx * v->ly}, .nspec = 9,
+    /* Constants 6-8 and 12 are gemm.comp's tile (none in gemm_smem.comp),
+     * 9-11 the epilogue's. */
+    alvk_kernel k = {.shader = shader, .as_named = 1, .local = {v->lx * v->ly}, .nspec = 10,
                      .spec = {bias != NULL, p->beta != 0.0f, c_layout(p), v->smem ? 0 : v->rm,
                               v->smem ? 0 : v->rn, v->smem ? 0 : v->ku, p->epi.residual != NULL,
-                              p->epi.relu != 0, p->epi.mask != NULL}};
+                              p->epi.relu != 0, p->epi.mask != NULL, v->half}};
     alvk_binding bind[6] = {alvk_in4(at), alvk_in4(bk), alvk_out(c), alvk_in1(bias ? bias : c),
                             alvk_in4(p->epi.residual ? p->epi.residual : c),
                             alvk_in4(p->epi.mask ? p->epi.mask : c)};
@@ -152,8 +159,8 @@ static gemm_pick pick_of(int c) {
 static const char *describe(gemm_pick g, char *buf, size_t n) {
     const char *reads = g.texel ? "texel" : "ssbo";
     if (g.v->smem) snprintf(buf, n, "64x64 shared-memory blocks, %s reads", reads);
-    else snprintf(buf, n, "%ux%u register tiles by %u lanes, %s reads", 4 * g.v->rm, 4 * g.v->rn,
-                  g.v->lx * g.v->ly, reads);
+    else snprintf(buf, n, "%ux%u register tiles%s by %u lanes, %s reads", 4 * g.v->rm, 4 * g.v->rn,
+                  g.v->half ? " (half blocks)" : "", g.v->lx * g.v->ly, reads);
     return buf;
 }
 
@@ -257,7 +264,7 @@ static gemm_pick choose(alvk_context *ctx) {
     const unsigned r = ctx->env.gemm_tile.rows, c = ctx->env.gemm_tile.cols;
     if (ctx->env.gemm_tile.smem) return pick_of(path * NVARIANTS + NVARIANTS - 1);
     for (int i = 0; i < NVARIANTS && r; i++)
-        if (4 * variants[i].rm == r && 4 * variants[i].rn == c)
+        if (4 * variants[i].rm == r && 4 * variants[i].rn == c && (int)variants[i].half == ctx->env.gemm_tile.half)
             return pick_of(path * NVARIANTS + i);
     alvk_choices *ch = alvk_choices_get(ctx);
     char name[64];

@@ -21,6 +21,7 @@ typedef struct alvk_env {
     int read_path;       /* ALVK_READ_PATH: 0 ssbo, 1 texel (as alvk_read_path) */
     struct {
         unsigned rows, cols; /* ALVK_GEMM_TILE=RxC: a register tile; 0 when not */
+        int half;            /* ALVK_GEMM_TILE=16x16h: its blocks in halves */
         int smem;            /* ALVK_GEMM_TILE=smem */
     } gemm_tile;
     int gemm_split;      /* ALVK_GEMM_SPLIT: 0 or 1 */

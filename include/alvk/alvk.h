@@ -87,8 +87,9 @@
  *       out: a driver may compile there)
  *   ALVK_READ_PATH=ssbo|texel (measured once per context): how kernels
  *       read their inputs, storage buffers or uniform texel buffers
- *   ALVK_GEMM_TILE=16x16|8x8|4x8|8x4|4x4|smem (raced once per device,
- *       cached): the GEMM kernel, a register tile of RxC floats or the
+ *   ALVK_GEMM_TILE=16x16|16x16h|8x8|4x8|8x4|4x4|smem (raced once per
+ *       device, cached): the GEMM kernel, a register tile of RxC floats
+ *       (16x16h: its 4x4 blocks run in halves of two columns) or the
  *       shared-memory blocks of GPUs
  *   ALVK_GEMM_SPLIT=0|1 (raced once per device): 1 splits the K of long-K
  *       GEMMs with few tiles (weight gradients) over a batched dispatch and
