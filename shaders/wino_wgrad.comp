@@ -3,7 +3,7 @@
 #extension GL_EXT_control_flow_attributes : enable
 // Winograd F(F x F, 3x3), the weight gradient's last step: the ALPHA^2
 // GEMMs left m[xi][co][ci] (row-major, Cin columns, sc floats per xi), the
-// sums over tiles of Z times V (wino_input.comp modes 2 and 1); each
+// sums over tiles of Z times V (wino_transform.comp modes 2 and 1); each
 // filter's gradient is G^T m G (3x3), the transpose of the forward's
 // G g G^T. An invocation makes 4 filters (co * Cin + ci = 4q .. 4q + 3,
 // one per vec4 component): it reads them as vec4s where sc holds whole

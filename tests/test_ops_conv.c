@@ -206,7 +206,7 @@ static size_t build_table(void) {
         table[n++] = conv_case(1, 64, 7, 7, 64, 3, 1, 1, 1, backward, IM2COL);
         table[n++] = conv_case(1, 64, 7, 7, 64, 3, 1, 1, 1, backward, 2);
         table[n++] = conv_case(2, 9, 2, 3, 17, 3, 1, 1, 1, backward, 4);
-        /* Maps of 2 x 2 tiles, each loaded once for its 4 (wino_input's PLANE). */
+        /* Maps of 2 x 2 tiles, each loaded once for its 4 (wino_transform's PLANE). */
         table[n++] = conv_case(2, 3, 4, 3, 5, 3, 1, 1, 1, backward, 2);
         table[n++] = conv_case(2, 3, 6, 8, 5, 3, 1, 1, 1, backward, 4);
     }
