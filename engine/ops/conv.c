@@ -136,7 +136,7 @@ static alvk_status pack_as(alvk_cmd *cmd, const conv_run *cr, const pack_job *jo
  * workgroup pays for both jobs there (1.3x the time). Raced once per
  * device on a weight gradient's two packs, cached with the other choices;
  * ALVK_PAIRED=0|1 decides. Either way the results are the same bits. */
-#define RACE_CONV {64, 64, 7, 7, 128, 3, 3, 2, 1} /* ResNet18's layer2 entry at batch 64 */
+#define RACE_CONV {128, 64, 7, 7, 128, 3, 3, 2, 1} /* ResNet18's layer2 entry at batch 128 */
 
 static alvk_status record_pair_race(alvk_cmd *cmd, int way, void *user) {
     const alvk_buffer *xdy = user;
