@@ -123,9 +123,7 @@ static alvk_status pack_as(alvk_cmd *cmd, const conv_run *cr, const pack_job *jo
         radices(c, p->mode, &k.spec[2 + 5 * j]);
         b[2 * j] = alvk_in1(p->src), b[2 * j + 1] = alvk_out(&out[j < n ? j : 0]);
     }
-    uint64_t max_x = alvk_cmd_context(cmd)->limits.maxComputeWorkGroupCount[0];
-    uint32_t grid[3] = {(uint32_t)(groups < max_x ? groups : max_x), (uint32_t)((groups + max_x - 1) / max_x), 1};
-    return alvk_op_dispatch(cmd, k, b, 4, &push, sizeof push, grid);
+    return alvk_op_dispatch_groups(cmd, k, b, 4, &push, sizeof push, groups);
 }
 
 /* Whether a convolution's two independent packs or transforms share one
@@ -327,9 +325,7 @@ static alvk_status transform(alvk_cmd *cmd, uint32_t F, const wino_job *a, const
                      .spec = {ka->mode, F, ka->H, ka->W, ka->pad, ka->TH, ka->TW, !b ? 0 : Cin ? 2 : 1,
                               kb->mode, kb->H, kb->W, kb->pad, kb->TH, kb->TW, a != NULL}};
     alvk_binding bind[4] = {alvk_in1(ka->src), alvk_out(qa), alvk_in1(kb->src), alvk_out(qb)};
-    uint64_t max_x = alvk_cmd_context(cmd)->limits.maxComputeWorkGroupCount[0];
-    uint32_t grid[3] = {(uint32_t)(groups < max_x ? groups : max_x), (uint32_t)((groups + max_x - 1) / max_x), 1};
-    return alvk_op_dispatch(cmd, k, bind, 4, &push, sizeof push, grid);
+    return alvk_op_dispatch_groups(cmd, k, bind, 4, &push, sizeof push, groups);
 }
 
 /* Both transforms a Winograd GEMM needs, into scratch out[0] and out[1]:

@@ -53,18 +53,31 @@ alvk_status alvk_op_dispatch_1d(alvk_cmd *cmd, alvk_kernel kernel, const alvk_bi
     return alvk_op_dispatch_layers(cmd, kernel, bindings, nbind, push, push_size, items, 1);
 }
 
-alvk_status alvk_op_dispatch_layers(alvk_cmd *cmd, alvk_kernel kernel,
-                                    const alvk_binding *bindings, uint32_t nbind,
-                                    const void *push, uint32_t push_size, uint64_t items,
-                                    uint32_t layers) {
-    alvk_context *ctx = alvk_cmd_context(cmd);
-    uint64_t local = kernel.local[0] ? kernel.local[0] : 1;
-    uint64_t groups = (items + local - 1) / local;
-    uint64_t max_x = ctx->limits.maxComputeWorkGroupCount[0];
+/* `groups` workgroups along x, folded into y past the device's per-dimension
+ * count (the shader flattens gl_WorkGroupID), `layers` along z. */
+static alvk_status dispatch_folded(alvk_cmd *cmd, alvk_kernel kernel, const alvk_binding *bindings,
+                                   uint32_t nbind, const void *push, uint32_t push_size,
+                                   uint64_t groups, uint32_t layers) {
+    uint64_t max_x = alvk_cmd_context(cmd)->limits.maxComputeWorkGroupCount[0];
     uint32_t grid[3] = {(uint32_t)(groups < max_x ? groups : max_x),
                         (uint32_t)((groups + max_x - 1) / max_x), layers};
     if (groups == 0) grid[0] = grid[1] = 0;
     return alvk_op_dispatch(cmd, kernel, bindings, nbind, push, push_size, grid);
+}
+
+alvk_status alvk_op_dispatch_groups(alvk_cmd *cmd, alvk_kernel kernel, const alvk_binding *bindings,
+                                    uint32_t nbind, const void *push, uint32_t push_size,
+                                    uint64_t groups) {
+    return dispatch_folded(cmd, kernel, bindings, nbind, push, push_size, groups, 1);
+}
+
+alvk_status alvk_op_dispatch_layers(alvk_cmd *cmd, alvk_kernel kernel,
+                                    const alvk_binding *bindings, uint32_t nbind,
+                                    const void *push, uint32_t push_size, uint64_t items,
+                                    uint32_t layers) {
+    uint64_t local = kernel.local[0] ? kernel.local[0] : 1;
+    return dispatch_folded(cmd, kernel, bindings, nbind, push, push_size, (items + local - 1) / local,
+                           layers);
 }
 
 #define RACE_ROUNDS 5

@@ -312,6 +312,11 @@ alvk_status alvk_op_dispatch(alvk_cmd *cmd, alvk_kernel kernel, const alvk_bindi
 alvk_status alvk_op_dispatch_1d(alvk_cmd *cmd, alvk_kernel kernel, const alvk_binding *bindings,
                                 uint32_t nbind, const void *push, uint32_t push_size,
                                 uint64_t items);
+/* `groups` workgroups, a grid folded into 2-D as above (the shader numbers
+ * them gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x). */
+alvk_status alvk_op_dispatch_groups(alvk_cmd *cmd, alvk_kernel kernel, const alvk_binding *bindings,
+                                    uint32_t nbind, const void *push, uint32_t push_size,
+                                    uint64_t groups);
 /* The same grid repeated `layers` times along z (gl_WorkGroupID.z). */
 alvk_status alvk_op_dispatch_layers(alvk_cmd *cmd, alvk_kernel kernel,
                                     const alvk_binding *bindings, uint32_t nbind,
