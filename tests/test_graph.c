@@ -424,6 +424,36 @@ Test(graph, memory_is_reused_along_a_chain) {
     test_close(ctx);
 }
 
+/* Two independent chains (as the adversarial step's labeled and unlabeled
+ * passes): the plan reuses memory only where that adds no barrier, so the
+ * chains run side by side, a barrier per link, not one after the other. */
+Test(graph, independent_chains_share_barriers_and_reuse_memory) {
+    alvk_context *ctx = test_open(NULL);
+    alvk_graph *g;
+    TEST_OK(alvk_graph_create(ctx, NULL, 16, ALVK_GRAPH_EVAL, &g));
+    alvk_node x = alvk_graph_input(g, (uint32_t[]){1024}, 1), a = x, b = x;
+    for (int i = 0; i < 6; i++) a = alvk_graph_relu(g, a);
+    for (int i = 0; i < 6; i++) b = alvk_graph_relu(g, b);
+    alvk_node y = alvk_graph_add(g, a, b);
+    TEST_OK(alvk_graph_output(g, y));
+    TEST_OK(alvk_graph_compile(g));
+    uint64_t one = 16 * 1024 * 4;
+    cr_expect_leq(alvk_graph_peak_bytes(g), 6 * one, "13 tensors, at most 5 live at once: planned %llu bytes",
+                  (unsigned long long)alvk_graph_peak_bytes(g));
+    float in[16 * 1024], out[16 * 1024];
+    for (int i = 0; i < 16 * 1024; i++) in[i] = (float)(i % 7) - 3;
+    TEST_OK(alvk_graph_set(g, x, in, sizeof in, 16));
+    TEST_OK(alvk_graph_run(g, 16));
+    TEST_OK(alvk_graph_read(g, y, out, sizeof out));
+    for (int i = 0; i < 16 * 1024; i++) cr_assert_eq(out[i], in[i] > 0 ? 2 * in[i] : 0);
+    alvk_graph_stats st;
+    TEST_OK(alvk_graph_stats_get(g, &st));
+    cr_expect_eq(st.commands, 13);
+    cr_expect_leq(st.barriers, 7, "6 links and the add: %u barriers", st.barriers);
+    alvk_graph_destroy(g);
+    test_close(ctx);
+}
+
 Test(graph, builder_errors_surface_at_compile) {
     alvk_context *ctx = test_open(NULL);
     alvk_graph *g;

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One allocation of the plan: an output or auxiliary buffer of a node. */
+/* One allocation of the plan: an output or auxiliary buffer of a node, or
+ * its scratch. */
 typedef struct block {
     uint64_t bytes, offset;
     int first, last;
     uint64_t *where; /* the node field the offset goes to */
+    int depth, reach; /* of its first writer; of the deepest kernel touching it */
 } block;
 
 static int by_size_desc(const void *a, const void *b) {
@@ -25,6 +27,23 @@ static int by_size_desc(const void *a, const void *b) {
 static int owner(const node *n) {
     if (graph_desc(n->op)->view) return n->in[0];
     return n->fused_into ? n->fused_into : -1;
+}
+
+/* The node that owns x's memory: x, or what x is a view of or fused into. */
+static int memory_of(const alvk_graph *g, int x) {
+    for (int o; (o = owner(&g->nodes[x])) >= 0;) x = o;
+    return x;
+}
+
+/* The nodes a node's kernel reads: its inputs and its epilogue's operands
+ * (the fusion passes rewrite these to what the kernel really reads). */
+static int operands(const node *x, int out[GRAPH_MAX_IN + 3]) {
+    int m = 0, extra[3] = {x->residual, x->mask, x->bias};
+    for (int k = 0; k < x->nin; k++)
+        if (x->in[k] >= 0) out[m++] = x->in[k];
+    for (int k = 0; k < 3; k++)
+        if (extra[k] >= 0) out[m++] = extra[k];
+    return m;
 }
 
 /* Live ranges: a node lives from its creation (or the start, for inputs
@@ -50,8 +69,49 @@ static void live_ranges(alvk_graph *g) {
     }
 }
 
+/* depth[i]: how many recording nodes lie on the longest chain of operands
+ * that ends at node i (i included). A node depends on everything its
+ * operands depend on, so it is deeper than all of them; nodes of one depth
+ * are independent. */
+static void depths(const alvk_graph *g, int *depth) {
+    for (int i = 0; i < g->count; i++) {
+        int from[GRAPH_MAX_IN + 3], m = operands(&g->nodes[i], from), d = 0;
+        for (int k = 0; k < m; k++)
+            if (from[k] < i && depth[from[k]] > d) d = depth[from[k]];
+        depth[i] = d + graph_records(&g->nodes[i]);
+    }
+}
+
+/* reach[o], for each node o that owns memory: the depth of the deepest
+ * recording node whose kernel touches it (o, or a reader). */
+static void reaches(const alvk_graph *g, const int *depth, int *reach) {
+    for (int i = 0; i < g->count; i++) reach[i] = depth[i];
+    for (int i = 0; i < g->count; i++) {
+        if (!graph_records(&g->nodes[i])) continue;
+        int from[GRAPH_MAX_IN + 3], m = operands(&g->nodes[i], from);
+        for (int k = 0; k < m; k++) {
+            int o = memory_of(g, from[k]);
+            if (reach[o] < depth[i]) reach[o] = depth[i];
+        }
+    }
+}
+
+/* Whether blocks a and b may share memory: their lives do not meet, and
+ * the later one's writer is deeper than every kernel that touches the
+ * earlier one, so it runs after them anyway and reusing the memory adds no
+ * barrier. A write after a read between nodes of one depth would add one
+ * (a convolution's two gradients, a block's two branches, the adversarial
+ * step's labeled and unlabeled passes). */
+static int may_share(const block *a, const block *b) {
+    if (a->first > b->first) {
+        const block *t = a;
+        a = b, b = t;
+    }
+    return a->last < b->first && a->reach < b->depth;
+}
+
 /* Greedy placement, largest first, at the lowest offset that overlaps no
- * placed block whose live range meets this one. Returns the arena size. */
+ * placed block it may not share memory with. Returns the arena size. */
 static uint64_t place(block *blocks, int n, uint64_t align) {
     qsort(blocks, (size_t)n, sizeof *blocks, by_size_desc);
     uint64_t peak = 0;
@@ -61,7 +121,7 @@ static uint64_t place(block *blocks, int n, uint64_t align) {
             moved = 0;
             for (int j = 0; j < i; j++) {
                 const block *o = &blocks[j];
-                if (o->last < blocks[i].first || blocks[i].last < o->first) continue;
+                if (may_share(o, &blocks[i])) continue;
                 if (at < o->offset + o->bytes && o->offset < at + blocks[i].bytes) {
                     at = (o->offset + o->bytes + align - 1) / align * align;
                     moved = 1;
@@ -75,63 +135,17 @@ static uint64_t place(block *blocks, int n, uint64_t align) {
     return peak;
 }
 
-/* A node's scratch lives while it records, and is kept clear of the memory
- * of the nodes that record this close before and after it too, where they
- * are independent of it (a convolution's two gradients, a block's two
- * branches): scratch over memory one of them reads would make the other
- * wait for it (a write after a read). Counted in nodes that record (fused
- * and elided ones, views and leaves do not). A chain of dependent nodes
- * (an evaluation graph, mostly) shares its scratch: they wait on each other
- * anyway. On ResNet18's training step at batch 128 this saves 6 of 145
- * barriers for 7 MiB (60.3 -> 67.6), and costs evaluation nothing. */
-#define SCRATCH_CLEARANCE 2
-
-/* Whether node i's kernel depends on node j < i: reads it, or something
- * computed from it (through inputs and the epilogues' operands). `seen` has
- * room for every node and is left cleared. */
-static int depends(const alvk_graph *g, int i, int j, char *seen, int *stack) {
-    int n = 0, found = 0;
-    stack[n++] = i;
-    seen[i] = 1;
-    while (n && !found) {
-        const node *x = &g->nodes[stack[--n]];
-        int from[GRAPH_MAX_IN + 3] = {x->residual, x->mask, x->bias}, m = 3;
-        for (int k = 0; k < x->nin; k++) from[m++] = x->in[k];
-        for (int k = 0; k < m && !found; k++) {
-            int y = from[k];
-            if (y < j || seen[y]) continue;
-            found = y == j;
-            seen[y] = 1;
-            stack[n++] = y;
-        }
-    }
-    for (int y = j; y <= i; y++) seen[y] = 0;
-    return found;
-}
-
-/* Where node i's scratch stops living in direction step: at the farthest
- * of the SCRATCH_CLEARANCE recording nodes that way that is independent of
- * i, or at i. */
-static int clearance_end(const alvk_graph *g, int i, int step, char *seen, int *stack) {
-    int end = i;
-    for (int j = i, left = SCRATCH_CLEARANCE; left && j + step >= 0 && j + step < g->count;) {
-        j += step;
-        if (!graph_records(&g->nodes[j])) continue;
-        left--;
-        if (step < 0 ? !depends(g, i, j, seen, stack) : !depends(g, j, i, seen, stack)) end = j;
-    }
-    return end;
-}
-
+/* A node's scratch lives while it records; only its own kernels touch it. */
 static alvk_status plan(alvk_graph *g) {
     live_ranges(g);
     block *blocks = calloc(4 * (size_t)(unsigned)g->count + 1, sizeof *blocks);
-    char *seen = calloc((size_t)(unsigned)g->count, 1);
-    int *stack = malloc((size_t)(unsigned)g->count * sizeof *stack); /* a node is pushed once */
-    if (!blocks || !seen || !stack) {
-        free(blocks), free(seen), free(stack);
+    int *depth = calloc(2 * (size_t)(unsigned)g->count, sizeof *depth), *reach = depth + g->count;
+    if (!blocks || !depth) {
+        free(blocks), free(depth);
         return alvk_error(ALVK_ERROR_OUT_OF_HOST_MEMORY, "planning a graph");
     }
+    depths(g, depth);
+    reaches(g, depth, reach);
     uint64_t align = g->ctx->memory.alignment, limit = g->ctx->limits.maxStorageBufferRange;
     int n = 0;
     for (int i = 0; i < g->count; i++) {
@@ -142,18 +156,18 @@ static alvk_status plan(alvk_graph *g) {
         for (int k = in_store ? 3 : 0; k < 4; k++) {
             if (!sizes[k]) continue;
             if (sizes[k] > limit) {
-                free(blocks), free(seen), free(stack);
+                free(blocks), free(depth);
                 return alvk_error(ALVK_ERROR_UNSUPPORTED, "graph node %d needs %llu bytes, more than "
                                   "one binding can reach (%llu); use a smaller batch", i,
                                   (unsigned long long)sizes[k], (unsigned long long)limit);
             }
-            int first = k == 3 ? clearance_end(g, i, -1, seen, stack) : nd->first;
-            int last = k == 3 ? clearance_end(g, i, 1, seen, stack) : nd->last;
-            blocks[n++] = (block){(sizes[k] + align - 1) / align * align, 0, first, last, where[k]};
+            int scratch = k == 3;
+            blocks[n++] = (block){(sizes[k] + align - 1) / align * align, 0, scratch ? i : nd->first,
+                                  scratch ? i : nd->last, where[k], depth[i], scratch ? depth[i] : reach[i]};
         }
     }
     g->arena_bytes = place(blocks, n, align);
-    free(blocks), free(seen), free(stack);
+    free(blocks), free(depth);
     if (!g->arena_bytes) g->arena_bytes = align;
     return alvk_buffer_alloc(g->ctx, g->arena_bytes, &g->arena);
 }

@@ -737,9 +737,10 @@ ALVK_API alvk_status alvk_graph_output(alvk_graph *g, alvk_node x);
  * it in evaluation graphs; ReLU and residual adds into the batch norm or
  * convolution before them; a ReLU's gradient into batch norm's backward:
  * the same numbers, fewer kernels; ALVK_FUSE=0 and ALVK_FOLD_BN=0 turn them
- * off) and plans memory (liveness-based reuse of one arena for
- * activations, gradients and the ops' scratch, which a pass over the nodes
- * at the maximum batch measures; that pass also creates the pipelines and
+ * off) and plans memory (one arena for activations, gradients and the ops'
+ * scratch, reused where lifetimes do not meet and the reuse would not make
+ * independent work wait; a pass over the nodes at the maximum batch
+ * measures the scratch, and also creates the pipelines and
  * runs the device's first-use kernel races); fails before anything runs
  * when the plan does not fit the device. The commands are recorded at the
  * first run of each batch size: in dependency levels, one barrier between
