@@ -135,7 +135,6 @@ static uint64_t place(block *blocks, int n, uint64_t align) {
     return peak;
 }
 
-/* A node's scratch lives while it records; only its own kernels touch it. */
 static alvk_status plan(alvk_graph *g) {
     live_ranges(g);
     block *blocks = calloc(4 * (size_t)(unsigned)g->count + 1, sizeof *blocks);
@@ -161,7 +160,7 @@ static alvk_status plan(alvk_graph *g) {
                                   "one binding can reach (%llu); use a smaller batch", i,
                                   (unsigned long long)sizes[k], (unsigned long long)limit);
             }
-            int scratch = k == 3;
+            int scratch = k == 3; /* lives while its node records; only its kernels touch it */
             blocks[n++] = (block){(sizes[k] + align - 1) / align * align, 0, scratch ? i : nd->first,
                                   scratch ? i : nd->last, where[k], depth[i], scratch ? depth[i] : reach[i]};
         }
