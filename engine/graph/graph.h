@@ -87,8 +87,9 @@ typedef struct node {
     uint64_t offset, aux_offset[2];
     /* The scratch its ops ask for while it records (measured at compile,
      * at the maximum batch), planned in the arena like an output that
-     * lives during this node alone. */
-    uint64_t scratch_bytes, scratch_offset;
+     * lives during this node alone: [0] alvk_cmd_scratch's, [1] the
+     * weights' (alvk_cmd_scratch_weights). */
+    uint64_t scratch_bytes[2], scratch_offset[2];
     int first, last;    /* the range of nodes during which it is live */
     int pinned;         /* written by the host or read after the run */
     /* Fusion at compile (fuse.c; 0: none, node 0 is never an op with

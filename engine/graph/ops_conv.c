@@ -36,15 +36,16 @@ static alvk_conv conv_of(const alvk_graph *g, int x, int w, uint32_t stride, uin
 }
 
 /* With the evaluation batch norm after it folded in: the scaled weights and
- * bias go to scratch, recomputed every run (the store may change between). */
+ * bias go to the weights scratch (planned so that the fold runs ahead),
+ * recomputed every run (the store may change between). */
 static alvk_status conv_folded(const alvk_graph *g, alvk_cmd *cmd, const alvk_conv *c, const node *n,
                                const alvk_buffer *x, const alvk_buffer *w, const alvk_buffer *bias,
                                const alvk_epilogue *epi, const alvk_buffer *y) {
     uint32_t per_filter = c->Cin * c->KH * c->KW;
     alvk_bn_params p = graph_bn_params(g, graph_at(g, n->bn_folded));
     alvk_buffer w2, b2;
-    alvk_status s = alvk_cmd_scratch(cmd, 4ull * c->Cout * per_filter, &w2);
-    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * c->Cout, &b2);
+    alvk_status s = alvk_cmd_scratch_weights(cmd, 4ull * c->Cout * per_filter, &w2);
+    if (s == ALVK_OK) s = alvk_cmd_scratch_weights(cmd, 4ull * c->Cout, &b2);
     if (s == ALVK_OK) s = alvk_op_batchnorm_fold(cmd, c->Cout, per_filter, GRAPH_BN_EPS, w, bias, &p, &w2, &b2);
     return s == ALVK_OK ? alvk_op_conv2d_fused(cmd, c, x, &w2, &b2, epi, y) : s;
 }

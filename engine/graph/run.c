@@ -135,9 +135,18 @@ static uint64_t place(block *blocks, int n, uint64_t align) {
     return peak;
 }
 
+/* How far ahead of its node, in depth, a node's weights scratch may be
+ * written: its kernels read parameters alone, so they need not wait for the
+ * activations' chain. Ahead by 0, an evaluation graph's batch-norm folds
+ * and weight transforms wait for the convolution before to finish with the
+ * memory they reuse (72 barriers at batch 1024); by 2 they run during it
+ * (53, what the data allows, for a little more memory: each convolution's
+ * weights, not its activations' scratch, live during the two before). */
+#define WEIGHTS_AHEAD 2
+
 static alvk_status plan(alvk_graph *g) {
     live_ranges(g);
-    block *blocks = calloc(4 * (size_t)(unsigned)g->count + 1, sizeof *blocks);
+    block *blocks = calloc(5 * (size_t)(unsigned)g->count + 1, sizeof *blocks);
     int *depth = calloc(2 * (size_t)(unsigned)g->count, sizeof *depth), *reach = depth + g->count;
     if (!blocks || !depth) {
         free(blocks), free(depth);
@@ -150,9 +159,11 @@ static alvk_status plan(alvk_graph *g) {
     for (int i = 0; i < g->count; i++) {
         node *nd = &g->nodes[i];
         int in_store = nd->op == OP_PARAM || nd->op == OP_TO_GRAD || nd->grad_of >= 0; /* output, aux */
-        uint64_t *where[4] = {&nd->offset, &nd->aux_offset[0], &nd->aux_offset[1], &nd->scratch_offset};
-        uint64_t sizes[4] = {nd->bytes, nd->aux_bytes[0], nd->aux_bytes[1], nd->scratch_bytes};
-        for (int k = in_store ? 3 : 0; k < 4; k++) {
+        uint64_t *where[5] = {&nd->offset, &nd->aux_offset[0], &nd->aux_offset[1], &nd->scratch_offset[0],
+                              &nd->scratch_offset[1]};
+        uint64_t sizes[5] = {nd->bytes, nd->aux_bytes[0], nd->aux_bytes[1], nd->scratch_bytes[0],
+                             nd->scratch_bytes[1]};
+        for (int k = in_store ? 3 : 0; k < 5; k++) {
             if (!sizes[k]) continue;
             if (sizes[k] > limit) {
                 free(blocks), free(depth);
@@ -160,9 +171,11 @@ static alvk_status plan(alvk_graph *g) {
                                   "one binding can reach (%llu); use a smaller batch", i,
                                   (unsigned long long)sizes[k], (unsigned long long)limit);
             }
-            int scratch = k == 3; /* lives while its node records; only its kernels touch it */
+            /* Scratch lives while its node records; only its kernels touch it.
+             * The weights' writer counts as WEIGHTS_AHEAD shallower. */
+            int scratch = k >= 3, writer = k == 4 ? depth[i] - WEIGHTS_AHEAD : depth[i];
             blocks[n++] = (block){(sizes[k] + align - 1) / align * align, 0, scratch ? i : nd->first,
-                                  scratch ? i : nd->last, where[k], depth[i], scratch ? depth[i] : reach[i]};
+                                  scratch ? i : nd->last, where[k], writer, scratch ? depth[i] : reach[i]};
         }
     }
     g->arena_bytes = place(blocks, n, align);
@@ -183,7 +196,7 @@ static alvk_status measure_scratch(alvk_graph *g) {
     s = alvk_cmd_begin(cmd);
     for (int i = 0; i < g->count && s == ALVK_OK; i++) {
         s = graph_record(g, cmd, i, g->max_batch);
-        g->nodes[i].scratch_bytes = alvk_cmd_scratch_taken(cmd);
+        for (int k = 0; k < 2; k++) g->nodes[i].scratch_bytes[k] = alvk_cmd_scratch_taken(cmd, k);
         alvk_cmd_scratch_reuse(cmd);
     }
     if (s == ALVK_OK) s = alvk_cmd_end(cmd);
@@ -285,10 +298,11 @@ static alvk_status recording_for(alvk_graph *g, uint32_t batch, alvk_cmd **out) 
     for (int i = 0; i < g->count && s == ALVK_OK; i++) {
         if (first) first[i] = alvk_cmd_timed_recorded(cmd);
         const node *n = &g->nodes[i];
-        if (n->scratch_bytes) {
-            alvk_buffer region = alvk_buffer_view(&g->arena, n->scratch_offset, n->scratch_bytes);
-            alvk_cmd_scratch_region(cmd, &region);
-        }
+        for (int k = 0; k < 2; k++)
+            if (n->scratch_bytes[k]) {
+                alvk_buffer region = alvk_buffer_view(&g->arena, n->scratch_offset[k], n->scratch_bytes[k]);
+                alvk_cmd_scratch_region(cmd, k, &region);
+            }
         s = graph_record(g, cmd, i, batch);
         alvk_cmd_scratch_reuse(cmd); /* an op's scratch is its own */
     }

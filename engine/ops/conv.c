@@ -110,7 +110,8 @@ static alvk_status pack_as(alvk_cmd *cmd, const conv_run *cr, const pack_job *jo
         const pack_job *p = &job[j < n ? j : 0]; /* one job: its twin binds the same buffers */
         uint32_t ldd = alvk_round8(p->rows), Kp = alvk_round8(p->K);
         if (j < n) {
-            alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, &out[j]);
+            int weights = p->mode == FWD_B || p->mode == DATA_B;
+            alvk_status s = (weights ? alvk_cmd_scratch_weights : alvk_cmd_scratch)(cmd, 4ull * ldd * Kp, &out[j]);
             if (s != ALVK_OK) return s;
             ld[j] = ldd;
         }
@@ -231,7 +232,7 @@ static alvk_status pack_weights(alvk_cmd *cmd, const conv_run *r, const alvk_buf
                                 uint32_t K, alvk_buffer *out, uint32_t *ld) {
     if (K % 4 || cropped(r)) return pack(cmd, r, &(pack_job){FWD_B, r->c.Cout, K, w}, 1, out, ld);
     uint32_t ldd = alvk_round8(r->c.Cout), Kp = alvk_round8(K);
-    alvk_status s = alvk_cmd_scratch(cmd, 4ull * ldd * Kp, out);
+    alvk_status s = alvk_cmd_scratch_weights(cmd, 4ull * ldd * Kp, out);
     if (s != ALVK_OK) return s;
     *ld = ldd;
     struct { uint32_t rows, K, ldd, Kp; } push = {r->c.Cout, K, ldd, Kp};
@@ -308,7 +309,8 @@ static alvk_status transform(alvk_cmd *cmd, uint32_t F, const wino_job *a, const
         alvk_buffer *o = j ? ob : oa;
         if (!p) continue;
         const uint32_t *n = p->size;
-        alvk_status s = alvk_cmd_scratch(cmd, 4ull * tile_values(F) * n[2] * n[3], o);
+        int weights = j == 1 && Cin;
+        alvk_status s = (weights ? alvk_cmd_scratch_weights : alvk_cmd_scratch)(cmd, 4ull * tile_values(F) * n[2] * n[3], o);
         if (s != ALVK_OK) return s;
         memcpy(push.job[j], n, sizeof push.job[j]);
         if (j == 1 && Cin) { /* 64 invocations of 4 filters each */

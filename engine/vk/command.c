@@ -62,8 +62,10 @@ struct alvk_cmd {
     scratch *scratch;
     uint32_t nscratch, cap_scratch;
     uint32_t epoch;        /* alvk_cmd_scratch_reuse calls so far */
-    alvk_buffer region;    /* alvk_cmd_scratch_region's, until the reuse point */
-    VkDeviceSize region_used, taken;
+    /* Per kind (alvk_cmd_scratch, alvk_cmd_scratch_weights): the region of
+     * alvk_cmd_scratch_region until the reuse point, and what was taken. */
+    alvk_buffer region[2];
+    VkDeviceSize region_used[2], taken[2];
     int measuring;         /* alvk_cmd_set_measuring */
 };
 
@@ -94,13 +96,13 @@ alvk_status alvk_cmd_bindset(alvk_cmd *cmd, const alvk_pipeline *pipe,
     return s;
 }
 
-alvk_status alvk_cmd_scratch(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out) {
+static alvk_status take(alvk_cmd *cmd, int weights, VkDeviceSize size, alvk_buffer *out) {
     VkDeviceSize align = cmd->ctx->memory.alignment, aligned = (size + align - 1) / align * align;
-    cmd->taken += aligned;
+    cmd->taken[weights] += aligned;
     if (cmd->measuring) return *out = (alvk_buffer){.size = size}, ALVK_OK;
-    if (cmd->region_used + aligned <= cmd->region.size) {
-        *out = alvk_buffer_view(&cmd->region, cmd->region_used, size);
-        cmd->region_used += aligned;
+    if (cmd->region_used[weights] + aligned <= cmd->region[weights].size) {
+        *out = alvk_buffer_view(&cmd->region[weights], cmd->region_used[weights], size);
+        cmd->region_used[weights] += aligned;
         return ALVK_OK;
     }
     /* A free scratch buffer that holds size, seen as size bytes: the one
@@ -130,19 +132,28 @@ alvk_status alvk_cmd_scratch(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out)
     return ALVK_OK;
 }
 
+alvk_status alvk_cmd_scratch(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out) {
+    return take(cmd, 0, size, out);
+}
+
+alvk_status alvk_cmd_scratch_weights(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out) {
+    return take(cmd, 1, size, out);
+}
+
 void alvk_cmd_scratch_reuse(alvk_cmd *cmd) {
     for (uint32_t i = 0; i < cmd->nscratch; i++) cmd->scratch[i].busy = 0;
     cmd->epoch++;
-    cmd->region = (alvk_buffer){0};
-    cmd->region_used = cmd->taken = 0;
+    memset(cmd->region, 0, sizeof cmd->region);
+    memset(cmd->region_used, 0, sizeof cmd->region_used);
+    memset(cmd->taken, 0, sizeof cmd->taken);
 }
 
-void alvk_cmd_scratch_region(alvk_cmd *cmd, const alvk_buffer *region) {
-    cmd->region = *region;
-    cmd->region_used = 0;
+void alvk_cmd_scratch_region(alvk_cmd *cmd, int weights, const alvk_buffer *region) {
+    cmd->region[weights] = *region;
+    cmd->region_used[weights] = 0;
 }
 
-VkDeviceSize alvk_cmd_scratch_taken(const alvk_cmd *cmd) { return cmd->taken; }
+VkDeviceSize alvk_cmd_scratch_taken(const alvk_cmd *cmd, int weights) { return cmd->taken[weights]; }
 
 void alvk_cmd_set_measuring(alvk_cmd *cmd, int on) { cmd->measuring = on; }
 

@@ -27,6 +27,10 @@ alvk_status alvk_cmd_begin(alvk_cmd *cmd);
 alvk_status alvk_cmd_bindset(alvk_cmd *cmd, const alvk_pipeline *pipe,
                              const alvk_binding *bindings, uint32_t n, alvk_bindset **out);
 alvk_status alvk_cmd_scratch(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out);
+/* Scratch for what kernels compute from parameters alone (folded, packed
+ * or transformed weights): a graph plans it apart from the other scratch,
+ * so that those kernels need not wait for the activations' chain. */
+alvk_status alvk_cmd_scratch_weights(alvk_cmd *cmd, VkDeviceSize size, alvk_buffer *out);
 alvk_context *alvk_cmd_context(const alvk_cmd *cmd);
 /* Declares the scratch buffers handed out so far dead for what is recorded
  * next (their reuse is a conflict like any other, so it is ordered), so a
@@ -34,13 +38,14 @@ alvk_context *alvk_cmd_context(const alvk_cmd *cmd);
 void alvk_cmd_scratch_reuse(alvk_cmd *cmd);
 /* Bytes of scratch the current recording holds in buffers of its own. */
 uint64_t alvk_cmd_scratch_bytes(const alvk_cmd *cmd);
-/* Serves the scratch asked for until the next alvk_cmd_scratch_reuse from
+/* Serves the scratch of one kind (weights: alvk_cmd_scratch_weights's, else
+ * alvk_cmd_scratch's) asked for until the next alvk_cmd_scratch_reuse from
  * region (memory the caller planned for it), as far as it reaches; the
  * rest from the recording's own buffers. */
-void alvk_cmd_scratch_region(alvk_cmd *cmd, const alvk_buffer *region);
-/* Scratch bytes asked for since the last reuse point, each request rounded
- * up to the binding alignment: what a region must hold. */
-VkDeviceSize alvk_cmd_scratch_taken(const alvk_cmd *cmd);
+void alvk_cmd_scratch_region(alvk_cmd *cmd, int weights, const alvk_buffer *region);
+/* Scratch bytes of one kind asked for since the last reuse point, each
+ * request rounded up to the binding alignment: what a region must hold. */
+VkDeviceSize alvk_cmd_scratch_taken(const alvk_cmd *cmd, int weights);
 /* Measuring (how a graph plans its ops' scratch): while on, commands and
  * binding sets are not made and scratch is not allocated (alvk_cmd_scratch
  * gives a buffer of the right size and no memory), only counted. */
