@@ -3,7 +3,10 @@
 # the training step, evaluation at its best batch size, the adversarial
 # step) and the same workloads in PyTorch on the CPU (compare.py). Prints
 # one table with images/s and the ratio alvk/PyTorch; --json prints one JSON
-# object instead. Without PyTorch it reports alvk's side alone.
+# object instead. Without PyTorch it reports alvk's side alone. First it
+# checks that both sides compute the same training step (parity.py: loss,
+# features and gradients from the same weights and images); the verdict is
+# printed under the table ("parity" in the JSON).
 #   --steps N        timed steps per training workload (default 5)
 #   --rounds N       run every side N times in turn (default 1) and report
 #                    medians: each figure the median of its N runs, each
@@ -26,7 +29,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift ;;
     --baseline) baseline=$2; shift ;;
     --torch-device) torch_device=$2; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -53,6 +56,18 @@ if $py -c 'import torch' 2>/dev/null; then have_torch=1; else echo "== PyTorch n
 # CPU time the hypervisor gave to others while this ran (Linux guests): the
 # usual cause of runs that disagree on a shared host.
 steal() { awk '/^cpu /{print $9 + 0, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat 2>/dev/null || echo "0 0"; }
+parity=null
+if [ $have_torch = 1 ]; then
+  echo "== parity: one training step in alvk and PyTorch (benchmarks/parity.py)" >&2
+  rc=0
+  $py benchmarks/parity.py --json --alvk-parity "$build/alvk-parity" > "$tmp/parity.json" || rc=$?
+  case $rc in
+    0) parity=$(cat "$tmp/parity.json") ;;
+    1) parity=$(cat "$tmp/parity.json"); echo "== parity: the two sides differ (python3 benchmarks/parity.py shows where)" >&2 ;;
+    *) echo "== parity.py could not run (status $rc): no parity check" >&2 ;;
+  esac
+fi
+echo "$parity" > "$tmp/parity"
 steal0=$(steal)
 for r in $(seq "$rounds"); do
   echo "== round $r/$rounds: alvk ($build/alvk-e2e --steps $steps)" >&2
@@ -96,9 +111,10 @@ for key, label in (("train", "training step"), ("eval", "evaluation"), ("adversa
     rows.append((label, r))
 s0, t0, s1, t1 = map(float, open(os.path.join(tmp, "steal")).read().split())
 steal_pct = 100 * (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+parity = json.load(open(os.path.join(tmp, "parity")))
 if as_json:
     print(json.dumps({"rows": [r for _, r in rows], "rounds": rounds, "steal_pct": round(steal_pct, 1),
-                      "alvk": alvk, "before": before, "pytorch": torch}))
+                      "alvk": alvk, "before": before, "pytorch": torch, "parity": parity}))
     sys.exit(0)
 tt = torch.get("torch", {})
 what = "one run" if rounds == 1 else "medians of %d rounds (speed-up, ratio: of the same-round ratios)" % rounds
@@ -112,6 +128,11 @@ for label, r in rows:
     if before: line += " %10.1f %7.2fx" % (r["before"], r["speedup"])
     if torch: line += " %10.1f %12.2f" % (r["pytorch"], r["ratio"])
     print(line)
+if parity:
+    worst = max((r for r in parity["rows"] if r["kind"] == "gradient"), key=lambda r: r["alvk"])
+    print("parity (benchmarks/parity.py): %s; loss %.1e, features %.1e, worst gradient %.1e (%s) relative to float64"
+          % ("same step" if parity["ok"] else "FAILED", parity["rows"][0]["alvk"], parity["rows"][1]["alvk"],
+             worst["alvk"], worst["what"]))
 if steal_pct >= 5:
     print("note: the host took %.0f %% of this machine's CPU time for others (steal) during the runs;" % steal_pct)
     print("      expect runs to disagree, and prefer --rounds 3 or more")
