@@ -185,6 +185,14 @@ static alvk_status gpu_bn_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer
     return s == ALVK_OK ? alvk_op_batchnorm_backward(cmd, &b, &in[0], &in[3], &in[1], &mean,
                                                      &invstd, &out[0], &out[1], &out[2]) : s;
 }
+/* y[ch] = the sum of channel ch of an NCHW tensor x (u = N, C, HW). */
+static void sum_channels(const op_case *c, const double *x, double *y) {
+    for (size_t ch = 0; ch < c->u[1]; ch++) {
+        y[ch] = 0;
+        for (size_t k = 0; k < (size_t)c->u[0] * c->u[2]; k++)
+            y[ch] += x[((k / c->u[2]) * c->u[1] + ch) * c->u[2] + k % c->u[2]];
+    }
+}
 static void ref_bn_bwd(const op_case *c, const double *const *in, double *const *out) {
     size_t n = c->in_len[3];
     double *dy = malloc(n * sizeof *dy);
@@ -192,11 +200,7 @@ static void ref_bn_bwd(const op_case *c, const double *const *in, double *const 
     for (size_t i = 0; i < n; i++) dy[i] = c->u[4] && !(in[4][i] > 0) ? 0.0 : in[3][i];
     ref_batchnorm_backward(c->u[0], c->u[1], c->u[2], EPS, in[0], in[1], dy, out[0], out[1], out[2]);
     free(dy);
-    for (size_t ch = 0; c->nout > 3 && ch < c->u[1]; ch++) { /* the fused channel sums of dx */
-        out[3][ch] = 0;
-        for (size_t k = 0; k < (size_t)c->u[0] * c->u[2]; k++)
-            out[3][ch] += out[0][((k / c->u[2]) * c->u[1] + ch) * c->u[2] + k % c->u[2]];
-    }
+    if (c->nout > 3) sum_channels(c, out[0], out[3]); /* the fused channel sums of dx */
 }
 /* The forward the finite differences differentiate: y only, training mode. */
 static void ref_bn_y(const op_case *c, const double *const *in, double *const *out) {
@@ -249,6 +253,59 @@ static op_case bn_dx_sums_case(uint32_t N, uint32_t C, uint32_t HW) {
     return c;
 }
 
+/* ---- per-channel sums of NCHW (a convolution bias's gradient): u = N, C, HW */
+static alvk_status gpu_channel_sum(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                                   const alvk_buffer *out) {
+    return alvk_op_channel_sum(cmd, c->u[0], c->u[1], c->u[2], &in[0], &out[0]);
+}
+static void ref_channel_sum(const op_case *c, const double *const *in, double *const *out) {
+    sum_channels(c, in[0], out[0]);
+}
+static op_case channel_sum_case(uint32_t N, uint32_t C, uint32_t HW) {
+    op_case c = {.nin = 1, .nout = 1, .in_len = {(size_t)N * C * HW}, .out_len = {C}, .lo = {-1}, .hi = {1},
+                 .gpu = gpu_channel_sum, .ref = ref_channel_sum, .tol = 1e-5, .u = {N, C, HW}};
+    snprintf(c.name, sizeof c.name, "channel_sum N=%u C=%u HW=%u", N, C, HW);
+    return c;
+}
+
+/* The graph's fusion of a convolution bias's gradient changes no bit: a
+ * batch-norm backward's dx_sums minus alvk_op_channel_sum of its dx is
+ * exactly zero (tolerance 0; inputs x, gamma, beta, dy as bn_case's). */
+static alvk_status gpu_dx_sums_bits(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                                    const alvk_buffer *out) {
+    alvk_buffer dx, dgamma, dbeta, fused, apart;
+    uint32_t C = c->u[1];
+    alvk_status s = alvk_cmd_scratch(cmd, 4 * c->in_len[0], &dx);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * C, &dgamma);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * C, &dbeta);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * C, &fused);
+    if (s == ALVK_OK) s = alvk_cmd_scratch(cmd, 4ull * C, &apart);
+    alvk_buffer bwd_out[4] = {dx, dgamma, dbeta, fused};
+    op_case bwd = *c;
+    bwd.nout = 4; /* gpu_bn_bwd's dx_sums row */
+    if (s == ALVK_OK) s = gpu_bn_bwd(cmd, &bwd, in, bwd_out);
+    if (s == ALVK_OK) s = alvk_op_channel_sum(cmd, c->u[0], C, c->u[2], &dx, &apart);
+    return s == ALVK_OK ? alvk_op_binary(cmd, ALVK_BINARY_SUB, 1.0f, &fused, &apart, &out[0], C, C, 1) : s;
+}
+static void ref_zero(const op_case *c, const double *const *in, double *const *out) {
+    (void)in;
+    for (size_t i = 0; i < c->out_len[0]; i++) out[0][i] = 0;
+}
+static op_case dx_sums_bits_case(uint32_t N, uint32_t C, uint32_t HW) {
+    op_case c = bn_case(N, C, HW, 2);
+    c.nout = 1, c.out_len[0] = C, c.fwd = NULL, c.tol = 0;
+    c.gpu = gpu_dx_sums_bits, c.ref = ref_zero;
+    snprintf(c.name, sizeof c.name, "batchnorm_backward dx sums - channel_sum N=%u C=%u HW=%u", N, C, HW);
+    return c;
+}
+
+/* Shapes of the channel sums: ResNet18's (28x28 input, batch 2 and 3), odd
+ * planes, channels not in fours, and a channel of more values than a
+ * device sums serially (128 x 49). */
+static const uint32_t sums_shapes[][3] = {{2, 64, 196}, {3, 64, 49}, {3, 128, 16}, {3, 512, 1},
+                                          {130, 3, 4}, {2, 5, 7}, {2, 8, 7}, {128, 4, 49}};
+#define SUMS_SHAPES (sizeof sums_shapes / sizeof sums_shapes[0])
+
 #define MAX_CASES 160
 static op_case table[MAX_CASES];
 
@@ -299,14 +356,28 @@ static size_t build_table(void) {
     }
     for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++)
         table[n++] = bn_dx_sums_case(fused[i][0], fused[i][1], fused[i][2]);
+    for (size_t i = 0; i < SUMS_SHAPES; i++) {
+        table[n++] = channel_sum_case(sums_shapes[i][0], sums_shapes[i][1], sums_shapes[i][2]);
+        table[n++] = dx_sums_bits_case(sums_shapes[i][0], sums_shapes[i][1], sums_shapes[i][2]);
+    }
     cr_assert(n <= MAX_CASES);
     return n;
 }
 
 OP_TABLE_TEST(ops_norm_pool, build_table, table, MAX_CASES)
 
-/* Batch-norm statistics summed by subgroups (shaders' _sg twins), as on a
- * device whose race picks them. */
+/* The channel-sum rows again, under the sums forced by the caller. */
+static void channel_sums_and_their_bits(void) {
+    for (size_t i = 0; i < SUMS_SHAPES; i++) {
+        op_case c = channel_sum_case(sums_shapes[i][0], sums_shapes[i][1], sums_shapes[i][2]);
+        op_case_run(&c);
+        c = dx_sums_bits_case(sums_shapes[i][0], sums_shapes[i][1], sums_shapes[i][2]);
+        op_case_run(&c);
+    }
+}
+
+/* Batch-norm statistics and channel sums summed by subgroups (shaders' _sg
+ * twins), as on a device whose race picks them. */
 Test(ops_norm_pool, batch_norm_by_subgroups) {
     test_force_subgroup_sums();
     setenv("ALVK_SERIAL_SUMS", "0", 1);
@@ -316,10 +387,11 @@ Test(ops_norm_pool, batch_norm_by_subgroups) {
             op_case c = bn_case(bn[i][0], bn[i][1], bn[i][2], mode);
             op_case_run(&c);
         }
+    channel_sums_and_their_bits();
 }
 
 /* Small channels summed by a workgroup each (what a GPU's race picks; the
- * table above runs them serially on lavapipe). */
+ * table above runs them serially on lavapipe), channel sums too. */
 Test(ops_norm_pool, batch_norm_by_workgroups) {
     setenv("ALVK_SERIAL_SUMS", "0", 1);
     static const uint32_t bn[][3] = {{3, 128, 16}, {3, 512, 1}, {130, 3, 4}, {2, 5, 7}};
@@ -328,4 +400,5 @@ Test(ops_norm_pool, batch_norm_by_workgroups) {
             op_case c = bn_case(bn[i][0], bn[i][1], bn[i][2], mode);
             op_case_run(&c);
         }
+    channel_sums_and_their_bits();
 }

@@ -196,19 +196,16 @@ static void fuse_bias_add(alvk_graph *g, int i) {
 
 /* channel_sum(dx) of a batch-norm backward's dx, into the store's
  * gradient (which lives through the run, so the earlier kernel may write
- * it). Only where both kernels add a channel's values one lane each, in
- * the same order (channels of few values, on a device that sums them
- * serially): a workgroup's order differs between the two, and this
- * gradient is zero but for rounding (batch norm removes a per-channel
- * constant), which Adam would scale up to whole steps. */
+ * it). The two kernels add a channel's values in the same order
+ * (alvk_op_channel_sum follows the backward's sums), so the fused sum has
+ * the unfused one's bits: it matters, as this gradient is zero but for
+ * rounding (batch norm removes a per-channel constant), which Adam would
+ * scale up to whole steps. */
 static void fuse_dx_sums(alvk_graph *g, int i) {
     node *S = &g->nodes[i];
     node *B = &g->nodes[S->in[0]];
     if (S->grad_of < 0 || S->fused_into || S->elided || S->pinned) return;
     if (B->op != OP_BATCHNORM_BWD || !plain(B) || B->dx_sums) return;
-    if ((uint64_t)B->shape[0] * B->shape[2] * B->shape[3] > ALVK_SERIAL_SUM_MAX ||
-        !alvk_small_sums_serial(g->ctx))
-        return;
     B->dx_sums = i;
     S->elided = 1;
 }

@@ -114,10 +114,12 @@ const graph_op_desc graph_op_conv_bwd_weight = {.record = record_conv_bwd_weight
                                                 .reads = {READ_VALUES, READ_VALUES, READ_NOTHING}};
 
 /* [N, C, H, W] -> [C]: a convolution bias's gradient. */
+/* A convolution bias's gradient, in batch norm's order of additions (the
+ * batch-norm backward that computes gy may sum it itself: fuse.c). */
 static alvk_status record_channel_sum(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     int ia = g->nodes[i].in[0];
-    alvk_reduce r = {.outer = graph_dim(g, ia, 0, batch), .mid = graph_dim(g, ia, 1, batch),
-                     .inner = graph_dim(g, ia, 2, batch) * graph_dim(g, ia, 3, batch), .scale = 1.0f};
-    return graph_record_reduce(g, cmd, i, &r);
+    alvk_buffer x = graph_buffer(g, ia), y = graph_buffer(g, i);
+    return alvk_op_channel_sum(cmd, graph_dim(g, ia, 0, batch), graph_dim(g, ia, 1, batch),
+                               graph_dim(g, ia, 2, batch) * graph_dim(g, ia, 3, batch), &x, &y);
 }
 const graph_op_desc graph_op_channel_sum = {.record = record_channel_sum};

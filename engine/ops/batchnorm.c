@@ -232,6 +232,27 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
     return alvk_op_dispatch(cmd, k, bind, 13, &push, 7 * sizeof(uint32_t), groups);
 }
 
+/* Per-channel sums of an NCHW tensor (channel_sum.comp) in the order the
+ * backward's dx_sums adds a channel: the same segments, workgroup size,
+ * serial choice and group-sum form, so the graph compiler may fuse a
+ * convolution bias's gradient into the batch-norm backward on any device
+ * without changing a bit. */
+alvk_status alvk_op_channel_sum(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW, const alvk_buffer *x,
+                                const alvk_buffer *y) {
+    alvk_batchnorm b = {.N = N, .C = C, .HW = HW};
+    alvk_status s = check_bn(&b, &x, 1, &y, 1, "channel sum");
+    if (s != ALVK_OK) return s;
+    struct { uint32_t N, C, HW, segs, seg; } push = {N, C, HW, 0, 0};
+    stat_segments(&b, &push.segs, &push.seg);
+    int ser = serial(cmd, &b);
+    alvk_shader_id shader = ALVK_SHADER_channel_sum;
+    if (!ser) shader = alvk_group_sum_shader(alvk_cmd_context(cmd), shader);
+    alvk_kernel k = {.shader = shader, .local = {STATS_LOCAL}, .nspec = 1, .spec = {ser}};
+    alvk_binding bind[3] = {alvk_in4(x), alvk_in1(x), alvk_out(y)};
+    uint32_t groups[3] = {ser ? (C + STATS_LOCAL - 1) / STATS_LOCAL : C, 1, 1};
+    return alvk_op_dispatch(cmd, k, bind, 3, &push, sizeof push, groups);
+}
+
 alvk_status alvk_op_batchnorm_fold(alvk_cmd *cmd, uint32_t Cout, uint32_t per_filter, float eps,
                                    const alvk_buffer *w, const alvk_buffer *b,
                                    const alvk_bn_params *p, const alvk_buffer *w_out,

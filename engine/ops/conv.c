@@ -548,6 +548,5 @@ alvk_status alvk_op_conv2d_backward_weight(alvk_cmd *cmd, const alvk_conv *c0,
     uint32_t F = winograd_tile(alvk_cmd_context(cmd), &r, d.OH, d.OW);
     s = F ? winograd_weight(cmd, &r.c, d.OH, d.OW, F, x, dy, dw) : im2col_weight(cmd, &r, &d, x, dy, dw);
     if (s != ALVK_OK || !db) return s;
-    alvk_reduce red = {.outer = r.c.N, .mid = r.c.Cout, .inner = d.P_out, .scale = 1.0f};
-    return alvk_op_reduce(cmd, &red, dy, db);
+    return alvk_op_channel_sum(cmd, r.c.N, r.c.Cout, d.P_out, dy, db); /* as the graph sums it */
 }

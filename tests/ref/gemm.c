@@ -12,6 +12,7 @@ void ref_gemm(size_t M, size_t N, size_t K, int trans_a, int trans_b, double alp
         for (size_t n = 0; n < N; n++) {
             double s = 0;
             for (size_t k = 0; k < K; k++) s += at(a, trans_a, lda, m, k) * at(b, trans_b, ldb, k, n);
-            c[m * N + n] = alpha * s + beta * c[m * N + n] + (bias ? bias[n] : 0);
+            double prior = beta != 0 ? beta * c[m * N + n] : 0; /* as BLAS: beta 0 reads no c */
+            c[m * N + n] = alpha * s + prior + (bias ? bias[n] : 0);
         }
 }
