@@ -19,13 +19,13 @@ class Block(nn.Module):
         self.bn1 = nn.BatchNorm2d(cout)
         self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
         self.bn2 = nn.BatchNorm2d(cout)
-        self.short = None
+        self.downsample = None  # torchvision's name: parity.py loads alvk's weights by it
         if stride != 1 or cin != cout:
-            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride), nn.BatchNorm2d(cout))
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride), nn.BatchNorm2d(cout))
 
     def forward(self, x):
         y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
-        return F.relu(y + (x if self.short is None else self.short(x)))
+        return F.relu(y + (x if self.downsample is None else self.downsample(x)))
 
 
 def backbone():

@@ -25,23 +25,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from compare import Block  # deeplay's residual block, torchvision's names
+
 BOUNDS = {"loss": 1e-4, "features": 1e-3, "running statistics": 1e-3, "gradient": 5e-2}
-
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
-        return F.relu(y + (x if self.downsample is None else self.downsample(x)))
 
 
 class ResNet18(nn.Module):
