@@ -113,9 +113,9 @@ static alvk_status record_conv_bwd_weight(alvk_graph *g, alvk_cmd *cmd, int i, u
 const graph_op_desc graph_op_conv_bwd_weight = {.record = record_conv_bwd_weight,
                                                 .reads = {READ_VALUES, READ_VALUES, READ_NOTHING}};
 
-/* [N, C, H, W] -> [C]: a convolution bias's gradient. */
-/* A convolution bias's gradient, in batch norm's order of additions (the
- * batch-norm backward that computes gy may sum it itself: fuse.c). */
+/* [N, C, H, W] -> [C]: a convolution bias's gradient, in batch norm's
+ * order of additions (the batch-norm backward that computes it may sum it
+ * itself: fuse.c). */
 static alvk_status record_channel_sum(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t batch) {
     int ia = g->nodes[i].in[0];
     alvk_buffer x = graph_buffer(g, ia), y = graph_buffer(g, i);
