@@ -1050,10 +1050,20 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
     test_close(ctx);
 }
 
+/* Convolutions of k x k kernels whose store adds a residual. */
+static int residual_hosts(const alvk_graph *g, uint32_t k) {
+    int n = 0;
+    for (int i = 0; i < g->count; i++)
+        n += g->nodes[i].op == OP_CONV2D && g->nodes[i].residual >= 0 && g->nodes[g->nodes[i].in[1]].shape[2] == k;
+    return n;
+}
+
 /* The evaluation graph's fusions: batch norm folded into every
- * convolution, every ReLU and residual add into the convolution's store,
- * the classifier's bias into its GEMM, the pool over 1x1 maps a view;
- * its logits equal the unfused graph's bit for bit (folding alone is on in
+ * convolution, every ReLU and residual add into the convolution's store
+ * (each block's second 3x3 convolution, so that a downsampling block's
+ * 1x1 shortcut runs beside the main branch, not after it), the
+ * classifier's bias into its GEMM, the pool over 1x1 maps a view; its
+ * logits equal the unfused graph's bit for bit (folding alone is on in
  * both: it is what reorders rounding). */
 Test(graph, evaluation_fuses_relu_and_residual_adds_into_convolutions_bit_for_bit) {
     alvk_context *ctx = test_open(NULL);
@@ -1079,6 +1089,8 @@ Test(graph, evaluation_fuses_relu_and_residual_adds_into_convolutions_bit_for_bi
         cr_expect_eq(fused_nodes(g, OP_RELU, 0), fused ? 17 : 0);
         cr_expect_eq(fused_nodes(g, OP_ADD, 0), fused ? 8 : 0);
         cr_expect_eq(fused_nodes(g, OP_AVGPOOL, 0), fused);
+        cr_expect_eq(residual_hosts(g, 3), fused ? 8 : 0);
+        cr_expect_eq(residual_hosts(g, 1), 0, "a shortcut convolution waits for its block's main branch");
         bias = bias_adds_that_fuse(g);
         cr_expect_eq(fused_nodes(g, OP_BIAS_ADD, 0), fused ? bias : 0);
         TEST_OK(alvk_graph_set(g, x, img, sizeof img, 3));

@@ -20,21 +20,35 @@ static alvk_node conv_bn(alvk_graph *g, alvk_node x, const char *conv, const cha
     return alvk_graph_batchnorm(g, y, bn);
 }
 
-/* A basic block: conv-bn-relu-conv-bn, plus the input (through a 1x1
- * stride-2 conv and bn when the block downsamples), then relu. */
-static alvk_node block(alvk_graph *g, alvk_node x, int stage, int index) {
-    char p[64], a[96], b[96];
-    snprintf(p, sizeof p, "layer%d.%d", stage, index);
-    uint32_t stride = stage > 1 && index == 0 ? 2 : 1;
+/* conv-bn-relu-conv-bn of a basic block's main branch. */
+static alvk_node main_branch(alvk_graph *g, alvk_node x, const char *p, uint32_t stride) {
+    char a[96], b[96];
     snprintf(a, sizeof a, "%s.conv1", p), snprintf(b, sizeof b, "%s.bn1", p);
     alvk_node h = alvk_graph_relu(g, conv_bn(g, x, a, b, stride, 1));
     snprintf(a, sizeof a, "%s.conv2", p), snprintf(b, sizeof b, "%s.bn2", p);
-    h = conv_bn(g, h, a, b, 1, 1);
-    alvk_node skip = x;
-    if (stride == 2) {
-        snprintf(a, sizeof a, "%s.downsample.0", p), snprintf(b, sizeof b, "%s.downsample.1", p);
-        skip = conv_bn(g, x, a, b, 2, 0);
-    }
+    return conv_bn(g, h, a, b, 1, 1);
+}
+
+/* A basic block: the main branch plus the input (through a 1x1 stride-2
+ * conv and bn when the block downsamples), then relu. Which branch is built
+ * first decides what waits (fuse.c gives an add and its ReLU to the later
+ * of the add's producers; autodiff records gradients in reverse): built
+ * second, the shortcut's backward runs beside the main branch's, so
+ * training graphs build it second; evaluation graphs, which have no
+ * backward, build it first, so the main branch's last kernel takes the
+ * add and the shortcut runs beside the main branch's forward (one
+ * dependency level fewer per downsampling block). */
+static alvk_node block(alvk_graph *g, alvk_node x, int stage, int index) {
+    char p[64], a[96], b[96];
+    snprintf(p, sizeof p, "layer%d.%d", stage, index);
+    snprintf(a, sizeof a, "%s.downsample.0", p), snprintf(b, sizeof b, "%s.downsample.1", p);
+    uint32_t stride = stage > 1 && index == 0 ? 2 : 1;
+    if (stride == 1) return alvk_graph_relu(g, alvk_graph_add(g, main_branch(g, x, p, 1), x));
+    alvk_node h, skip;
+    if (g->mode == ALVK_GRAPH_EVAL)
+        skip = conv_bn(g, x, a, b, 2, 0), h = main_branch(g, x, p, 2);
+    else
+        h = main_branch(g, x, p, 2), skip = conv_bn(g, x, a, b, 2, 0);
     return alvk_graph_relu(g, alvk_graph_add(g, h, skip));
 }
 
