@@ -1053,8 +1053,10 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
 /* Convolutions of k x k kernels whose store adds a residual. */
 static int residual_hosts(const alvk_graph *g, uint32_t k) {
     int n = 0;
-    for (int i = 0; i < g->count; i++)
-        n += g->nodes[i].op == OP_CONV2D && g->nodes[i].residual >= 0 && g->nodes[g->nodes[i].in[1]].shape[2] == k;
+    for (int i = 0; i < g->count; i++) {
+        const node *c = &g->nodes[i];
+        n += c->op == OP_CONV2D && c->residual >= 0 && g->nodes[c->in[1]].shape[2] == k;
+    }
     return n;
 }
 
@@ -1090,7 +1092,8 @@ Test(graph, evaluation_fuses_relu_and_residual_adds_into_convolutions_bit_for_bi
         cr_expect_eq(fused_nodes(g, OP_ADD, 0), fused ? 8 : 0);
         cr_expect_eq(fused_nodes(g, OP_AVGPOOL, 0), fused);
         cr_expect_eq(residual_hosts(g, 3), fused ? 8 : 0);
-        cr_expect_eq(residual_hosts(g, 1), 0, "a shortcut convolution waits for its block's main branch");
+        cr_expect_eq(residual_hosts(g, 1), 0,
+                     "a shortcut convolution waits for its block's main branch");
         bias = bias_adds_that_fuse(g);
         cr_expect_eq(fused_nodes(g, OP_BIAS_ADD, 0), fused ? bias : 0);
         TEST_OK(alvk_graph_set(g, x, img, sizeof img, 3));

@@ -262,8 +262,9 @@ static void ref_channel_sum(const op_case *c, const double *const *in, double *c
     sum_channels(c, in[0], out[0]);
 }
 static op_case channel_sum_case(uint32_t N, uint32_t C, uint32_t HW) {
-    op_case c = {.nin = 1, .nout = 1, .in_len = {(size_t)N * C * HW}, .out_len = {C}, .lo = {-1}, .hi = {1},
-                 .gpu = gpu_channel_sum, .ref = ref_channel_sum, .tol = 1e-5, .u = {N, C, HW}};
+    op_case c = {.nin = 1, .nout = 1, .in_len = {(size_t)N * C * HW}, .out_len = {C},
+                 .lo = {-1}, .hi = {1}, .gpu = gpu_channel_sum, .ref = ref_channel_sum,
+                 .tol = 1e-5, .u = {N, C, HW}};
     snprintf(c.name, sizeof c.name, "channel_sum N=%u C=%u HW=%u", N, C, HW);
     return c;
 }
@@ -285,7 +286,8 @@ static alvk_status gpu_dx_sums_bits(alvk_cmd *cmd, const op_case *c, const alvk_
     bwd.nout = 4; /* gpu_bn_bwd's dx_sums row */
     if (s == ALVK_OK) s = gpu_bn_bwd(cmd, &bwd, in, bwd_out);
     if (s == ALVK_OK) s = alvk_op_channel_sum(cmd, c->u[0], C, c->u[2], &dx, &apart);
-    return s == ALVK_OK ? alvk_op_binary(cmd, ALVK_BINARY_SUB, 1.0f, &fused, &apart, &out[0], C, C, 1) : s;
+    if (s == ALVK_OK) s = alvk_op_binary(cmd, ALVK_BINARY_SUB, 1.0f, &fused, &apart, &out[0], C, C, 1);
+    return s;
 }
 static void ref_zero(const op_case *c, const double *const *in, double *const *out) {
     (void)in;
@@ -295,7 +297,8 @@ static op_case dx_sums_bits_case(uint32_t N, uint32_t C, uint32_t HW) {
     op_case c = bn_case(N, C, HW, 2);
     c.nout = 1, c.out_len[0] = C, c.fwd = NULL, c.tol = 0;
     c.gpu = gpu_dx_sums_bits, c.ref = ref_zero;
-    snprintf(c.name, sizeof c.name, "batchnorm_backward dx sums - channel_sum N=%u C=%u HW=%u", N, C, HW);
+    snprintf(c.name, sizeof c.name, "batchnorm_backward dx sums - channel_sum N=%u C=%u HW=%u", N, C,
+             HW);
     return c;
 }
 

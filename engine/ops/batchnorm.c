@@ -237,8 +237,8 @@ alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
  * serial choice and group-sum form, so the graph compiler may fuse a
  * convolution bias's gradient into the batch-norm backward on any device
  * without changing a bit. */
-alvk_status alvk_op_channel_sum(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW, const alvk_buffer *x,
-                                const alvk_buffer *y) {
+alvk_status alvk_op_channel_sum(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,
+                                const alvk_buffer *x, const alvk_buffer *y) {
     alvk_batchnorm b = {.N = N, .C = C, .HW = HW};
     alvk_status s = check_bn(&b, &x, 1, &y, 1, "channel sum");
     if (s != ALVK_OK) return s;

@@ -278,8 +278,8 @@ alvk_status alvk_op_batchnorm_fold(alvk_cmd *cmd, uint32_t Cout, uint32_t per_fi
                                    const alvk_buffer *b_out);
 /* y[c] = the sum of channel c of an NCHW tensor x, added in the order of
  * the backward's dx_sums (the same bits). A convolution bias's gradient. */
-alvk_status alvk_op_channel_sum(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW, const alvk_buffer *x,
-                                const alvk_buffer *y);
+alvk_status alvk_op_channel_sum(alvk_cmd *cmd, uint32_t N, uint32_t C, uint32_t HW,
+                                const alvk_buffer *x, const alvk_buffer *y);
 /* Training-mode gradients: dx, dgamma, dbeta. */
 alvk_status alvk_op_batchnorm_backward(alvk_cmd *cmd, const alvk_batchnorm *b,
                                        const alvk_buffer *x, const alvk_buffer *dy,
