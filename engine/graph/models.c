@@ -41,9 +41,9 @@ static alvk_node main_branch(alvk_graph *g, alvk_node x, const char *p, uint32_t
 static alvk_node block(alvk_graph *g, alvk_node x, int stage, int index) {
     char p[64], a[96], b[96];
     snprintf(p, sizeof p, "layer%d.%d", stage, index);
+    if (stage == 1 || index == 1) /* no downsampling: the input itself is the shortcut */
+        return alvk_graph_relu(g, alvk_graph_add(g, main_branch(g, x, p, 1), x));
     snprintf(a, sizeof a, "%s.downsample.0", p), snprintf(b, sizeof b, "%s.downsample.1", p);
-    uint32_t stride = stage > 1 && index == 0 ? 2 : 1;
-    if (stride == 1) return alvk_graph_relu(g, alvk_graph_add(g, main_branch(g, x, p, 1), x));
     alvk_node h, skip;
     if (g->mode == ALVK_GRAPH_EVAL)
         skip = conv_bn(g, x, a, b, 2, 0), h = main_branch(g, x, p, 2);
