@@ -2,10 +2,12 @@
 #extension GL_GOOGLE_include_directive : require
 // Row-wise softmax family over logits[B, C], one row per invocation (rows
 // are short: 10 classes): MODE 0 writes the probabilities, MODE 1 the
-// cross-entropy of each row (and, with PROBS, the probabilities the backward
-// needs). Every row subtracts its max before exp, so large logits cannot
-// overflow. The batch mean of the
-// cross-entropy is a separate fixed-order reduction on the host's side.
+// cross-entropy of each row and, in probs[], with PROBS 1 the probabilities
+// the backward needs, with PROBS 2 the backward's result itself for dloss 1
+// (softmax_ce_backward.comp's expression: a training step's loss gradient
+// in the same pass). Every row subtracts its max before exp, so large
+// logits cannot overflow. The batch mean of the cross-entropy is a separate
+// fixed-order reduction on the host's side.
 // alvk-variant: texel
 #include "alvk.glsl"
 #include "alvk_read.glsl"
@@ -29,15 +31,17 @@ void main() {
     }
     float sum = 0.0;
     for (uint c = 0u; c < pc.C; c++) sum += exp(LOAD1(logits, base + c) - top1);
+    // Labels come from the device: clamp rather than read past the row.
+    uint label = MODE == 1u ? min(labels[b], pc.C - 1u) : 0u;
     if (MODE == 1u) {
-        // Labels come from the device: clamp rather than read past the row.
-        uint label = min(labels[b], pc.C - 1u);
         result[b] = log(sum) - (LOAD1(logits, base + label) - top1);
         if (PROBS == 0u) return;
     }
+    float g = 1.0 / float(pc.B);
     for (uint c = 0u; c < pc.C; c++) {
         float p = exp(LOAD1(logits, base + c) - top1) / sum;
         if (MODE == 0u) result[base + c] = p;
-        else probs[base + c] = p;
+        else if (PROBS == 1u) probs[base + c] = p;
+        else probs[base + c] = g * (p - (c == label ? 1.0 : 0.0));
     }
 }

@@ -996,7 +996,8 @@ static int bias_adds_that_fuse(const alvk_graph *g) {
  * where that GEMM would not split K), the 19 convolution bias gradients
  * into the batch-norm backward whose dx they sum (serial sums or a
  * workgroup's: alvk_op_channel_sum adds in the same order), the
- * classifier's bias into its GEMM, and the
+ * classifier's bias into its GEMM, the loss's gradient into the loss's
+ * kernel, and the
  * average pool over layer4's 1x1 maps and its gradient (copies) into
  * their inputs' memory; the step's loss and every gradient
  * equal the unfused graph's bit for bit, in fewer commands and barriers. */
@@ -1019,6 +1020,7 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
         cr_expect_eq(fused_nodes(g, OP_RELU_GRAD, 0), fused ? into_conv : 0);
         cr_expect_eq(fused_nodes(g, OP_CHANNEL_SUM, 1), fused ? 19 : 0);
         cr_expect_eq(fused_nodes(g, OP_AVGPOOL, 0) + fused_nodes(g, OP_AVGPOOL_BWD, 0), fused ? 2 : 0);
+        cr_expect_eq(fused_nodes(g, OP_SOFTMAX_CE_BWD, 1), fused ? 1 : 0);
         bias = bias_adds_that_fuse(g);
         cr_expect_eq(fused_nodes(g, OP_BIAS_ADD, 0), fused ? bias : 0);
         TEST_OK(alvk_graph_set(g, x, img, sizeof img, 2));
@@ -1042,7 +1044,7 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
         alvk_params_destroy(p);
     }
     cr_expect_eq(loss[0], loss[1], "loss %.9g unfused, %.9g fused", loss[0], loss[1]);
-    cr_expect_eq(commands[1], commands[0] - 17 - 9 - 9 - 7 - 2 - (uint32_t)(into_conv + 19 + bias),
+    cr_expect_eq(commands[1], commands[0] - 17 - 9 - 9 - 7 - 2 - 1 - (uint32_t)(into_conv + 19 + bias),
                  "%u commands unfused, %u fused", commands[0], commands[1]);
     cr_expect_lt(barriers[1], barriers[0]);
     cr_expect_lt(barriers[0], commands[0], "independent work shares barriers");

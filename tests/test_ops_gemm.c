@@ -108,6 +108,18 @@ Test(ops_gemm, every_tile_variant) {
     }
 }
 
+/* gemm_small.comp (gemm.c: small GEMMs run unpacked), forced on every row
+ * of the table: both transposes, bias, accumulate, odd and unit sizes. */
+Test(ops_gemm, small_kernel) {
+    setenv("ALVK_GEMM_TILE", "small", 1);
+    size_t n = build_table();
+    for (size_t i = 0; i < n; i++) {
+        op_case c = table[i];
+        snprintf(c.name + strlen(c.name), sizeof c.name - strlen(c.name), " small");
+        op_case_run(&c);
+    }
+}
+
 /* Split K (gemm.c), forced: long-K GEMMs with few tiles as S GEMMs over
  * slices of K plus a reduce; a bias or an accumulated C never splits. */
 Test(ops_gemm, split_k) {

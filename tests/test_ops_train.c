@@ -33,6 +33,16 @@ static alvk_status gpu_ce_bwd(alvk_cmd *cmd, const op_case *c, const alvk_buffer
 static void ref_ce_bwd(const op_case *c, const double *const *in, double *const *out) {
     ref_softmax_ce_backward(c->u[0], c->u[1], in[0], in[1], in[2], out[0]);
 }
+/* The loss and its gradient for dloss 1 in one pass. */
+static alvk_status gpu_ce_grad(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
+                               const alvk_buffer *out) {
+    return alvk_op_softmax_ce_grad(cmd, c->u[0], c->u[1], &in[0], &in[1], &out[0], &out[1]);
+}
+static void ref_ce_grad(const op_case *c, const double *const *in, double *const *out) {
+    const double one = 1;
+    ref_softmax_ce(c->u[0], c->u[1], in[0], in[1], out[0], NULL);
+    ref_softmax_ce_backward(c->u[0], c->u[1], in[0], in[1], &one, out[1]);
+}
 
 static alvk_status gpu_softmax(alvk_cmd *cmd, const op_case *c, const alvk_buffer *in,
                                const alvk_buffer *out) {
@@ -49,8 +59,9 @@ static void ref_count(const op_case *c, const double *const *in, double *const *
     ref_correct_count(c->u[0], c->u[1], in[0], in[1], out[0]);
 }
 
-enum { CE, CE_BWD, SOFTMAX, COUNT };
-static const char *const row_names[] = {"softmax_ce", "softmax_ce_backward", "softmax", "correct_count"};
+enum { CE, CE_BWD, SOFTMAX, COUNT, CE_GRAD };
+static const char *const row_names[] = {"softmax_ce", "softmax_ce_backward", "softmax", "correct_count",
+                                        "softmax_ce_grad"};
 
 /* Logits uniform in [-5, 5]; `ties` makes them integers in [2^23, 2^23 + 4]
  * instead (floats there are whole numbers), so rows hold equal maxima with a
@@ -70,6 +81,10 @@ static op_case rows_case(int op, uint32_t B, uint32_t C, int ties, uint32_t labe
         c.nin = 3, c.in_len[2] = 1, c.lo[2] = -2, c.hi[2] = 2, c.out_len[0] = n;
         c.gpu = gpu_ce_bwd, c.ref = ref_ce_bwd, c.fwd = ref_ce_loss, c.fwd_nin = 2;
         c.grad_of[0] = 0;
+        break;
+    case CE_GRAD: /* outputs the loss and dlogits */
+        c.nin = 2, c.nout = 2, c.out_len[0] = 1, c.out_len[1] = n;
+        c.gpu = gpu_ce_grad, c.ref = ref_ce_grad;
         break;
     case SOFTMAX:
         c.out_len[0] = n, c.gpu = gpu_softmax, c.ref = ref_softmax_fwd;
@@ -199,6 +214,9 @@ static size_t build_table(void) {
         for (int i = 0; i < 3; i++) table[n++] = rows_case(op, sizes[i], 10, 0, 10);
     table[n++] = rows_case(CE_BWD, 130, 10, 0, 12);
     table[n++] = rows_case(CE, 130, 10, 1, 10);
+    for (int i = 0; i < 4; i++) table[n++] = rows_case(CE_GRAD, ce_sizes[i], 10, 0, 10);
+    table[n++] = rows_case(CE_GRAD, 130, 10, 0, 12);
+    table[n++] = rows_case(CE_GRAD, 130, 10, 1, 10);
     table[n++] = rows_case(SOFTMAX, 130, 10, 1, 10);
     table[n++] = rows_case(COUNT, 130, 10, 1, 10);
     table[n++] = rows_case(COUNT, 130, 10, 0, 12);
@@ -249,6 +267,8 @@ Test(ops_train, invalid_arguments) {
     TEST_REFUSED(alvk_op_softmax_ce(cmd, 2, 10, b, b, b, s), "probs");
     TEST_REFUSED(alvk_op_softmax_ce(cmd, 2, 10, b, b, NULL, NULL), "no loss");
     TEST_REFUSED(alvk_op_softmax_ce_backward(cmd, 2, 10, b, b, b, s), "dlogits");
+    TEST_REFUSED(alvk_op_softmax_ce_grad(cmd, 2, 10, b, b, b, s), "dlogits");
+    TEST_REFUSED(alvk_op_softmax_ce_grad(cmd, 2, 10, b, b, b, NULL), "no dlogits");
     TEST_REFUSED(alvk_op_softmax(cmd, 2, 0, b, b), "C=0");
     TEST_REFUSED(alvk_op_correct_count(cmd, 2, 10, b, NULL, b), "no labels");
     TEST_REFUSED(alvk_op_adam(cmd, 0, b, g, m, v, v, 0, s, 0), "n = 0");

@@ -17,6 +17,7 @@
  *                                            kernel adds and masks
  *                batch-norm backward -> channel_sum   its kernel sums dx
  *                                            (a convolution bias's gradient)
+ *                softmax_ce -> its backward from the seed   the loss's kernel
  *   both         matmul -> bias_add          the GEMM's store
  *                global average pooling of 1 x 1 maps, and its gradient:
  *                                            their input, in its memory
@@ -210,6 +211,20 @@ static void fuse_dx_sums(alvk_graph *g, int i) {
     S->elided = 1;
 }
 
+/* softmax_ce_bwd(ce, labels, dloss) where dloss is a node of ones (the
+ * backward's seed) and this is the loss's only backward: the loss's kernel
+ * writes the gradient too (the same expression, alvk_op_softmax_ce_grad),
+ * so the backward starts a level earlier, and no probabilities are kept. */
+static void fuse_ce_grad(alvk_graph *g, int i) {
+    node *bw = &g->nodes[i], *ce = &g->nodes[bw->in[0]];
+    if (!plain(bw) || g->nodes[bw->in[2]].op != OP_ONE || ce->fused_into || ce->elided || ce->ce_grad) return;
+    for (int j = bw->in[0] + 1; j < g->count; j++)
+        if (j != i && g->nodes[j].op == OP_SOFTMAX_CE_BWD && g->nodes[j].in[0] == bw->in[0]) return;
+    ce->ce_grad = i;
+    ce->aux_bytes[0] = 0;
+    bw->elided = 1;
+}
+
 /* Global average pooling over 1 x 1 maps, and its gradient, copy their
  * input (times 1: the same bits): their output is their input's memory
  * (ResNet18's layer4 on 28 x 28 images). Last, so that the passes above
@@ -241,6 +256,7 @@ void graph_fuse(alvk_graph *g) {
     for (int i = 0; i < g->count; i++)
         if (g->nodes[i].op == OP_CHANNEL_SUM) fuse_dx_sums(g, i);
         else if (g->nodes[i].op == OP_BIAS_ADD) fuse_bias_add(g, i);
+        else if (g->nodes[i].op == OP_SOFTMAX_CE_BWD) fuse_ce_grad(g, i);
     for (int i = 0; i < g->count; i++)
         if (g->nodes[i].op == OP_AVGPOOL || g->nodes[i].op == OP_AVGPOOL_BWD) alias_unit_pool(g, i);
 }

@@ -103,11 +103,13 @@ typedef struct node {
      * ReLU's mask, in[1] the gradient it masked; an ADD by the RELU_GRAD
      * that reads it: in[2] is then the ADD's second operand) or by its
      * input's kernel (a CHANNEL_SUM by the BATCHNORM_BWD whose dx it sums,
-     * into the store's gradient: dx_sums). */
+     * into the store's gradient: dx_sums; a SOFTMAX_CE_BWD by its
+     * SOFTMAX_CE: ce_grad). */
     int fused_into;
     int elided;
     int bn_folded;      /* CONV2D: the BATCHNORM folded into it */
     int dx_sums;        /* BATCHNORM_BWD: the CHANNEL_SUM of its dx it also computes (elided) */
+    int ce_grad;        /* SOFTMAX_CE: the SOFTMAX_CE_BWD whose dlogits it also writes (elided) */
     int residual;       /* BATCHNORM, CONV2D, CONV_BWD_DATA: the node its epilogue adds, or -1 */
     int relu;           /* BATCHNORM, CONV2D: its epilogue clamps at 0 */
     int mask;           /* CONV_BWD_DATA: its epilogue is a ReLU's gradient by this mask, or -1 */

@@ -49,12 +49,13 @@ static alvk_status record_matmul(alvk_graph *g, alvk_cmd *cmd, int i, uint32_t b
 }
 
 /* A GEMM with a bias never splits K (gemm.c); without, it may, and then
- * rounds otherwise: fused only where it would not at any batch. */
+ * rounds otherwise: fused only where it would not at any batch (a small
+ * one, run unpacked, never does). */
 int graph_matmul_fuses(const alvk_graph *g, int i) {
     for (uint32_t batch = 1; batch <= g->max_batch; batch++) {
         alvk_gemm gm = gemm_of(g, i, batch);
         alvk_gemm_packed p = {.M = gm.M, .N = gm.N, .K = gm.K, .ldc = gm.N, .alpha = 1.0f};
-        if (alvk_gemm_splits(g->ctx, &p, 0)) return 0;
+        if (!alvk_gemm_small(g->ctx, &gm) && alvk_gemm_splits(g->ctx, &p, 0)) return 0;
         if (!g->nodes[i].batched) break;
     }
     return 1;

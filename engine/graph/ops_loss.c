@@ -21,7 +21,12 @@ static alvk_status record_softmax_ce(alvk_graph *g, alvk_cmd *cmd, int i, uint32
     int ia = n->in[0];
     alvk_buffer x = graph_buffer(g, ia), labels = graph_buffer(g, n->in[1]), y = graph_buffer(g, i),
                 probs = graph_aux(g, i, 0);
-    return alvk_op_softmax_ce(cmd, graph_dim(g, ia, 0, batch), graph_at(g, ia)->shape[1], &x, &labels, &y, &probs);
+    uint32_t B = graph_dim(g, ia, 0, batch), C = graph_at(g, ia)->shape[1];
+    if (n->ce_grad) { /* fuse.c: the backward's dlogits instead of probabilities */
+        alvk_buffer dlogits = graph_buffer(g, n->ce_grad);
+        return alvk_op_softmax_ce_grad(cmd, B, C, &x, &labels, &y, &dlogits);
+    }
+    return alvk_op_softmax_ce(cmd, B, C, &x, &labels, &y, &probs);
 }
 
 static alvk_status vjp_softmax_ce(graph_walk *w, int i, alvk_node gy) {

@@ -60,6 +60,7 @@ static void live_ranges(alvk_graph *g) {
         node *n = &g->nodes[i];
         if (n->op == OP_INPUT || n->op == OP_LABELS || n->op == OP_ONE) n->first = 0;
         if (n->pinned) n->last = g->count;
+        if (n->ce_grad) g->nodes[n->ce_grad].first = i; /* the loss's kernel writes it (fuse.c) */
     }
     /* A view lives in its owner's memory: the owner lives as long. */
     for (int i = g->count - 1; i >= 0; i--) {
@@ -172,10 +173,13 @@ static alvk_status plan(alvk_graph *g) {
                                   (unsigned long long)sizes[k], (unsigned long long)limit);
             }
             /* Scratch lives while its node records; only its kernels touch it.
-             * The weights' writer counts as WEIGHTS_AHEAD shallower. */
+             * The weights' writer counts as WEIGHTS_AHEAD shallower. A loss
+             * that writes its gradient too (ce_grad) still sums its scratch
+             * while the gradient's readers run: one deeper. */
             int scratch = k >= 3, writer = k == 4 ? depth[i] - WEIGHTS_AHEAD : depth[i];
+            int touched = scratch ? depth[i] + (nd->ce_grad != 0) : reach[i];
             blocks[n++] = (block){(sizes[k] + align - 1) / align * align, 0, scratch ? i : nd->first,
-                                  scratch ? i : nd->last, where[k], writer, scratch ? depth[i] : reach[i]};
+                                  scratch ? i : nd->last, where[k], writer, touched};
         }
     }
     g->arena_bytes = place(blocks, n, align);

@@ -85,6 +85,30 @@ static alvk_status packed(alvk_cmd *cmd, const alvk_buffer *src, int kmajor, uin
                             (uint32_t[3]){(ldd + 15) / 16, (Kp + 3) / 4, 1});
 }
 
+/* A GEMM of at most this many multiply-adds runs as gemm_small.comp, reading
+ * its operands where they lie: a classifier head or a discriminator's output
+ * layer, where packing would add two dispatches and a barrier to work that
+ * takes less time than a dispatch. ALVK_GEMM_TILE=small sends every GEMM
+ * there (tests), a forced tile none. */
+#define GEMM_SMALL_MACS (1u << 23)
+
+int alvk_gemm_small(const alvk_context *ctx, const alvk_gemm *g) {
+    const alvk_env *e = &ctx->env;
+    if ((uint64_t)g->M * g->N > UINT32_MAX || e->gemm_tile.rows || e->gemm_tile.smem) return 0;
+    return e->gemm_tile.small || (uint64_t)g->M * g->N * g->K <= GEMM_SMALL_MACS;
+}
+
+static alvk_status record_small(alvk_cmd *cmd, const alvk_gemm *g, uint32_t lda, uint32_t ldb,
+                                uint32_t ldc, const alvk_buffer *a, const alvk_buffer *b,
+                                const alvk_buffer *c, const alvk_buffer *bias) {
+    alvk_kernel k = {.shader = ALVK_SHADER_gemm_small, .local = {64}, .nspec = 4,
+                     .spec = {g->trans_a != 0, g->trans_b != 0, bias != NULL, g->beta != 0.0f}};
+    alvk_binding bind[4] = {alvk_in1(a), alvk_in1(b), alvk_out(c), alvk_in1(bias ? bias : c)};
+    struct { uint32_t M, N, K, lda, ldb, ldc; float alpha, beta; } push = {
+        g->M, g->N, g->K, lda, ldb, ldc, g->alpha, g->beta};
+    return alvk_op_dispatch_1d(cmd, k, bind, 4, &push, sizeof push, (uint64_t)g->M * g->N);
+}
+
 alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a,
                          const alvk_buffer *b, const alvk_buffer *c, const alvk_buffer *bias) {
     if (!g->M || !g->N || !g->K)
@@ -99,6 +123,7 @@ alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
                           "gemm %ux%ux%u (trans %d%d): an operand is smaller than its shape",
                           g->M, g->N, g->K, g->trans_a, g->trans_b);
+    if (alvk_gemm_small(alvk_cmd_context(cmd), g)) return record_small(cmd, g, lda, ldb, ldc, a, b, c, bias);
     /* A is M x K: K-major when stored transposed. B is K x N: K-major as is. */
     alvk_buffer at, bk;
     uint32_t lda_p, ldb_p;

@@ -7,6 +7,7 @@
 #define LOCAL 64
 
 enum { MODE_SOFTMAX, MODE_CE }; /* shaders/softmax_rows.comp */
+enum { ROWS_ONLY, ROWS_PROBS, ROWS_GRAD }; /* what else it writes: its PROBS */
 
 static alvk_status need(const char *op, const char *what, const alvk_buffer *b, uint64_t bytes) {
     if (!b) return alvk_error(ALVK_ERROR_INVALID_ARGUMENT, "%s: no %s buffer", op, what);
@@ -23,34 +24,47 @@ static alvk_status check_rows(const char *op, uint32_t B, uint32_t C, const alvk
     return need(op, "logits", logits, 4ull * B * C);
 }
 
-/* One softmax_rows dispatch, a row per invocation. labels and probs may be
- * NULL when the mode does not read them: any bound buffer stands in. */
-static alvk_status rows(alvk_cmd *cmd, uint32_t mode, uint32_t B, uint32_t C,
+/* One softmax_rows dispatch, a row per invocation; `extra` says what probs
+ * receives (ROWS_*). labels and probs may be NULL when the mode does not
+ * read them: any bound buffer stands in. */
+static alvk_status rows(alvk_cmd *cmd, uint32_t mode, uint32_t extra, uint32_t B, uint32_t C,
                         const alvk_buffer *logits, const alvk_buffer *labels,
                         const alvk_buffer *result, const alvk_buffer *probs) {
     alvk_kernel k = {.shader = ALVK_SHADER_softmax_rows, .local = {LOCAL}, .nspec = 2,
-                     .spec = {mode, probs != NULL}};
+                     .spec = {mode, probs ? extra : ROWS_ONLY}};
     alvk_binding b[4] = {alvk_in1(logits), alvk_in1u(labels ? labels : logits), alvk_out(result),
                          alvk_out(probs ? probs : result)};
     struct { uint32_t B, C; } push = {B, C};
     return alvk_op_dispatch_1d(cmd, k, b, 4, &push, sizeof push, B);
 }
 
-alvk_status alvk_op_softmax_ce(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
-                               const alvk_buffer *labels, const alvk_buffer *loss,
-                               const alvk_buffer *probs) {
-    const char *op = "softmax_ce";
+/* The loss, and in probs what `extra` says. */
+static alvk_status ce(alvk_cmd *cmd, const char *op, uint32_t extra, uint32_t B, uint32_t C,
+                      const alvk_buffer *logits, const alvk_buffer *labels,
+                      const alvk_buffer *loss, const alvk_buffer *probs) {
     alvk_status s = check_rows(op, B, C, logits);
     if (s == ALVK_OK) s = need(op, "labels", labels, 4ull * B);
     if (s == ALVK_OK) s = need(op, "loss", loss, 4);
-    if (s == ALVK_OK && probs) s = need(op, "probs", probs, 4ull * B * C);
+    if (s == ALVK_OK && extra != ROWS_ONLY) s = need(op, extra == ROWS_GRAD ? "dlogits" : "probs", probs, 4ull * B * C);
     if (s != ALVK_OK) return s;
     alvk_buffer row_loss;
     s = alvk_cmd_scratch(cmd, 4ull * B, &row_loss);
-    if (s == ALVK_OK) s = rows(cmd, MODE_CE, B, C, logits, labels, &row_loss, probs);
+    if (s == ALVK_OK) s = rows(cmd, MODE_CE, extra, B, C, logits, labels, &row_loss, probs);
     if (s != ALVK_OK) return s;
     alvk_reduce r = {.outer = 1, .mid = 1, .inner = B, .scale = 1.0f / (float)B};
     return alvk_op_reduce(cmd, &r, &row_loss, loss);
+}
+
+alvk_status alvk_op_softmax_ce(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
+                               const alvk_buffer *labels, const alvk_buffer *loss,
+                               const alvk_buffer *probs) {
+    return ce(cmd, "softmax_ce", probs ? ROWS_PROBS : ROWS_ONLY, B, C, logits, labels, loss, probs);
+}
+
+alvk_status alvk_op_softmax_ce_grad(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
+                                    const alvk_buffer *labels, const alvk_buffer *loss,
+                                    const alvk_buffer *dlogits) {
+    return ce(cmd, "softmax_ce grad", ROWS_GRAD, B, C, logits, labels, loss, dlogits);
 }
 
 alvk_status alvk_op_softmax_ce_backward(alvk_cmd *cmd, uint32_t B, uint32_t C,
@@ -72,7 +86,7 @@ alvk_status alvk_op_softmax(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_bu
                             const alvk_buffer *probs) {
     alvk_status s = check_rows("softmax", B, C, logits);
     if (s == ALVK_OK) s = need("softmax", "probs", probs, 4ull * B * C);
-    return s == ALVK_OK ? rows(cmd, MODE_SOFTMAX, B, C, logits, NULL, probs, NULL) : s;
+    return s == ALVK_OK ? rows(cmd, MODE_SOFTMAX, ROWS_ONLY, B, C, logits, NULL, probs, NULL) : s;
 }
 
 /* One workgroup: the count is one integer, and an evaluation batch (at most

@@ -171,6 +171,9 @@ alvk_status alvk_op_gemm_packed(alvk_cmd *cmd, const alvk_gemm_packed *p, const 
 /* Whether that GEMM runs with K split (then its sums round otherwise than
  * one pass's; an epilogue rules it out). */
 int alvk_gemm_splits(alvk_context *ctx, const alvk_gemm_packed *p, int has_bias);
+/* Whether alvk_op_gemm runs g unpacked, in one dispatch (gemm_small.comp):
+ * then it never splits K. */
+int alvk_gemm_small(const alvk_context *ctx, const alvk_gemm *g);
 
 /* ---- conv2d (NCHW, weights [Cout][Cin][KH][KW], dilation 1, groups 1) ----
  * As GEMMs on the shared core: forward M = N*OH*OW pixels, N = Cout,

@@ -66,12 +66,15 @@ static void cache_dir(alvk_env *env) {
     else env->cache_dir[0] = '\0';
 }
 
-/* ALVK_GEMM_TILE: the register tiles of ops/gemm.c's variants, or smem. */
+/* ALVK_GEMM_TILE: the register tiles of ops/gemm.c's variants, smem, or
+ * small (gemm_small.comp for every GEMM it can run). */
 static void gemm_tile(alvk_env *env) {
-    static const char *const names[] = {"16x16", "16x16h", "8x8", "4x8", "8x4", "4x4", "smem"};
+    static const char *const names[] = {"16x16", "16x16h", "8x8", "4x8", "8x4", "4x4", "smem", "small"};
     static const unsigned tiles[][2] = {{16, 16}, {16, 16}, {8, 8}, {4, 8}, {8, 4}, {4, 4}};
-    int i = one_of(env, "ALVK_GEMM_TILE", names, 7, "a tile (16x16, 16x16h, 8x8, 4x8, 8x4, 4x4) or smem");
-    if (i == 6) env->gemm_tile.smem = 1;
+    int i = one_of(env, "ALVK_GEMM_TILE", names, 8,
+                   "a tile (16x16, 16x16h, 8x8, 4x8, 8x4, 4x4), smem or small");
+    if (i == 7) env->gemm_tile.small = 1;
+    else if (i == 6) env->gemm_tile.smem = 1;
     else if (i >= 0) env->gemm_tile.rows = tiles[i][0], env->gemm_tile.cols = tiles[i][1], env->gemm_tile.half = i == 1;
 }
 

@@ -23,6 +23,7 @@ typedef struct alvk_env {
         unsigned rows, cols; /* ALVK_GEMM_TILE=RxC: a register tile; 0 when not */
         int half;            /* ALVK_GEMM_TILE=16x16h: its blocks in halves */
         int smem;            /* ALVK_GEMM_TILE=smem */
+        int small;           /* ALVK_GEMM_TILE=small: gemm_small.comp wherever it can run */
     } gemm_tile;
     int gemm_split;      /* ALVK_GEMM_SPLIT: 0 or 1 */
     int serial_sums;     /* ALVK_SERIAL_SUMS: 0 or 1 */
