@@ -976,6 +976,18 @@ static int fused_nodes(const alvk_graph *g, graph_op op, int elided) {
     return n;
 }
 
+/* Nodes of op (a convolution, its data gradient, or a batch norm: then
+ * of the convolution before it) of k x k kernels whose store adds a
+ * residual. */
+static int residual_hosts(const alvk_graph *g, graph_op op, uint32_t k) {
+    int n = 0;
+    for (int i = 0; i < g->count; i++) {
+        const node *c = &g->nodes[i], *conv = op == OP_BATCHNORM ? &g->nodes[c->in[0]] : c;
+        n += c->op == op && c->residual >= 0 && g->nodes[conv->in[1]].shape[2] == k;
+    }
+    return n;
+}
+
 /* The bias adds whose GEMM can take them: where the device's race has the
  * GEMM split K (gemm.c), it rounds otherwise and the add stays apart. */
 static int bias_adds_that_fuse(const alvk_graph *g) {
@@ -1021,6 +1033,13 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
         cr_expect_eq(fused_nodes(g, OP_CHANNEL_SUM, 1), fused ? 19 : 0);
         cr_expect_eq(fused_nodes(g, OP_AVGPOOL, 0) + fused_nodes(g, OP_AVGPOOL_BWD, 0), fused ? 2 : 0);
         cr_expect_eq(fused_nodes(g, OP_SOFTMAX_CE_BWD, 1), fused ? 1 : 0);
+        /* A downsampling block's shortcut runs beside its main branch,
+         * forward and backward: the main branch's bn2 takes the residual
+         * add, and its first convolution's data gradient the add of the two
+         * branches' (autodiff's sweep order). */
+        cr_expect_eq(residual_hosts(g, OP_BATCHNORM, 3), fused ? 8 : 0);
+        cr_expect_eq(residual_hosts(g, OP_BATCHNORM, 1) + residual_hosts(g, OP_CONV_BWD_DATA, 1), 0,
+                     "a shortcut waits for its block's main branch");
         bias = bias_adds_that_fuse(g);
         cr_expect_eq(fused_nodes(g, OP_BIAS_ADD, 0), fused ? bias : 0);
         TEST_OK(alvk_graph_set(g, x, img, sizeof img, 2));
@@ -1052,15 +1071,6 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
     test_close(ctx);
 }
 
-/* Convolutions of k x k kernels whose store adds a residual. */
-static int residual_hosts(const alvk_graph *g, uint32_t k) {
-    int n = 0;
-    for (int i = 0; i < g->count; i++) {
-        const node *c = &g->nodes[i];
-        n += c->op == OP_CONV2D && c->residual >= 0 && g->nodes[c->in[1]].shape[2] == k;
-    }
-    return n;
-}
 
 /* The evaluation graph's fusions: batch norm folded into every
  * convolution, every ReLU and residual add into the convolution's store
@@ -1093,8 +1103,8 @@ Test(graph, evaluation_fuses_relu_and_residual_adds_into_convolutions_bit_for_bi
         cr_expect_eq(fused_nodes(g, OP_RELU, 0), fused ? 17 : 0);
         cr_expect_eq(fused_nodes(g, OP_ADD, 0), fused ? 8 : 0);
         cr_expect_eq(fused_nodes(g, OP_AVGPOOL, 0), fused);
-        cr_expect_eq(residual_hosts(g, 3), fused ? 8 : 0);
-        cr_expect_eq(residual_hosts(g, 1), 0,
+        cr_expect_eq(residual_hosts(g, OP_CONV2D, 3), fused ? 8 : 0);
+        cr_expect_eq(residual_hosts(g, OP_CONV2D, 1), 0,
                      "a shortcut convolution waits for its block's main branch");
         bias = bias_adds_that_fuse(g);
         cr_expect_eq(fused_nodes(g, OP_BIAS_ADD, 0), fused ? bias : 0);

@@ -66,7 +66,33 @@ static alvk_status vjp(graph_walk *w, int i, alvk_node gy) {
     return d->vjp(w, i, gy);
 }
 
-/* Walks nodes root..0 backwards from the seed gradient of root. */
+/* The order a sweep visits nodes 0..root in: deepest first (the longest
+ * chain of inputs leading to a node), and among nodes of one depth, the
+ * earlier first. Any order that visits a node after all its readers is
+ * right; this one records, of a block's two branches, the shallow one's
+ * gradients first, so that the deep one's take the add of the two (fuse.c
+ * gives it to the later) and the shallow one's run beside them. */
+static int *sweep_order(const alvk_graph *g, int root) {
+    int n = root + 1, *order = malloc(3 * (size_t)n * sizeof *order);
+    if (!order) return NULL;
+    int *depth = order + n, *start = order + 2 * n; /* start[d]: where depth d's nodes go */
+    for (int i = 0; i < n; i++) {
+        depth[i] = start[i] = 0;
+        for (int k = 0; k < g->nodes[i].nin; k++) {
+            int in = g->nodes[i].in[k];
+            if (in >= 0 && depth[in] + 1 > depth[i]) depth[i] = depth[in] + 1;
+        }
+    }
+    for (int i = 0; i < n; i++) start[depth[i]]++; /* counts, then offsets, deepest first */
+    for (int d = n - 1, at = 0; d >= 0; d--) {
+        int count = start[d];
+        start[d] = at, at += count;
+    }
+    for (int i = 0; i < n; i++) order[start[depth[i]]++] = i;
+    return order;
+}
+
+/* Walks nodes root..0 (sweep_order) from the seed gradient of root. */
 static alvk_status sweep(alvk_graph *g, alvk_node root, alvk_node seed, target t,
                          alvk_node **grads_out, char **need_out) {
     *grads_out = NULL;
@@ -75,15 +101,19 @@ static alvk_status sweep(alvk_graph *g, alvk_node root, alvk_node seed, target t
     int first_new = g->count;
     char *need = needs_grad(g, root, t);
     alvk_node *grads = malloc((size_t)(root + 1) * sizeof *grads);
-    if (!need || !grads) {
-        free(need), free(grads);
+    int *order = sweep_order(g, root);
+    if (!need || !grads || !order) {
+        free(need), free(grads), free(order);
         return graph_fail(g, ALVK_ERROR_OUT_OF_HOST_MEMORY, "differentiating"), g->error;
     }
     for (int i = 0; i <= root; i++) grads[i] = -1;
     grads[root] = seed;
     graph_walk w = {g, grads, need, first_new};
-    for (int i = root; i >= 0 && g->error == ALVK_OK; i--)
+    for (int k = 0; k <= root && g->error == ALVK_OK; k++) {
+        int i = order[k];
         if (grads[i] >= 0 && need[i]) vjp(&w, i, grads[i]);
+    }
+    free(order);
     *grads_out = grads;
     *need_out = need;
     return g->error;

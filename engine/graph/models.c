@@ -30,14 +30,11 @@ static alvk_node main_branch(alvk_graph *g, alvk_node x, const char *p, uint32_t
 }
 
 /* A basic block: the main branch plus the input (through a 1x1 stride-2
- * conv and bn when the block downsamples), then relu. Which branch is built
- * first decides what waits (fuse.c gives an add and its ReLU to the later
- * of the add's producers; autodiff records gradients in reverse): built
- * second, the shortcut's backward runs beside the main branch's, so
- * training graphs build it second; evaluation graphs, which have no
- * backward, build it first, so the main branch's last kernel takes the
- * add and the shortcut runs beside the main branch's forward (one
- * dependency level fewer per downsampling block). */
+ * conv and bn when the block downsamples), then relu. The shortcut is
+ * built first: fuse.c gives an add and its ReLU to the later of the add's
+ * producers, so the main branch's bn2 (or, folded, conv2) takes it and the
+ * shortcut runs beside the main branch; autodiff's sweep order (deepest
+ * first, then earliest) does the same for the gradients. */
 static alvk_node block(alvk_graph *g, alvk_node x, int stage, int index) {
     char p[64], a[96], b[96];
     snprintf(p, sizeof p, "layer%d.%d", stage, index);
@@ -45,10 +42,7 @@ static alvk_node block(alvk_graph *g, alvk_node x, int stage, int index) {
         return alvk_graph_relu(g, alvk_graph_add(g, main_branch(g, x, p, 1), x));
     snprintf(a, sizeof a, "%s.downsample.0", p), snprintf(b, sizeof b, "%s.downsample.1", p);
     alvk_node h, skip;
-    if (g->mode == ALVK_GRAPH_EVAL)
-        skip = conv_bn(g, x, a, b, 2, 0), h = main_branch(g, x, p, 2);
-    else
-        h = main_branch(g, x, p, 2), skip = conv_bn(g, x, a, b, 2, 0);
+    skip = conv_bn(g, x, a, b, 2, 0), h = main_branch(g, x, p, 2);
     return alvk_graph_relu(g, alvk_graph_add(g, h, skip));
 }
 
