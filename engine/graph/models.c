@@ -41,8 +41,8 @@ static alvk_node block(alvk_graph *g, alvk_node x, int stage, int index) {
     if (stage == 1 || index == 1) /* no downsampling: the input itself is the shortcut */
         return alvk_graph_relu(g, alvk_graph_add(g, main_branch(g, x, p, 1), x));
     snprintf(a, sizeof a, "%s.downsample.0", p), snprintf(b, sizeof b, "%s.downsample.1", p);
-    alvk_node h, skip;
-    skip = conv_bn(g, x, a, b, 2, 0), h = main_branch(g, x, p, 2);
+    alvk_node skip = conv_bn(g, x, a, b, 2, 0);
+    alvk_node h = main_branch(g, x, p, 2);
     return alvk_graph_relu(g, alvk_graph_add(g, h, skip));
 }
 
