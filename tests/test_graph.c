@@ -1063,7 +1063,8 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
         alvk_params_destroy(p);
     }
     cr_expect_eq(loss[0], loss[1], "loss %.9g unfused, %.9g fused", loss[0], loss[1]);
-    cr_expect_eq(commands[1], commands[0] - 17 - 9 - 9 - 7 - 2 - 1 - (uint32_t)(into_conv + 19 + bias),
+    cr_expect_eq(commands[1],
+                 commands[0] - 17 - 9 - 9 - 7 - 2 - 1 - (uint32_t)(into_conv + 19 + bias),
                  "%u commands unfused, %u fused", commands[0], commands[1]);
     cr_expect_lt(barriers[1], barriers[0]);
     cr_expect_lt(barriers[0], commands[0], "independent work shares barriers");

@@ -60,8 +60,8 @@ static void ref_count(const op_case *c, const double *const *in, double *const *
 }
 
 enum { CE, CE_BWD, SOFTMAX, COUNT, CE_GRAD };
-static const char *const row_names[] = {"softmax_ce", "softmax_ce_backward", "softmax", "correct_count",
-                                        "softmax_ce_grad"};
+static const char *const row_names[] = {"softmax_ce", "softmax_ce_backward", "softmax",
+                                        "correct_count", "softmax_ce_grad"};
 
 /* Logits uniform in [-5, 5]; `ties` makes them integers in [2^23, 2^23 + 4]
  * instead (floats there are whole numbers), so rows hold equal maxima with a

@@ -217,7 +217,8 @@ static void fuse_dx_sums(alvk_graph *g, int i) {
  * so the backward starts a level earlier, and no probabilities are kept. */
 static void fuse_ce_grad(alvk_graph *g, int i) {
     node *bw = &g->nodes[i], *ce = &g->nodes[bw->in[0]];
-    if (!plain(bw) || g->nodes[bw->in[2]].op != OP_ONE || ce->fused_into || ce->elided || ce->ce_grad) return;
+    if (!plain(bw) || g->nodes[bw->in[2]].op != OP_ONE) return;
+    if (ce->fused_into || ce->elided || ce->ce_grad) return;
     for (int j = bw->in[0] + 1; j < g->count; j++)
         if (j != i && g->nodes[j].op == OP_SOFTMAX_CE_BWD && g->nodes[j].in[0] == bw->in[0]) return;
     ce->ce_grad = i;

@@ -123,7 +123,8 @@ alvk_status alvk_op_gemm(alvk_cmd *cmd, const alvk_gemm *g, const alvk_buffer *a
         return alvk_error(ALVK_ERROR_INVALID_ARGUMENT,
                           "gemm %ux%ux%u (trans %d%d): an operand is smaller than its shape",
                           g->M, g->N, g->K, g->trans_a, g->trans_b);
-    if (alvk_gemm_small(alvk_cmd_context(cmd), g)) return record_small(cmd, g, lda, ldb, ldc, a, b, c, bias);
+    if (alvk_gemm_small(alvk_cmd_context(cmd), g))
+        return record_small(cmd, g, lda, ldb, ldc, a, b, c, bias);
     /* A is M x K: K-major when stored transposed. B is K x N: K-major as is. */
     alvk_buffer at, bk;
     uint32_t lda_p, ldb_p;

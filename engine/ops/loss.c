@@ -45,7 +45,8 @@ static alvk_status ce(alvk_cmd *cmd, const char *op, uint32_t extra, uint32_t B,
     alvk_status s = check_rows(op, B, C, logits);
     if (s == ALVK_OK) s = need(op, "labels", labels, 4ull * B);
     if (s == ALVK_OK) s = need(op, "loss", loss, 4);
-    if (s == ALVK_OK && extra != ROWS_ONLY) s = need(op, extra == ROWS_GRAD ? "dlogits" : "probs", probs, 4ull * B * C);
+    if (s == ALVK_OK && extra != ROWS_ONLY)
+        s = need(op, extra == ROWS_GRAD ? "dlogits" : "probs", probs, 4ull * B * C);
     if (s != ALVK_OK) return s;
     alvk_buffer row_loss;
     s = alvk_cmd_scratch(cmd, 4ull * B, &row_loss);
@@ -61,9 +62,9 @@ alvk_status alvk_op_softmax_ce(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk
     return ce(cmd, "softmax_ce", probs ? ROWS_PROBS : ROWS_ONLY, B, C, logits, labels, loss, probs);
 }
 
-alvk_status alvk_op_softmax_ce_grad(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
-                                    const alvk_buffer *labels, const alvk_buffer *loss,
-                                    const alvk_buffer *dlogits) {
+alvk_status alvk_op_softmax_ce_grad(alvk_cmd *cmd, uint32_t B, uint32_t C,
+                                    const alvk_buffer *logits, const alvk_buffer *labels,
+                                    const alvk_buffer *loss, const alvk_buffer *dlogits) {
     return ce(cmd, "softmax_ce grad", ROWS_GRAD, B, C, logits, labels, loss, dlogits);
 }
 

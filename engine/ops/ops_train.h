@@ -25,9 +25,9 @@ alvk_status alvk_op_softmax_ce_backward(alvk_cmd *cmd, uint32_t B, uint32_t C,
 /* The loss as alvk_op_softmax_ce computes it and, in the same pass, its
  * gradient for dloss = 1 (the loss a backward starts from): dlogits =
  * (probs - onehot(label)) / B, the bits of the two ops run in turn. */
-alvk_status alvk_op_softmax_ce_grad(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
-                                    const alvk_buffer *labels, const alvk_buffer *loss,
-                                    const alvk_buffer *dlogits);
+alvk_status alvk_op_softmax_ce_grad(alvk_cmd *cmd, uint32_t B, uint32_t C,
+                                    const alvk_buffer *logits, const alvk_buffer *labels,
+                                    const alvk_buffer *loss, const alvk_buffer *dlogits);
 /* probs = softmax of each row. */
 alvk_status alvk_op_softmax(alvk_cmd *cmd, uint32_t B, uint32_t C, const alvk_buffer *logits,
                             const alvk_buffer *probs);

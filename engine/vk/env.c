@@ -69,7 +69,8 @@ static void cache_dir(alvk_env *env) {
 /* ALVK_GEMM_TILE: the register tiles of ops/gemm.c's variants, smem, or
  * small (gemm_small.comp for every GEMM it can run). */
 static void gemm_tile(alvk_env *env) {
-    static const char *const names[] = {"16x16", "16x16h", "8x8", "4x8", "8x4", "4x4", "smem", "small"};
+    static const char *const names[] = {"16x16", "16x16h", "8x8", "4x8",
+                                        "8x4",   "4x4",    "smem", "small"};
     static const unsigned tiles[][2] = {{16, 16}, {16, 16}, {8, 8}, {4, 8}, {8, 4}, {4, 4}};
     int i = one_of(env, "ALVK_GEMM_TILE", names, 8,
                    "a tile (16x16, 16x16h, 8x8, 4x8, 8x4, 4x4), smem or small");
