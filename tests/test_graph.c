@@ -731,6 +731,9 @@ static void check_cnn(int mode) {
     for (int t = trained; t < 6; t++) before[t] = read_grad(ctx, p, cnn_names[t]);
 
     alvk_graph *g = cnn_graph(ctx, p, twice, range, xn, yn, &loss);
+    int sums = 0; /* the conv bias's gradients, summed by batch norm's backward (fuse.c) */
+    for (int i = 0; i < g->count; i++) sums += g->nodes[i].op == OP_CHANNEL_SUM && g->nodes[i].elided;
+    cr_expect_eq(sums, twice ? 2 : 1);
     run_cnn(g, twice, xn, yn, x, labels, 0);
     float got;
     TEST_OK(alvk_graph_read(g, loss, &got, sizeof got));

@@ -195,9 +195,10 @@ static void fuse_bias_add(alvk_graph *g, int i) {
     n->bytes = 0;
 }
 
-/* channel_sum(dx) of a batch-norm backward's dx, into the store's
- * gradient (which lives through the run, so the earlier kernel may write
- * it). The two kernels add a channel's values in the same order
+/* channel_sum(dx) of a batch-norm backward's dx: that kernel writes the sum
+ * (into the store's gradient, or into the node's memory, which the plan
+ * then has live from that kernel on: a bias used twice, whose two sums an
+ * add takes). The two kernels add a channel's values in the same order
  * (alvk_op_channel_sum follows the backward's sums), so the fused sum has
  * the unfused one's bits: it matters, as this gradient is zero but for
  * rounding (batch norm removes a per-channel constant), which Adam would
@@ -205,7 +206,7 @@ static void fuse_bias_add(alvk_graph *g, int i) {
 static void fuse_dx_sums(alvk_graph *g, int i) {
     node *S = &g->nodes[i];
     node *B = &g->nodes[S->in[0]];
-    if (S->grad_of < 0 || S->fused_into || S->elided || S->pinned) return;
+    if (S->fused_into || S->elided || S->pinned) return;
     if (B->op != OP_BATCHNORM_BWD || !plain(B) || B->dx_sums) return;
     B->dx_sums = i;
     S->elided = 1;

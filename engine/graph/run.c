@@ -60,7 +60,9 @@ static void live_ranges(alvk_graph *g) {
         node *n = &g->nodes[i];
         if (n->op == OP_INPUT || n->op == OP_LABELS || n->op == OP_ONE) n->first = 0;
         if (n->pinned) n->last = g->count;
-        if (n->ce_grad) g->nodes[n->ce_grad].first = i; /* the loss's kernel writes it (fuse.c) */
+        /* Written by an earlier node's kernel (fuse.c): live from there. */
+        if (n->ce_grad) g->nodes[n->ce_grad].first = i;
+        if (n->dx_sums) g->nodes[n->dx_sums].first = i;
     }
     /* A view lives in its owner's memory: the owner lives as long. */
     for (int i = g->count - 1; i >= 0; i--) {
