@@ -140,14 +140,18 @@ static void count_choices(void *user, alvk_log_level level, const char *msg) {
     if (level == ALVK_LOG_WARN && strstr(msg, "choices cache")) choice_warnings++;
 }
 
-/* One 16x16 GEMM by the identity on a fresh context over dir: C must equal B. */
+/* One 256x256 GEMM by the identity on a fresh context over dir: C must
+ * equal B. (Large enough to run packed: a GEMM of at most 2^23
+ * multiply-adds runs unpacked, which races nothing.) */
+#define GEMM_N 256
 static void gemm_once(const char *dir, char *path, size_t n) {
     alvk_context *ctx = test_open(&(alvk_context_desc){.cache_dir = dir, .pipeline_cache = 1,
                                                        .log_fn = count_choices,
                                                        .log_level = ALVK_LOG_INFO});
     if (path) alvk_disk_cache_path(ctx, "choices", path, n);
-    float a[256] = {0}, b[256], c[256];
-    for (int i = 0; i < 256; i++) b[i] = (float)i, a[i] = i % 17 == 0;
+    static float a[GEMM_N * GEMM_N], b[GEMM_N * GEMM_N], c[GEMM_N * GEMM_N];
+    for (int i = 0; i < GEMM_N * GEMM_N; i++)
+        b[i] = (float)(i % 1000), a[i] = i % (GEMM_N + 1) == 0;
     alvk_buffer ba, bb, bc;
     TEST_OK(alvk_buffer_alloc(ctx, sizeof a, &ba));
     TEST_OK(alvk_buffer_alloc(ctx, sizeof b, &bb));
@@ -157,11 +161,13 @@ static void gemm_once(const char *dir, char *path, size_t n) {
     alvk_cmd *cmd;
     TEST_OK(alvk_cmd_create(ctx, 0, &cmd));
     TEST_OK(alvk_cmd_begin(cmd));
-    TEST_OK(alvk_op_gemm(cmd, &(alvk_gemm){16, 16, 16, .alpha = 1}, &ba, &bb, &bc, NULL));
+    alvk_gemm g = {GEMM_N, GEMM_N, GEMM_N, .alpha = 1};
+    TEST_OK(alvk_op_gemm(cmd, &g, &ba, &bb, &bc, NULL));
     TEST_OK(alvk_cmd_end(cmd));
     TEST_OK(alvk_cmd_run(cmd));
     TEST_OK(alvk_buffer_read(ctx, &bc, 0, c, sizeof c));
-    for (int i = 0; i < 256; i++) cr_assert_eq(c[i], b[i], "C[%d] = %g, want %g", i, c[i], b[i]);
+    for (int i = 0; i < GEMM_N * GEMM_N; i++)
+        cr_assert_eq(c[i], b[i], "C[%d] = %g, want %g", i, c[i], b[i]);
     alvk_cmd_destroy(cmd);
     alvk_buffer_free(ctx, &ba), alvk_buffer_free(ctx, &bb), alvk_buffer_free(ctx, &bc);
     alvk_context_destroy(ctx);
