@@ -71,7 +71,9 @@ static alvk_status vjp(graph_walk *w, int i, alvk_node gy) {
  * earlier first. Any order that visits a node after all its readers is
  * right; this one records, of a block's two branches, the shallow one's
  * gradients first, so that the deep one's take the add of the two (fuse.c
- * gives it to the later) and the shallow one's run beside them. */
+ * gives it to the later) and the shallow one's run beside them. A gradient
+ * of three or more terms adds them in the order they come, which differs
+ * from a reverse sweep's (rounding: the adversarial step's discriminator). */
 static int *sweep_order(const alvk_graph *g, int root) {
     int n = root + 1, *order = malloc(3 * (size_t)n * sizeof *order);
     if (!order) return NULL;
