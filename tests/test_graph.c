@@ -686,6 +686,15 @@ static void run_cnn(alvk_graph *g, int twice, const alvk_node xn[2], const alvk_
     TEST_OK(alvk_graph_run(g, CB));
 }
 
+/* Counts a compiled graph's nodes of op `op` with fused_into set
+ * (fused) or elided. */
+static int fused_nodes(const alvk_graph *g, graph_op op, int elided) {
+    int n = 0;
+    for (int i = 0; i < g->count; i++)
+        n += g->nodes[i].op == op && (elided ? g->nodes[i].elided : g->nodes[i].fused_into != 0);
+    return n;
+}
+
 static void check_cnn(int mode) {
     int twice = mode == CNN_TWICE;
     /* The leading names of cnn_names differentiated, and the store range
@@ -731,9 +740,8 @@ static void check_cnn(int mode) {
     for (int t = trained; t < 6; t++) before[t] = read_grad(ctx, p, cnn_names[t]);
 
     alvk_graph *g = cnn_graph(ctx, p, twice, range, xn, yn, &loss);
-    int sums = 0; /* the conv bias's gradients, summed by batch norm's backward (fuse.c) */
-    for (int i = 0; i < g->count; i++) sums += g->nodes[i].op == OP_CHANNEL_SUM && g->nodes[i].elided;
-    cr_expect_eq(sums, twice ? 2 : 1);
+    /* The conv bias's gradients, summed by batch norm's backward (fuse.c). */
+    cr_expect_eq(fused_nodes(g, OP_CHANNEL_SUM, 1), twice ? 2 : 1);
     run_cnn(g, twice, xn, yn, x, labels, 0);
     float got;
     TEST_OK(alvk_graph_read(g, loss, &got, sizeof got));
@@ -970,15 +978,6 @@ Test(graph, resnet18_runs_a_training_step) {
     test_close(ctx);
 }
 
-/* Counts a compiled graph's nodes of op `op` with fused_into set
- * (fused) or elided. */
-static int fused_nodes(const alvk_graph *g, graph_op op, int elided) {
-    int n = 0;
-    for (int i = 0; i < g->count; i++)
-        n += g->nodes[i].op == op && (elided ? g->nodes[i].elided : g->nodes[i].fused_into != 0);
-    return n;
-}
-
 /* Nodes of op (a convolution, its data gradient, or a batch norm: then
  * of the convolution before it) of k x k kernels whose store adds a
  * residual. */
@@ -1074,7 +1073,6 @@ Test(graph, training_fuses_relu_residual_adds_and_relu_gradients_bit_for_bit) {
     free(grads[0]), free(grads[1]);
     test_close(ctx);
 }
-
 
 /* The evaluation graph's fusions: batch norm folded into every
  * convolution, every ReLU and residual add into the convolution's store
