@@ -93,14 +93,11 @@ void al_softmax_rows(float *x, uint32_t n, uint32_t classes);
 typedef struct al_model {
     session *s;
     uint32_t batch;
-    alvk_graph *train, *predict, *recal, *adv;
+    alvk_graph *train, *predict, *adv;
     alvk_node train_idx, train_loss;
     alvk_node pred_idx, pred_logits, pred_d;
-    alvk_node recal_idx, recal_out;
     alvk_node adv_l, adv_u, adv_alpha, adv_pred, adv_dis, adv_gp, adv_dl, adv_du;
-    int nstats, *stats;   /* store indices of the running means and variances */
-    float *saved;         /* their values, saved on the host */
-    uint64_t saved_floats;
+    bn_stats bn;          /* the batch-norm statistics: saved, restored, recomputed */
 } al_model;
 
 /* What a round's training did. */
@@ -146,14 +143,6 @@ int al_train_adversarial(al_model *m, const uint32_t *labeled, uint32_t n_l, con
 /* Class probabilities [n, classes] and (d non-NULL) D(z) [n] of training-set
  * images ids, in evaluation mode. */
 int al_predict(al_model *m, const uint32_t *ids, uint32_t n, float *probs, float *d);
-/* Saves / restores the batch-norm running statistics on the host, and
- * recomputes them over training-set images ids[0..n) (in batches of the
- * session's evaluation batch, each layer's batch statistics pooled over
- * the batches; exact for the first layer, and for all when n fits one
- * batch: deeper layers see inputs normalised per batch). */
-int al_stats_save(al_model *m);
-int al_stats_restore(al_model *m);
-int al_stats_recalibrate(al_model *m, const uint32_t *ids, uint32_t n);
 
 /* A growable string for the writers. */
 typedef struct al_text {

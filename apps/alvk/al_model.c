@@ -29,19 +29,6 @@ static int build_predict(al_model *m) {
            (m->pred_d < 0 || alvk_graph_output(g, m->pred_d) == ALVK_OK) && alvk_graph_compile(g) == ALVK_OK;
 }
 
-/* Training mode, forward only, momentum 1: after a run the running
- * statistics are exactly that batch's. */
-static int build_recal(al_model *m) {
-    session *s = m->s;
-    alvk_graph *g;
-    if (alvk_graph_create(s->ctx, s->params, s->eval_batch, ALVK_GRAPH_TRAIN, &g) != ALVK_OK) return 0;
-    m->recal = g;
-    m->recal_idx = alvk_graph_indices(g);
-    m->recal_out = alvk_graph_resnet18(g, alvk_graph_gather(g, s->train_pool, m->recal_idx));
-    return alvk_graph_set_bn_momentum(g, 1.0f) == ALVK_OK && alvk_graph_output(g, m->recal_out) == ALVK_OK &&
-           alvk_graph_compile(g) == ALVK_OK;
-}
-
 /* The adversarial step as DESIGN.md gives it (deeplay's AdversarialStrategy):
  *   lb_z = B(x_l), ub_z = B(x_u), pred = CE(H(lb_z), y)
  *   wae = pred - 1e-3 (mean(D(ub_z)^2) + mean((D(lb_z) - 1)^2))  -> Adam on B and H
@@ -82,35 +69,6 @@ static int build_adversarial(al_model *m, double lr) {
     return ok && alvk_graph_compile(g) == ALVK_OK;
 }
 
-/* The store indices of every batch norm's running mean and variance. */
-static int find_stats(al_model *m) {
-    alvk_params *p = m->s->params;
-    int n = alvk_params_count(p);
-    m->stats = malloc((size_t)n * sizeof *m->stats);
-    if (!m->stats) return 0;
-    /* ResNet18's batch norms, by torchvision name (the public API finds
-     * tensors by name; it does not list them). */
-    static const char *const blocks[] = {"layer1.0", "layer1.1", "layer2.0", "layer2.1",
-                                         "layer3.0", "layer3.1", "layer4.0", "layer4.1"};
-    static const char *const norms[] = {"bn1", "bn2", "downsample.1"};
-    m->nstats = 0;
-    m->saved_floats = 0;
-    for (int k = -1; k < 8 * 3; k++) {
-        char prefix[48], mean[64], var[64];
-        if (k < 0) snprintf(prefix, sizeof prefix, "bn1"); /* the stem's */
-        else snprintf(prefix, sizeof prefix, "%s.%s", blocks[k / 3], norms[k % 3]);
-        snprintf(mean, sizeof mean, "%.47s.running_mean", prefix);
-        snprintf(var, sizeof var, "%.47s.running_var", prefix);
-        int im = alvk_params_find(p, mean), iv = alvk_params_find(p, var);
-        if (im < 0 || iv < 0) continue; /* blocks without a shortcut */
-        m->stats[m->nstats++] = im;
-        m->stats[m->nstats++] = iv;
-        m->saved_floats += 2 * alvk_params_numel(p, im, ALVK_PARAM_STATE);
-    }
-    m->saved = malloc(m->saved_floats * sizeof *m->saved);
-    return m->saved != NULL && m->nstats > 0;
-}
-
 int al_model_init(al_model *m, session *s, uint32_t batch, double lr, int adversarial) {
     memset(m, 0, sizeof *m);
     m->s = s, m->batch = batch;
@@ -119,19 +77,16 @@ int al_model_init(al_model *m, session *s, uint32_t batch, double lr, int advers
     int rc = session_train_graph(s, batch, lr, n, &m->train, &m->train_idx, &m->train_loss);
     if (rc != EXIT_OK) return rc;
     if (!build_predict(m)) return fail("building the prediction graph");
-    if (!build_recal(m)) return fail("building the statistics graph");
+    if ((rc = bn_stats_init(&m->bn, s)) != EXIT_OK) return rc;
     if (adversarial && !build_adversarial(m, lr)) return fail("building the adversarial graph");
-    if (!find_stats(m)) return fail("finding the batch-norm statistics");
     return EXIT_OK;
 }
 
 void al_model_free(al_model *m) {
     alvk_graph_destroy(m->train);
     alvk_graph_destroy(m->predict);
-    alvk_graph_destroy(m->recal);
     alvk_graph_destroy(m->adv);
-    free(m->stats);
-    free(m->saved);
+    bn_stats_free(&m->bn);
     memset(m, 0, sizeof *m);
 }
 
@@ -280,72 +235,4 @@ int al_predict(al_model *m, const uint32_t *ids, uint32_t n, float *probs, float
     }
     al_softmax_rows(probs, n, m->s->classes);
     return EXIT_OK;
-}
-
-/* Copies every statistics tensor between the store and host (to_host) or back. */
-static int stats_copy(al_model *m, float *at, int to_host) {
-    for (int k = 0; k < m->nstats; k++) {
-        uint64_t n = alvk_params_numel(m->s->params, m->stats[k], ALVK_PARAM_STATE);
-        alvk_status s = to_host ? alvk_params_read(m->s->params, m->stats[k], at, n * sizeof *at)
-                                : alvk_params_write(m->s->params, m->stats[k], at, n * sizeof *at);
-        if (s != ALVK_OK) return 0;
-        at += n;
-    }
-    return 1;
-}
-
-int al_stats_save(al_model *m) {
-    return stats_copy(m, m->saved, 1) ? EXIT_OK : fail("saving the batch-norm statistics");
-}
-
-int al_stats_restore(al_model *m) {
-    return stats_copy(m, m->saved, 0) ? EXIT_OK : fail("restoring the batch-norm statistics");
-}
-
-/* Runs the statistics graph over ids in near-equal batches (none of one
- * image: its variance is undefined) and pools each batch's mean and
- * unbiased variance into those of all n, as one pass would give them:
- * mean = sum(n_k mu_k) / n, var = (sum((n_k - 1) v_k + n_k mu_k^2) - n mu^2) / (n - 1). */
-int al_stats_recalibrate(al_model *m, const uint32_t *ids, uint32_t n) {
-    if (n < 2) return EXIT_OK; /* nothing to compute from */
-    uint32_t nb = (n + m->s->eval_batch - 1) / m->s->eval_batch;
-    float *batch_stats = malloc(m->saved_floats * sizeof *batch_stats);
-    double *acc = calloc(m->saved_floats, sizeof *acc);
-    int rc = batch_stats && acc ? EXIT_OK : fail("allocating");
-    for (uint32_t k = 0, at = 0; k < nb && rc == EXIT_OK; k++) {
-        uint32_t b = (n - at) / (nb - k); /* near-equal shares: every batch >= 2 when n >= 2 */
-        if (alvk_graph_set(m->recal, m->recal_idx, ids + at, b * sizeof *ids, b) != ALVK_OK || alvk_graph_run(m->recal, b) != ALVK_OK ||
-            !stats_copy(m, batch_stats, 1)) {
-            rc = fail("recomputing the batch-norm statistics");
-            break;
-        }
-        /* stats alternate mean, variance per layer: accumulate both sums. */
-        uint64_t off = 0;
-        for (int t = 0; t < m->nstats; t += 2) {
-            uint64_t c = alvk_params_numel(m->s->params, m->stats[t], ALVK_PARAM_STATE);
-            for (uint64_t j = 0; j < c; j++) {
-                double mu = batch_stats[off + j], var = batch_stats[off + c + j];
-                acc[off + j] += b * mu;
-                acc[off + c + j] += (b - 1) * var + b * mu * mu;
-            }
-            off += 2 * c;
-        }
-        at += b;
-    }
-    if (rc == EXIT_OK) {
-        uint64_t off = 0;
-        for (int t = 0; t < m->nstats; t += 2) {
-            uint64_t c = alvk_params_numel(m->s->params, m->stats[t], ALVK_PARAM_STATE);
-            for (uint64_t j = 0; j < c; j++) {
-                double mu = acc[off + j] / n;
-                batch_stats[off + j] = (float)mu;
-                batch_stats[off + c + j] = (float)((acc[off + c + j] - n * mu * mu) / (n - 1));
-            }
-            off += 2 * c;
-        }
-        if (!stats_copy(m, batch_stats, 0)) rc = fail("writing the batch-norm statistics");
-    }
-    free(batch_stats);
-    free(acc);
-    return rc;
 }

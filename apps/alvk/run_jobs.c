@@ -405,13 +405,13 @@ static int run_round(run *r, int s, uint32_t round) {
     }
     /* The accuracy with statistics recomputed over the labeled set; kept
      * for the query only with --bn-recalibrate. */
-    if (rc == EXIT_OK) rc = al_stats_save(&r->m);
-    if (rc == EXIT_OK) rc = al_stats_recalibrate(&r->m, lab, n_l);
+    if (rc == EXIT_OK) rc = bn_stats_save(&r->m.bn);
+    if (rc == EXIT_OK) rc = bn_stats_recompute(&r->m.bn, lab, n_l);
     if (rc == EXIT_OK) {
         rec.accuracy_recal = session_test_accuracy(&r->s);
         if (rec.accuracy_recal < 0) rc = cli_fail("evaluating");
     }
-    if (rc == EXIT_OK && !c->bn_recalibrate) rc = al_stats_restore(&r->m);
+    if (rc == EXIT_OK && !c->bn_recalibrate) rc = bn_stats_restore(&r->m.bn);
     rec.eval_s = cli_now() - t0;
     double q0 = cli_now();
     if (rc == EXIT_OK && round + 1 < al_rounds(c)) { /* the last round's picks would never be used */

@@ -70,4 +70,29 @@ double session_test_accuracy(session *s);
  * classifies right (a rank's share); -1 on failure. */
 int64_t session_test_correct(session *s, uint32_t first, uint32_t count);
 
+
+/* The batch-norm running statistics of the store's ResNet18 (bn_stats.c),
+ * and a forward pass in training mode at batch-norm momentum 1 over
+ * training images (at the session's evaluation batch) that recomputes them. */
+typedef struct bn_stats {
+    session *s;
+    alvk_graph *g;
+    alvk_node idx, out;
+    int n, *at;      /* store indices: each batch norm's running mean, then its variance */
+    uint64_t floats; /* their floats in all */
+    float *saved;    /* bn_stats_save's copy */
+} bn_stats;
+
+/* Builds the graph (after session_open_device). Exit status. */
+int bn_stats_init(bn_stats *b, session *s);
+void bn_stats_free(bn_stats *b);
+/* Copies the statistics to the host, or back into the store. */
+int bn_stats_save(bn_stats *b);
+int bn_stats_restore(bn_stats *b);
+/* Replaces the statistics by those of training images ids[0..n): each
+ * batch's statistics pooled over the batches (exact for the first layer,
+ * and for all when n fits one batch: deeper layers see inputs normalised
+ * per batch, as in training). The weights are unchanged. */
+int bn_stats_recompute(bn_stats *b, const uint32_t *ids, uint32_t n);
+
 #endif
