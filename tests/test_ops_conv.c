@@ -226,8 +226,10 @@ static size_t build_table(void) {
         }
     /* Fused epilogues on every output kernel: Winograd F(4x4) and F(2x2)
      * (wino_output, tiles inside a map and tiles that are whole planes, by
-     * vec4s and channel by channel), im2col's GEMM store, the 1x1 shortcut,
-     * a cropped window, channels off the vec4 lanes. */
+     * vec4s and channel by channel), im2col's GEMM store (4 pixels a vec4
+     * where a map's pixels are a multiple of 4, here with channels off the
+     * vec4 lanes, else one by one), the 1x1 shortcut, a cropped window,
+     * channels off the vec4 lanes. */
     for (uint32_t epi = 1; epi <= 2; epi++) {
         table[n++] = conv_fused_case(2, 16, 7, 16, 3, 1, 1, 1, 4, epi);
         table[n++] = conv_fused_case(2, 16, 4, 16, 3, 1, 1, 1, 2, epi);
@@ -238,6 +240,7 @@ static size_t build_table(void) {
         table[n++] = conv_fused_case(2, 3, 2, 4, 3, 2, 1, 1, 0, epi);
         table[n++] = conv_fused_case(2, 5, 5, 6, 3, 1, 1, 1, IM2COL, epi);
         table[n++] = conv_fused_case(2, 5, 5, 7, 3, 1, 0, 0, 0, epi);
+        table[n++] = conv_fused_case(2, 5, 8, 7, 3, 1, 1, 1, IM2COL, epi);
     }
     /* The data gradient with a ReLU's gradient fused in (fuse.c), on every
      * output kernel: Winograd F(4x4) and F(2x2) (whole planes, by vec4s and

@@ -147,10 +147,12 @@ static uint64_t tiles(const gemm_variant *v, const alvk_gemm_packed *p) {
 
 static uint32_t batch(const alvk_gemm_packed *p) { return p->batch ? p->batch : 1; }
 
-/* gemm_store.glsl's C_LAYOUT: 1 NCHW, 2 row-major rows of whole vec4s (its
- * scalar stores for partial ones compiled out), 0 row-major. */
+/* gemm_store.glsl's C_LAYOUT: 1 NCHW, 3 NCHW whose 4-pixel columns are
+ * whole vec4s, 2 row-major rows of whole vec4s (its scalar stores for
+ * partial ones compiled out), 0 row-major. */
 static uint32_t c_layout(const alvk_gemm_packed *p) {
-    if (p->nchw_pixels) return 1;
+    if (p->nchw_pixels)
+        return p->nchw_pixels % 4 == 0 && (batch(p) == 1 || p->sc % 4 == 0) ? 3 : 1;
     return p->N % 4 == 0 && p->ldc % 4 == 0 && (batch(p) == 1 || p->sc % 4 == 0) ? 2 : 0;
 }
 

@@ -9,7 +9,9 @@ layout(constant_id = 4) const uint ACCUMULATE = 0;  // beta != 0: read C
 // C_LAYOUT 1: row m of C is pixel (image m / P, position m % P) and column
 // n a channel, stored NCHW (convolutions); otherwise C is row-major with
 // ldc, and C_LAYOUT 2 says every block's row is one whole, aligned vec4 (N,
-// ldc and sc multiples of 4). Lavapipe predicates an `if` rather than
+// ldc and sc multiples of 4). C_LAYOUT 3 is NCHW with P and sc multiples
+// of 4: a block's column (4 pixels of one image in one channel) is one
+// whole, aligned vec4. Lavapipe predicates an `if` rather than
 // branching, and pays for a store's lanes whether or not they are on, so
 // the scalar stores for partial vec4s cost every block even where none is
 // partial unless the constant removes them.
@@ -61,6 +63,20 @@ float epilogue1(float v, uint i) {
 void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
     vec4 cols[4] = vec4[4](c0, c1, c2, c3);
     uint n = n0 + 4u * j;
+    if (C_LAYOUT == 3u) {  // the same arithmetic as the scalar form below, 4 rows at a time
+        uint m = m0 + 4u * i;
+        if (m >= pc.M) return;
+        uint pixels = cz + (m / pc.P) * pc.N * pc.P + m % pc.P;
+        [[unroll]] for (uint c = 0u; c < 4u; c++) {
+            if (n + c >= pc.N) return;
+            uint q = (pixels + (n + c) * pc.P) >> 2;
+            vec4 v = pc.alpha * cols[c];
+            if (ACCUMULATE != 0u) v += pc.beta * C[q];
+            if (HAS_BIAS != 0u) v += LOAD1(bias, n + c);
+            C[q] = epilogue4(v, q);
+        }
+        return;
+    }
     if (C_LAYOUT == 2u && n >= pc.N) return;
     bool whole = C_LAYOUT == 2u || (C_LAYOUT == 0u && (pc.ldc & 3u) == 0u && (cz & 3u) == 0u && n + 3u < pc.N);
     [[unroll]] for (uint r = 0u; r < 4u; r++) {
