@@ -56,6 +56,15 @@ float epilogue1(float v, uint i) {
     return MASK != 0u ? v * float(LOAD4_1(mask, i) > 0.0) : v;
 }
 
+// C[q] = epilogue(alpha acc + beta C[q] + b): a whole vec4 of C, added in
+// the scalar form's order (b: the bias of each value, 0 without one).
+void store4(uint q, vec4 acc, vec4 b) {
+    vec4 v = pc.alpha * acc;
+    if (ACCUMULATE != 0u) v += pc.beta * C[q];
+    if (HAS_BIAS != 0u) v += b;
+    C[q] = epilogue4(v, q);
+}
+
 // Writes the 4x4 block (i, j) of the tile: a row's 4 columns as one vec4
 // store where C is row-major with whole, aligned vec4s (lavapipe stores
 // lane by lane, so 4 scalar stores cost nearly 4 times one vec4 store, and
@@ -63,17 +72,14 @@ float epilogue1(float v, uint i) {
 void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
     vec4 cols[4] = vec4[4](c0, c1, c2, c3);
     uint n = n0 + 4u * j;
-    if (C_LAYOUT == 3u) {  // the same arithmetic as the scalar form below, 4 rows at a time
+    if (C_LAYOUT == 3u) {  // a column of the block: 4 pixels of channel n + c
         uint m = m0 + 4u * i;
         if (m >= pc.M) return;
         uint pixels = cz + (m / pc.P) * pc.N * pc.P + m % pc.P;
         [[unroll]] for (uint c = 0u; c < 4u; c++) {
             if (n + c >= pc.N) return;
-            uint q = (pixels + (n + c) * pc.P) >> 2;
-            vec4 v = pc.alpha * cols[c];
-            if (ACCUMULATE != 0u) v += pc.beta * C[q];
-            if (HAS_BIAS != 0u) v += LOAD1(bias, n + c);
-            C[q] = epilogue4(v, q);
+            store4((pixels + (n + c) * pc.P) >> 2, cols[c],
+                   HAS_BIAS != 0u ? vec4(LOAD1(bias, n + c)) : vec4(0.0));
         }
         return;
     }
@@ -85,11 +91,10 @@ void store_block(uint i, uint j, vec4 c0, vec4 c1, vec4 c2, vec4 c3) {
         uint row = cz + (C_LAYOUT == 1u ? (m / pc.P) * pc.N * pc.P + m % pc.P : m * pc.ldc);
         uint col_stride = C_LAYOUT == 1u ? pc.P : 1u;
         if (whole) {
-            uint q = (row + n) >> 2;
-            vec4 v = pc.alpha * vec4(cols[0][r], cols[1][r], cols[2][r], cols[3][r]);
-            if (ACCUMULATE != 0u) v += pc.beta * C[q];
-            if (HAS_BIAS != 0u) v += vec4(LOAD1(bias, n), LOAD1(bias, n + 1u), LOAD1(bias, n + 2u), LOAD1(bias, n + 3u));
-            C[q] = epilogue4(v, q);
+            vec4 b = vec4(0.0);
+            if (HAS_BIAS != 0u)
+                b = vec4(LOAD1(bias, n), LOAD1(bias, n + 1u), LOAD1(bias, n + 2u), LOAD1(bias, n + 3u));
+            store4((row + n) >> 2, vec4(cols[0][r], cols[1][r], cols[2][r], cols[3][r]), b);
             continue;
         }
         if (C_LAYOUT == 2u) continue;
